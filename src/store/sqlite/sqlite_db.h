@@ -1,0 +1,63 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: a connection and prepared statements whose
+// errors come back as vantage::Error values. Not thread-safe: one Db per thread.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace vantage::store {
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Statement& operator=(Statement&& o) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  // Binders take 1-based parameter indices, like SQLite.
+  Statement& bind(int i, int64_t v);
+  Statement& bind(int i, std::string_view text);
+  Statement& bind_blob(int i, std::string_view bytes);
+  Statement& bind_null(int i);
+
+  // Returns true while a row is available, false when done; errors as values.
+  Result<bool> step();
+  Status run();  // step to completion, ignoring rows
+  void reset();
+
+  int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string_view text(int col) const;
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> open(const std::string& path);
+  ~Db();
+
+  Status exec(const char* sql);
+  Result<Statement> prepare(std::string_view sql);
+  int64_t changes() const { return sqlite3_changes64(db_); }
+  int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  std::string last_error() const { return sqlite3_errmsg(db_); }
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace vantage::store

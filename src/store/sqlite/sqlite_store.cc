@@ -1,0 +1,669 @@
+// The embedded-default event store: one SQLite file holding events, the report spool, the
+// statistics rollups, quarantine and source checkpoints, so that one transaction covers a
+// whole ingest batch (SQLite's WAL mode cannot commit atomically across attached files).
+
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "common/strings.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace vantage::store {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  day INTEGER NOT NULL,
+  type_id INTEGER NOT NULL,
+  event_key INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  ip TEXT NOT NULL,
+  asn INTEGER NOT NULL,
+  geo TEXT NOT NULL,
+  region TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  tag TEXT NOT NULL,
+  row BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS events_day_key ON events(day, event_key);
+CREATE TABLE IF NOT EXISTS spool(
+  day INTEGER NOT NULL, org_id INTEGER NOT NULL, type_id INTEGER NOT NULL,
+  filter INTEGER NOT NULL, event_id INTEGER NOT NULL,
+  PRIMARY KEY(day, org_id, type_id, filter, event_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats(
+  day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL, region TEXT NOT NULL,
+  asn INTEGER NOT NULL, severity INTEGER NOT NULL, events INTEGER NOT NULL,
+  PRIMARY KEY(day, type_id, geo, region, asn, severity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats_tags(
+  day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL, tag TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY(day, type_id, geo, tag)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS org_stats(
+  day INTEGER NOT NULL, org_id INTEGER NOT NULL, type_id INTEGER NOT NULL,
+  severity INTEGER NOT NULL, events INTEGER NOT NULL,
+  PRIMARY KEY(day, org_id, type_id, severity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine(
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL,
+  field TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(
+  source_key TEXT PRIMARY KEY, source_name TEXT NOT NULL, offset INTEGER NOT NULL,
+  line INTEGER NOT NULL, done INTEGER NOT NULL, accepted INTEGER NOT NULL,
+  rejected INTEGER NOT NULL, deduplicated INTEGER NOT NULL, routed INTEGER NOT NULL,
+  updated INTEGER NOT NULL);
+)sql";
+
+// SQLite integers are signed 64-bit; event keys are unsigned. Store the same bits.
+int64_t to_db(uint64_t v) {
+  return static_cast<int64_t>(v);
+}
+uint64_t from_db(int64_t v) {
+  return static_cast<uint64_t>(v);
+}
+
+constexpr size_t kMaxQuarantineRaw = 4096;
+
+const char* const kEventColumns =
+    "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
+    "e.region, e.severity, e.tag, e.row";
+
+StoredEvent read_event(const Statement& s) {
+  StoredEvent e;
+  e.id = s.int64(0);
+  e.day = static_cast<DayNumber>(s.int64(1));
+  e.type = std::string(s.text(2));
+  e.event_key = from_db(s.int64(3));
+  e.first_seen = s.int64(4);
+  e.last_seen = s.int64(5);
+  e.count = static_cast<uint32_t>(s.int64(6));
+  e.ip = std::string(s.text(7));
+  e.asn = static_cast<uint32_t>(s.int64(8));
+  e.geo = std::string(s.text(9));
+  e.region = std::string(s.text(10));
+  e.severity = static_cast<uint8_t>(s.int64(11));
+  e.tag = std::string(s.text(12));
+  e.row = std::string(s.text(13));
+  return e;
+}
+
+class SqliteStore final : public EventStore {
+ public:
+  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+
+  Status init() {
+    // FULL: a batch acknowledged to a sensor survives an OS crash, not just kill -9.
+    for (const char* pragma :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA temp_store=MEMORY",
+          "PRAGMA cache_size=-131072", "PRAGMA foreign_keys=OFF"}) {
+      if (auto st = db_->exec(pragma); !st) return st;
+    }
+    auto version = db_->prepare("PRAGMA user_version");
+    if (!version) return version.error();
+    auto has = version->step();
+    if (!has) return has.error();
+    int64_t v = version->int64(0);
+    if (v > kSchemaVersion) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   "event store was written by a newer Vantage (schema " + std::to_string(v) +
+                       ", this build knows " + std::to_string(kSchemaVersion) + ")"};
+    }
+    if (auto st = db_->exec(kSchema); !st) return st;
+    if (auto st = db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+        !st) {
+      return st;
+    }
+    return prepare_writers();
+  }
+
+  Result<BatchOutcome> write(const IngestBatch& batch) override {
+    std::lock_guard lock(mu_);
+    if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
+    auto outcome = write_locked(batch);
+    if (!outcome) {
+      (void)db_->exec("ROLLBACK");
+      return outcome;
+    }
+    if (auto st = db_->exec("COMMIT"); !st) {
+      (void)db_->exec("ROLLBACK");
+      return st.error();
+    }
+    return outcome;
+  }
+
+  Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
+    std::lock_guard lock(mu_);
+    auto st = db_->prepare(
+        "SELECT source_key, source_name, offset, line, done, accepted, rejected, deduplicated, "
+        "routed FROM sources WHERE source_key = ?");
+    if (!st) return st.error();
+    st->bind(1, source_key);
+    auto has = st->step();
+    if (!has) return has.error();
+    if (!*has) return std::optional<SourceCheckpoint>();
+    return std::optional<SourceCheckpoint>(read_checkpoint(*st));
+  }
+
+  Result<std::vector<SourceCheckpoint>> checkpoints() override {
+    std::lock_guard lock(mu_);
+    auto st = db_->prepare(
+        "SELECT source_key, source_name, offset, line, done, accepted, rejected, deduplicated, "
+        "routed FROM sources ORDER BY updated, source_key");
+    if (!st) return st.error();
+    std::vector<SourceCheckpoint> out;
+    while (true) {
+      auto has = st->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      out.push_back(read_checkpoint(*st));
+    }
+    return out;
+  }
+
+  Result<std::vector<ReportKey>> report_keys(DayNumber day,
+                                             std::optional<uint32_t> org_id) override {
+    std::lock_guard lock(mu_);
+    std::string sql =
+        "SELECT s.org_id, t.name, s.filter, count(*) FROM spool s JOIN types t ON t.id = "
+        "s.type_id WHERE s.day = ?";
+    if (org_id) sql += " AND s.org_id = ?";
+    sql += " GROUP BY s.org_id, s.type_id, s.filter ORDER BY s.org_id, t.name, s.filter";
+    auto st = db_->prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, day);
+    if (org_id) st->bind(2, *org_id);
+    std::vector<ReportKey> out;
+    while (true) {
+      auto has = st->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      ReportKey k;
+      k.day = day;
+      k.org_id = static_cast<uint32_t>(st->int64(0));
+      k.type = std::string(st->text(1));
+      k.filter = static_cast<MatchFilter>(st->int64(2));
+      k.rows = st->int64(3);
+      out.push_back(std::move(k));
+    }
+    return out;
+  }
+
+  Status scan_report(const ReportKey& key,
+                     const std::function<bool(const StoredEvent&)>& row) override {
+    std::lock_guard lock(mu_);
+    std::string sql = std::string("SELECT ") + kEventColumns +
+                      ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
+                      "p.event_key = e.event_key) "
+                      "FROM spool s JOIN events e ON e.id = s.event_id JOIN types t ON t.id = "
+                      "e.type_id WHERE s.day = ? AND s.org_id = ? AND s.filter = ? AND "
+                      "s.type_id = (SELECT id FROM types WHERE name = ?) "
+                      "ORDER BY e.first_seen, e.id";
+    auto st = db_->prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, key.day).bind(2, key.org_id).bind(3, static_cast<int64_t>(key.filter));
+    st->bind(4, key.type);
+    while (true) {
+      auto has = st->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      StoredEvent e = read_event(*st);
+      e.new_since_previous_day = st->int64(14) == 0;
+      if (!row(e)) break;
+    }
+    return {};
+  }
+
+  Result<std::vector<StatsRow>> stats(const StatsQuery& q) override {
+    std::lock_guard lock(mu_);
+    // Pick the narrowest rollup that has every requested dimension; an organisation's view
+    // beyond day/type/severity falls back to its spool (bounded by the organisation's size).
+    bool wants_tag = false, wants_geo_region_asn = false;
+    for (const auto& g : q.group_by) {
+      if (g == "tag") wants_tag = true;
+      if (g == "geo" || g == "region" || g == "asn") wants_geo_region_asn = true;
+      if (g != "day" && g != "type" && g != "geo" && g != "region" && g != "asn" &&
+          g != "severity" && g != "tag") {
+        return Error::invalid("unknown statistics dimension '" + g + "'");
+      }
+    }
+    bool uses_tag = wants_tag || !q.tag.empty();
+    std::string from;
+    auto col = [&](const std::string& g) -> std::string {
+      if (g == "type") return "t.name";
+      return "r." + g;
+    };
+    if (q.org_id) {
+      // Per-organisation counters cover day/type/severity; other dimensions come from the
+      // organisation's own spool rows (one row per distinct event).
+      std::string org = std::to_string(*q.org_id);
+      if (uses_tag || wants_geo_region_asn || !q.geo.empty()) {
+        from =
+            "(SELECT s.day AS day, s.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
+            "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM spool s JOIN events "
+            "e ON e.id = s.event_id WHERE s.org_id = " +
+            org + " GROUP BY s.event_id) r";
+      } else {
+        from =
+            "(SELECT day, type_id, severity, events FROM org_stats WHERE org_id = " + org + ") r";
+      }
+    } else if (uses_tag) {
+      for (const auto& g : q.group_by) {
+        if (g == "region" || g == "asn" || g == "severity") {
+          return Error::invalid("tag statistics group by day, type, geo and tag only");
+        }
+      }
+      if (q.min_severity) return Error::invalid("tag statistics cannot filter on severity");
+      from = "stats_tags r";
+    } else {
+      from = "stats r";
+    }
+    std::string sql = "SELECT ";
+    for (const auto& g : q.group_by) sql += col(g) + ", ";
+    sql += "sum(r.events) FROM " + from +
+           " JOIN types t ON t.id = r.type_id WHERE r.day >= ? AND r.day <= ?";
+    int param = 3;
+    std::vector<std::pair<int, std::string>> text_params;
+    if (!q.types.empty()) {
+      sql += " AND t.name IN (";
+      for (size_t i = 0; i < q.types.size(); ++i) {
+        sql += i ? ",?" : "?";
+        text_params.emplace_back(param++, q.types[i]);
+      }
+      sql += ")";
+    }
+    if (!q.geo.empty()) {
+      sql += " AND r.geo = ?";
+      text_params.emplace_back(param++, q.geo);
+    }
+    if (!q.tag.empty()) {
+      if (q.org_id) {
+        sql += " AND (',' || r.tag || ',') LIKE ('%,' || ? || ',%')";
+      } else {
+        sql += " AND r.tag = ?";
+      }
+      text_params.emplace_back(param++, q.tag);
+    }
+    if (q.min_severity) sql += " AND r.severity >= " + std::to_string(*q.min_severity);
+    if (!q.group_by.empty()) {
+      sql += " GROUP BY ";
+      for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
+      sql += " ORDER BY ";
+      for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
+    }
+    auto st = db_->prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, q.first_day).bind(2, q.last_day);
+    for (auto& [i, v] : text_params) st->bind(i, v);
+    std::vector<StatsRow> out;
+    while (true) {
+      auto has = st->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      StatsRow r;
+      for (size_t i = 0; i < q.group_by.size(); ++i) {
+        const auto& g = q.group_by[i];
+        int c = static_cast<int>(i);
+        if (g == "day") {
+          r.keys.push_back(format_date(static_cast<DayNumber>(st->int64(c))));
+        } else if (g == "asn" || g == "severity") {
+          r.keys.push_back(std::to_string(st->int64(c)));
+        } else {
+          r.keys.emplace_back(st->text(c));
+        }
+      }
+      r.events = st->int64(static_cast<int>(q.group_by.size()));
+      if (r.events > 0) out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Result<std::vector<StoredEvent>> query(const EventQuery& q) override {
+    std::lock_guard lock(mu_);
+    std::string sql = std::string("SELECT DISTINCT ") + kEventColumns + " FROM ";
+    if (q.org_id) {
+      sql +=
+          "spool s JOIN events e ON e.id = s.event_id AND s.org_id = " + std::to_string(*q.org_id) +
+          " AND s.day >= ?1 AND s.day <= ?2 ";
+    } else {
+      sql += "events e ";
+    }
+    sql += "JOIN types t ON t.id = e.type_id WHERE e.day >= ?1 AND e.day <= ?2";
+    int param = 3;
+    std::vector<std::pair<int, std::string>> text_params;
+    auto in_list = [&](const char* column, const std::vector<std::string>& values) {
+      if (values.empty()) return;
+      sql += std::string(" AND ") + column + " IN (";
+      for (size_t i = 0; i < values.size(); ++i) {
+        sql += i ? ",?" : "?";
+        text_params.emplace_back(param++, values[i]);
+      }
+      sql += ")";
+    };
+    in_list("t.name", q.types);
+    in_list("e.ip", q.ips);
+    in_list("e.geo", q.geos);
+    in_list("e.region", q.regions);
+    if (!q.asns.empty()) {
+      sql += " AND e.asn IN (";
+      for (size_t i = 0; i < q.asns.size(); ++i) {
+        sql += (i ? "," : "") + std::to_string(q.asns[i]);
+      }
+      sql += ")";
+    }
+    if (!q.tags.empty()) {
+      sql += " AND (";
+      for (size_t i = 0; i < q.tags.size(); ++i) {
+        sql += i ? " OR " : "";
+        sql += "(',' || e.tag || ',') LIKE ('%,' || ? || ',%')";
+        text_params.emplace_back(param++, q.tags[i]);
+      }
+      sql += ")";
+    }
+    sql += q.descending ? " ORDER BY e.first_seen DESC, e.id DESC" : " ORDER BY e.first_seen, e.id";
+    sql += " LIMIT " + std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset);
+    auto st = db_->prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, q.first_day).bind(2, q.last_day);
+    for (auto& [i, v] : text_params) st->bind(i, v);
+    std::vector<StoredEvent> out;
+    while (true) {
+      auto has = st->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      out.push_back(read_event(*st));
+    }
+    return out;
+  }
+
+  Result<std::vector<QuarantineRecord>> quarantine(int64_t limit) override {
+    std::lock_guard lock(mu_);
+    auto st = db_->prepare(
+        "SELECT source, line, field, reason, raw FROM quarantine ORDER BY id DESC LIMIT ?");
+    if (!st) return st.error();
+    st->bind(1, limit);
+    std::vector<QuarantineRecord> out;
+    while (true) {
+      auto has = st->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      out.push_back({std::string(st->text(0)), st->int64(1), std::string(st->text(2)),
+                     std::string(st->text(3)), std::string(st->text(4))});
+    }
+    return out;
+  }
+
+  Result<int64_t> quarantine_count() override {
+    std::lock_guard lock(mu_);
+    auto st = db_->prepare("SELECT count(*) FROM quarantine");
+    if (!st) return st.error();
+    auto has = st->step();
+    if (!has) return has.error();
+    return st->int64(0);
+  }
+
+  Result<int64_t> drop_events_before(DayNumber day) override {
+    std::lock_guard lock(mu_);
+    if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
+    auto del_spool = db_->prepare("DELETE FROM spool WHERE day < ?");
+    auto del_events = db_->prepare("DELETE FROM events WHERE day < ?");
+    if (!del_spool || !del_events) {
+      (void)db_->exec("ROLLBACK");
+      return Error::internal("cannot prepare retention statements");
+    }
+    del_spool->bind(1, day);
+    del_events->bind(1, day);
+    if (auto st = del_spool->run(); !st) {
+      (void)db_->exec("ROLLBACK");
+      return st.error();
+    }
+    if (auto st = del_events->run(); !st) {
+      (void)db_->exec("ROLLBACK");
+      return st.error();
+    }
+    int64_t dropped = db_->changes();
+    if (auto st = db_->exec("COMMIT"); !st) return st.error();
+    return dropped;
+  }
+
+ private:
+  static SourceCheckpoint read_checkpoint(const Statement& s) {
+    SourceCheckpoint c;
+    c.source_key = std::string(s.text(0));
+    c.source_name = std::string(s.text(1));
+    c.offset = s.int64(2);
+    c.line = s.int64(3);
+    c.done = s.int64(4) != 0;
+    c.accepted = s.int64(5);
+    c.rejected = s.int64(6);
+    c.deduplicated = s.int64(7);
+    c.routed = s.int64(8);
+    return c;
+  }
+
+  Status prepare_writers() {
+    auto p = [&](Statement& out, const char* sql) -> Status {
+      auto st = db_->prepare(sql);
+      if (!st) return st.error();
+      out = std::move(*st);
+      return {};
+    };
+    Status s;
+    if (!(s = p(
+              upsert_event_,
+              "INSERT INTO events(day, type_id, event_key, first_seen, last_seen, count, ip, asn, "
+              "geo, region, severity, tag, row) VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?) "
+              "ON CONFLICT(day, event_key) DO UPDATE SET first_seen = min(first_seen, "
+              "excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), count = "
+              "count + 1 RETURNING id, count")))
+      return s;
+    if (!(s = p(insert_spool_, "INSERT OR IGNORE INTO spool VALUES(?,?,?,?,?)"))) return s;
+    if (!(s = p(upsert_stats_,
+                "INSERT INTO stats VALUES(?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
+                "events + excluded.events")))
+      return s;
+    if (!(s = p(upsert_stats_tags_,
+                "INSERT INTO stats_tags VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
+                "events + excluded.events")))
+      return s;
+    if (!(s = p(upsert_org_stats_,
+                "INSERT INTO org_stats VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
+                "events + excluded.events")))
+      return s;
+    if (!(s = p(insert_quarantine_,
+                "INSERT INTO quarantine(at, source, line, field, reason, raw) "
+                "VALUES(strftime('%s','now'),?,?,?,?,?)")))
+      return s;
+    if (!(s = p(upsert_source_,
+                "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?,strftime('%s','now')) ON "
+                "CONFLICT(source_key) DO UPDATE SET source_name = excluded.source_name, offset = "
+                "excluded.offset, line = excluded.line, done = excluded.done, accepted = "
+                "excluded.accepted, rejected = excluded.rejected, deduplicated = "
+                "excluded.deduplicated, routed = excluded.routed, updated = excluded.updated")))
+      return s;
+    if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
+    if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
+    return {};
+  }
+
+  Result<int64_t> type_id(const std::string& name) {
+    if (auto it = type_ids_.find(name); it != type_ids_.end()) return it->second;
+    select_type_.bind(1, name);
+    auto has = select_type_.step();
+    if (!has) return has.error();
+    int64_t id;
+    if (*has) {
+      id = select_type_.int64(0);
+      select_type_.reset();
+    } else {
+      select_type_.reset();
+      insert_type_.bind(1, name);
+      if (auto st = insert_type_.run(); !st) return st.error();
+      id = db_->last_insert_rowid();
+    }
+    // Cached only after COMMIT would be stricter; a rolled-back insert is re-resolved because
+    // write() clears the cache on failure.
+    type_ids_.emplace(name, id);
+    return id;
+  }
+
+  Result<BatchOutcome> write_locked(const IngestBatch& batch) {
+    BatchOutcome out;
+    // Rollup deltas are summed in memory and written once per group per batch.
+    std::map<std::tuple<DayNumber, int64_t, std::string, std::string, uint32_t, uint8_t>, int64_t>
+        stats;
+    std::map<std::tuple<DayNumber, int64_t, std::string, std::string>, int64_t> tag_stats;
+    std::map<std::tuple<DayNumber, uint32_t, int64_t, uint8_t>, int64_t> org_stats;
+    for (const auto& ev : batch.events) {
+      auto tid = type_id(ev.type);
+      if (!tid) {
+        type_ids_.clear();
+        return tid.error();
+      }
+      upsert_event_.bind(1, ev.day)
+          .bind(2, *tid)
+          .bind(3, to_db(ev.event_key))
+          .bind(4, ev.timestamp)
+          .bind(5, ev.timestamp)
+          .bind(6, ev.ip)
+          .bind(7, static_cast<int64_t>(ev.asn))
+          .bind(8, ev.geo)
+          .bind(9, ev.region)
+          .bind(10, static_cast<int64_t>(ev.severity))
+          .bind(11, ev.tag)
+          .bind_blob(12, ev.row);
+      auto has = upsert_event_.step();
+      if (!has || !*has) {
+        upsert_event_.reset();
+        type_ids_.clear();
+        return has ? Error::internal("upsert returned no row") : has.error();
+      }
+      int64_t event_id = upsert_event_.int64(0);
+      bool inserted = upsert_event_.int64(1) == 1;
+      upsert_event_.reset();
+      if (!inserted) {
+        ++out.deduplicated;
+      } else {
+        ++out.inserted;
+        stats[{ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity}] += 1;
+        if (ev.tag.empty()) {
+          tag_stats[{ev.day, *tid, ev.geo, std::string()}] += 1;
+        } else {
+          for (auto tag : split(ev.tag, ',')) {
+            tag = trim(tag);
+            if (!tag.empty()) tag_stats[{ev.day, *tid, ev.geo, to_lower(tag)}] += 1;
+          }
+        }
+      }
+      for (const auto& route : ev.routes) {
+        insert_spool_.bind(1, ev.day)
+            .bind(2, route.org_id)
+            .bind(3, *tid)
+            .bind(4, static_cast<int64_t>(route.filter))
+            .bind(5, event_id);
+        if (auto st = insert_spool_.run(); !st) return st.error();
+        if (db_->changes() > 0) ++out.routed;
+      }
+      if (inserted) {
+        // Count each organisation once per event even when several filters matched it.
+        for (size_t i = 0; i < ev.routes.size(); ++i) {
+          bool seen = false;
+          for (size_t j = 0; j < i; ++j) seen |= ev.routes[j].org_id == ev.routes[i].org_id;
+          if (!seen) org_stats[{ev.day, ev.routes[i].org_id, *tid, ev.severity}] += 1;
+        }
+      }
+    }
+    for (const auto& [k, n] : stats) {
+      upsert_stats_.bind(1, std::get<0>(k))
+          .bind(2, std::get<1>(k))
+          .bind(3, std::get<2>(k))
+          .bind(4, std::get<3>(k))
+          .bind(5, static_cast<int64_t>(std::get<4>(k)))
+          .bind(6, static_cast<int64_t>(std::get<5>(k)))
+          .bind(7, n);
+      if (auto st = upsert_stats_.run(); !st) return st.error();
+    }
+    for (const auto& [k, n] : tag_stats) {
+      upsert_stats_tags_.bind(1, std::get<0>(k))
+          .bind(2, std::get<1>(k))
+          .bind(3, std::get<2>(k))
+          .bind(4, std::get<3>(k))
+          .bind(5, n);
+      if (auto st = upsert_stats_tags_.run(); !st) return st.error();
+    }
+    for (const auto& [k, n] : org_stats) {
+      upsert_org_stats_.bind(1, std::get<0>(k))
+          .bind(2, static_cast<int64_t>(std::get<1>(k)))
+          .bind(3, std::get<2>(k))
+          .bind(4, static_cast<int64_t>(std::get<3>(k)))
+          .bind(5, n);
+      if (auto st = upsert_org_stats_.run(); !st) return st.error();
+    }
+    for (const auto& q : batch.quarantined) {
+      std::string_view raw = q.raw;
+      if (raw.size() > kMaxQuarantineRaw) raw = raw.substr(0, kMaxQuarantineRaw);
+      insert_quarantine_.bind(1, q.source)
+          .bind(2, q.line)
+          .bind(3, q.field)
+          .bind(4, q.reason)
+          .bind_blob(5, raw);
+      if (auto st = insert_quarantine_.run(); !st) return st.error();
+    }
+    if (batch.checkpoint) {
+      const auto& c = *batch.checkpoint;
+      upsert_source_.bind(1, c.source_key)
+          .bind(2, c.source_name)
+          .bind(3, c.offset)
+          .bind(4, c.line)
+          .bind(5, c.done ? 1 : 0)
+          .bind(6, c.accepted)
+          .bind(7, c.rejected)
+          .bind(8, c.deduplicated)
+          .bind(9, c.routed);
+      if (auto st = upsert_source_.run(); !st) return st.error();
+    }
+    return out;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<Db> db_;
+  std::unordered_map<std::string, int64_t> type_ids_;
+  Statement upsert_event_, insert_spool_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
+      insert_quarantine_, upsert_source_, select_type_, insert_type_;
+};
+
+}  // namespace
+
+const char* match_filter_name(MatchFilter f) {
+  switch (f) {
+    case MatchFilter::kAsn: return "asn";
+    case MatchFilter::kCidr: return "cidr";
+    case MatchFilter::kGeo: return "geo";
+    case MatchFilter::kDomain: return "domain";
+  }
+  return "cidr";
+}
+
+std::optional<MatchFilter> parse_match_filter(std::string_view s) {
+  if (s == "asn") return MatchFilter::kAsn;
+  if (s == "cidr") return MatchFilter::kCidr;
+  if (s == "geo") return MatchFilter::kGeo;
+  if (s == "domain") return MatchFilter::kDomain;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path) {
+  auto db = Db::open(path);
+  if (!db) return db.error();
+  auto store = std::make_unique<SqliteStore>(std::move(*db));
+  if (auto st = store->init(); !st) return st.error();
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace vantage::store

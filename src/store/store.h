@@ -1,0 +1,182 @@
+#pragma once
+// The event store: where deduplicated, enriched, routed events land, with the statistics
+// rollups and the per-organisation report spool beside them.
+//
+// The interface is shaped so that a ClickHouse backend can implement it too: writes come in
+// whole batches (one atomic unit: events, their routes, rollup deltas, quarantined records
+// and the source checkpoint that says how far the input was consumed), reads are scans of a
+// day/type/organisation, filtered queries and aggregates -- never "load everything".
+//
+// Exactly-once: a batch and the checkpoint of the input it came from commit together, so a
+// restart after kill -9 resumes from the last committed checkpoint and nothing is counted
+// twice or lost.
+//
+// Thread-safety: one writer at a time (the pipeline's sink thread); readers may run
+// concurrently from other threads, each through its own EventStore::open_reader().
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time.h"
+
+namespace vantage::store {
+
+// How an organisation was matched; it becomes the <filter> part of report file names.
+enum class MatchFilter : uint8_t { kAsn = 0, kCidr = 1, kGeo = 2, kDomain = 3 };
+const char* match_filter_name(MatchFilter f);
+std::optional<MatchFilter> parse_match_filter(std::string_view s);
+
+struct OrgRoute {
+  uint32_t org_id = 0;
+  MatchFilter filter = MatchFilter::kCidr;
+  bool operator==(const OrgRoute&) const = default;
+};
+
+// One occurrence of an event as the pipeline hands it to the store. The store deduplicates
+// by (day, event_key): the first occurrence inserts a row, later ones widen first/last seen
+// and bump the count.
+struct EventRecord {
+  DayNumber day = 0;
+  std::string type;        // report type name
+  uint64_t event_key = 0;  // deterministic id over the normalised fields without timestamp
+  UnixSeconds timestamp = 0;
+  // Indexed common fields, for queries and rollups. Empty string / 0 = unknown.
+  std::string ip;
+  uint32_t asn = 0;
+  std::string geo;
+  std::string region;
+  uint8_t severity = 0;  // 0 info .. 4 critical
+  std::string tag;       // comma-separated as in reports
+  std::string row;       // every column value, encoded by the core row codec
+  std::vector<OrgRoute> routes;
+};
+
+// A stored (deduplicated) row as read back.
+struct StoredEvent {
+  int64_t id = 0;
+  DayNumber day = 0;
+  std::string type;
+  uint64_t event_key = 0;
+  UnixSeconds first_seen = 0;
+  UnixSeconds last_seen = 0;
+  uint32_t count = 0;
+  std::string ip;
+  uint32_t asn = 0;
+  std::string geo;
+  std::string region;
+  uint8_t severity = 0;
+  std::string tag;
+  std::string row;
+  bool new_since_previous_day = true;  // false when the same event_key was seen the day before
+};
+
+// A record rejected by decode/validate, kept aside with the reason so nothing is lost.
+struct QuarantineRecord {
+  std::string source;  // file path, "stdin", "push:<key>", ...
+  int64_t line = 0;
+  std::string field;
+  std::string reason;
+  std::string raw;  // the offending bytes (truncated to a bounded size)
+};
+
+// How far a source has been consumed, committed atomically with the batch it ends.
+struct SourceCheckpoint {
+  std::string source_key;  // identity of the input (path + size + content hash prefix)
+  std::string source_name;
+  int64_t offset = 0;  // next byte to read
+  int64_t line = 0;    // lines consumed so far
+  bool done = false;
+  // Cumulative counters for `vantage status`.
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t deduplicated = 0;
+  int64_t routed = 0;
+};
+
+struct IngestBatch {
+  std::vector<EventRecord> events;
+  std::vector<QuarantineRecord> quarantined;
+  std::optional<SourceCheckpoint> checkpoint;
+};
+
+struct BatchOutcome {
+  int64_t inserted = 0;      // new (day, event_key) rows
+  int64_t deduplicated = 0;  // occurrences folded into an existing row
+  int64_t routed = 0;        // new (event, organisation) spool entries
+};
+
+// One (day, organisation, type, filter) report with at least one row.
+struct ReportKey {
+  DayNumber day = 0;
+  uint32_t org_id = 0;
+  std::string type;
+  MatchFilter filter = MatchFilter::kCidr;
+  int64_t rows = 0;
+};
+
+struct StatsQuery {
+  DayNumber first_day = 0;
+  DayNumber last_day = 0;
+  std::vector<std::string> types;  // empty: all
+  std::string geo;                 // empty: all
+  std::string tag;                 // empty: all
+  std::optional<uint8_t> min_severity;
+  std::optional<uint32_t> org_id;  // restrict to one organisation's spool
+  // Group-by dimensions, any subset of: "day", "type", "geo", "region", "asn", "severity", "tag".
+  std::vector<std::string> group_by;
+};
+
+struct StatsRow {
+  std::vector<std::string> keys;  // in group_by order
+  int64_t events = 0;
+};
+
+// Filters on the indexed columns; values are ORed within a field and ANDed across fields.
+struct EventQuery {
+  DayNumber first_day = 0;
+  DayNumber last_day = 0;
+  std::vector<std::string> types;
+  std::optional<uint32_t> org_id;  // required by the API: every query is scoped to one org
+  std::vector<std::string> ips;
+  std::vector<uint32_t> asns;
+  std::vector<std::string> geos;
+  std::vector<std::string> regions;
+  std::vector<std::string> tags;  // substring match within the tag list
+  bool descending = false;
+  int64_t limit = 1000;
+  int64_t offset = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Applies the batch atomically (all of it or none of it).
+  virtual Result<BatchOutcome> write(const IngestBatch& batch) = 0;
+  virtual Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) = 0;
+  virtual Result<std::vector<SourceCheckpoint>> checkpoints() = 0;
+
+  // Reports available for a day (optionally one organisation).
+  virtual Result<std::vector<ReportKey>> report_keys(DayNumber day,
+                                                     std::optional<uint32_t> org_id) = 0;
+  // Streams the rows of one report in a stable order (first_seen, id); constant memory.
+  virtual Status scan_report(const ReportKey& key,
+                             const std::function<bool(const StoredEvent&)>& row) = 0;
+  virtual Result<std::vector<StatsRow>> stats(const StatsQuery& query) = 0;
+  virtual Result<std::vector<StoredEvent>> query(const EventQuery& query) = 0;
+  virtual Result<std::vector<QuarantineRecord>> quarantine(int64_t limit) = 0;
+  virtual Result<int64_t> quarantine_count() = 0;
+  // Drops raw events (and their spool entries) older than `day`; statistics stay.
+  virtual Result<int64_t> drop_events_before(DayNumber day) = 0;
+};
+
+// Opens (creating if needed) the embedded SQLite store in `path`.
+Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path);
+
+}  // namespace vantage::store
