@@ -10,10 +10,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "config/config.h"
+
 namespace vantage::cli {
 
 // Options shared by every subcommand, parsed once in main.
+// Defaults come from the configuration file (--config / VANTAGE_CONFIG) and environment;
+// the command-line flags below override them.
 struct GlobalOptions {
+  std::string config_path;       // the TOML file `config` was loaded from (may be empty)
+  config::Config config;         // effective configuration, loaded once in main
   std::string data_dir = "var";  // where SQLite files, reports, journal and quarantine live
   std::string catalogue_path;    // empty: the catalogue compiled into the binary
   bool verbose = false;
@@ -25,6 +31,7 @@ struct CommandFailed : std::runtime_error {
   int code;
 };
 
+void add_config_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace vantage::cli

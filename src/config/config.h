@@ -1,0 +1,96 @@
+#pragma once
+// Vantage configuration: one TOML file for everything. Every setting is declared exactly once
+// (settings.cc: name, type, default, description, validation) and that one declaration drives
+// parsing, environment overrides (VANTAGE_<SECTION>_<NAME>), `vantage config show`, and the
+// generated reference docs/configuration.md. Parsed once at start into an immutable Config.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace vantage::config {
+
+struct Config {
+  // [paths]
+  std::string data_dir;
+  std::string catalogue;
+  // [enrich]
+  std::string asn_v4;
+  std::string asn_v6;
+  std::string geo_v4;
+  std::string geo_v6;
+  std::string sector_table;
+  bool reverse_dns = false;
+  int64_t reload_interval_s = 0;
+  // [pipeline]
+  std::string rules;
+  std::string inbox_dir;
+  int64_t batch_size = 0;
+  int64_t queue_depth = 0;
+  int64_t watch_interval_ms = 0;
+  // [api]
+  std::string api_listen;
+  std::string download_root;
+  std::string tls_cert;
+  std::string tls_key;
+  int64_t api_threads = 0;
+  int64_t rate_limit_per_minute = 0;
+  // [dashboard]
+  std::string web_root;
+  int64_t dashboard_min_count = 0;
+  // [report]
+  std::string report_dir;
+  std::string day_close_utc;
+  bool delta_mode = false;
+  // [smtp]
+  std::string smtp_url;
+  std::string smtp_from;
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string mail_mode;
+  std::string attachment;
+  int64_t max_attachment_bytes = 0;
+  // [scan]
+  bool scan_enabled = false;
+  std::vector<std::string> scan_targets;
+  std::vector<std::string> scan_ports;
+  int64_t scan_rate = 0;
+  int64_t scan_interval_minutes = 0;
+  // [retention]
+  int64_t retention_days = 0;
+  // [log]
+  std::string log_level;
+  std::string log_format;
+};
+
+enum class SettingType { kString, kPath, kInt, kBool, kStringList };
+
+struct SettingInfo {
+  std::string name;  // "section.key"
+  SettingType type;
+  std::string default_text;
+  std::string description;
+  bool secret = false;  // never printed
+};
+
+// Every declared setting, in declaration order.
+const std::vector<SettingInfo>& settings();
+
+// Defaults only.
+Config defaults();
+
+// Parses TOML text (unknown keys and invalid values are errors naming the setting), then
+// applies environment overrides from `environ`-style "NAME=value" strings.
+Result<Config> parse(std::string_view toml_text, const std::vector<std::string>& env);
+
+// Loads `path` (a missing file means all defaults) and applies the process environment.
+Result<Config> load(const std::string& path);
+
+// "name = value" lines for `vantage config show` (secrets masked).
+std::string show(const Config& c);
+// Markdown reference generated from the declarations.
+std::string reference_markdown();
+
+}  // namespace vantage::config
