@@ -52,6 +52,12 @@ struct Config {
   std::string mail_mode;
   std::string attachment;
   int64_t max_attachment_bytes = 0;
+  std::string smtp_starttls;
+  std::string smtp_list_id;
+  int64_t smtp_max_attempts = 0;
+  int64_t smtp_retry_initial_s = 0;
+  std::string smtp_sign_key;
+  std::string smtp_sign_passphrase;
   // [scan]
   bool scan_enabled = false;
   std::vector<std::string> scan_targets;
