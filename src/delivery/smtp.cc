@@ -32,6 +32,7 @@ size_t read_cb(char* buffer, size_t size, size_t nitems, void* userp) {
 // which carry the base64 AUTH credentials, are deliberately never looked at.
 struct Replies {
   std::string last;   // the latest complete or in-progress reply, lines joined by '\n'
+  std::string error;  // the first 4xx/5xx reply: what failed, not the "221 Bye" after it
   bool open = false;  // the previous line was "NNN-..." so the reply continues
 };
 
@@ -47,6 +48,10 @@ int debug_cb(CURL*, curl_infotype type, char* data, size_t size, void* userp) {
   }
   r->last.append(line.substr(0, 512));
   r->open = line.size() >= 4 && line[3] == '-';
+  if (!r->open && r->error.empty() && !r->last.empty() &&
+      (r->last[0] == '4' || r->last[0] == '5')) {
+    r->error = r->last;
+  }
   return 0;
 }
 
@@ -171,7 +176,8 @@ SendOutcome CurlSmtpTransport::send(std::string_view envelope_from, std::string_
   curl_easy_setopt(c, CURLOPT_DEBUGDATA, nullptr);
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, nullptr);
   curl_easy_setopt(c, CURLOPT_READDATA, nullptr);
-  return classify_smtp_result(rc, code, errbuf, replies.last);
+  return classify_smtp_result(rc, code, errbuf,
+                              replies.error.empty() ? replies.last : replies.error);
 }
 
 }  // namespace vantage::delivery
