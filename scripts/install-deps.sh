@@ -19,6 +19,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
+  postfix gnupg unzip python3  # delivery: private Postfix on loopback, PGP, zip checks
 )
 
 missing=()
