@@ -128,6 +128,8 @@ const std::vector<Declaration>& declarations() {
        0,
        0,
        {"opportunistic", "required"}},
+      {"smtp.ca_file", SettingType::kPath, &Config::smtp_ca_file, "",
+       "PEM CA bundle that verifies the SMTP server's certificate; empty uses the system CAs."},
       {"smtp.list_id", SettingType::kString, &Config::smtp_list_id, "reports.vantage.example",
        "List-Id of report mails (RFC 2919), so recipients can filter them; empty omits it."},
       {"smtp.max_attempts", SettingType::kInt, &Config::smtp_max_attempts, "4",

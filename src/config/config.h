@@ -53,6 +53,7 @@ struct Config {
   std::string attachment;
   int64_t max_attachment_bytes = 0;
   std::string smtp_starttls;
+  std::string smtp_ca_file;
   std::string smtp_list_id;
   int64_t smtp_max_attempts = 0;
   int64_t smtp_retry_initial_s = 0;

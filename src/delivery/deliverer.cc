@@ -337,6 +337,7 @@ SmtpOptions smtp_options_from_config(const config::Config& cfg) {
   o.user = cfg.smtp_user;
   o.password = cfg.smtp_password;
   o.starttls = cfg.smtp_starttls == "required" ? StartTls::kRequired : StartTls::kOpportunistic;
+  o.ca_file = cfg.smtp_ca_file;
   return o;
 }
 

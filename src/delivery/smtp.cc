@@ -163,6 +163,9 @@ SendOutcome CurlSmtpTransport::send(std::string_view envelope_from, std::string_
                      options_.starttls == StartTls::kRequired ? static_cast<long>(CURLUSESSL_ALL)
                                                               : static_cast<long>(CURLUSESSL_TRY));
   }
+  // The server certificate is always verified (peer and host name): a relay that cannot prove
+  // its identity does not get report data, even with opportunistic STARTTLS.
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
   if (!options_.user.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, options_.user.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());

@@ -44,6 +44,7 @@ struct SmtpOptions {
   long connect_timeout_s = 30;
   long timeout_s = 300;     // whole transaction
   std::string helo_domain;  // EHLO argument; empty: libcurl's default
+  std::string ca_file;      // PEM CA bundle to verify the server with; empty: system CAs
 };
 
 // libcurl SMTP client. Keeps one easy handle, so consecutive sends reuse the connection when

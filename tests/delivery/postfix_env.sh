@@ -4,7 +4,8 @@
 # users of reports.test get 550 at RCPT; any other domain is refused (no outbound mail).
 #
 #   pf_start DIR USER...   start it (needs root; DIR's parents must be world-searchable);
-#                          sets PF_PORT and PF_DIR
+#                          sets PF_PORT and PF_DIR. With PF_TLS_CERT and PF_TLS_KEY (PEM files)
+#                          set, it offers STARTTLS and logs each TLS session.
 #   pf_stop                stop it (safe to call twice, and from an EXIT trap)
 #   pf_wait_count USER N [SECONDS]   wait until USER's Maildir/new holds N messages
 
@@ -56,6 +57,14 @@ smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 CF
+  if [[ -n "${PF_TLS_CERT:-}" ]]; then
+    cat >> "$etc/main.cf" <<CF
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $PF_TLS_CERT
+smtpd_tls_key_file = $PF_TLS_KEY
+smtpd_tls_loglevel = 1
+CF
+  fi
   cat > "$etc/master.cf" <<CF
 127.0.0.1:$PF_PORT inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Deliver reports through a real SMTP server (test and benchmark driver)"};
   std::string smtp_url, from = "vantage@localhost", log_path, org_id, short_name, date;
   std::string key_file, sign_key_file, mode = "per-report", attach = "zip", summary;
-  std::string manifest, list_id = "reports.vantage.example";
+  std::string manifest, list_id = "reports.vantage.example", starttls = "opportunistic", ca_file;
   std::vector<std::string> recipients, report_specs;
   uint64_t max_bytes = 10'000'000;
   int max_attempts = 3;
@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
   app.add_option("--list-id", list_id);
   app.add_option("--report", report_specs, "ID:TYPE:PATH[:URL]");
   app.add_option("--manifest", manifest);
+  app.add_option("--starttls", starttls)->check(CLI::IsMember({"opportunistic", "required"}));
+  app.add_option("--ca-file", ca_file, "PEM CA bundle for the server certificate");
   app.add_flag("--bench", bench);
   CLI11_PARSE(app, argc, argv);
 
@@ -122,7 +124,10 @@ int main(int argc, char** argv) {
 
     auto log = DeliveryLog::open(log_path);
     if (!log) throw std::runtime_error(log.error().message);
-    auto transport = CurlSmtpTransport::create({.url = smtp_url});
+    auto transport = CurlSmtpTransport::create(
+        {.url = smtp_url,
+         .starttls = starttls == "required" ? StartTls::kRequired : StartTls::kOpportunistic,
+         .ca_file = ca_file});
     if (!transport) throw std::runtime_error(transport.error().message);
     Deliverer deliverer(opts, **transport, **log);
 

@@ -17,7 +17,7 @@ VANTAGE=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [[ $EUID -ne 0 ]]; then echo "SKIP: a private Postfix instance needs root"; exit 77; fi
-for tool in postfix gpg gpgconf unzip python3 script; do
+for tool in postfix gpg gpgconf unzip python3 script openssl; do
   if ! command -v "$tool" >/dev/null; then
     echo "SKIP: $tool not installed (scripts/install-deps.sh --test)"; exit 77
   fi
@@ -47,7 +47,11 @@ FROM=vantage@vantage.test
 LOG=$WORK/deliveries.sqlite
 export TMPDIR=$WORK  # private GNUPGHOMEs of the Deliverer go here, and go away with it
 
-step "starting Postfix"
+step "starting Postfix with STARTTLS (throwaway certificate for 127.0.0.1)"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+  -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" 2>/dev/null
+export PF_TLS_CERT=$WORK/tls-cert.pem PF_TLS_KEY=$WORK/tls-key.pem
 pf_start "$WORK/pf" reports noc
 SMTP=smtp://127.0.0.1:$PF_PORT
 echo "postfix listens on $SMTP"
@@ -85,7 +89,8 @@ with open(sys.argv[1], 'w') as f:
     for i in range(2000): f.write('\"$DATE 00:00:%02d\",\"203.0.113.%d\",80\n' % (i % 60, i % 250))
 " "$HTTP"
 
-driver() { "$DRIVER" --smtp "$SMTP" --from "$FROM" --log "$LOG" --date "$DATE" "$@"; }
+# Opportunistic STARTTLS, verified against the throwaway certificate.
+driver() { "$DRIVER" --smtp "$SMTP" --ca-file "$PF_TLS_CERT" --from "$FROM" --log "$LOG" --date "$DATE" "$@"; }
 
 # --- 1. per-report, zipped, encrypted and signed, two recipients ------------------------------
 step "per-report mails: zip + PGP/MIME (encrypted, signed) to two recipients"
@@ -123,6 +128,23 @@ $CHECK --maildir "$PF_DIR/mail/reports/Maildir" --to reports@reports.test --from
   --message-id "$(mid "digest-org_a-$DATE" reports@reports.test)" \
   --plain "$SMB" --link https://vantage.test/dl/r-http
 
+# Every mail so far went over STARTTLS.
+tls=$(grep -c 'Anonymous TLS connection established from localhost' "$PF_DIR/maillog" || true)
+[[ $tls -ge 2 ]] || fail "mail was not sent over STARTTLS ($tls TLS sessions logged)"
+
+# --- 2b. STARTTLS required: with a server certificate we cannot verify, nothing is sent ------
+step "STARTTLS required, unverifiable certificate"
+OUT=$("$DRIVER" --smtp "$SMTP" --starttls required --from "$FROM" --log "$LOG" --date "$DATE" \
+  --org org-tls --to reports@reports.test --ca-file /etc/ssl/certs/ca-certificates.crt \
+  --report "r-smb:scan_smb:$SMB")
+echo "$OUT"
+awk -F'\t' '$3=="failed" && $4==1' <<<"$OUT" | grep -q . || fail "unverified TLS peer not a permanent failure"
+step "STARTTLS required, verified certificate"
+OUT=$(driver --starttls required --org org-tls --to reports@reports.test --report "r-rdp:scan_rdp:$RDP")
+echo "$OUT"
+[[ $(grep -c $'\tdelivered\t1\t250\t' <<<"$OUT") -eq 1 ]] || fail "required STARTTLS delivery failed"
+pf_wait_count reports 4
+
 # --- 3. rejected recipient: 5xx, failed, not retried -------------------------------------------
 step "rejected recipient"
 OUT=$(driver --org org-reject --to nobody@reports.test --report "r-smb:scan_smb:$SMB")
@@ -155,7 +177,7 @@ awk -F'\t' '$3=="no_recipients"' <<<"$OUT" | grep -q . || fail "no recipients no
 
 # Nothing from 3-7 reached a mailbox: give Postfix a moment, then count again.
 sleep 1
-[[ $(find "$PF_DIR/mail/reports/Maildir/new" -type f | wc -l) -eq 3 ]] || fail "unexpected extra mail in reports"
+[[ $(find "$PF_DIR/mail/reports/Maildir/new" -type f | wc -l) -eq 4 ]] || fail "unexpected extra mail in reports"
 [[ $(find "$PF_DIR/mail/noc/Maildir/new" -type f | wc -l) -eq 2 ]] || fail "unexpected extra mail in noc"
 
 # --- the delivery log through the CLI -----------------------------------------------------------
