@@ -24,6 +24,9 @@ test_pkgs=(
 
 missing=()
 for p in "${build_pkgs[@]}" $([[ $want_test == 1 ]] && echo "${test_pkgs[@]}"); do
+  # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: an npm already
+  # on PATH is enough.
+  [[ "$p" == npm ]] && command -v npm >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
