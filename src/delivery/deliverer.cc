@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,16 @@ bool plausible_address(std::string_view a) {
     }
   }
   return true;
+}
+
+// The bare address of "Name <addr>" or "addr": the SMTP envelope takes only the address.
+std::string envelope_address(std::string_view from) {
+  const size_t open = from.rfind('<');
+  const size_t close = from.rfind('>');
+  if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
+    return std::string(from.substr(open + 1, close - open - 1));
+  }
+  return std::string(trim(from));
 }
 
 std::string zip_name(const std::string& file_name) {
@@ -187,6 +198,7 @@ Result<DeliveryResult> Deliverer::deliver_reports(const OrgDelivery& org) {
   }
 
   const std::string domain = domain_of(options_.from);
+  const std::string envelope_from = envelope_address(options_.from);
   for (const Unit& u : units) {
     // Body text and attachments.
     std::vector<MimeAttachment> attachments;
@@ -280,7 +292,7 @@ Result<DeliveryResult> Deliverer::deliver_reports(const OrgDelivery& org) {
       h.extra = {{"X-Vantage-Report-Ids", u.report_ids}};
       const std::string message = build_message(h, entity);
       for (int attempt = 1;; ++attempt) {
-        const SendOutcome sent = transport_.send(options_.from, rcpt, message);
+        const SendOutcome sent = transport_.send(envelope_from, rcpt, message);
         std::string status;
         std::string reason = sent.reason;
         bool again = false;

@@ -33,7 +33,8 @@ class FakeTransport : public MailTransport {
   }
 };
 
-std::string header(const std::string& msg, const std::string& name) {
+std::string header(const std::string& message, const std::string& name) {
+  const std::string msg = "\r\n" + message;  // the first header has no CRLF before it
   const std::string key = "\r\n" + name + ": ";
   const size_t at = msg.find(key);
   if (at == std::string::npos) return "";
@@ -154,6 +155,20 @@ TEST_F(DelivererTest, PerReportModeSendsOneZippedMailPerReportAndRecipient) {
   EXPECT_EQ(log[0].smtp_code, 250);
   EXPECT_EQ(log[0].message_id, header(first.message, "Message-ID"));
   EXPECT_FALSE(log[0].encrypted);
+}
+
+TEST_F(DelivererTest, DisplayNameStaysInTheHeaderNotTheEnvelope) {
+  options_.from = "Vantage Reports <vantage@reports.example.org>";
+  Deliverer d(options_, transport_, *log_, clock_);
+  OrgDelivery o = org();
+  o.recipients = {"cert@example.org"};
+  o.reports = {report("r-1", "scan_smb", kCsv1)};
+  ASSERT_TRUE(d.deliver_reports(o).ok());
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].from, "vantage@reports.example.org");
+  EXPECT_EQ(header(transport_.sent[0].message, "From"),
+            "Vantage Reports <vantage@reports.example.org>");
+  EXPECT_TRUE(header(transport_.sent[0].message, "Message-ID").ends_with("@reports.example.org>"));
 }
 
 TEST_F(DelivererTest, DigestModeCarriesEveryReportInOneMail) {

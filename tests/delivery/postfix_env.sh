@@ -1,7 +1,8 @@
 # Sourced by tests/delivery/smtp_test.sh and bench/mail_bench.sh: a private Postfix instance on
 # 127.0.0.1:<free high port> that accepts mail for the virtual domain reports.test and delivers
 # it to Maildirs under $PF_DIR/mail/<user>/Maildir (docs: infrastructure-notes §6). Unknown
-# users of reports.test get 550 at RCPT; any other domain is refused (no outbound mail).
+# users of reports.test get 550 at RCPT, busy@reports.test always gets 451; any other domain
+# is refused (no outbound mail).
 #
 #   pf_start DIR USER...   start it (needs root; DIR's parents must be world-searchable);
 #                          sets PF_PORT and PF_DIR. With PF_TLS_CERT and PF_TLS_KEY (PEM files)
@@ -21,6 +22,8 @@ pf_start() {
   chown postfix "$PF_DIR/data"
   chown 65534:65534 "$PF_DIR/mail"
   PF_PORT=$(pf_free_port)
+  # busy@reports.test is always deferred: a real 4xx for the retry path.
+  printf 'busy@reports.test\t451 4.3.0 mailbox busy, try again later\n' > "$etc/rcpt_access"
   : > "$etc/vmailbox"
   for u in "$@"; do printf '%s@reports.test\t%s/Maildir/\n' "$u" "$u" >> "$etc/vmailbox"; done
   cat > "$etc/main.cf" <<CF
@@ -42,6 +45,8 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access texthash:$etc/rcpt_access
+
 virtual_mailbox_domains = reports.test
 virtual_mailbox_base = $PF_DIR/mail
 virtual_mailbox_maps = texthash:$etc/vmailbox

@@ -151,6 +151,12 @@ OUT=$(driver --org org-reject --to nobody@reports.test --report "r-smb:scan_smb:
 echo "$OUT"
 awk -F'\t' '$3=="failed" && $4==1 && $5==550' <<<"$OUT" | grep -q . || fail "550 not recorded as failed"
 
+# --- 3b. deferred recipient: 4xx, transient, retried with back-off, then failed ---------------
+step "deferred recipient (451)"
+OUT=$(driver --org org-busy --to busy@reports.test --max-attempts 2 --backoff-ms 50 --report "r-smb:scan_smb:$SMB")
+echo "$OUT"
+awk -F'\t' '$3=="failed" && $4==2 && $5==451 && $7 ~ /mailbox busy/' <<<"$OUT" | grep -q . || fail "451 not retried as transient"
+
 # --- 4. unreachable server: transient, retried with back-off, then failed ----------------------
 step "unreachable server"
 DEAD=$(pf_free_port)
@@ -189,6 +195,7 @@ V --date "$DATE"
 [[ $(V --org org-down | awk -F'\t' '$8=="retrying"' | wc -l) -eq 2 ]] || fail "org-down: expected 2 retrying rows"
 [[ $(V --org org-down | awk -F'\t' '$8=="failed" && $7==3' | wc -l) -eq 1 ]] || fail "org-down: expected final failed row"
 V --org org-reject | awk -F'\t' '$8=="failed" && $9==550 && $12 ~ /Recipient address rejected/' | grep -q . || fail "org-reject: 550 reason not logged"
+[[ $(V --org org-busy | awk -F'\t' '$8=="retrying" && $9==451' | wc -l) -eq 1 ]] || fail "org-busy: expected 1 retrying row"
 V --org org-expired | awk -F'\t' '$8=="not_sent"' | grep -q . || fail "org-expired not logged"
 V --org org-norcpt | awk -F'\t' '$8=="no_recipients" && $6=="-"' | grep -q . || fail "org-norcpt not logged"
 V --org org-a --date 2026-11-21 | grep -q "no deliveries recorded" || fail "empty day not reported"
