@@ -19,7 +19,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
-  postfix gnupg unzip python3  # delivery: private Postfix on loopback, PGP, zip checks
+  postfix sasl2-bin libsasl2-modules gnupg unzip python3  # delivery: loopback Postfix (+AUTH), PGP, zip
 )
 
 missing=()
