@@ -6,7 +6,9 @@
 #
 #   pf_start DIR USER...   start it (needs root; DIR's parents must be world-searchable);
 #                          sets PF_PORT and PF_DIR. With PF_TLS_CERT and PF_TLS_KEY (PEM files)
-#                          set, it offers STARTTLS and logs each TLS session.
+#                          set, it offers STARTTLS and logs each TLS session. With PF_SASL_USER
+#                          and PF_SASL_PASSWORD also set, it offers AUTH PLAIN/LOGIN (after
+#                          STARTTLS only) against a private Cyrus sasldb.
 #   pf_stop                stop it (safe to call twice, and from an EXIT trap)
 #   pf_wait_count USER N [SECONDS]   wait until USER's Maildir/new holds N messages
 
@@ -69,6 +71,28 @@ smtpd_tls_cert_file = $PF_TLS_CERT
 smtpd_tls_key_file = $PF_TLS_KEY
 smtpd_tls_loglevel = 1
 CF
+    if [[ -n "${PF_SASL_USER:-}" ]]; then
+      # Debian's Postfix looks for smtpd.conf in <config_directory>/sasl whatever
+      # cyrus_sasl_config_path says, so the file goes there and the setting points there too.
+      mkdir -p "$PF_DIR/sasl" "$etc/sasl"
+      cat > "$etc/sasl/smtpd.conf" <<CF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $PF_DIR/sasl/sasldb2
+CF
+      printf '%s' "$PF_SASL_PASSWORD" |
+        saslpasswd2 -p -c -f "$PF_DIR/sasl/sasldb2" -u localhost "$PF_SASL_USER"
+      chown postfix "$PF_DIR/sasl/sasldb2"
+      cat >> "$etc/main.cf" <<CF
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $etc/sasl
+smtpd_sasl_local_domain = localhost
+smtpd_tls_auth_only = yes
+CF
+    fi
   fi
   cat > "$etc/master.cf" <<CF
 127.0.0.1:$PF_PORT inet n - n - - smtpd

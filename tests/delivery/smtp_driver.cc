@@ -4,7 +4,8 @@
 // --bench, the rate at which messages were handed to the server.
 //
 // Reports come from --report ID:TYPE:PATH[:URL] (repeatable) or --manifest FILE, whose lines
-// are "ID<TAB>TYPE<TAB>PATH<TAB>URL".
+// are "ID<TAB>TYPE<TAB>PATH<TAB>URL". The AUTH password comes from VANTAGE_SMTP_PASSWORD,
+// never from the command line (where `ps` would show it).
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
   app.add_option("--manifest", manifest);
   app.add_option("--starttls", starttls)->check(CLI::IsMember({"opportunistic", "required"}));
   app.add_option("--ca-file", ca_file, "PEM CA bundle for the server certificate");
+  std::string user;
+  app.add_option("--user", user, "SMTP AUTH user (password: $VANTAGE_SMTP_PASSWORD)");
   app.add_flag("--bench", bench);
   CLI11_PARSE(app, argc, argv);
 
@@ -126,6 +129,9 @@ int main(int argc, char** argv) {
     if (!log) throw std::runtime_error(log.error().message);
     auto transport = CurlSmtpTransport::create(
         {.url = smtp_url,
+         .user = user,
+         .password =
+             std::getenv("VANTAGE_SMTP_PASSWORD") ? std::getenv("VANTAGE_SMTP_PASSWORD") : "",
          .starttls = starttls == "required" ? StartTls::kRequired : StartTls::kOpportunistic,
          .ca_file = ca_file});
     if (!transport) throw std::runtime_error(transport.error().message);

@@ -52,6 +52,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
   -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" 2>/dev/null
 export PF_TLS_CERT=$WORK/tls-cert.pem PF_TLS_KEY=$WORK/tls-key.pem
+have_sasl=0
+if command -v saslpasswd2 >/dev/null; then
+  have_sasl=1
+  export PF_SASL_USER=vantage PF_SASL_PASSWORD="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+fi
 pf_start "$WORK/pf" reports noc
 SMTP=smtp://127.0.0.1:$PF_PORT
 echo "postfix listens on $SMTP"
@@ -145,6 +150,30 @@ echo "$OUT"
 [[ $(grep -c $'\tdelivered\t1\t250\t' <<<"$OUT") -eq 1 ]] || fail "required STARTTLS delivery failed"
 pf_wait_count reports 4
 
+# --- 2c. SMTP AUTH over STARTTLS; the password never shows up in any output or the log -------
+if [[ $have_sasl == 1 ]]; then
+  step "SMTP AUTH (PLAIN over STARTTLS)"
+  OUT=$(VANTAGE_SMTP_PASSWORD=$PF_SASL_PASSWORD driver --user vantage --org org-auth \
+    --to reports@reports.test --report "r-rdp:scan_rdp:$RDP" 2>&1)
+  echo "$OUT"
+  [[ $(grep -c $'\tdelivered\t1\t250\t' <<<"$OUT") -eq 1 ]] || fail "authenticated delivery failed"
+  grep -q 'sasl_method=PLAIN, sasl_username=vantage' "$PF_DIR/maillog" || fail "server saw no AUTH"
+  pf_wait_count reports 5
+  step "SMTP AUTH with a wrong password"
+  OUT2=$(VANTAGE_SMTP_PASSWORD=wrong-$PF_SASL_PASSWORD driver --user vantage --org org-auth \
+    --to reports@reports.test --report "r-rdp:scan_rdp:$RDP" 2>&1)
+  echo "$OUT2"
+  awk -F'\t' '$3=="failed" && $4==1 && $5==535' <<<"$OUT2" | grep -q . || fail "535 not a permanent failure"
+  if grep -qa -- "$PF_SASL_PASSWORD" <<<"$OUT$OUT2" || grep -qa -- "$PF_SASL_PASSWORD" "$LOG"* ||
+     "$VANTAGE" deliveries --db "$LOG" | grep -q -- "$PF_SASL_PASSWORD"; then
+    fail "the SMTP password leaked into output or the delivery log"
+  fi
+  MAILS=5
+else
+  echo "NOTE: saslpasswd2 (sasl2-bin) not installed: SMTP AUTH not exercised"
+  MAILS=4
+fi
+
 # --- 3. rejected recipient: 5xx, failed, not retried -------------------------------------------
 step "rejected recipient"
 OUT=$(driver --org org-reject --to nobody@reports.test --report "r-smb:scan_smb:$SMB")
@@ -183,7 +212,7 @@ awk -F'\t' '$3=="no_recipients"' <<<"$OUT" | grep -q . || fail "no recipients no
 
 # Nothing from 3-7 reached a mailbox: give Postfix a moment, then count again.
 sleep 1
-[[ $(find "$PF_DIR/mail/reports/Maildir/new" -type f | wc -l) -eq 4 ]] || fail "unexpected extra mail in reports"
+[[ $(find "$PF_DIR/mail/reports/Maildir/new" -type f | wc -l) -eq $MAILS ]] || fail "unexpected extra mail in reports"
 [[ $(find "$PF_DIR/mail/noc/Maildir/new" -type f | wc -l) -eq 2 ]] || fail "unexpected extra mail in noc"
 
 # --- the delivery log through the CLI -----------------------------------------------------------
