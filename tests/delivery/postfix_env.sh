@@ -6,7 +6,8 @@
 #
 #   pf_start DIR USER...   start it (needs root; DIR's parents must be world-searchable);
 #                          sets PF_PORT and PF_DIR. With PF_TLS_CERT and PF_TLS_KEY (PEM files)
-#                          set, it offers STARTTLS and logs each TLS session. With PF_SASL_USER
+#                          set, it offers STARTTLS and logs each TLS session, and listens for
+#                          implicit TLS (smtps) on PF_SMTPS_PORT. With PF_SASL_USER
 #                          and PF_SASL_PASSWORD also set, it offers AUTH PLAIN/LOGIN (after
 #                          STARTTLS only) against a private Cyrus sasldb.
 #   pf_stop                stop it (safe to call twice, and from an EXIT trap)
@@ -94,8 +95,14 @@ smtpd_tls_auth_only = yes
 CF
     fi
   fi
+  local smtps_line=""
+  if [[ -n "${PF_TLS_CERT:-}" ]]; then
+    PF_SMTPS_PORT=$(pf_free_port)
+    smtps_line="127.0.0.1:$PF_SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes"
+  fi
   cat > "$etc/master.cf" <<CF
 127.0.0.1:$PF_PORT inet n - n - - smtpd
+$smtps_line
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

@@ -150,6 +150,13 @@ echo "$OUT"
 [[ $(grep -c $'\tdelivered\t1\t250\t' <<<"$OUT") -eq 1 ]] || fail "required STARTTLS delivery failed"
 pf_wait_count reports 4
 
+step "smtps:// (implicit TLS)"
+OUT=$("$DRIVER" --smtp "smtps://127.0.0.1:$PF_SMTPS_PORT" --ca-file "$PF_TLS_CERT" --from "$FROM" \
+  --log "$LOG" --date "$DATE" --org org-tls --to noc@reports.test --report "r-rdp:scan_rdp:$RDP")
+echo "$OUT"
+[[ $(grep -c $'\tdelivered\t1\t250\t' <<<"$OUT") -eq 1 ]] || fail "smtps delivery failed"
+pf_wait_count noc 3
+
 # --- 2c. SMTP AUTH over STARTTLS; the password never shows up in any output or the log -------
 if [[ $have_sasl == 1 ]]; then
   step "SMTP AUTH (PLAIN over STARTTLS)"
@@ -213,7 +220,7 @@ awk -F'\t' '$3=="no_recipients"' <<<"$OUT" | grep -q . || fail "no recipients no
 # Nothing from 3-7 reached a mailbox: give Postfix a moment, then count again.
 sleep 1
 [[ $(find "$PF_DIR/mail/reports/Maildir/new" -type f | wc -l) -eq $MAILS ]] || fail "unexpected extra mail in reports"
-[[ $(find "$PF_DIR/mail/noc/Maildir/new" -type f | wc -l) -eq 2 ]] || fail "unexpected extra mail in noc"
+[[ $(find "$PF_DIR/mail/noc/Maildir/new" -type f | wc -l) -eq 3 ]] || fail "unexpected extra mail in noc"
 
 # --- the delivery log through the CLI -----------------------------------------------------------
 step "vantage deliveries"
