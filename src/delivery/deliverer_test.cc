@@ -327,6 +327,45 @@ TEST_F(DelivererTest, BackoffIsCapped) {
   EXPECT_EQ(d.backoff(3).count(), 100'000);
 }
 
+TEST(DelivererConfig, OptionsFollowTheSettings) {
+  auto defaults = config::parse("", {});
+  ASSERT_TRUE(defaults.ok());
+  auto d = deliverer_options_from_config(*defaults);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->mode, MailMode::kPerReport);
+  EXPECT_EQ(d->attachment, AttachmentFormat::kZip);
+  EXPECT_EQ(d->list_id, "reports.vantage.example");
+  EXPECT_EQ(d->max_attempts, 4);
+  EXPECT_EQ(d->initial_backoff, std::chrono::milliseconds(30'000));
+  EXPECT_TRUE(d->pgp.sign_key_armored.empty());
+
+  auto c = config::parse(
+      "[smtp]\nurl = \"smtps://mail.example.org\"\nuser = \"u\"\npassword = \"p\"\n"
+      "mode = \"digest\"\nattachment = \"plain\"\nmax_attachment_bytes = 2048\n"
+      "starttls = \"required\"\nlist_id = \"cert.example.org\"\nmax_attempts = 2\n"
+      "retry_initial_s = 5\nca_file = \"/etc/ssl/ca.pem\"\n",
+      {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto o = deliverer_options_from_config(*c);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->mode, MailMode::kDigest);
+  EXPECT_EQ(o->attachment, AttachmentFormat::kPlain);
+  EXPECT_EQ(o->max_attachment_bytes, 2048u);
+  EXPECT_EQ(o->list_id, "cert.example.org");
+  EXPECT_EQ(o->max_attempts, 2);
+  EXPECT_EQ(o->initial_backoff, std::chrono::milliseconds(5'000));
+  const SmtpOptions s = smtp_options_from_config(*c);
+  EXPECT_EQ(s.url, "smtps://mail.example.org");
+  EXPECT_EQ(s.user, "u");
+  EXPECT_EQ(s.password, "p");
+  EXPECT_EQ(s.starttls, StartTls::kRequired);
+  EXPECT_EQ(s.ca_file, "/etc/ssl/ca.pem");
+
+  auto bad = config::parse("[smtp]\nsign_key = \"/nonexistent/key.asc\"\n", {});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE(deliverer_options_from_config(*bad).ok());
+}
+
 // --- PGP, with throwaway keys made by the gpg command line ---------------------------------
 
 class DelivererPgpTest : public DelivererTest {
