@@ -33,6 +33,7 @@ struct CommandFailed : std::runtime_error {
 
 void add_config_command(CLI::App& app, GlobalOptions& global);
 void add_deliveries_command(CLI::App& app, GlobalOptions& global);
+void add_lookup_command(CLI::App& app, GlobalOptions& global);
 void add_schema_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
 
