@@ -160,7 +160,10 @@ Result<DeliveryResult> Deliverer::deliver_reports(const OrgDelivery& org) {
       continue;
     }
     for (const Unit& u : units) {
-      if (Status st = not_attempted(u, {rcpt}, kStatusNotSent, "invalid recipient address"); !st)
+      // Logged without control characters, so a hostile address cannot forge log lines.
+      if (Status st =
+              not_attempted(u, {strip_control(rcpt)}, kStatusNotSent, "invalid recipient address");
+          !st)
         return st.error();
     }
   }

@@ -293,6 +293,10 @@ TEST_F(DelivererTest, InvalidRecipientIsRefusedOthersServed) {
   ASSERT_EQ(transport_.sent.size(), 1u);
   EXPECT_EQ(transport_.sent[0].rcpt, "noc@example.org");
   EXPECT_EQ(res->count(kStatusNotSent), 1u);
+  auto log = rows();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].status, kStatusNotSent);
+  EXPECT_EQ(log[0].recipient.find_first_of("\r\n"), std::string::npos);
 }
 
 TEST_F(DelivererTest, MissingReportFileIsNotSentAndLogged) {

@@ -101,7 +101,7 @@ std::string unusable_reason(gpgme_key_t key) {
   return expired_enc ? "the encryption subkey has expired" : "the key has no encryption subkey";
 }
 
-// Stops the gpg-agent GnuPG may have started in `home` (signing and secret-key import start
+// Stops the gpg-agent GnuPG may have started in `home` (key import and signing start
 // one); without this it would outlive the deleted directory.
 void kill_agent(const std::string& home) {
   std::vector<std::string> args = {"gpgconf", "--homedir", home, "--kill", "all"};
@@ -121,7 +121,6 @@ struct PgpSession::Impl {
   gpgme_ctx_t ctx = nullptr;
   gpgme_key_t signer = nullptr;
   std::string passphrase;
-  bool agent_used = false;
   ~Impl() {
     if (signer) gpgme_key_unref(signer);
     if (ctx) gpgme_release(ctx);
@@ -132,11 +131,16 @@ PgpSession::PgpSession(std::string home, std::unique_ptr<Impl> impl)
     : home_(std::move(home)), impl_(std::move(impl)) {}
 
 PgpSession::~PgpSession() {
-  const bool agent = impl_ && impl_->agent_used;
   impl_.reset();
-  if (agent) kill_agent(home_);
+  // gpg may start an agent even for a public-key-only session (key import does), so the
+  // agent is always asked to stop; gpgconf is a no-op when none runs. A dying agent can still
+  // unlink its sockets while the directory is being removed, hence the second pass.
+  kill_agent(home_);
   std::error_code ec;
-  std::filesystem::remove_all(home_, ec);
+  if (std::filesystem::remove_all(home_, ec) == static_cast<std::uintmax_t>(-1) ||
+      std::filesystem::exists(home_)) {
+    std::filesystem::remove_all(home_, ec);
+  }
 }
 
 bool PgpSession::signs() const {
@@ -164,7 +168,6 @@ Result<std::unique_ptr<PgpSession>> PgpSession::open(const PgpOptions& options) 
   gpgme_set_offline(s.ctx, 1);  // never fetch keys or CRLs from the network
 
   if (!options.sign_key_armored.empty()) {
-    s.agent_used = true;
     s.passphrase = options.sign_passphrase;
     gpgme_set_pinentry_mode(s.ctx, GPGME_PINENTRY_MODE_LOOPBACK);
     gpgme_set_passphrase_cb(s.ctx, passphrase_cb, &s.passphrase);
