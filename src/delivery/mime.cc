@@ -84,6 +84,33 @@ std::string random_hex(size_t bytes) {
   return hex_encode(raw);
 }
 
+// "Name: value" folded so that lines stay within 78 characters where the value allows it
+// (RFC 5322 §2.2.3): a break goes before a space, or after a comma (then a space starts the
+// continuation line). Long report-id lists and subjects would otherwise break the 998-byte
+// line limit. Encoded-words from header_text are already folded and pass through.
+std::string folded_header(std::string_view name, const std::string& value) {
+  std::string out(name);
+  out += ": ";
+  if (value.find('\n') != std::string::npos) return out + value + "\r\n";
+  size_t line = out.size();
+  size_t pos = 0;
+  while (pos < value.size()) {
+    // The next piece runs up to (not including) a space, or through a comma.
+    size_t end = pos + 1;
+    while (end < value.size() && value[end] != ' ' && value[end - 1] != ',') ++end;
+    const std::string_view piece = std::string_view(value).substr(pos, end - pos);
+    if (line + piece.size() > 78 && line > name.size() + 2) {
+      out += piece.front() == ' ' ? "\r\n" : "\r\n ";
+      line = piece.front() == ' ' ? 0 : 1;
+    }
+    out += piece;
+    line += piece.size();
+    pos = end;
+  }
+  out += "\r\n";
+  return out;
+}
+
 void text_part(std::string& out, std::string_view body_text) {
   bool plain = is_ascii(body_text);
   size_t line = 0;
@@ -291,13 +318,13 @@ std::string build_message(const MessageHeaders& h, std::string_view entity) {
     out += strip_crlf(h.to[i]);
   }
   out += kCrlf;
-  out += "Subject: " + header_text(h.subject) + kCrlf.data();
+  out += folded_header("Subject", header_text(h.subject));
   out += "Date: " + rfc5322_date(h.date) + kCrlf.data();
   out += "Message-ID: " + strip_crlf(h.message_id) + kCrlf.data();
   if (!h.list_id.empty()) out += "List-Id: <" + strip_crlf(h.list_id) + ">\r\n";
   out += "Auto-Submitted: auto-generated\r\n";
   for (const auto& [name, value] : h.extra) {
-    out += strip_crlf(name) + ": " + header_text(value) + kCrlf.data();
+    out += folded_header(strip_crlf(name), header_text(value));
   }
   out += "MIME-Version: 1.0\r\n";
   out += entity;

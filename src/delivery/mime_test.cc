@@ -171,5 +171,46 @@ TEST(Mime, MessageHeaders) {
   EXPECT_EQ(m.substr(m.find("\r\n\r\n") + 4), "hi\r\n");
 }
 
+TEST(Mime, LongHeadersAreFolded) {
+  MessageHeaders h;
+  h.from = "vantage@example.org";
+  h.to = {"cert@example.org"};
+  std::string ids;
+  for (int i = 0; i < 300; ++i) ids += (i ? "," : "") + std::string("r-") + std::to_string(i);
+  h.subject =
+      "[Vantage] a_rather_long_organisation_name_for_testing: 300 reports for 2026-11-22 and more "
+      "words";
+  h.extra = {{"X-Vantage-Report-Ids", ids}};
+  const std::string m = build_message(h, build_content_entity("x\n", {}));
+  const std::string head = m.substr(0, m.find("\r\n\r\n") + 2);
+  size_t start = 0;
+  while (start < head.size()) {
+    const size_t end = head.find("\r\n", start);
+    EXPECT_LE(end - start, 78u) << head.substr(start, end - start);
+    start = end + 2;
+  }
+  // Unfolding (dropping CRLF) gives the subject back; the id list gains only the spaces that
+  // start its continuation lines.
+  auto unfold = [&](const std::string& name) {
+    const size_t at = head.find(name + ": ") + name.size() + 2;
+    size_t end = at;
+    while (!(head[end] == '\r' && head[end + 2] != ' ')) ++end;
+    std::string v = head.substr(at, end - at);
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '\r' && v[i + 1] == '\n') {
+        ++i;
+        continue;
+      }
+      out += v[i];
+    }
+    return out;
+  };
+  EXPECT_EQ(unfold("Subject"), h.subject);
+  std::string ids_back = unfold("X-Vantage-Report-Ids");
+  std::erase(ids_back, ' ');
+  EXPECT_EQ(ids_back, ids);
+}
+
 }  // namespace
 }  // namespace vantage::delivery
