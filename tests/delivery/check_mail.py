@@ -6,7 +6,7 @@ headers, decrypts it (PGP/MIME) with the test keyring when --encrypted, verifies
 signature when --signed, and compares every expected report attachment byte for byte with
 the report file: --zip NAME=PATH (a .zip attachment NAME holding PATH's basename, unzipped
 with Info-ZIP unzip), --plain PATH (a text/csv attachment), --link URL (the body carries URL
-and no attachment for that report). Exits 1 with a reason on the first failed check.
+and no attachment for that report). --body-line LINE must be a line of the text body. Exits 1 with a reason on the first failed check.
 """
 import argparse
 import email
@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--zip", action="append", default=[])
     ap.add_argument("--plain", action="append", default=[])
     ap.add_argument("--link", action="append", default=[])
+    ap.add_argument("--body-line", action="append", default=[])
     a = ap.parse_args()
 
     new = os.path.join(a.maildir, "new")
@@ -123,12 +124,14 @@ def main():
         with open(path, "rb") as f:
             expect(data == f.read(), "unzipped %s differs from the report file" % entry)
     for path in a.plain:
-        name = os.path.basename(path)
-        expect(name in attachments, "no attachment %s (have %s)" % (name, list(attachments)))
-        part = attachments[name]
+        csv_name = os.path.basename(path)
+        expect(csv_name in attachments, "no attachment %s (have %s)" % (csv_name, list(attachments)))
+        part = attachments[csv_name]
         expect(part.get_content_type() == "text/csv", "csv content type %s" % part.get_content_type())
         with open(path, "rb") as f:
-            expect(part.get_payload(decode=True) == f.read(), "attachment %s differs" % name)
+            expect(part.get_payload(decode=True) == f.read(), "attachment %s differs" % csv_name)
+    for line in a.body_line:
+        expect(line in body.splitlines(), "body lacks the line %r" % line)
     for url in a.link:
         expect(url in body, "body lacks download link %s" % url)
     expect(len(attachments) == len(a.zip) + len(a.plain),

@@ -122,7 +122,9 @@ done
 
 # --- 2. digest, plain CSV, one report too large: link instead ---------------------------------
 step "digest mail: plain CSV attachment, oversized report as a link"
+# The summary has a line starting with '.', which SMTP must dot-stuff (RFC 5321 §4.5.2).
 OUT=$(driver --org org-a --name example_org --to reports@reports.test --mode digest --attach plain \
+  --summary $'Totals for 2026-11-22:\n.dot-led line\nscan_smb: 2 events (1 high, 1 medium), 2 new' \
   --max-bytes 20000 --report "r-smb:scan_smb:$SMB" \
   --report "r-http:scan_http:$HTTP:https://vantage.test/dl/r-http")
 echo "$OUT"
@@ -131,7 +133,8 @@ pf_wait_count reports 3
 $CHECK --maildir "$PF_DIR/mail/reports/Maildir" --to reports@reports.test --from-domain vantage.test \
   --list-id reports.vantage.example --subject "[Vantage] example_org: 2 reports for $DATE" \
   --message-id "$(mid "digest-org_a-$DATE" reports@reports.test)" \
-  --plain "$SMB" --link https://vantage.test/dl/r-http
+  --plain "$SMB" --link https://vantage.test/dl/r-http \
+  --body-line ".dot-led line" --body-line "scan_smb: 2 events (1 high, 1 medium), 2 new"
 
 # Every mail so far went over STARTTLS.
 tls=$(grep -c 'Anonymous TLS connection established from localhost' "$PF_DIR/maillog" || true)
