@@ -1,7 +1,10 @@
 #include "match/subscription_index.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <unordered_map>
 
 #include "registry/registry.h"
@@ -64,6 +67,11 @@ struct Span {
   bool ignore;
 };
 
+// Fibonacci hashing of an ASN into a power-of-two table.
+inline size_t asn_slot(uint32_t asn, size_t table_size) {
+  return static_cast<size_t>((uint64_t{asn} * 0x9E3779B97F4A7C15ull) >> 20) & (table_size - 1);
+}
+
 size_t table_size_for(size_t n) {
   size_t size = 16;
   while (size < n * 2) size <<= 1;
@@ -124,7 +132,7 @@ MatchBuffer::MatchBuffer(const SubscriptionIndex& index) {
 class IndexBuilder {
  public:
   explicit IndexBuilder(SubscriptionIndex& ix) : ix_(ix) {
-    ix_.set_offsets_ = {0, 0};  // set 0: the empty set
+    ix_.set_members_ = {0};  // set 0: the empty set
     set_ids_.emplace(std::vector<uint32_t>{}, 0);
     ix_.cells_.push_back({});
     cell_ids_.emplace(CellKey{0, 0, 0}, 0);
@@ -135,9 +143,10 @@ class IndexBuilder {
     v.erase(std::unique(v.begin(), v.end()), v.end());
     auto it = set_ids_.find(v);
     if (it != set_ids_.end()) return it->second;
-    auto id = static_cast<uint32_t>(ix_.set_offsets_.size() - 1);
+    auto id = static_cast<uint32_t>(ix_.set_members_.size());
+    ix_.set_members_.push_back(static_cast<uint32_t>(v.size()));
     ix_.set_members_.insert(ix_.set_members_.end(), v.begin(), v.end());
-    ix_.set_offsets_.push_back(static_cast<uint32_t>(ix_.set_members_.size()));
+    ++distinct_sets_;
     max_set_ = std::max(max_set_, v.size());
     set_ids_.emplace(v, id);
     return id;
@@ -157,7 +166,8 @@ class IndexBuilder {
   // point form a stack ordered from outermost to innermost, and a prefix can only end
   // after everything nested inside it has ended.
   template <typename K>
-  void sweep(std::vector<Span<K>>& spans, std::vector<K>& starts, std::vector<uint32_t>& cells) {
+  void sweep(std::vector<Span<K>>& spans,
+             SubscriptionIndex::BigVector<SubscriptionIndex::Interval<K>>& out) {
     std::sort(spans.begin(), spans.end(), [](const Span<K>& a, const Span<K>& b) {
       return a.first != b.first ? a.first < b.first : a.length < b.length;
     });
@@ -198,17 +208,16 @@ class IndexBuilder {
       }
       CellKey key{intern_set(all), intern_set(specific), intern_set(ignoring)};
       uint32_t cell = intern_cell(key);
-      if (!cells.empty() && cells.back() == cell) continue;  // merge equal neighbours
-      starts.push_back(b);
-      cells.push_back(cell);
+      if (!out.empty() && out.back().cell == cell) continue;  // merge equal neighbours
+      const auto count = static_cast<uint32_t>(all.size());
+      out.push_back({b, cell, count, count == 1 ? all.front() : key.all});
     }
-    starts.shrink_to_fit();
-    cells.shrink_to_fit();
+    out.shrink_to_fit();
   }
 
-  template <typename K>
-  static std::vector<uint32_t> make_buckets(const std::vector<K>& starts, int key_bits,
-                                            int bucket_bits) {
+  template <typename V>
+  static std::vector<uint32_t> make_buckets(const V& starts, int key_bits, int bucket_bits) {
+    using K = decltype(starts[0].start);
     // bucket[b] = index of the interval containing the first address of bucket b, so an
     // address in bucket b lies in intervals bucket[b] .. bucket[b + 1].
     const size_t n = size_t{1} << bucket_bits;
@@ -216,7 +225,7 @@ class IndexBuilder {
     size_t i = 0;
     for (size_t b = 0; b < n; ++b) {
       const K first = static_cast<K>(static_cast<K>(b) << (key_bits - bucket_bits));
-      while (i + 1 < starts.size() && starts[i + 1] <= first) ++i;
+      while (i + 1 < starts.size() && starts[i + 1].start <= first) ++i;
       bucket[b] = static_cast<uint32_t>(i);
     }
     bucket[n] = static_cast<uint32_t>(starts.size() - 1);
@@ -237,6 +246,7 @@ class IndexBuilder {
   }
 
   size_t max_set() const { return max_set_; }
+  size_t distinct_sets() const { return distinct_sets_; }
   size_t max_ip_set() const { return max_ip_set_; }
 
  private:
@@ -245,6 +255,7 @@ class IndexBuilder {
   std::unordered_map<CellKey, uint32_t, CellHash> cell_ids_;
   size_t max_set_ = 0;
   size_t max_ip_set_ = 0;
+  size_t distinct_sets_ = 1;
 };
 
 std::shared_ptr<const SubscriptionIndex> SubscriptionIndex::build(const std::vector<OrgSpec>& orgs,
@@ -269,6 +280,7 @@ std::shared_ptr<const SubscriptionIndex> SubscriptionIndex::build(const std::vec
     const OrgSpec& o = orgs[i];
     const auto dense = static_cast<uint32_t>(i);
     ix->orgs_.push_back({o.org_id, o.short_name, o.min_severity});
+    ix->min_severity_.push_back(o.min_severity);
     for (bool ignore : {false, true}) {
       for (const IpPrefix& p : ignore ? o.ignores : o.cidrs) {
         if (p.is_v4()) {
@@ -307,32 +319,38 @@ std::shared_ptr<const SubscriptionIndex> SubscriptionIndex::build(const std::vec
     ix->opt_out_offsets_.push_back(static_cast<uint32_t>(ix->opt_out_types_.size()));
   }
 
-  builder.sweep(v4, ix->v4_starts_, ix->v4_cells_);
-  ix->v4_bucket_ = IndexBuilder::make_buckets(ix->v4_starts_, 32, kV4BucketBits);
+  builder.sweep(v4, ix->v4_);
+  ix->v4_bucket_ = IndexBuilder::make_buckets(ix->v4_, 32, kV4BucketBits);
   if (!v6.empty()) {
-    builder.sweep(v6, ix->v6_starts_, ix->v6_cells_);
-    ix->v6_bucket_ = IndexBuilder::make_buckets(ix->v6_starts_, 128, kV6BucketBits);
+    builder.sweep(v6, ix->v6_);
+    ix->v6_bucket_ = IndexBuilder::make_buckets(ix->v6_, 128, kV6BucketBits);
   }
-  st.intervals_v4 = ix->v4_starts_.size();
-  st.intervals_v6 = ix->v6_starts_.size();
+  st.intervals_v4 = ix->v4_.size();
+  st.intervals_v6 = ix->v6_.size();
   const size_t max_ip = builder.max_ip_set();
 
   // ASNs.
   std::sort(asn_pairs.begin(), asn_pairs.end());
   size_t max_asn = 0;
   std::vector<uint32_t> members;
+  std::vector<SubscriptionIndex::AsnSlot> asn_entries;
   for (size_t i = 0; i < asn_pairs.size();) {
     size_t j = i;
     members.clear();
     while (j < asn_pairs.size() && asn_pairs[j].first == asn_pairs[i].first) {
       members.push_back(asn_pairs[j++].second);
     }
-    ix->asn_keys_.push_back(asn_pairs[i].first);
-    ix->asn_sets_.push_back(builder.intern_set(members));
+    asn_entries.push_back({asn_pairs[i].first, builder.intern_set(members)});
     max_asn = std::max(max_asn, members.size());
     i = j;
   }
-  st.asns = ix->asn_keys_.size();
+  st.asns = asn_entries.size();
+  ix->asns_.assign(table_size_for(asn_entries.size()), {0, 0});
+  for (const auto& e : asn_entries) {
+    size_t pos = asn_slot(e.asn, ix->asns_.size());
+    while (ix->asns_[pos].asn != 0) pos = (pos + 1) & (ix->asns_.size() - 1);
+    ix->asns_[pos] = e;
+  }
 
   // Countries.
   size_t max_geo = 0;
@@ -365,50 +383,116 @@ std::shared_ptr<const SubscriptionIndex> SubscriptionIndex::build(const std::vec
   builder.build_strings(type_names, ix->types_, ix->type_pool_);
 
   ix->max_candidates_ = max_ip + max_asn + max_geo + max_domain;
-  st.distinct_sets = ix->set_offsets_.size() - 1;
+  st.distinct_sets = builder.distinct_sets();
 
   auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
-  st.memory_bytes = sizeof(SubscriptionIndex) + bytes(ix->set_members_) + bytes(ix->set_offsets_) +
-                    bytes(ix->cells_) + bytes(ix->v4_starts_) + bytes(ix->v4_cells_) +
-                    bytes(ix->v4_bucket_) + bytes(ix->v6_starts_) + bytes(ix->v6_cells_) +
-                    bytes(ix->v6_bucket_) + bytes(ix->asn_keys_) + bytes(ix->asn_sets_) +
-                    bytes(ix->country_sets_) + bytes(ix->domains_) + ix->domain_pool_.capacity() +
-                    bytes(ix->types_) + ix->type_pool_.capacity() + bytes(ix->opt_out_offsets_) +
-                    bytes(ix->opt_out_types_) + bytes(ix->orgs_);
+  st.memory_bytes = sizeof(SubscriptionIndex) + bytes(ix->set_members_) + bytes(ix->cells_) +
+                    bytes(ix->v4_) + bytes(ix->v4_bucket_) + bytes(ix->v6_) +
+                    bytes(ix->v6_bucket_) + bytes(ix->asns_) + bytes(ix->country_sets_) +
+                    bytes(ix->domains_) + ix->domain_pool_.capacity() + bytes(ix->types_) +
+                    ix->type_pool_.capacity() + bytes(ix->opt_out_offsets_) +
+                    bytes(ix->opt_out_types_) + bytes(ix->orgs_) + bytes(ix->min_severity_);
   for (const auto& o : ix->orgs_) st.memory_bytes += o.short_name.capacity();
   return ix;
 }
 
-const SubscriptionIndex::Cell& SubscriptionIndex::cell_for(const IpAddress& ip) const {
-  if (ip.is_v4()) {
-    const uint32_t a = ip.v4();
-    const uint32_t b = a >> (32 - kV4BucketBits);
-    const uint32_t* base = v4_starts_.data() + v4_bucket_[b];
-    size_t n = v4_bucket_[b + 1] - v4_bucket_[b] + 1;
-    // Branchless binary search for the last start <= a (base[0] <= a holds by construction).
-    while (n > 1) {
-      const size_t half = n / 2;
-      base = (base[half] <= a) ? base + half : base;
-      n -= half;
-    }
-    return cells_[v4_cells_[static_cast<size_t>(base - v4_starts_.data())]];
+template <typename T>
+T* SubscriptionIndex::HugePageAllocator<T>::allocate(size_t n) {
+  // Lookups land anywhere in tens of MiB: with 4 KiB pages nearly each one is also a TLB
+  // miss. Large arrays are 2 MiB aligned and advised for transparent huge pages.
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t bytes = n * sizeof(T);
+  void* p = nullptr;
+  if (bytes >= kHuge) {
+    p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
+    if (p) madvise(p, bytes, MADV_HUGEPAGE);
+  } else {
+    p = std::malloc(bytes ? bytes : 1);
   }
-  if (v6_starts_.empty()) return cells_[0];
-  const uint128 a = ip.u128();
-  const auto b = static_cast<size_t>(ip.hi() >> (64 - kV6BucketBits));
-  const uint128* base = v6_starts_.data() + v6_bucket_[b];
+  if (!p) throw std::bad_alloc();
+  return static_cast<T*>(p);
+}
+
+size_t SubscriptionIndex::locate_v4(uint32_t a) const {
+  const uint32_t b = a >> (32 - kV4BucketBits);
+  const Interval<uint32_t>* base = v4_.data() + v4_bucket_[b];
+  size_t n = v4_bucket_[b + 1] - v4_bucket_[b] + 1;
+  // Branchless binary search for the last start <= a (base[0] <= a holds by construction).
+  while (n > 1) {
+    const size_t half = n / 2;
+    base = (base[half].start <= a) ? base + half : base;
+    n -= half;
+  }
+  return static_cast<size_t>(base - v4_.data());
+}
+
+size_t SubscriptionIndex::locate_v6(uint128 a) const {
+  const auto b = static_cast<size_t>(static_cast<uint64_t>(a >> 64) >> (64 - kV6BucketBits));
+  const Interval<uint128>* base = v6_.data() + v6_bucket_[b];
   size_t n = v6_bucket_[b + 1] - v6_bucket_[b] + 1;
   while (n > 1) {
     const size_t half = n / 2;
-    base = (base[half] <= a) ? base + half : base;
+    base = (base[half].start <= a) ? base + half : base;
     n -= half;
   }
-  return cells_[v6_cells_[static_cast<size_t>(base - v6_starts_.data())]];
+  return static_cast<size_t>(base - v6_.data());
+}
+
+const SubscriptionIndex::Cell& SubscriptionIndex::cell_for(const IpAddress& ip) const {
+  if (ip.is_v4()) return cells_[v4_[locate_v4(ip.v4())].cell];
+  if (v6_.empty()) return cells_[0];
+  return cells_[v6_[locate_v6(ip.u128())].cell];
 }
 
 std::span<const uint32_t> SubscriptionIndex::orgs_for_ip(const IpAddress& ip, CidrMode mode) const {
-  const Cell& c = cell_for(ip);
-  return set(mode == CidrMode::kMostSpecific ? c.specific : c.all);
+  if (mode == CidrMode::kMostSpecific) return set(cell_for(ip).specific);
+  if (ip.is_v4()) return all_of(v4_[locate_v4(ip.v4())]);
+  if (v6_.empty()) return {};
+  return all_of(v6_[locate_v6(ip.u128())]);
+}
+
+void SubscriptionIndex::orgs_for_ips(std::span<const IpAddress> ips,
+                                     std::span<std::span<const uint32_t>> out,
+                                     CidrMode mode) const {
+  constexpr size_t kGroup = 16;
+  size_t i = 0;
+  if (mode == CidrMode::kAllCovering) {
+    // Interleaved branchless searches: each step advances every IPv4 search of the group,
+    // so up to kGroup independent cache misses are in flight instead of one.
+    const Interval<uint32_t>* v4 = v4_.data();
+    for (; i + kGroup <= ips.size(); i += kGroup) {
+      const Interval<uint32_t>* base[kGroup];
+      uint32_t key[kGroup];
+      size_t n[kGroup];
+      size_t steps = 0;
+      bool all_v4 = true;
+      for (size_t k = 0; k < kGroup; ++k) {
+        const IpAddress& ip = ips[i + k];
+        all_v4 = all_v4 && ip.is_v4();
+        key[k] = ip.v4();
+        const uint32_t b = key[k] >> (32 - kV4BucketBits);
+        base[k] = v4 + v4_bucket_[b];
+        n[k] = v4_bucket_[b + 1] - v4_bucket_[b] + 1;
+        __builtin_prefetch(base[k] + n[k] / 2);
+        steps = std::max(steps, n[k]);
+      }
+      if (!all_v4) {
+        for (size_t k = 0; k < kGroup; ++k) out[i + k] = orgs_for_ip(ips[i + k], mode);
+        continue;
+      }
+      while (steps > 1) {
+        for (size_t k = 0; k < kGroup; ++k) {
+          const size_t half = n[k] / 2;
+          base[k] = (base[k][half].start <= key[k]) ? base[k] + half : base[k];  // half 0: no-op
+          n[k] -= half;
+          __builtin_prefetch(base[k] + n[k] / 2);
+        }
+        steps -= steps / 2;
+      }
+      for (size_t k = 0; k < kGroup; ++k) out[i + k] = all_of(*base[k]);
+    }
+  }
+  for (; i < ips.size(); ++i) out[i] = orgs_for_ip(ips[i], mode);
 }
 
 std::span<const uint32_t> SubscriptionIndex::orgs_ignoring(const IpAddress& ip) const {
@@ -416,9 +500,12 @@ std::span<const uint32_t> SubscriptionIndex::orgs_ignoring(const IpAddress& ip) 
 }
 
 std::span<const uint32_t> SubscriptionIndex::orgs_for_asn(uint32_t asn) const {
-  auto it = std::lower_bound(asn_keys_.begin(), asn_keys_.end(), asn);
-  if (it == asn_keys_.end() || *it != asn) return {};
-  return set(asn_sets_[static_cast<size_t>(it - asn_keys_.begin())]);
+  if (asn == 0 || asns_.empty()) return {};
+  const size_t mask = asns_.size() - 1;
+  for (size_t pos = asn_slot(asn, asns_.size());; pos = (pos + 1) & mask) {
+    if (asns_[pos].asn == asn) return set(asns_[pos].set);
+    if (asns_[pos].asn == 0) return {};
+  }
 }
 
 std::span<const uint32_t> SubscriptionIndex::orgs_for_country(std::string_view cc) const {
@@ -490,8 +577,11 @@ std::span<const Match> SubscriptionIndex::match(const EventKeys& keys, MatchBuff
   }
   if (out.empty()) return {};
 
-  // Merge duplicates (one org matched for several reasons). Candidate lists are short, so
-  // insertion sort beats std::sort here and never allocates.
+  // Merge duplicates (one org matched for several reasons). Candidate lists are usually
+  // short, where insertion sort beats std::sort; neither allocates.
+  if (out.size() > 24) {
+    std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) { return a.org < b.org; });
+  }
   for (size_t i = 1; i < out.size(); ++i) {
     Match m = out[i];
     size_t j = i;
@@ -511,7 +601,7 @@ std::span<const Match> SubscriptionIndex::match(const EventKeys& keys, MatchBuff
     }
     const uint32_t org = out[r].org;
     if (!ignoring.empty() && std::binary_search(ignoring.begin(), ignoring.end(), org)) continue;
-    if (keys.severity < orgs_[org].min_severity) continue;
+    if (keys.severity < min_severity_[org]) continue;
     if (type_id != 0 && opted_out(org, type_id - 1)) continue;
     out[w++] = out[r];
   }

@@ -372,6 +372,22 @@ TEST(SubscriptionIndexRandom, MatchesReferenceOnAMillionLookups) {
       }
     }
   }
+  // The batch path must agree with the single lookups, for both families and any tail.
+  std::vector<IpAddress> batch;
+  for (int i = 0; i < 100'003; ++i) {
+    EventKeys k = world.keys(host);
+    batch.push_back(k.ip ? *k.ip : IpAddress::from_v4(static_cast<uint32_t>(i) * 2654435761u));
+  }
+  std::vector<std::span<const uint32_t>> spans(batch.size());
+  for (CidrMode mode : {CidrMode::kAllCovering, CidrMode::kMostSpecific}) {
+    index->orgs_for_ips(batch, spans, mode);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto single = index->orgs_for_ip(batch[i], mode);
+      if (!std::equal(single.begin(), single.end(), spans[i].begin(), spans[i].end())) {
+        if (++differences <= 3) ADD_FAILURE() << "batch differs at " << batch[i].to_string();
+      }
+    }
+  }
   EXPECT_EQ(differences, 0);
   // The test must exercise real matches, not a sea of empty results.
   EXPECT_GT(matched, static_cast<size_t>(kLookups));
