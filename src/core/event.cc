@@ -107,7 +107,7 @@ void Event::reset(const ReportType* type) {
 }
 
 void Event::clear() {
-  for (Cell& c : cells_) c.present = false;
+  for (Cell& c : cells_) c.present = c.slot = false;
   text_.clear();
 }
 
@@ -156,13 +156,18 @@ void Event::store_text(int col, std::string_view v) {
   assert(kind(col) == ColumnKind::kString);
   // Overwrite in place when the old value had room, so repeated enrichment of the same
   // event does not grow the buffer; otherwise append.
-  if (c.present && c.hi >= v.size()) {
+  // (The slot survives set_null(), which only clears `present`; clear() drops all slots.)
+  if (v.size() > UINT32_MAX) v = v.substr(0, UINT32_MAX);  // lengths are 32-bit
+  size_t cap = v.size();
+  if (c.slot && scap(c) >= v.size()) {
+    cap = scap(c);
     if (!v.empty()) std::memcpy(text_.data() + c.lo, v.data(), v.size());
   } else {
     c.lo = text_.size();
     text_.append(v);
   }
-  c.hi = v.size();
+  c.hi = (uint64_t{cap} << 32) | v.size();
+  c.slot = true;
   c.present = true;
 }
 
@@ -233,7 +238,7 @@ void Event::append_text(int col, std::string& out) const {
   const Cell& c = cell(col);
   if (!c.present) return;
   switch (kind(col)) {
-    case ColumnKind::kString: out.append(text_.data() + c.lo, c.hi); break;
+    case ColumnKind::kString: out.append(text_.data() + c.lo, slen(c)); break;
     case ColumnKind::kTimestamp: append_timestamp(out, c.i); break;
     case ColumnKind::kInteger: {
       char buf[24];
@@ -301,7 +306,7 @@ std::string_view Event::str(int col) const {
   if (col < 0 || !cells_[static_cast<size_t>(col)].present) return {};
   if (kind(col) != ColumnKind::kString) return {};
   const Cell& c = cells_[static_cast<size_t>(col)];
-  return std::string_view(text_.data() + c.lo, c.hi);
+  return std::string_view(text_.data() + c.lo, slen(c));
 }
 
 std::optional<Severity> Event::severity() const {
@@ -423,9 +428,9 @@ void Event::encode(std::string& out) const {
         put_u64(out, c.lo);
         break;
       case ColumnKind::kString: {
-        uint32_t n = static_cast<uint32_t>(c.hi);
+        uint32_t n = static_cast<uint32_t>(slen(c));
         for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(n >> (8 * i)));
-        out.append(text_.data() + c.lo, c.hi);
+        out.append(text_.data() + c.lo, n);
         break;
       }
     }

@@ -71,7 +71,7 @@ class Event {
   std::string_view string_at(int col) const {
     const Cell& c = cell(col);
     assert(kind(col) == ColumnKind::kString);
-    return c.present ? std::string_view(text_.data() + c.lo, c.hi) : std::string_view();
+    return c.present ? std::string_view(text_.data() + c.lo, slen(c)) : std::string_view();
   }
 
   void set_null(int col) { cell(col).present = false; }
@@ -154,7 +154,8 @@ class Event {
 
  private:
   // 24 bytes. Integer/boolean/timestamp in `i`, double in `f`, IP in hi/lo, string as
-  // (offset = lo, length = hi) into text_.
+  // offset = lo into text_ and hi = length | capacity << 32 (the room of its slot, so a
+  // rewrite that fits reuses it).
   struct Cell {
     union {
       int64_t i;
@@ -163,8 +164,11 @@ class Event {
     };
     uint64_t hi;
     bool present;
+    bool slot;  // a string cell owns bytes [lo, lo + capacity) of text_
   };
 
+  static size_t slen(const Cell& c) { return static_cast<uint32_t>(c.hi); }
+  static size_t scap(const Cell& c) { return static_cast<size_t>(c.hi >> 32); }
   static const CommonColumns kNoColumns;
   const CommonColumns& common() const { return type_ ? type_->common : kNoColumns; }
   const Endpoint& side(Side s) const { return common().side[static_cast<int>(s)]; }
