@@ -92,6 +92,9 @@ SendOutcome classify_smtp_result(int curl_code, long smtp_code, std::string_view
     o.status = SendStatus::kTransient;
     return o;
   }
+  // The last reply was a success (e.g. "220 Ready to start TLS" before a failed handshake):
+  // it did not cause the failure, so it is not reported as if it had.
+  o.smtp_code = 0;
   switch (static_cast<CURLcode>(curl_code)) {
     // Configuration problems a retry cannot fix.
     case CURLE_URL_MALFORMAT:

@@ -21,7 +21,8 @@ const char* send_status_name(SendStatus s);
 
 struct SendOutcome {
   SendStatus status = SendStatus::kTransient;
-  int smtp_code = 0;   // last SMTP reply code from the server; 0 when none was received
+  int smtp_code = 0;   // the SMTP reply code that decided the outcome; 0 when the failure was
+                       // not an SMTP reply (network, TLS, local error)
   std::string reason;  // the server's reply text, or the network error; never a secret
 };
 

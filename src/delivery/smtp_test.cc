@@ -42,6 +42,12 @@ TEST(SmtpClassify, NetworkTroubleIsTransient) {
 TEST(SmtpClassify, ConfigurationErrorsArePermanent) {
   EXPECT_EQ(classify_smtp_result(CURLE_LOGIN_DENIED, 0, "", "").status, SendStatus::kPermanent);
   EXPECT_EQ(classify_smtp_result(CURLE_USE_SSL_FAILED, 0, "", "").status, SendStatus::kPermanent);
+  auto tls = classify_smtp_result(CURLE_PEER_FAILED_VERIFICATION, 220,
+                                  "SSL certificate problem: self-signed certificate",
+                                  "220 2.0.0 Ready to start TLS");
+  EXPECT_EQ(tls.status, SendStatus::kPermanent);
+  EXPECT_EQ(tls.smtp_code, 0);  // the 220 did not cause the failure
+  EXPECT_EQ(tls.reason, "SSL certificate problem: self-signed certificate");
 }
 
 TEST(CurlSmtpTransport, RejectsNonSmtpUrl) {
