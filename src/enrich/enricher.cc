@@ -16,12 +16,12 @@ Result<std::shared_ptr<const EnrichmentData>> EnrichmentData::load(const Enrichm
   }
   std::shared_ptr<const GeoDb> g4, g6;
   if (!paths.geo_v4.empty()) {
-    auto g = GeoDb::open(paths.geo_v4, paths.geo_layout);
+    auto g = GeoDb::open(paths.geo_v4, paths.geo_layout, paths.geo_index);
     if (!g) return g.error();
     g4 = std::move(*g);
   }
   if (!paths.geo_v6.empty()) {
-    auto g = GeoDb::open(paths.geo_v6, paths.geo_layout);
+    auto g = GeoDb::open(paths.geo_v6, paths.geo_layout, paths.geo_index);
     if (!g) return g.error();
     if ((*g)->ip_version() != 6) {
       return Error::invalid(paths.geo_v6 + ": configured as the IPv6 geo database but its " +

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <tuple>
+
 #include "enrich/testing/mmdb_writer.h"
 #include "enrich/testing/temp_dir.h"
 
@@ -53,11 +56,12 @@ std::string write_geolite2_v6(const TempDir& dir) {
   return path;
 }
 
-class GeoDbRecordSize : public ::testing::TestWithParam<int> {};
+class GeoDbRecordSize : public ::testing::TestWithParam<std::tuple<int, GeoIndex>> {};
 
 TEST_P(GeoDbRecordSize, FlatLayoutIPv4) {
   TempDir dir;
-  auto db = GeoDb::open(write_flat_v4(dir, GetParam()));
+  auto db = GeoDb::open(write_flat_v4(dir, std::get<0>(GetParam())), GeoLayout::kAuto,
+                        std::get<1>(GetParam()));
   ASSERT_TRUE(db.ok()) << db.error().message;
   const GeoDb& g = **db;
   EXPECT_EQ(g.layout(), GeoLayout::kFlat);
@@ -94,11 +98,16 @@ TEST_P(GeoDbRecordSize, FlatLayoutIPv4) {
   EXPECT_EQ(g.decode_errors(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllRecordSizes, GeoDbRecordSize, ::testing::Values(24, 28, 32));
+INSTANTIATE_TEST_SUITE_P(AllRecordSizes, GeoDbRecordSize,
+                         ::testing::Combine(::testing::Values(24, 28, 32),
+                                            ::testing::Values(GeoIndex::kMmdb,
+                                                              GeoIndex::kFlattened)));
 
-TEST(GeoDb, GeoLite2LayoutDetectedAndIPv4InsideIPv6Tree) {
+class GeoDbIndex : public ::testing::TestWithParam<GeoIndex> {};
+
+TEST_P(GeoDbIndex, GeoLite2LayoutDetectedAndIPv4InsideIPv6Tree) {
   TempDir dir;
-  auto db = GeoDb::open(write_geolite2_v6(dir));
+  auto db = GeoDb::open(write_geolite2_v6(dir), GeoLayout::kAuto, GetParam());
   ASSERT_TRUE(db.ok()) << db.error().message;
   const GeoDb& g = **db;
   EXPECT_EQ(g.layout(), GeoLayout::kMaxMind);
@@ -117,6 +126,68 @@ TEST(GeoDb, GeoLite2LayoutDetectedAndIPv4InsideIPv6Tree) {
   EXPECT_TRUE(r.region.empty());
   EXPECT_TRUE(r.city.empty());
   EXPECT_FALSE(g.lookup(ip("2600::1"), r));
+}
+
+INSTANTIATE_TEST_SUITE_P(BothIndexes, GeoDbIndex,
+                         ::testing::Values(GeoIndex::kMmdb, GeoIndex::kFlattened));
+
+// Random nested prefixes in both tree kinds: the flattened index must answer exactly what
+// libmaxminddb answers, at random addresses and at every prefix boundary.
+TEST(GeoDb, FlattenedAgreesWithLibmaxminddb) {
+  TempDir dir;
+  std::mt19937_64 rng(7);
+  for (int ip_version : {4, 6}) {
+    MmdbWriterOptions o;
+    o.ip_version = ip_version;
+    o.record_size = 28;
+    MmdbWriter w(o);
+    std::vector<IpPrefix> prefixes;
+    const char* countries[] = {"US", "DE", "JP", "BR", "AU"};
+    for (int i = 0; i < 300; ++i) {
+      IpPrefix p;
+      if (ip_version == 4 || i % 3 == 0) {
+        // IPv4 clustered in 16.0.0.0/6 so that prefixes nest.
+        uint32_t a = 0x10000000 | static_cast<uint32_t>(rng() & 0x03FFFFFF);
+        p = IpPrefix::make(IpAddress::from_v4(a), 6 + static_cast<int>(rng() % 27));
+      } else {
+        uint64_t hi = 0x2001000000000000ULL | (rng() & 0x0000FFFFFFFFFFFFULL);
+        p = IpPrefix::make(IpAddress::from_v6(hi, rng()), 16 + static_cast<int>(rng() % 100));
+      }
+      prefixes.push_back(p);
+      std::string n = std::to_string(i % 17);
+      ASSERT_TRUE(w.insert(p, dbip_flat_record(countries[i % 5], "R" + n, "C" + n)));
+    }
+    std::string path = dir.file("random-" + std::to_string(ip_version) + ".mmdb");
+    ASSERT_TRUE(w.write(path));
+    auto slow = GeoDb::open(path, GeoLayout::kFlat, GeoIndex::kMmdb);
+    auto fast = GeoDb::open(path, GeoLayout::kFlat, GeoIndex::kFlattened);
+    ASSERT_TRUE(slow.ok() && fast.ok());
+    EXPECT_GT((*fast)->flat_ranges(), 100u);
+    std::vector<IpAddress> probes;
+    for (const IpPrefix& p : prefixes) {
+      probes.push_back(p.first());
+      probes.push_back(p.last());
+      probes.push_back(IpAddress::from_u128(p.last().u128() + 1));
+      probes.push_back(IpAddress::from_u128(p.first().u128() - 1));
+    }
+    for (int i = 0; i < 20000; ++i) {
+      probes.push_back(IpAddress::from_v4(0x10000000 | static_cast<uint32_t>(rng() & 0x03FFFFFF)));
+      probes.push_back(
+          IpAddress::from_v6(0x2001000000000000ULL | (rng() & 0xFFFFFFFFFFFFULL), rng()));
+    }
+    int found = 0;
+    for (const IpAddress& a : probes) {
+      GeoRecord x, y;
+      bool fx = (*slow)->lookup(a, x);
+      bool fy = (*fast)->lookup(a, y);
+      ASSERT_EQ(fx, fy) << a.to_string() << " ip_version " << ip_version;
+      found += fx;
+      EXPECT_STREQ(x.country, y.country) << a.to_string();
+      EXPECT_EQ(x.region, y.region) << a.to_string();
+      EXPECT_EQ(x.city, y.city) << a.to_string();
+    }
+    EXPECT_GT(found, 1000);
+  }
 }
 
 TEST(GeoDb, ForcedLayoutOverridesDetection) {
@@ -188,6 +259,11 @@ TEST(GeoDb, CorruptDataSectionIsCountedNotFatal) {
   }
   EXPECT_LT(found, 4);
   EXPECT_GT((*db)->decode_errors(), 0u);
+
+  // The flattened index decodes every record up front, so the same file fails to open.
+  auto flat = GeoDb::open(dir.file("bad-data.mmdb"), GeoLayout::kAuto, GeoIndex::kFlattened);
+  ASSERT_FALSE(flat.ok());
+  EXPECT_NE(flat.error().message.find("bad-data.mmdb"), std::string::npos);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Agreement check: `vantage lookup` against independent readers of the same data.
 
-Picks N random routed addresses (half IPv4, half IPv6; some uniformly over the routed IPv4
-space, some uniformly by CSV row, some on range boundaries), then compares
+Picks N random addresses (half IPv4, half IPv6; 95% routed: uniformly over the routed IPv4
+space, uniformly by CSV row, or on range boundaries; 5% uniform, mostly unrouted for IPv6),
+then compares
   - asn and as_name with a plain scan of the CSV files in Python (same documented overlap
     rule: the covering row with the fewest addresses wins, then the lower ASN, then the
     earlier row), and
@@ -82,7 +83,10 @@ def sample(rows, n, v4, rng):
     scan = Scan(rows)
     while len(out) < n:
         mode = rng.random()
-        if v4 and mode < 0.4:
+        if mode < 0.05:
+            # Uniform, routed or not (IPv6: over 2000::/3): "no answer" must agree too.
+            a = rng.randint(0, version_max) if v4 else rng.randint(2**125, 2**126 - 1)
+        elif v4 and mode < 0.4:
             a = rng.randint(0, version_max)  # uniform over the space; keep if routed
             if scan.lookup(a) is None:
                 continue
@@ -156,15 +160,19 @@ def main():
 
     env = dict(os.environ, VANTAGE_DATA_ASN_V4=files["asn4"], VANTAGE_DATA_ASN_V6=files["asn6"],
                VANTAGE_DATA_GEO_V4=files["geo4"], VANTAGE_DATA_GEO_V6=files["geo6"])
-    p = subprocess.run([args.vantage, "lookup", "--json", "-"], input="\n".join(map(str, addrs)),
-                       capture_output=True, text=True, encoding="utf-8", env=env)
-    if p.returncode != 0:
-        print(f"agreement: vantage lookup failed ({p.returncode}): {p.stderr}")
-        return 1
-    got = [json.loads(l) for l in p.stdout.splitlines()]
-    if len(got) != len(addrs):
-        print(f"agreement: {len(got)} answers for {len(addrs)} addresses")
-        return 1
+    answers = {}
+    for index in ("mmdb", "flattened"):
+        p = subprocess.run([args.vantage, "lookup", "--json", "--geo-index", index, "-"],
+                           input="\n".join(map(str, addrs)), capture_output=True, text=True,
+                           encoding="utf-8", env=env)
+        if p.returncode != 0:
+            print(f"agreement: vantage lookup --geo-index {index} failed ({p.returncode}): "
+                  f"{p.stderr}")
+            return 1
+        answers[index] = [json.loads(l) for l in p.stdout.splitlines()]
+        if len(answers[index]) != len(addrs):
+            print(f"agreement: {len(answers[index])} answers for {len(addrs)} addresses")
+            return 1
 
     def geo_of(a):
         return mmdb_geo(args.mmdblookup, files["geo4"] if a.version == 4 else files["geo6"], a)
@@ -172,30 +180,35 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
         geos = list(ex.map(geo_of, addrs))
 
-    asn_bad = geo_bad = 0
-    examples = []
-    for a, g, ref_geo in zip(addrs, got, geos):
-        row = (scan4 if a.version == 4 else scan6).lookup(int(a))
-        want_asn = (row[2], row[3]) if row else (None, "")
-        have_asn = (g["asn"], g["as_name"])
-        if have_asn != want_asn:
-            asn_bad += 1
-            if len(examples) < 10:
-                examples.append(f"{a}: asn vantage={have_asn} csv-scan={want_asn}")
-        have_geo = (g["geo"], g["region"], g["city"])
-        if have_geo != ref_geo:
-            geo_bad += 1
-            if len(examples) < 10:
-                examples.append(f"{a}: geo vantage={have_geo} mmdblookup={ref_geo}")
     n = len(addrs)
     v4 = sum(1 for a in addrs if a.version == 4)
     with_geo = sum(1 for g in geos if g[0])
-    print(f"agreement: {n} addresses ({v4} IPv4, {n - v4} IPv6); {with_geo} with a country")
-    print(f"agreement: ASN vs CSV scan: {n - asn_bad}/{n} agree")
-    print(f"agreement: geo vs mmdblookup: {n - geo_bad}/{n} agree")
-    for e in examples:
-        print("  " + e)
-    return 0 if asn_bad == 0 and geo_bad == 0 else 1
+    routed = sum(1 for a in addrs if (scan4 if a.version == 4 else scan6).lookup(int(a)))
+    print(f"agreement: {n} addresses ({v4} IPv4, {n - v4} IPv6); {routed} routed, "
+          f"{with_geo} with a country")
+    failed = False
+    for index, got in answers.items():
+        asn_bad = geo_bad = 0
+        examples = []
+        for a, g, ref_geo in zip(addrs, got, geos):
+            row = (scan4 if a.version == 4 else scan6).lookup(int(a))
+            want_asn = (row[2], row[3]) if row else (None, "")
+            have_asn = (g["asn"], g["as_name"])
+            if have_asn != want_asn:
+                asn_bad += 1
+                if len(examples) < 10:
+                    examples.append(f"{a}: asn vantage={have_asn} csv-scan={want_asn}")
+            have_geo = (g["geo"], g["region"], g["city"])
+            if have_geo != ref_geo:
+                geo_bad += 1
+                if len(examples) < 10:
+                    examples.append(f"{a}: geo vantage={have_geo} mmdblookup={ref_geo}")
+        print(f"agreement [--geo-index {index}]: ASN vs CSV scan: {n - asn_bad}/{n} agree; "
+              f"geo vs mmdblookup: {n - geo_bad}/{n} agree")
+        for e in examples:
+            print("  " + e)
+        failed = failed or asn_bad > 0 or geo_bad > 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
