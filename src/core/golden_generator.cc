@@ -93,13 +93,19 @@ void set_value(Event& e, int col, Rng& rng, bool is_v6_type) {
       e.set_time(col, 1772323200 + static_cast<int64_t>(rng.below(30 * 86400)));
       break;
     case ColumnKind::kIp: {
-      bool v6 = is_v6_type ? rng.below(4) != 0 : rng.below(4) == 0;
+      // One draw per statement: the order in which function arguments or operands are
+      // evaluated is unspecified, and the files must not depend on the compiler.
+      const bool v6 = is_v6_type ? rng.below(4) != 0 : rng.below(4) == 0;
       if (v6) {
-        e.set_ip(col, IpAddress::from_v6(0x20010db800000000ULL | rng.below(0x10000),
-                                         rng.below(3) ? rng.below(0x10000) : rng.next()));
+        const uint64_t hi = 0x20010db800000000ULL | rng.below(0x10000);
+        const bool sparse = rng.below(3) != 0;
+        const uint64_t lo = sparse ? rng.below(0x10000) : rng.next();
+        e.set_ip(col, IpAddress::from_v6(hi, lo));
       } else {
         static constexpr uint32_t kNets[] = {0xC0000200, 0xC6336400, 0xCB007100};  // TEST-NETs
-        e.set_ip(col, IpAddress::from_v4(rng.pick(kNets) | static_cast<uint32_t>(rng.below(256))));
+        const uint32_t net = rng.pick(kNets);
+        const uint32_t host = static_cast<uint32_t>(rng.below(256));
+        e.set_ip(col, IpAddress::from_v4(net | host));
       }
       break;
     }
