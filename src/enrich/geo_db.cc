@@ -1,8 +1,11 @@
 #include "enrich/geo_db.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -231,6 +234,20 @@ Status GeoDb::flatten() {
     f->bucket[b] = static_cast<uint32_t>(idx);
   }
   flat_ = std::move(f);
+  // The walk touched every page of the search tree, which lookups no longer read: drop
+  // those pages from this process's resident set (they are clean file pages; libmaxminddb
+  // would fault them back in if asked). The data section stays, as records point into it.
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t tree_bytes =
+      static_cast<size_t>(node_count) * db->full_record_byte_size / page * page;
+  if (tree_bytes > 0) {
+    madvise(const_cast<uint8_t*>(db->file_content), tree_bytes, MADV_DONTNEED);
+  }
+  // Give back the transient hash maps' memory to the system now rather than at some later
+  // allocation: a reload builds a whole second snapshot beside the live one.
+  by_offset = {};
+  by_content = {};
+  malloc_trim(0);
   return {};
 }
 
