@@ -33,7 +33,11 @@ struct CommandFailed : std::runtime_error {
 
 void add_config_command(CLI::App& app, GlobalOptions& global);
 void add_deliveries_command(CLI::App& app, GlobalOptions& global);
+void add_key_command(CLI::App& app, GlobalOptions& global);
 void add_lookup_command(CLI::App& app, GlobalOptions& global);
+void add_match_command(CLI::App& app, GlobalOptions& global);
+void add_org_command(CLI::App& app, GlobalOptions& global);
+void add_registry_command(CLI::App& app, GlobalOptions& global);
 void add_schema_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
 

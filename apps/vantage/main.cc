@@ -59,7 +59,11 @@ int main(int argc, char** argv) {
   // The one list of modes. Keep alphabetical within each stage.
   add_config_command(app, global);
   add_deliveries_command(app, global);
+  add_key_command(app, global);
   add_lookup_command(app, global);
+  add_match_command(app, global);
+  add_org_command(app, global);
+  add_registry_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);
 
