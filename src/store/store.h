@@ -92,9 +92,12 @@ struct SourceCheckpoint {
   int64_t offset = 0;  // next byte to read
   int64_t line = 0;    // lines consumed so far
   bool done = false;
-  // Cumulative counters for `vantage status`.
+  // Cumulative counters for `vantage status`. accepted/rejected/allowlisted include this
+  // batch; deduplicated/routed are the totals *before* this batch -- the store adds the
+  // batch's own (it learns them while writing it), so the row stays exact under retries.
   int64_t accepted = 0;
   int64_t rejected = 0;
+  int64_t allowlisted = 0;
   int64_t deduplicated = 0;
   int64_t routed = 0;
 };

@@ -57,8 +57,8 @@ CREATE TABLE IF NOT EXISTS quarantine(
 CREATE TABLE IF NOT EXISTS sources(
   source_key TEXT PRIMARY KEY, source_name TEXT NOT NULL, offset INTEGER NOT NULL,
   line INTEGER NOT NULL, done INTEGER NOT NULL, accepted INTEGER NOT NULL,
-  rejected INTEGER NOT NULL, deduplicated INTEGER NOT NULL, routed INTEGER NOT NULL,
-  updated INTEGER NOT NULL);
+  rejected INTEGER NOT NULL, allowlisted INTEGER NOT NULL, deduplicated INTEGER NOT NULL,
+  routed INTEGER NOT NULL, updated INTEGER NOT NULL);
 )sql";
 
 // SQLite integers are signed 64-bit; event keys are unsigned. Store the same bits.
@@ -141,8 +141,8 @@ class SqliteStore final : public EventStore {
   Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
     std::lock_guard lock(mu_);
     auto st = db_->prepare(
-        "SELECT source_key, source_name, offset, line, done, accepted, rejected, deduplicated, "
-        "routed FROM sources WHERE source_key = ?");
+        "SELECT source_key, source_name, offset, line, done, accepted, rejected, allowlisted, "
+        "deduplicated, routed FROM sources WHERE source_key = ?");
     if (!st) return st.error();
     st->bind(1, source_key);
     auto has = st->step();
@@ -154,8 +154,8 @@ class SqliteStore final : public EventStore {
   Result<std::vector<SourceCheckpoint>> checkpoints() override {
     std::lock_guard lock(mu_);
     auto st = db_->prepare(
-        "SELECT source_key, source_name, offset, line, done, accepted, rejected, deduplicated, "
-        "routed FROM sources ORDER BY updated, source_key");
+        "SELECT source_key, source_name, offset, line, done, accepted, rejected, allowlisted, "
+        "deduplicated, routed FROM sources ORDER BY updated, source_key");
     if (!st) return st.error();
     std::vector<SourceCheckpoint> out;
     while (true) {
@@ -442,8 +442,9 @@ class SqliteStore final : public EventStore {
     c.done = s.int64(4) != 0;
     c.accepted = s.int64(5);
     c.rejected = s.int64(6);
-    c.deduplicated = s.int64(7);
-    c.routed = s.int64(8);
+    c.allowlisted = s.int64(7);
+    c.deduplicated = s.int64(8);
+    c.routed = s.int64(9);
     return c;
   }
 
@@ -481,10 +482,11 @@ class SqliteStore final : public EventStore {
                 "VALUES(strftime('%s','now'),?,?,?,?,?)")))
       return s;
     if (!(s = p(upsert_source_,
-                "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?,strftime('%s','now')) ON "
+                "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,strftime('%s','now')) ON "
                 "CONFLICT(source_key) DO UPDATE SET source_name = excluded.source_name, offset = "
                 "excluded.offset, line = excluded.line, done = excluded.done, accepted = "
-                "excluded.accepted, rejected = excluded.rejected, deduplicated = "
+                "excluded.accepted, rejected = excluded.rejected, allowlisted = "
+                "excluded.allowlisted, deduplicated = "
                 "excluded.deduplicated, routed = excluded.routed, updated = excluded.updated")))
       return s;
     if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
@@ -624,8 +626,9 @@ class SqliteStore final : public EventStore {
           .bind(5, c.done ? 1 : 0)
           .bind(6, c.accepted)
           .bind(7, c.rejected)
-          .bind(8, c.deduplicated)
-          .bind(9, c.routed);
+          .bind(8, c.allowlisted)
+          .bind(9, c.deduplicated + out.deduplicated)
+          .bind(10, c.routed + out.routed);
       if (auto st = upsert_source_.run(); !st) return st.error();
     }
     return out;
