@@ -13,7 +13,7 @@
 namespace vantage::match {
 namespace {
 
-constexpr int kV4BucketBits = 16;
+constexpr int kV4BucketBits = 18;
 constexpr int kV6BucketBits = 20;
 
 inline char lower(char c) {
@@ -451,48 +451,71 @@ std::span<const uint32_t> SubscriptionIndex::orgs_for_ip(const IpAddress& ip, Ci
   return all_of(v6_[locate_v6(ip.u128())]);
 }
 
+namespace {
+
+// Advances `lanes` branchless binary searches in lock step (each base[k][0].start <= key[k]
+// on entry), so that their cache misses overlap instead of queueing one after another.
+template <typename Iv, typename K>
+void interleaved_search(const Iv** base, const K* key, size_t* n, size_t lanes) {
+  size_t steps = 0;
+  for (size_t k = 0; k < lanes; ++k) {
+    __builtin_prefetch(base[k] + n[k] / 2);
+    steps = std::max(steps, n[k]);
+  }
+  while (steps > 1) {
+    for (size_t k = 0; k < lanes; ++k) {
+      const size_t half = n[k] / 2;  // 0 once this lane is done: a no-op step
+      base[k] = (base[k][half].start <= key[k]) ? base[k] + half : base[k];
+      n[k] -= half;
+      __builtin_prefetch(base[k] + n[k] / 2);
+    }
+    steps -= steps / 2;
+  }
+}
+
+}  // namespace
+
 void SubscriptionIndex::orgs_for_ips(std::span<const IpAddress> ips,
                                      std::span<std::span<const uint32_t>> out,
                                      CidrMode mode) const {
-  constexpr size_t kGroup = 16;
-  size_t i = 0;
-  if (mode == CidrMode::kAllCovering) {
-    // Interleaved branchless searches: each step advances every IPv4 search of the group,
-    // so up to kGroup independent cache misses are in flight instead of one.
-    const Interval<uint32_t>* v4 = v4_.data();
-    for (; i + kGroup <= ips.size(); i += kGroup) {
-      const Interval<uint32_t>* base[kGroup];
-      uint32_t key[kGroup];
-      size_t n[kGroup];
-      size_t steps = 0;
-      bool all_v4 = true;
-      for (size_t k = 0; k < kGroup; ++k) {
-        const IpAddress& ip = ips[i + k];
-        all_v4 = all_v4 && ip.is_v4();
-        key[k] = ip.v4();
-        const uint32_t b = key[k] >> (32 - kV4BucketBits);
-        base[k] = v4 + v4_bucket_[b];
-        n[k] = v4_bucket_[b + 1] - v4_bucket_[b] + 1;
-        __builtin_prefetch(base[k] + n[k] / 2);
-        steps = std::max(steps, n[k]);
-      }
-      if (!all_v4) {
-        for (size_t k = 0; k < kGroup; ++k) out[i + k] = orgs_for_ip(ips[i + k], mode);
-        continue;
-      }
-      while (steps > 1) {
-        for (size_t k = 0; k < kGroup; ++k) {
-          const size_t half = n[k] / 2;
-          base[k] = (base[k][half].start <= key[k]) ? base[k] + half : base[k];  // half 0: no-op
-          n[k] -= half;
-          __builtin_prefetch(base[k] + n[k] / 2);
-        }
-        steps -= steps / 2;
-      }
-      for (size_t k = 0; k < kGroup; ++k) out[i + k] = all_of(*base[k]);
-    }
+  if (mode == CidrMode::kMostSpecific) {
+    for (size_t i = 0; i < ips.size(); ++i) out[i] = orgs_for_ip(ips[i], mode);
+    return;
   }
-  for (; i < ips.size(); ++i) out[i] = orgs_for_ip(ips[i], mode);
+  constexpr size_t kGroup = 16;
+  for (size_t i = 0; i < ips.size(); i += kGroup) {
+    const size_t group = std::min(kGroup, ips.size() - i);
+    const Interval<uint32_t>* base4[kGroup];
+    uint32_t key4[kGroup];
+    size_t n4[kGroup], pos4[kGroup], c4 = 0;
+    const Interval<uint128>* base6[kGroup];
+    uint128 key6[kGroup];
+    size_t n6[kGroup], pos6[kGroup], c6 = 0;
+    for (size_t k = 0; k < group; ++k) {
+      const IpAddress& ip = ips[i + k];
+      if (ip.is_v4()) {
+        const uint32_t a = ip.v4();
+        const uint32_t b = a >> (32 - kV4BucketBits);
+        base4[c4] = v4_.data() + v4_bucket_[b];
+        n4[c4] = v4_bucket_[b + 1] - v4_bucket_[b] + 1;
+        key4[c4] = a;
+        pos4[c4++] = i + k;
+      } else if (v6_.empty()) {
+        out[i + k] = {};
+      } else {
+        const uint128 a = ip.u128();
+        const auto b = static_cast<size_t>(ip.hi() >> (64 - kV6BucketBits));
+        base6[c6] = v6_.data() + v6_bucket_[b];
+        n6[c6] = v6_bucket_[b + 1] - v6_bucket_[b] + 1;
+        key6[c6] = a;
+        pos6[c6++] = i + k;
+      }
+    }
+    interleaved_search(base4, key4, n4, c4);
+    interleaved_search(base6, key6, n6, c6);
+    for (size_t k = 0; k < c4; ++k) out[pos4[k]] = all_of(*base4[k]);
+    for (size_t k = 0; k < c6; ++k) out[pos6[k]] = all_of(*base6[k]);
+  }
 }
 
 std::span<const uint32_t> SubscriptionIndex::orgs_ignoring(const IpAddress& ip) const {

@@ -11,7 +11,7 @@
 // cell of deduplicated organisation sets (every covering org, the most-specific covering
 // orgs, the orgs that ignore the interval). A lookup is then one search in a sorted array,
 // independent of how many organisations there are. IPv4 boundaries are a uint32 array; a
-// 2^16-entry table indexed by the top 16 address bits narrows the branchless binary search
+// 2^18-entry table indexed by the top 18 address bits narrows the branchless binary search
 // to one bucket (IPv6: top 20 bits). Equal neighbouring intervals are merged.
 //
 // ASNs: an open-addressing hash table; countries: a 26x26 table; domains: a hash table of
@@ -228,7 +228,7 @@ class SubscriptionIndex {
     return iv.count == 1 ? std::span<const uint32_t>(&iv.value, 1) : set(iv.value);
   }
 
-  // IPv4 intervals sorted by start (the first starts at 0), and per top-16-bit bucket the
+  // IPv4 intervals sorted by start (the first starts at 0), and per top-18-bit bucket the
   // index of the interval containing the bucket's first address.
   BigVector<Interval<uint32_t>> v4_;
   std::vector<uint32_t> v4_bucket_;
