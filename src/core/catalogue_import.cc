@@ -289,12 +289,20 @@ Result<ImportOutcome> import_catalogue(const ImportSources& sources, const Catal
       if (t.classification_type.empty()) t.classification_type = imt->type;
     }
 
+    // A field no given source supplies keeps its value from the catalogue being replaced,
+    // so a refresh from reports.json alone does not drop what types.md or intelmq.json gave.
+    if (old) {
+      if (t.url.empty()) t.url = old->url;
+      if (t.taxonomy.empty()) t.taxonomy = old->taxonomy;
+      if (t.classification_type.empty()) t.classification_type = old->classification_type;
+    }
+
     if (tm != types_md.end() && !tm->second.subject.empty()) {
       t.subject = tm->second.subject;
-    } else if (sm != severity_md.end() && !sm->second.subject.empty()) {
-      t.subject = sm->second.subject;
     } else if (old && sources.types_md.empty()) {
       t.subject = old->subject;
+    } else if (sm != severity_md.end() && !sm->second.subject.empty()) {
+      t.subject = sm->second.subject;
     } else {
       t.subject = entry.value("name", name);
     }
@@ -302,12 +310,12 @@ Result<ImportOutcome> import_catalogue(const ImportSources& sources, const Catal
     if (sm != severity_md.end() && sm->second.severity) {
       t.default_severity = *sm->second.severity;
       t.severity_source = "severity.md";
+    } else if (old && sources.severity_md.empty()) {
+      t.default_severity = old->default_severity;
+      t.severity_source = old->severity_source;
     } else if (tm != types_md.end() && tm->second.severity) {
       t.default_severity = *tm->second.severity;
       t.severity_source = "types.md";
-    } else if (old && sources.severity_md.empty() && sources.types_md.empty()) {
-      t.default_severity = old->default_severity;
-      t.severity_source = old->severity_source;
     } else {
       // Neither upstream table lists the type: "info" claims no risk we cannot source.
       t.default_severity = Severity::kInfo;

@@ -261,10 +261,21 @@ TEST(CatalogueImportTest, ReportsAddedRemovedAndChangedTypes) {
   EXPECT_NE(all.find("~ scan_a: - column extra"), std::string::npos) << all;
   EXPECT_NE(all.find("~ scan_a: column order changed"), std::string::npos) << all;
   const ReportType* a2 = second->catalogue.find("scan_a");
-  EXPECT_EQ(a2->id, a->id);                            // ids are stable
-  EXPECT_EQ(a2->default_severity, Severity::kHigh);    // kept: no severity.md given
+  EXPECT_EQ(a2->subject, "Accessible A");            // kept: neither types.md nor severity.md given
+  EXPECT_EQ(a2->id, a->id);                          // ids are stable
+  EXPECT_EQ(a2->default_severity, Severity::kHigh);  // kept: no severity.md given
   EXPECT_EQ(second->catalogue.find("scan_c")->id, 3);  // next free id
   EXPECT_EQ(second->catalogue.find("scan_c")->constituent_column, "src_ip");
+}
+
+// Refreshing from reports.json alone keeps everything the other files contributed.
+TEST(CatalogueImportTest, ReportsJsonAloneChangesNothing) {
+  REQUIRE_SCHEMA_DIR();
+  const std::string reports = slurp(schema_dir() / "reports.json");
+  auto fresh = import_catalogue({reports, "", "", ""}, &Catalogue::builtin());
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_TRUE(fresh->changes.empty()) << fresh->changes.front();
+  EXPECT_EQ(fresh->catalogue.to_json(), std::string(builtin_catalogue_json()));
 }
 
 TEST(CatalogueImportTest, RejectsBadInput) {
