@@ -39,17 +39,44 @@ std::string excerpt(std::string_view v) {
   return strip_control(v);
 }
 
-bool all_ascii(const char* p, size_t n) {
+// UTF-8 check with an 8-bytes-at-a-time ASCII fast path: reports are mostly ASCII with
+// short non-ASCII runs (city names), so whole words are skipped and is_valid_utf8() only
+// sees the stretch from the first non-ASCII byte of a word to the next ASCII byte.
+bool valid_utf8(const char* p, size_t n) {
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ULL) return false;
-  }
-  for (; i < n; ++i) {
-    if (static_cast<unsigned char>(p[i]) & 0x80) return false;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (!(w & 0x8080808080808080ULL)) {
+        i += 8;
+        continue;
+      }
+    }
+    if (!(static_cast<unsigned char>(p[i]) & 0x80)) {
+      ++i;
+      continue;
+    }
+    // A multi-byte run: validate up to the next ASCII byte (a sequence never contains one).
+    size_t j = i + 1;
+    while (j < n && (static_cast<unsigned char>(p[j]) & 0x80)) ++j;
+    if (!is_valid_utf8(std::string_view(p + i, j - i))) return false;
+    i = j;
   }
   return true;
+}
+
+// Counts LF bytes with memchr: quoted values rarely hold one, so this is usually one call.
+int64_t count_newlines(const char* p, size_t n) {
+  int64_t count = 0;
+  const char* end = p + n;
+  while (p < end) {
+    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+    if (!nl) break;
+    ++count;
+    p = static_cast<const char*>(nl) + 1;
+  }
+  return count;
 }
 
 std::string_view basename_of(std::string_view path) {
@@ -136,6 +163,7 @@ struct CsvReader::State {
   std::vector<std::string_view> extra_views;
   std::string scratch;
   int64_t record_line = 0;
+  size_t rec_begin = 0, rec_end = 0;  // bytes of the record last parsed, in data()
   size_t bad_field = 0;
 
   CsvError error;
@@ -216,7 +244,6 @@ struct CsvReader::State {
       }
       return io_failed ? Rec::kIo : Rec::kEof;
     }
-    int64_t newlines = 0;
     size_t i = start;
     for (;;) {
       Field f;
@@ -251,7 +278,6 @@ struct CsvReader::State {
           i = k + 1;
           break;
         }
-        for (size_t x = f.off; x < f.off + f.len; ++x) newlines += d[x] == '\n';
         if (i == end) {
           last = true;  // eof after a closing quote (refill handled above)
         } else if (d[i] == ',') {
@@ -267,7 +293,7 @@ struct CsvReader::State {
           goto restart;
         } else {
           bad_field = fields.size();
-          line += newlines;
+          line += count_newlines(d + start, i - start);
           pos = i;
           stats.bytes += static_cast<int64_t>(i - start);
           skip_line(i);
@@ -301,7 +327,11 @@ struct CsvReader::State {
         break;
       }
     }
-    line += newlines + (i > start && d[i - 1] == '\n' ? 1 : 0);
+    // Line breaks inside quoted values count as lines too (that is how editors and `sed -n`
+    // number them); one scan of the record finds them all.
+    line += count_newlines(d + start, i - start);
+    rec_begin = start;
+    rec_end = i;
     stats.bytes += static_cast<int64_t>(i - start);
     pos = i;
     return Rec::kOk;
@@ -460,11 +490,8 @@ struct CsvReader::State {
   }
 
   bool fill(Event& event) {
-    // One pass over the whole record first: non-ASCII records are rare, and only they need
-    // the per-field UTF-8 check.
-    bool ascii = true;
-    for (const auto& v : views) ascii = ascii && all_ascii(v.data(), v.size());
-    if (!ascii) {
+    // One pass over the whole record; only a bad one is searched for the culprit field.
+    if (!valid_utf8(data() + rec_begin, rec_end - rec_begin)) {
       for (size_t i = 0; i < views.size(); ++i) {
         if (!is_valid_utf8(views[i])) {
           fail(CsvErrorKind::kBadUtf8, record_line, column_name(i), "");

@@ -83,6 +83,35 @@ TEST(CsvWriterTest, WritesShadowserverConventions) {
   EXPECT_EQ(w.bytes(), static_cast<int64_t>(out.size()));
 }
 
+// The quoting fast path looks at 8 bytes at a time; every special byte at every offset of
+// a longer value must still be handled exactly like the plain byte-by-byte rule.
+TEST(CsvWriterTest, QuotingMatchesTheByteRuleAtEveryOffset) {
+  auto reference = [](std::string_view v) {
+    std::string out = "\"";
+    for (char c : v) {
+      auto u = static_cast<unsigned char>(c);
+      if (c == '"') {
+        out += "\"\"";
+      } else if (c == '\t') {
+        out += ' ';
+      } else if (u >= 0x20 && u != 0x7F) {
+        out += c;
+      }
+    }
+    return out + "\"";
+  };
+  const std::string base = "abcdefgh\xC3\xBCijklmnopqrstuvwxyz0123456789";
+  for (char special : {'"', '\t', '\n', '\r', '\x01', '\x1F', '\x7F', ' ', '\xFF'}) {
+    for (size_t at = 0; at <= base.size(); ++at) {
+      std::string v = base;
+      v.insert(at, 1, special);
+      std::string got;
+      append_csv_quoted(v, got);
+      EXPECT_EQ(got, reference(v)) << static_cast<int>(special) << " at " << at;
+    }
+  }
+}
+
 TEST(CsvWriterTest, IntegersAndFloatsAreBareBooleansQuoted) {
   const ReportType& t = *Catalogue::builtin().find("scan_ntp");
   Event e(&t);

@@ -80,6 +80,43 @@ std::optional<bool> parse_bool(std::string_view s) {
   return std::nullopt;
 }
 
+// "YYYY-MM-DD HH:MM:SS" without snprintf (report writers format one per row); years
+// outside 0..9999 take the general path.
+void append_report_timestamp(std::string& out, UnixSeconds t) {
+  DayNumber days = day_of(t);
+  int64_t secs = t - int64_t{days} * 86400;
+  int y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  if (y < 0 || y > 9999) {
+    append_timestamp(out, t);
+    return;
+  }
+  auto h = static_cast<unsigned>(secs / 3600), mi = static_cast<unsigned>(secs / 60 % 60),
+       sec = static_cast<unsigned>(secs % 60);
+  auto uy = static_cast<unsigned>(y);
+  char b[19] = {static_cast<char>('0' + uy / 1000),
+                static_cast<char>('0' + uy / 100 % 10),
+                static_cast<char>('0' + uy / 10 % 10),
+                static_cast<char>('0' + uy % 10),
+                '-',
+                static_cast<char>('0' + m / 10),
+                static_cast<char>('0' + m % 10),
+                '-',
+                static_cast<char>('0' + d / 10),
+                static_cast<char>('0' + d % 10),
+                ' ',
+                static_cast<char>('0' + h / 10),
+                static_cast<char>('0' + h % 10),
+                ':',
+                static_cast<char>('0' + mi / 10),
+                static_cast<char>('0' + mi % 10),
+                ':',
+                static_cast<char>('0' + sec / 10),
+                static_cast<char>('0' + sec % 10)};
+  out.append(b, sizeof b);
+}
+
 void put_u64(std::string& out, uint64_t v) {
   char b[8];
   for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
@@ -239,7 +276,7 @@ void Event::append_text(int col, std::string& out) const {
   if (!c.present) return;
   switch (kind(col)) {
     case ColumnKind::kString: out.append(text_.data() + c.lo, slen(c)); break;
-    case ColumnKind::kTimestamp: append_timestamp(out, c.i); break;
+    case ColumnKind::kTimestamp: append_report_timestamp(out, c.i); break;
     case ColumnKind::kInteger: {
       char buf[24];
       auto r = std::to_chars(buf, buf + sizeof buf, c.i);
