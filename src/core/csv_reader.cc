@@ -350,10 +350,11 @@ struct CsvReader::State {
     for (const Field& f : fields) need += f.escaped ? f.len : 0;
     scratch.clear();
     scratch.reserve(need);  // no reallocation below: views into scratch stay valid
-    views.clear();
-    for (const Field& f : fields) {
+    views.resize(fields.size());
+    for (size_t k = 0; k < fields.size(); ++k) {
+      const Field& f = fields[k];
       if (!f.escaped) {
-        views.emplace_back(d + f.off, f.len);
+        views[k] = std::string_view(d + f.off, f.len);
         continue;
       }
       size_t begin = scratch.size();
@@ -361,7 +362,7 @@ struct CsvReader::State {
         scratch.push_back(d[x]);
         if (d[x] == '"') ++x;  // the second quote of a "" pair
       }
-      views.emplace_back(scratch.data() + begin, scratch.size() - begin);
+      views[k] = std::string_view(scratch.data() + begin, scratch.size() - begin);
     }
   }
 

@@ -15,9 +15,19 @@ bool is_control(unsigned char c) {
   return c < 0x20 || c == 0x7F;
 }
 
+// Eight bytes at a time (haszero/hasless from "Bit Twiddling Hacks"): every string value
+// read from a report passes through here.
 bool has_control_char(std::string_view s) {
-  for (char c : s) {
-    if (is_control(static_cast<unsigned char>(c))) return true;
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    uint64_t x = w ^ (kOnes * 0x7F);
+    if ((((w - kOnes * 0x20) & ~w) | ((x - kOnes) & ~x)) & kHighs) break;  // maybe; look closer
+  }
+  for (; i < s.size(); ++i) {
+    if (is_control(static_cast<unsigned char>(s[i]))) return true;
   }
   return false;
 }

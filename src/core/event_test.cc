@@ -128,6 +128,24 @@ TEST(EventTest, EnrichmentSettersCanonicalise) {
   EXPECT_EQ(e.ip()->to_string(), "10.0.0.1");
 }
 
+// Control characters are found by an 8-bytes-at-a-time scan; check every offset.
+TEST(EventTest, SetStringStripsControlCharactersAtEveryOffset) {
+  const ReportType& t = type("scan_http");
+  const int server = col(t, "server");
+  const std::string base = "nginx/1.18.0 (\xC3\xBC) Ubuntu-build-2024";
+  for (char special : {'\t', '\n', '\r', '\x01', '\x1F', '\x7F'}) {
+    for (size_t at = 0; at <= base.size(); ++at) {
+      std::string v = base;
+      v.insert(at, 1, special);
+      Event e(&t);
+      e.set_string(server, v);
+      std::string want = base;
+      if (special == '\t') want.insert(at, 1, ' ');
+      EXPECT_EQ(e.string_at(server), want) << static_cast<int>(special) << " at " << at;
+    }
+  }
+}
+
 TEST(EventTest, RewritingAStringReusesItsBytes) {
   const ReportType& t = type("scan_http");
   Event e(&t);
