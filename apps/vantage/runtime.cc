@@ -1,0 +1,99 @@
+#include "runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace vantage::cli {
+
+namespace fs = std::filesystem;
+
+std::string resolve_data_path(const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return p;
+  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+       dir = dir.parent_path()) {
+    if (fs::exists(dir / p)) return (dir / p).string();
+  }
+  return p;
+}
+
+enrich::EnrichmentPaths enrichment_paths(const config::Config& c) {
+  enrich::EnrichmentPaths paths;
+  paths.asn_v4 = resolve_data_path(c.asn_v4);
+  paths.asn_v6 = resolve_data_path(c.asn_v6);
+  paths.geo_v4 = resolve_data_path(c.geo_v4);
+  paths.geo_v6 = resolve_data_path(c.geo_v6);
+  paths.sector = resolve_data_path(c.sector_table);
+  return paths;
+}
+
+void Runtime::refresh_index() {
+  if (!registry) return;
+  auto r = index.refresh(*registry);
+  if (!r) spdlog::warn("subscription index not rebuilt: {}", r.error().message);
+}
+
+std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const RuntimeOptions& options,
+                                      const char* command) {
+  auto fail = [&](const std::string& msg) {
+    std::cerr << "vantage " << command << ": " << msg << "\n";
+    throw CommandFailed(1);
+  };
+  auto rt = std::make_unique<Runtime>();
+  auto cat = core::Catalogue::open(global.catalogue_path);
+  if (!cat) fail(cat.error().message);
+  rt->catalogue = std::move(*cat);
+
+  std::error_code ec;
+  fs::create_directories(global.data_dir, ec);
+  if (ec) fail("cannot create " + global.data_dir + ": " + ec.message());
+
+  if (options.enrichment) {
+    enrich::EnrichmentPaths paths = enrichment_paths(global.config);
+    bool present = fs::exists(paths.asn_v4) || fs::exists(paths.geo_v4);
+    if (!present) {
+      std::cerr << "vantage " << command << ": warning: enrichment data not found (" << paths.asn_v4
+                << "); run scripts/install-deps.sh. Continuing without "
+                << "ASN/geo enrichment.\n";
+    } else {
+      for (auto* p : {&paths.asn_v4, &paths.asn_v6, &paths.geo_v4, &paths.geo_v6, &paths.sector}) {
+        if (!p->empty() && !fs::exists(*p)) {
+          std::cerr << "vantage " << command << ": warning: " << *p << " not found; skipped\n";
+          p->clear();
+        }
+      }
+      enrich::EnricherOptions eo;
+      eo.reverse_dns = options.reverse_dns || global.config.reverse_dns;
+      eo.poll_interval = std::chrono::seconds(global.config.reload_interval_s);
+      auto e = enrich::Enricher::create(paths, eo);
+      if (!e) fail("enrichment data: " + e.error().message);
+      rt->enricher = std::move(*e);
+    }
+  }
+
+  auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
+  if (!reg) fail("registry: " + reg.error().message);
+  rt->registry = std::move(*reg);
+  auto built = rt->index.refresh(*rt->registry);
+  if (!built) fail("subscription index: " + built.error().message);
+
+  std::string rules_path = resolve_data_path(global.config.rules);
+  if (!rules_path.empty() && fs::exists(rules_path)) {
+    auto rules = pipeline::OperatorRules::load(rules_path);
+    if (!rules) fail(rules.error().message);
+    rt->rules = std::move(*rules);
+  }
+
+  if (options.store) {
+    auto s = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+    if (!s) fail(s.error().message);
+    rt->store = std::move(*s);
+  }
+  return rt;
+}
+
+}  // namespace vantage::cli

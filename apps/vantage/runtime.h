@@ -1,0 +1,51 @@
+#pragma once
+// Opening the parts a long-running or pipeline command needs, from the configuration:
+// catalogue, enrichment data, registry + subscription index, operator rules, event store.
+// Missing enrichment data is not fatal: the command warns once and runs without it (a
+// fresh machine without the npm data can still ingest; reports then lack asn/geo).
+
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "core/catalogue.h"
+#include "enrich/enricher.h"
+#include "match/subscription_index.h"
+#include "pipeline/processor.h"
+#include "pipeline/rules.h"
+#include "registry/sqlite/sqlite_registry.h"
+#include "store/store.h"
+
+namespace vantage::cli {
+
+// Relative data paths are tried from the working directory, then from each parent of the
+// binary's directory (so a build-tree binary finds data/node_modules from anywhere).
+std::string resolve_data_path(const std::string& path);
+enrich::EnrichmentPaths enrichment_paths(const config::Config& c);
+
+struct RuntimeOptions {
+  bool enrichment = true;
+  bool reverse_dns = false;
+  bool store = true;
+};
+
+struct Runtime {
+  std::shared_ptr<const core::Catalogue> catalogue;
+  std::unique_ptr<enrich::Enricher> enricher;  // null when the data are missing or disabled
+  std::unique_ptr<registry::SqliteRegistry> registry;
+  match::IndexHolder index;
+  pipeline::OperatorRules rules;
+  std::unique_ptr<store::EventStore> store;
+
+  pipeline::ProcessorInputs inputs(bool re_enrich = false) const {
+    return {enricher.get(), &index, &rules, re_enrich};
+  }
+  // Rebuilds the subscription index if the registry changed since the last build.
+  void refresh_index();
+};
+
+// Throws CommandFailed with a clear message when a required part cannot be opened.
+std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const RuntimeOptions& options,
+                                      const char* command);
+
+}  // namespace vantage::cli
