@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <new>
+#include <thread>
 
 #include "registry/sqlite/sqlite_registry.h"
 
@@ -192,6 +193,38 @@ TEST_F(IndexTest, StatsAndGeneration) {
   EXPECT_GT(index_->stats().memory_bytes, 0u);
   EXPECT_EQ(index_->dense_index(3), 2u);
   EXPECT_FALSE(index_->dense_index(99).has_value());
+}
+
+TEST(IndexHolder, ReadersSeeWholeIndexesWhilePublished) {
+  // Index g holds g organisations all claiming 10.0.0.0/8, so a reader can check that the
+  // index it holds is internally consistent while a writer keeps swapping indexes.
+  auto make = [](uint32_t g) {
+    std::vector<OrgSpec> orgs;
+    for (uint32_t i = 0; i < g; ++i) {
+      OrgSpec o{i + 1, "O" + std::to_string(i)};
+      o.cidrs = {P("10.0.0.0/8")};
+      orgs.push_back(o);
+    }
+    return SubscriptionIndex::build(orgs, g);
+  };
+  IndexHolder holder;
+  holder.publish(make(1));
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto ix = holder.current();
+        if (ix->orgs_for_ip(A("10.1.2.3")).size() != ix->generation()) ++bad;
+      }
+    });
+  }
+  for (uint32_t g = 2; g <= 60; ++g) holder.publish(make(g));
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(holder.current()->generation(), 60u);
 }
 
 TEST(IndexHolder, RebuildsWhenTheRegistryChanges) {

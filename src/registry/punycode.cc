@@ -194,12 +194,31 @@ std::string code_points_to_utf8(std::u32string_view cps) {
   return out;
 }
 
+char32_t to_lower_code_point(char32_t c) {
+  // The upper/lower pairs of the scripts most often seen in European CSIRT domains; a full
+  // IDNA2008 mapping (Unicode case folding + NFC) is out of scope (see the header).
+  if (c >= U'A' && c <= U'Z') return c + 0x20;
+  if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 0x20;  // Latin-1
+  if (c == 0x178) return 0xFF;                                 // Y with diaeresis
+  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x138 && c != 0x149 && c != 0x17F) {
+    // Latin Extended-A alternates upper/lower, even/odd except in 0x139..0x148, 0x179..0x17E.
+    const bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+    if (odd_upper ? (c % 2 == 1) : (c % 2 == 0)) return c + 1;
+    return c;
+  }
+  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;  // Greek
+  if (c >= 0x410 && c <= 0x42F) return c + 0x20;                // Cyrillic
+  if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+  return c;
+}
+
 Result<std::string> label_to_ascii(std::string_view utf8_label) {
   bool ascii = true;
   for (char c : utf8_label) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
   if (ascii) return std::string(utf8_label);
   auto cps = utf8_to_code_points(utf8_label);
   if (!cps) return cps.error();
+  for (auto& c : *cps) c = to_lower_code_point(c);
   auto encoded = punycode_encode(*cps);
   if (!encoded) return encoded.error();
   return "xn--" + *encoded;

@@ -5,7 +5,7 @@
 //
 // Scope: this is the RFC 3492 bootstring codec with the RFC's parameters, plus
 // per-label ToASCII. It does not implement the IDNA2008 mapping tables (NFC, case folding
-// beyond ASCII); callers pass labels that are already in their lowercase, normalised form.
+// beyond the scripts to_lower_code_point knows); callers pass labels already in NFC.
 
 #include <string>
 #include <string_view>
@@ -26,8 +26,12 @@ Result<std::u32string> punycode_decode(std::string_view input);
 Result<std::u32string> utf8_to_code_points(std::string_view utf8);
 std::string code_points_to_utf8(std::u32string_view cps);
 
-// One DNS label to ASCII: pure-ASCII labels come back unchanged; others become
-// "xn--" + punycode(label).
+// Lower-case for the common scripts (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic);
+// other code points are returned unchanged.
+char32_t to_lower_code_point(char32_t c);
+
+// One DNS label to ASCII: pure-ASCII labels come back unchanged; others are lower-cased
+// with to_lower_code_point and become "xn--" + punycode(label).
 Result<std::string> label_to_ascii(std::string_view utf8_label);
 
 }  // namespace vantage::registry

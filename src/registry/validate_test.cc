@@ -52,6 +52,10 @@ TEST(Punycode, RejectsGarbage) {
 TEST(Domain, IdnToPunycodeLowercase) {
   EXPECT_EQ(*normalise_domain("Bücher.Example."), "xn--bcher-kva.example");
   EXPECT_EQ(*normalise_domain("münchen.de"), "xn--mnchen-3ya.de");
+  EXPECT_EQ(*normalise_domain("MÜNCHEN.DE"), "xn--mnchen-3ya.de");
+  EXPECT_EQ(*normalise_domain("ŁÓDŹ.pl"), *normalise_domain("łódź.pl"));
+  EXPECT_EQ(*normalise_domain("ПРИМЕР.РФ"), *normalise_domain("пример.рф"));
+  EXPECT_EQ(*normalise_domain("пример.рф"), "xn--e1afmkfd.xn--p1ai");
   EXPECT_EQ(*normalise_domain("WWW.Example.ORG"), "www.example.org");
   EXPECT_EQ(*normalise_domain("nl"), "nl");
   EXPECT_EQ(*normalise_domain("xn--bcher-kva.example"), "xn--bcher-kva.example");

@@ -1,5 +1,8 @@
 #include "registry/sqlite/sqlite_registry.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -153,6 +156,9 @@ std::string key_kind_label(const ApiKey& k) {
 
 Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& path,
                                                              SecretBox box) {
+  // The file holds contact details and sealed secrets: create it 0600 (SQLite gives the
+  // -wal and -shm files the same mode).
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   VR_ASSIGN_OR_RETURN(auto conn, sqlite::Connection::open(path));
   std::unique_ptr<SqliteRegistry> reg(new SqliteRegistry(std::move(conn), std::move(box)));
   VR_RETURN_IF_ERROR(reg->migrate());

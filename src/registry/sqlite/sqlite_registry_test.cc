@@ -252,6 +252,8 @@ TEST_F(SqliteRegistryTest, RotationOverlapAndRevocation) {
 
 TEST_F(SqliteRegistryTest, SchemaVersionAndReopen) {
   auto a = add("CERT_A");
+  EXPECT_EQ(std::filesystem::status(path()).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   reg_.reset();
   reg_ = open();
   EXPECT_EQ(reg_->find_org("CERT_A")->id, a.id);
