@@ -48,7 +48,8 @@ using registry::Severity;
 
 // Why an organisation receives an event. The names are those of the report file-name
 // filter: <date>-<org>-<type>-<filter>.csv (asn, cidr, geo, domain). A bitmask because one
-// org can match an event for several reasons.
+// org can match an event for several reasons. Bit i is store::MatchFilter value i
+// (kAsn = 0, kCidr = 1, kGeo = 2, kDomain = 3), so `why & (1 << filter)` converts.
 enum Reason : uint8_t { kReasonAsn = 1, kReasonCidr = 2, kReasonGeo = 4, kReasonDomain = 8 };
 using ReasonMask = uint8_t;
 // "asn", "cidr", "geo", "domain" joined by ',' in that order.
