@@ -294,6 +294,30 @@ TEST(CsvReaderTest, EveryBadRecordIsReportedAndSkipped) {
   }
 }
 
+TEST(CsvReaderTest, BadFloatAndBadBooleanNameTheirColumns) {
+  const Catalogue& cat = Catalogue::builtin();
+  struct Case {
+    const char* type;
+    const char* column;
+    const char* value;
+    CsvErrorKind kind;
+  };
+  for (const Case& c :
+       {Case{"scan_ntp", "rootdelay", "0.1.2", CsvErrorKind::kBadFloat},
+        Case{"scan_ntp", "rootdelay", "inf", CsvErrorKind::kBadFloat},
+        Case{"scan_ssl_freak", "freak_vulnerable", "perhaps", CsvErrorKind::kBadBoolean}}) {
+    const std::string text = std::string("\"timestamp\",\"") + c.column +
+                             "\"\n\"2024-01-01 00:00:00\"," + c.value + "\n";
+    CsvReader reader = CsvReader::from_buffer(text, *cat.find(c.type));
+    Event e;
+    ASSERT_EQ(reader.next(e), CsvReader::Next::kError) << c.value;
+    EXPECT_EQ(reader.error().kind, c.kind) << reader.error().message();
+    EXPECT_EQ(reader.error().column, c.column);
+    EXPECT_EQ(reader.error().line, 2);
+    EXPECT_EQ(reader.next(e), CsvReader::Next::kEnd);
+  }
+}
+
 TEST(CsvReaderTest, CountsWhatItSkipped) {
   const std::string text = kHeader + "\"2024-01-01 00:00:00\",,,,,,,,,,,,\n" +
                            "\"x\",,,,,,,,,,,,\n" + "\"2024-01-01 00:00:00\",,,,,,1,,,,,,\n" +
