@@ -1,0 +1,151 @@
+#include "report/manifest.h"
+
+#include <openssl/rand.h>
+
+#include "store/sqlite/sqlite_db.h"
+
+namespace vantage::report {
+
+using store::Db;
+using store::Statement;
+
+struct Manifest::Impl {
+  std::unique_ptr<Db> db;
+};
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE IF NOT EXISTS reports(
+  id TEXT PRIMARY KEY, org_id INTEGER NOT NULL, report TEXT NOT NULL, type TEXT NOT NULL,
+  day INTEGER NOT NULL, filter TEXT NOT NULL, file_name TEXT NOT NULL, path TEXT NOT NULL,
+  size INTEGER NOT NULL, sha256 TEXT NOT NULL, rows INTEGER NOT NULL, created INTEGER NOT NULL,
+  UNIQUE(org_id, type, day, filter));
+CREATE INDEX IF NOT EXISTS reports_org_day ON reports(org_id, day);
+)sql";
+
+constexpr const char* kColumns =
+    "id, org_id, report, type, day, filter, file_name, path, size, sha256, rows, created";
+
+ReportEntry read_entry(const Statement& s) {
+  ReportEntry e;
+  e.id = std::string(s.text(0));
+  e.org_id = static_cast<uint32_t>(s.int64(1));
+  e.report = std::string(s.text(2));
+  e.type = std::string(s.text(3));
+  e.day = static_cast<DayNumber>(s.int64(4));
+  e.filter = std::string(s.text(5));
+  e.file_name = std::string(s.text(6));
+  e.path = std::string(s.text(7));
+  e.size = s.int64(8);
+  e.sha256 = std::string(s.text(9));
+  e.rows = s.int64(10);
+  e.created = s.int64(11);
+  return e;
+}
+
+}  // namespace
+
+Manifest::Manifest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Manifest::~Manifest() = default;
+
+Result<std::unique_ptr<Manifest>> Manifest::open(const std::string& path) {
+  auto db = Db::open(path);
+  if (!db) return db.error();
+  if (auto st = (*db)->exec(kSchema); !st) return st.error();
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(*db);
+  return std::unique_ptr<Manifest>(new Manifest(std::move(impl)));
+}
+
+std::string Manifest::new_id() {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char bytes[50];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no randomness: never guess ids
+  std::string id(50, 'A');
+  for (size_t i = 0; i < 50; ++i) id[i] = kAlphabet[bytes[i] & 63];
+  return id;
+}
+
+Result<ReportEntry> Manifest::upsert(ReportEntry e) {
+  Db& db = *impl_->db;
+  auto find = db.prepare(
+      "SELECT id, created FROM reports WHERE org_id = ? AND type = ? AND day = ? AND filter = ?");
+  if (!find) return find.error();
+  find->bind(1, e.org_id).bind(2, e.type).bind(3, e.day).bind(4, e.filter);
+  auto has = find->step();
+  if (!has) return has.error();
+  if (*has) {
+    e.id = std::string(find->text(0));
+  } else if (e.id.empty()) {
+    e.id = new_id();
+  }
+  if (e.created == 0) e.created = now_seconds();
+  auto st = db.prepare(
+      "INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org_id, type, day, "
+      "filter) DO UPDATE SET report = excluded.report, file_name = excluded.file_name, path = "
+      "excluded.path, size = excluded.size, sha256 = excluded.sha256, rows = excluded.rows, "
+      "created = excluded.created");
+  if (!st) return st.error();
+  st->bind(1, e.id)
+      .bind(2, e.org_id)
+      .bind(3, e.report)
+      .bind(4, e.type)
+      .bind(5, e.day)
+      .bind(6, e.filter)
+      .bind(7, e.file_name)
+      .bind(8, e.path)
+      .bind(9, e.size)
+      .bind(10, e.sha256)
+      .bind(11, e.rows)
+      .bind(12, e.created);
+  if (auto r = st->run(); !r) return r.error();
+  return e;
+}
+
+Result<std::vector<ReportEntry>> Manifest::list(const ListQuery& q) {
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM reports WHERE org_id = ? AND day >= ? AND day <= ?";
+  if (!q.types.empty()) {
+    sql += " AND type IN (";
+    for (size_t i = 0; i < q.types.size(); ++i) sql += i ? ",?" : "?";
+    sql += ")";
+  }
+  sql += " ORDER BY day, type, file_name";
+  if (q.limit >= 0) sql += " LIMIT " + std::to_string(q.limit);
+  auto st = impl_->db->prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, q.org_id).bind(2, q.first_day).bind(3, q.last_day);
+  for (size_t i = 0; i < q.types.size(); ++i) st->bind(static_cast<int>(4 + i), q.types[i]);
+  std::vector<ReportEntry> out;
+  while (true) {
+    auto has = st->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    out.push_back(read_entry(*st));
+  }
+  return out;
+}
+
+Result<std::optional<ReportEntry>> Manifest::find(std::string_view id) {
+  auto st = impl_->db->prepare(std::string("SELECT ") + kColumns + " FROM reports WHERE id = ?");
+  if (!st) return st.error();
+  st->bind(1, id);
+  auto has = st->step();
+  if (!has) return has.error();
+  if (!*has) return std::optional<ReportEntry>();
+  return std::optional<ReportEntry>(read_entry(*st));
+}
+
+Result<int64_t> Manifest::drop_before(DayNumber day) {
+  auto st = impl_->db->prepare("DELETE FROM reports WHERE day < ?");
+  if (!st) return st.error();
+  st->bind(1, day);
+  if (auto r = st->run(); !r) return r.error();
+  return impl_->db->changes();
+}
+
+}  // namespace vantage::report

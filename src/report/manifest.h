@@ -1,0 +1,71 @@
+#pragma once
+// The report manifest: every report file built, with the capability id under which it is
+// downloaded (Shadowserver's dl.shadowserver.org/<id> convention), its organisation, type,
+// day, file name, size, sha256 and row count. Written by the report builder, read by the
+// API (reports/list, downloads) and the dashboard. SQLite file <data_dir>/reports.sqlite.
+//
+// Ids: 50 characters from [A-Za-z0-9_-] (300 random bits from OpenSSL's RAND_bytes) -- no
+// '/', '?' or '%', so clients can append them to a URL as they are. A rebuilt report keeps
+// its id, so links already mailed keep working.
+//
+// Thread-safety: one Manifest object per thread (each holds its own connection; WAL lets
+// readers run beside the writer).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time.h"
+
+namespace vantage::report {
+
+struct ReportEntry {
+  std::string id;
+  uint32_t org_id = 0;
+  std::string report;  // the organisation's short name (Shadowserver's "report"/mailing list)
+  std::string type;
+  DayNumber day = 0;
+  std::string filter;     // asn, cidr, geo, domain
+  std::string file_name;  // YYYY-MM-DD-<type>-<report>-<filter>.csv
+  std::string path;       // on disk
+  int64_t size = 0;
+  std::string sha256;  // hex
+  int64_t rows = 0;
+  UnixSeconds created = 0;
+};
+
+struct ListQuery {
+  uint32_t org_id = 0;
+  DayNumber first_day = 0;
+  DayNumber last_day = 0;
+  std::vector<std::string> types;  // empty: all
+  int64_t limit = -1;              // -1: no limit
+};
+
+class Manifest {
+ public:
+  static Result<std::unique_ptr<Manifest>> open(const std::string& path);
+  ~Manifest();
+
+  // Inserts, or updates the entry with the same (org, type, day, filter) keeping its id.
+  // Returns the stored entry (with its id).
+  Result<ReportEntry> upsert(ReportEntry entry);
+  // Sorted oldest first (day, then type, then file name), as reports/list answers.
+  Result<std::vector<ReportEntry>> list(const ListQuery& query);
+  Result<std::optional<ReportEntry>> find(std::string_view id);
+  // Removes entries of days before `day` (retention); returns how many.
+  Result<int64_t> drop_before(DayNumber day);
+
+  static std::string new_id();
+
+ private:
+  struct Impl;
+  explicit Manifest(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vantage::report
