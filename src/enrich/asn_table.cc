@@ -145,7 +145,9 @@ Result<std::shared_ptr<const AsnTable>> AsnTable::parse(
   std::string err;
   uint32_t order = 0;
 
-  for (const auto& [source, text] : named_texts) {
+  for (const auto& named : named_texts) {
+    const std::string& source = named.first;
+    const std::string_view text = named.second;
     const uint32_t source_id = static_cast<uint32_t>(sources.size());
     sources.push_back(source);
     auto fail = [&source](size_t line, const std::string& why) {

@@ -140,8 +140,11 @@ Status GeoDb::flatten() {
   uint32_t last_id = Flat::kNoRecord;
   bool any = false;
   // Real trees alias subtrees (GeoLite2 maps ::ffff:0:0/96 and 2002::/16 onto the IPv4
-  // subtree), so ranges may outnumber nodes; a bound still stops a hostile cyclic tree.
+  // subtree), so a walk may visit a node more than once; bounds on ranges and on node
+  // visits stop a hostile tree whose shared subtrees would make the walk exponential.
   const uint64_t max_ranges = uint64_t{node_count} * 4 + 64;
+  const uint64_t max_visits = uint64_t{node_count} * 8 + 1024;
+  uint64_t visits = 0;
 
   auto emit = [&](uint128 start, uint32_t id) -> bool {
     if (any && id == last_id) return true;  // merge with the previous range
@@ -194,6 +197,9 @@ Status GeoDb::flatten() {
       }
       case MMDB_RECORD_TYPE_SEARCH_NODE: {
         if (it.depth >= bits) return Error::invalid("search tree deeper than the address");
+        if (++visits > max_visits) {
+          return Error::invalid("search tree revisits shared nodes too often (corrupt?)");
+        }
         if (MMDB_read_node(db, static_cast<uint32_t>(it.record), &node) != MMDB_SUCCESS) {
           return Error::invalid("unreadable search tree node " + std::to_string(it.record));
         }
