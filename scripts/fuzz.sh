@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
-scripts/build.sh fuzz
+cmake --preset fuzz >/dev/null
+cmake --build build/fuzz --target fuzzers -j "$(nproc)"
 shopt -s nullglob
 ran=0
 for target in build/fuzz/fuzz/fuzz_*; do
