@@ -190,6 +190,37 @@ TEST(GeoDb, FlattenedAgreesWithLibmaxminddb) {
   }
 }
 
+// A tree whose nodes point both children at the same next node is a valid MMDB for
+// libmaxminddb (each lookup walks one path) but has 2^128 paths: the flattened walk must
+// refuse it rather than run forever.
+TEST(GeoDb, FlattenedWalkRejectsExponentialSharedSubtrees) {
+  TempDir dir;
+  MmdbWriterOptions o;
+  o.ip_version = 6;
+  o.record_size = 32;
+  MmdbWriter w(o);
+  ASSERT_TRUE(w.insert(pfx("::1/128"), dbip_flat_record("US", "", "")));
+  auto bytes = w.serialize();
+  ASSERT_TRUE(bytes.ok());
+  // The chain for ::1/128 is nodes 0..127; node i (i < 127) has left = i + 1 and right =
+  // empty. Point right at i + 1 as well.
+  std::string b = *bytes;
+  for (size_t i = 0; i < 127; ++i) {
+    for (int k = 0; k < 4; ++k) b[i * 8 + 4 + k] = b[i * 8 + k];
+  }
+  std::string path = dir.write("shared.mmdb", b);
+  auto slow = GeoDb::open(path, GeoLayout::kFlat, GeoIndex::kMmdb);
+  ASSERT_TRUE(slow.ok()) << slow.error().message;
+  GeoRecord r;
+  EXPECT_TRUE((*slow)->lookup(ip("::1"), r));
+  EXPECT_STREQ(r.country, "US");
+  auto fast = GeoDb::open(path, GeoLayout::kFlat, GeoIndex::kFlattened);
+  ASSERT_FALSE(fast.ok());
+  // Stopped by the range bound or the node-visit bound, whichever trips first.
+  EXPECT_NE(fast.error().message.find("search tree"), std::string::npos)
+      << fast.error().message;
+}
+
 TEST(GeoDb, ForcedLayoutOverridesDetection) {
   TempDir dir;
   // Reading a GeoLite2 database with the flat paths finds the record but none of the keys

@@ -60,9 +60,9 @@ TEST(ReverseDns, NeverBlocksWhileTheResolverHangs) {
 
 TEST(ReverseDns, SlowAnswersAreCachedAsFailures) {
   ReverseDnsOptions o;
-  o.timeout = 20ms;
+  o.timeout = 100ms;
   o.resolve = [](const IpAddress&) -> std::optional<std::string> {
-    std::this_thread::sleep_for(60ms);
+    std::this_thread::sleep_for(300ms);
     return std::string("too-late.example.");
   };
   ReverseDnsResolver r(o);
@@ -78,7 +78,7 @@ TEST(ReverseDns, StaleQueuedRequestsAreSkipped) {
   std::atomic<int> calls{0};
   ReverseDnsOptions o;
   o.workers = 1;
-  o.timeout = 30ms;
+  o.timeout = 200ms;
   o.resolve = [&, released](const IpAddress&) -> std::optional<std::string> {
     ++calls;
     released.wait();
@@ -86,9 +86,10 @@ TEST(ReverseDns, StaleQueuedRequestsAreSkipped) {
   };
   ReverseDnsResolver r(o);
   EXPECT_FALSE(r.lookup(ip("198.51.100.1")));  // occupies the only worker
-  std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && calls.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(calls.load(), 1);  // not ASSERT: the worker must still be released below
   EXPECT_FALSE(r.lookup(ip("198.51.100.2")));  // waits in the queue past its timeout
-  std::this_thread::sleep_for(60ms);
+  std::this_thread::sleep_for(400ms);
   release.set_value();
   ASSERT_TRUE(r.drain(5s));
   EXPECT_EQ(calls.load(), 1);
