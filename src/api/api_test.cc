@@ -1,0 +1,357 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "api/api_service.h"
+#include "api/params.h"
+#include "core/event.h"
+
+namespace vantage::api {
+namespace {
+
+using nlohmann::json;
+
+TEST(HmacTest, SpecVectors) {
+  // docs/shadowserver-api.md §1.2, secret "testsecret".
+  EXPECT_EQ(hmac_sha256_hex("testsecret", R"({"apikey": "testkey"})"),
+            "d029b9a2d8be20065513b0376d6232e7f60cc6506fab49819469c151523c1002");
+  EXPECT_EQ(hmac_sha256_hex("testsecret", R"({"apikey":"testkey"})"),
+            "ba0f448d801a0bdff69388bda3d204d8d28ec1fb0e47603ec7b3dfda88d16952");
+  EXPECT_EQ(
+      hmac_sha256_hex("testsecret", R"({ "apikey": "testkey" ,"date": "2024-01-02:2024-01-04" })"),
+      "b6658cf7088764de1d607c4a71009d87f87eefb0bf742eb458aa623e89a10a54");
+  EXPECT_TRUE(hmac_matches("testsecret", R"({"apikey":"testkey"})",
+                           "BA0F448D801A0BDFF69388BDA3D204D8D28EC1FB0E47603EC7B3DFDA88D16952"));
+  EXPECT_FALSE(hmac_matches("testsecret", R"({"apikey":"testkey"} )",
+                            "ba0f448d801a0bdff69388bda3d204d8d28ec1fb0e47603ec7b3dfda88d16952"));
+  EXPECT_FALSE(hmac_matches("testsecret", "x", "zz"));
+  EXPECT_FALSE(hmac_matches("testsecret", R"({"apikey":"testkey"})",
+                            "ba0f448d801a0bdff69388bda3d204d8d28ec1fb0e47603ec7b3dfda88d1695"));
+}
+
+TEST(DateGrammarTest, Forms) {
+  DayNumber today = *parse_date("2024-01-10");
+  auto d = [&](std::string_view s) { return parse_date_range(s, today); };
+  EXPECT_EQ(d("2024-01-04")->first, *parse_date("2024-01-04"));
+  EXPECT_EQ(d("2024-01-04")->last, *parse_date("2024-01-04"));
+  EXPECT_EQ(d("2024-01-02:2024-01-04")->first, *parse_date("2024-01-02"));
+  EXPECT_EQ(d("2024-01-02:2024-01-04")->last, *parse_date("2024-01-04"));
+  EXPECT_EQ(d("now")->first, today);
+  EXPECT_EQ(d("-365:now")->first, today - 365);
+  EXPECT_EQ(d("-365:now")->last, today);
+  EXPECT_EQ(d("2024-01-08:now")->last, today);
+  EXPECT_EQ(d("-2")->first, today - 2);
+  EXPECT_EQ(d(" 2024-01-02 : 2024-01-04 ")->last, *parse_date("2024-01-04"));
+  for (auto bad : {"", "2024-1-4", "2024-02-30", "yesterday", "2024-01-04:2024-01-02", "-x", "-",
+                   "1:2:3", "2024-01-04:", ":now", "--1"})
+    EXPECT_FALSE(d(bad).ok()) << bad;
+}
+
+TEST(ParamsTest, NumbersAsStringsAndLists) {
+  json b = json::parse(R"({"limit":"1000","page":2,"detail":"true","type":"scan_ssl",
+                          "types":["a",""],"id":""})");
+  EXPECT_EQ(**int_param(b, "limit"), 1000);
+  EXPECT_EQ(**int_param(b, "page"), 2);
+  EXPECT_FALSE(int_param(b, "missing")->has_value());
+  EXPECT_TRUE(*bool_param(b, "detail", false));
+  EXPECT_EQ(string_list_param(b, "type")->size(), 1u);
+  EXPECT_EQ(string_list_param(b, "types")->size(), 1u);
+  EXPECT_FALSE(string_param(b, "id")->has_value());  // empty id must not filter
+  EXPECT_FALSE(int_param(json::parse(R"({"limit":"ten"})"), "limit").ok());
+  EXPECT_FALSE(bool_param(json::parse(R"({"detail":[1]})"), "detail", false).ok());
+}
+
+// A service over a temporary data directory with `orgs` organisations, each with one key,
+// some events per org and one report file per org.
+class ApiFixture : public ::testing::Test {
+ protected:
+  static constexpr const char* kSecret = "s3cret";
+  void build(int orgs, int events_per_org) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vantage_api_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "reports");
+    auto keys = std::make_shared<MemoryKeyStore>();
+    auto st = store::open_sqlite_store((dir_ / "events.sqlite").string());
+    ASSERT_TRUE(st.ok());
+    auto mf = report::Manifest::open((dir_ / "reports.sqlite").string());
+    ASSERT_TRUE(mf.ok());
+    const core::ReportType* type = catalogue_->find("scan_http");
+    ASSERT_NE(type, nullptr);
+    today_ = *parse_date("2024-01-10");
+    std::mt19937 rng(7);
+    store::IngestBatch batch;
+    for (int o = 1; o <= orgs; ++o) {
+      KeyIdentity id;
+      id.key = "key" + std::to_string(o);
+      id.org_id = static_cast<uint32_t>(o);
+      id.org_short_name = "org" + std::to_string(o);
+      id.label = "test";
+      id.secrets = {kSecret};
+      id.filter_fields = {o % 2 ? "asn" : "geo"};
+      keys->add(id);
+      for (int e = 0; e < events_per_org; ++e) {
+        core::Event ev(type);
+        ev.set_timestamp(static_cast<UnixSeconds>(today_ - 1) * 86400 + e);
+        std::string ip = "10." + std::to_string(o / 256) + "." + std::to_string(o % 256) + "." +
+                         std::to_string(e % 250 + 1);
+        ev.set_text(type->column_index("ip"), ip);
+        ev.set_asn(static_cast<uint32_t>(64000 + o));
+        ev.set_geo(o % 2 ? "NL" : "DE");
+        ev.set_text(type->column_index("port"), std::to_string(80 + e % 3));
+        store::EventRecord rec;
+        rec.day = today_ - 1;
+        rec.type = "scan_http";
+        rec.event_key = rng();
+        rec.timestamp = *ev.timestamp();
+        rec.ip = ip;
+        rec.asn = static_cast<uint32_t>(64000 + o);
+        rec.geo = o % 2 ? "NL" : "DE";
+        ev.encode(rec.row);
+        rec.routes.push_back({static_cast<uint32_t>(o),
+                              o % 2 ? store::MatchFilter::kAsn : store::MatchFilter::kGeo});
+        batch.events.push_back(std::move(rec));
+      }
+      report::ReportEntry entry;
+      entry.org_id = static_cast<uint32_t>(o);
+      entry.report = id.org_short_name;
+      entry.type = "scan_http";
+      entry.day = today_ - 1;
+      entry.filter = o % 2 ? "asn" : "geo";
+      entry.file_name =
+          format_date(entry.day) + "-scan_http-" + entry.report + "-" + entry.filter + ".csv";
+      entry.path = (dir_ / "reports" / entry.file_name).string();
+      std::ofstream(entry.path) << "\"timestamp\",\"ip\"\n\"2024-01-09 00:00:00\",\"10.0.0." << o
+                                << "\"\n";
+      entry.size = static_cast<int64_t>(std::filesystem::file_size(entry.path));
+      entry.rows = 1;
+      auto up = (*mf)->upsert(entry);
+      ASSERT_TRUE(up.ok());
+      ids_[o] = up->id;
+    }
+    ASSERT_TRUE((*st)->write(batch).ok());
+    ApiOptions opt = options_;
+    UnixSeconds now = static_cast<UnixSeconds>(today_) * 86400 + 3600;
+    service_ = std::make_unique<ApiService>(opt, keys, std::move(*mf), std::move(*st), catalogue_,
+                                            [now] { return now; });
+  }
+  void TearDown() override {
+    service_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  http::Response call(const std::string& method, const std::string& body,
+                      std::string secret = kSecret, std::string header = "HMAC2") {
+    http::Request r;
+    r.method = "POST";
+    r.path = "/api2/" + method;
+    r.body = body;
+    r.headers.emplace_back(header, hmac_sha256_hex(secret, body));
+    r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    return service_->handle_api(r);
+  }
+  json call_json(const std::string& method, const std::string& body, unsigned want = 200) {
+    auto r = call(method, body);
+    EXPECT_EQ(r.status, want) << method << " " << body << " -> " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  std::shared_ptr<const core::Catalogue> catalogue_ =
+      std::shared_ptr<const core::Catalogue>(&core::Catalogue::builtin(), [](const auto*) {});
+  ApiOptions options_;
+  std::filesystem::path dir_;
+  DayNumber today_ = 0;
+  std::map<int, std::string> ids_;
+  std::unique_ptr<ApiService> service_;
+};
+
+TEST_F(ApiFixture, MethodsAndErrors) {
+  build(3, 20);
+  EXPECT_TRUE(call_json("test/ping", R"({"apikey": "key1"})").contains("pong"));
+  // urllib's title-cased header, Perl's compact body, IntelMQ's spacing.
+  EXPECT_EQ(call("test/ping", R"({"apikey":"key1"})", kSecret, "Hmac2").status, 200u);
+  EXPECT_EQ(call("reports/list",
+                 R"({ "apikey": "key1" ,"date": "2024-01-08:2024-01-10" ,"reports": ["org1"]})")
+                .status,
+            200u);
+  auto info = call_json("key/info", R"({"apikey": "key1"})");
+  ASSERT_TRUE(info.is_array());
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0]["query_limit"], "0");
+  EXPECT_EQ(call_json("reports/subscribed", R"({"apikey": "key1"})"), json::parse(R"(["org1"])"));
+  auto list = call_json("reports/list", R"({"apikey": "key1", "date": "-3:now", "limit": "10"})");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], ids_[1]);
+  EXPECT_EQ(list[0]["timestamp"], "2024-01-09");
+  EXPECT_EQ(list[0]["report"], "org1");
+  EXPECT_EQ(list[0]["file"], "2024-01-09-scan_http-org1-asn.csv");
+  EXPECT_TRUE(call_json("reports/list", R"({"apikey":"key1","date":"2023-01-01"})").empty());
+  EXPECT_TRUE(call_json("reports/list", R"({"apikey":"key1","types":["scan_ssl"]})").empty());
+  EXPECT_EQ(call_json("reports/list", R"({"apikey":"key1","type":"scan_http","id":""})").size(),
+            1u);
+  auto test = call_json("reports/list", R"({"apikey":"key1","reports":["test"],"limit":3})");
+  ASSERT_EQ(test.size(), 3u);
+  EXPECT_EQ(test[0]["report"], "test");
+  EXPECT_EQ(test[0]["timestamp"], "2010-02-10");
+  EXPECT_EQ(test[0]["id"], "test:" + test[0]["type"].get<std::string>());
+  auto types = call_json("reports/types", R"({"apikey":"key1","detail":"true","date":"-365:now"})");
+  ASSERT_EQ(types.size(), 1u);
+  EXPECT_EQ(types[0]["type"], "scan_http");
+  EXPECT_TRUE(types[0].contains("description"));
+  EXPECT_EQ(call_json("reports/types", R"({"apikey":"key1"})"), json::parse(R"(["scan_http"])"));
+  auto stats = call_json("reports/stats", R"({"apikey":"key1"})");
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[0], json::parse(R"(["date","type","events"])"));
+  EXPECT_EQ(stats[1][0], "2024-01-09");
+  EXPECT_EQ(stats[1][2], 20);
+  auto schema = call_json("reports/schema", R"({"apikey":"key1","type":"scan-http"})");
+  EXPECT_TRUE(schema.contains("ip"));
+  // reports/query: filter rule, paging, [] past the end, sort, facet.
+  auto nf = call("reports/query", R"({"apikey":"key1","query":{"geo":"NL"}})");
+  EXPECT_EQ(nf.status, 400u);
+  EXPECT_NE(nf.body.find("No supported report filters found"), std::string::npos);
+  auto q =
+      call_json("reports/query",
+                R"({"apikey":"key1","query":{"asn":"64001","port":80},"limit":"5","page":"1"})");
+  ASSERT_EQ(q.size(), 5u);
+  EXPECT_EQ(q[0]["port"], 80);
+  EXPECT_EQ(q[0]["asn"], 64001);
+  auto p2 =
+      call_json("reports/query", R"({"apikey":"key1","query":{"asn":64001},"limit":15,"page":2})");
+  EXPECT_EQ(p2.size(), 5u);
+  EXPECT_TRUE(
+      call_json("reports/query", R"({"apikey":"key1","query":{"asn":64001},"limit":15,"page":3})")
+          .empty());
+  auto facet =
+      call_json("reports/query", R"({"apikey":"key1","query":{"asn":64001},"facet":"port"})");
+  ASSERT_EQ(facet.size(), 3u);
+  EXPECT_EQ(facet[0][1].get<int>() + facet[1][1].get<int>() + facet[2][1].get<int>(), 20);
+  call_json("reports/query", R"({"apikey":"key1","query":{"asn":64001},"sort":"sideways"})", 400);
+  call_json("reports/query", R"({"apikey":"key1"})", 400);
+  auto dev = call_json("reports/device-info", R"({"apikey":"key1","query":{"ip":"10.0.1.1"}})");
+  EXPECT_TRUE(dev.contains("10.0.1.1"));
+  auto dl = call_json("reports/download", R"({"apikey":"key1","id":"test:scan_vnc","limit":3})");
+  EXPECT_LE(dl.size(), 3u);
+  EXPECT_FALSE(dl.empty());
+  auto own = call_json("reports/download", "{\"apikey\":\"key1\",\"id\":\"" + ids_[1] + "\"}");
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0]["ip"], "10.0.0.1");
+  call_json("reports/download", "{\"apikey\":\"key1\",\"id\":\"" + ids_[2] + "\"}", 404);
+
+  // Error table.
+  EXPECT_EQ(call("reports/list", "not json").status, 400u);
+  EXPECT_EQ(call("reports/list", "[1]").status, 400u);
+  EXPECT_EQ(call("reports/list", R"({"date":"now"})").status, 401u);
+  EXPECT_EQ(call("reports/list", R"({"apikey":"nokey"})").status, 401u);
+  EXPECT_EQ(call("reports/list", R"({"apikey":"key1"})", "wrong").status, 401u);
+  EXPECT_EQ(call("reports/nothing", R"({"apikey":"key1"})").status, 404u);
+  EXPECT_EQ(call("honeypot/common-vulnerabilities", R"({"apikey":"key1"})").status, 403u);
+  EXPECT_EQ(call("reports/list", R"({"apikey":"key1","date":"2024-13-01"})").status, 400u);
+  EXPECT_EQ(call("reports/schema", R"({"apikey":"key1","type":"nope"})").status, 400u);
+  http::Request get;
+  get.method = "GET";
+  get.path = "/api2/test/ping";
+  EXPECT_EQ(service_->handle_api(get).status, 405u);
+  http::Request nohmac;
+  nohmac.method = "POST";
+  nohmac.path = "/api2/test/ping";
+  nohmac.body = R"({"apikey":"key1"})";
+  EXPECT_EQ(service_->handle_api(nohmac).status, 401u);
+}
+
+TEST_F(ApiFixture, Downloads) {
+  build(2, 1);
+  auto get = [&](std::string path, std::string query = "") {
+    http::Request r;
+    r.method = "GET";
+    r.path = std::move(path);
+    r.query = std::move(query);
+    return service_->handle_download(r, "/dl/");
+  };
+  auto ok = get("/dl/" + ids_[1]);
+  EXPECT_EQ(ok.status, 200u);
+  EXPECT_FALSE(ok.file_path.empty());
+  bool disp = false;
+  for (const auto& [k, v] : ok.headers)
+    if (k == "Content-Disposition")
+      disp = v == "attachment; filename=2024-01-09-scan_http-org1-asn.csv";
+  EXPECT_TRUE(disp);
+  EXPECT_EQ(ids_[1].size(), 50u);
+  // The path?query id form: split anywhere, same id.
+  EXPECT_EQ(get("/dl/" + ids_[1].substr(0, 27), ids_[1].substr(27)).status, 404u);
+  auto t = get("/dl/test:scan_vnc");
+  EXPECT_EQ(t.status, 200u);
+  EXPECT_NE(t.body.find("\"timestamp\""), std::string::npos);
+  EXPECT_EQ(get("/dl/test%3Ascan_vnc").status, 200u);
+  EXPECT_EQ(get("/dl/unknownid").status, 404u);
+  for (std::string bad : {"/dl/../reports.sqlite", "/dl/..%2freports.sqlite", "/dl/%2e%2e",
+                          "/dl/a/b", "/dl/", "/dl/test:..%2f", "/dl/%00"})
+    EXPECT_EQ(get(bad).status, 404u) << bad;
+}
+
+TEST_F(ApiFixture, RateLimitAndQuota) {
+  options_.rate_per_second = 0.001;
+  options_.burst = 3;
+  options_.daily_query_limit = 1;
+  build(1, 1);
+  EXPECT_EQ(call("reports/query", R"({"apikey":"key1","query":{"asn":64001}})").status, 200u);
+  EXPECT_EQ(call("reports/query", R"({"apikey":"key1","query":{"asn":64001}})").status, 429u);
+  auto info = call("key/info", R"({"apikey":"key1"})");
+  EXPECT_EQ(info.status, 200u);
+  EXPECT_EQ(json::parse(info.body)[0]["query_count"], "1");
+  EXPECT_EQ(json::parse(info.body)[0]["query_limit"], "1");
+  EXPECT_EQ(call("test/ping", R"({"apikey":"key1"})").status, 429u);
+}
+
+// Many organisations; for every key and every method nothing of another org comes back.
+TEST_F(ApiFixture, IsolationAcrossOrganisations) {
+  const int kOrgs = 1000;
+  build(kOrgs, 3);
+  std::mt19937 rng(11);
+  for (int o = 1; o <= kOrgs; ++o) {
+    std::string k = "\"apikey\":\"key" + std::to_string(o) + "\"";
+    std::string own = "org" + std::to_string(o);
+    auto list = call_json("reports/list", "{" + k + ",\"date\":\"-30:now\"}");
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["report"], own);
+    EXPECT_EQ(list[0]["id"], ids_[o]);
+    int other = static_cast<int>(rng() % kOrgs) + 1;
+    std::string other_name = "org" + std::to_string(other);
+    auto list2 = call_json("reports/list", "{" + k + ",\"reports\":[\"" + other_name + "\"]}");
+    if (other != o) {
+      EXPECT_TRUE(list2.empty());
+    }
+    auto sub = call_json("reports/subscribed", "{" + k + "}");
+    EXPECT_EQ(sub, json::array({own}));
+    auto stats = call_json("reports/stats", "{" + k + ",\"report\":\"" + other_name + "\"}");
+    if (other != o) {
+      EXPECT_EQ(stats.size(), 1u);
+    }
+    auto own_stats = call_json("reports/stats", "{" + k + "}");
+    ASSERT_EQ(own_stats.size(), 2u);
+    EXPECT_EQ(own_stats[1][2], 3);
+    // Ask for the other org's ASN / country: the org's own filter field is present, the
+    // values are not its own, so nothing may come back unless they coincide.
+    std::string field = o % 2 ? "asn" : "geo";
+    std::string value = o % 2 ? std::to_string(64000 + other) : (other % 2 ? "\"NL\"" : "\"DE\"");
+    auto q = call_json("reports/query",
+                       "{" + k + ",\"query\":{\"" + field + "\":" + value + "},\"limit\":100}");
+    for (const auto& row : q) EXPECT_EQ(row["asn"], 64000 + o);
+    auto dev = call_json("reports/device-info", "{" + k + ",\"query\":{\"geo\":\"NL\",\"asn\":" +
+                                                    std::to_string(64000 + other) + "}}");
+    for (const auto& [ip, d] : dev.items()) EXPECT_EQ(d["asn"], 64000 + o);
+    if (other != o) {
+      call_json("reports/download", "{" + k + ",\"id\":\"" + ids_[other] + "\"}", 404);
+    }
+    auto types = call_json("reports/types", "{" + k + "}");
+    EXPECT_EQ(types.size(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace vantage::api
