@@ -32,6 +32,7 @@ struct IngestFlags {
   bool quiet = false;
   bool re_enrich = false;
   bool no_enrich = false;
+  bool parse_only = false;
 };
 
 void run_ingest(const IngestFlags& f, const GlobalOptions& global) {
@@ -53,6 +54,7 @@ void run_ingest(const IngestFlags& f, const GlobalOptions& global) {
   opts.batch_size = static_cast<size_t>(global.config.batch_size);
   opts.queue_depth = static_cast<size_t>(global.config.queue_depth);
   opts.progress = !f.quiet;
+  opts.parse_only = f.parse_only;
   opts.stop = &g_stop;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -246,6 +248,8 @@ void add_pipeline_commands(CLI::App& app, GlobalOptions& global) {
   ingest->add_flag("--re-enrich", in->re_enrich,
                    "Replace asn/geo/sector values already present in the input");
   ingest->add_flag("--no-enrich", in->no_enrich, "Do not enrich (keep the input's values)");
+  ingest->add_flag("--parse-only", in->parse_only,
+                   "Benchmark: decode and validate only; store nothing");
   ingest->callback([in, &global] { run_ingest(*in, global); });
 
   auto g = std::make_shared<GenerateFlags>();

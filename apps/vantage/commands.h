@@ -33,6 +33,7 @@ struct CommandFailed : std::runtime_error {
 
 void add_config_command(CLI::App& app, GlobalOptions& global);
 void add_pipeline_commands(CLI::App& app, GlobalOptions& global);
+void add_report_command(CLI::App& app, GlobalOptions& global);
 void add_status_command(CLI::App& app, GlobalOptions& global);
 void add_deliveries_command(CLI::App& app, GlobalOptions& global);
 void add_key_command(CLI::App& app, GlobalOptions& global);

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   add_org_command(app, global);
   add_pipeline_commands(app, global);
   add_registry_command(app, global);
+  add_report_command(app, global);
   add_status_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);

@@ -326,6 +326,16 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
   bool finished = false;
   while (auto maybe = decoded.pop()) {
     auto batch = std::move(*maybe);
+    if (options.parse_only) {
+      summary.accepted += static_cast<int64_t>(batch->count);
+      summary.rejected += static_cast<int64_t>(batch->rejected.size());
+      summary.records = batch->records_end - base.line;
+      finished = batch->last;
+      last_bytes = batch->bytes_end;
+      batch->count = 0;
+      spare.push(std::move(batch));
+      continue;
+    }
     processor.begin_batch();
     store::IngestBatch out;
     out.events.reserve(batch->count);

@@ -42,6 +42,8 @@ struct IngestOptions {
   size_t queue_depth = 8;
   size_t max_record_bytes = size_t{1} << 20;
   bool progress = false;
+  // Decode only: nothing is enriched, routed or stored (the benchmark's parsing floor).
+  bool parse_only = false;
   // Stop early (the input is left partially ingested, resumable). Checked between batches.
   const std::atomic<bool>* stop = nullptr;
 };

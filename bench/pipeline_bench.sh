@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# End-to-end pipeline benchmark on the embedded default: `vantage generate` writes synthetic
+# events (addresses from the real routing data when installed) with ORGS organisations in the
+# registry; then, on the same input in the same run:
+#   1. the parse-only floor (decode + validate, nothing stored),
+#   2. the full pipeline (decode -> enrich -> classify -> dedup -> route -> SQLite store +
+#      rollups + report spool),
+# each with its events/s and peak RSS (from /usr/bin/time). Prints one table.
+#
+# Usage: bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+vantage="${1:-build/release/apps/vantage/vantage}"
+events="${2:-1000000}"
+orgs="${3:-100000}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time
+
+echo "pipeline_bench: $events events, $orgs organisations, $(nproc) cores"
+"$vantage" --data-dir "$work/d" generate --registry-only --orgs "$orgs" --seed 5 2>/dev/null
+input="$work/feed.jsonl"
+"$vantage" --data-dir "$work/d" generate -n "$events" --seed 5 -o "$input" 2>/dev/null
+ls -l "$input" | awk '{printf "pipeline_bench: input %.1f MB\n", $5/1e6}'
+
+run() {  # label, extra flags
+  local label="$1"
+  shift
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/rss" "$vantage" --data-dir "$work/$label" ingest -q "$@" "$input" \
+    2>"$work/$label.log"
+  end=$(date +%s.%N)
+  cp -r "$work/d/registry.sqlite" "$work/d/server.key" "$work/$label/" 2>/dev/null || true
+  local secs
+  secs=$(echo "$end - $start" | bc -l)
+  printf "%-34s %10.0f events/s  %8.2f s  peak RSS %6.0f MB\n" "$label" \
+    "$(echo "$events / $secs" | bc -l)" "$secs" "$(echo "$(cat "$work/rss") / 1024" | bc -l)"
+}
+mkdir -p "$work/parse_only" "$work/full_pipeline" "$work/full_no_enrich"
+for d in parse_only full_pipeline full_no_enrich; do
+  cp "$work/d/registry.sqlite" "$work/d/server.key" "$work/$d/"
+done
+run parse_only --parse-only
+run full_pipeline
+run full_no_enrich --no-enrich
+"$vantage" --data-dir "$work/full_pipeline" status | tail -1
