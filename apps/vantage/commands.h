@@ -31,9 +31,11 @@ struct CommandFailed : std::runtime_error {
   int code;
 };
 
+void add_api_command(CLI::App& app, GlobalOptions& global);
 void add_config_command(CLI::App& app, GlobalOptions& global);
 void add_pipeline_commands(CLI::App& app, GlobalOptions& global);
 void add_report_command(CLI::App& app, GlobalOptions& global);
+void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_status_command(CLI::App& app, GlobalOptions& global);
 void add_deliveries_command(CLI::App& app, GlobalOptions& global);
 void add_key_command(CLI::App& app, GlobalOptions& global);
@@ -41,6 +43,7 @@ void add_lookup_command(CLI::App& app, GlobalOptions& global);
 void add_match_command(CLI::App& app, GlobalOptions& global);
 void add_org_command(CLI::App& app, GlobalOptions& global);
 void add_registry_command(CLI::App& app, GlobalOptions& global);
+void add_scan_commands(CLI::App& app, GlobalOptions& global);  // scan, probe
 void add_schema_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
 

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
       [&] { spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::info); });
 
   // The one list of modes. Keep alphabetical within each stage.
+  add_api_command(app, global);
   add_config_command(app, global);
   add_deliveries_command(app, global);
   add_key_command(app, global);
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
   add_pipeline_commands(app, global);
   add_registry_command(app, global);
   add_report_command(app, global);
+  add_serve_command(app, global);
+  add_scan_commands(app, global);
   add_status_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);

@@ -1,0 +1,349 @@
+// `vantage scan`: stateless SYN (or UDP) discovery, then application-layer probes.
+// `vantage probe`: probes only, on given HOST:PORT targets.
+// Safety: no default targets; the built-in blocklist (conf/blocklist.conf) always applies and
+// is lifted only range by range with --allow-reserved; --optout adds the operator's list.
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+#include "commands.h"
+#include "sensors/scanner/discovery.h"
+#include "sensors/scanner/probes/checks/checks.h"
+#include "sensors/scanner/probes/engine.h"
+#include "sensors/scanner/probes/output.h"
+#include "sensors/scanner/targets.h"
+
+namespace vantage::cli {
+namespace {
+
+using namespace vantage::scanner;
+
+[[noreturn]] void fail(int code, const std::string& msg) {
+  std::cerr << "vantage: " << msg << "\n";
+  throw CommandFailed(code, msg);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(2, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+IntervalSet parse_list(const std::string& text, const std::string& origin) {
+  auto r = parse_blocklist(text, origin);
+  if (!r) fail(2, r.error().message);
+  return *r;
+}
+
+struct ProbeFlags {
+  std::vector<std::string> modules;  // empty: by port
+  std::string checks_dir;
+  std::string events_path = "-";
+  size_t concurrency = 1000;
+  int connect_timeout_ms = 5000;
+  int read_timeout_ms = 5000;
+  size_t max_bytes = 64 * 1024;
+};
+
+void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
+  cmd->add_option("--module", f.modules, "Probe modules (default: by port: http 80, ssh 22, ...)");
+  cmd->add_option("--checks", f.checks_dir, "Directory of JSON check templates (conf/checks)");
+  cmd->add_option("--events", f.events_path, "JSON Lines events output ('-' = stdout)")
+      ->capture_default_str();
+  cmd->add_option("--concurrency", f.concurrency, "Connections in flight")->capture_default_str();
+  cmd->add_option("--connect-timeout-ms", f.connect_timeout_ms)->capture_default_str();
+  cmd->add_option("--read-timeout-ms", f.read_timeout_ms)->capture_default_str();
+  cmd->add_option("--max-bytes", f.max_bytes, "Bytes kept per reply")->capture_default_str();
+}
+
+// Runs probes on targets; returns the number of events written.
+size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags& f) {
+  std::vector<ProbeModule> checks;
+  if (!f.checks_dir.empty()) {
+    auto c = load_checks(f.checks_dir);
+    if (!c) fail(2, c.error().message);
+    checks = std::move(*c);
+  }
+  std::vector<const ProbeModule*> chosen;
+  for (const auto& name : f.modules) {
+    const ProbeModule* m = find_module(name);
+    if (!m) {
+      for (const auto& c : checks)
+        if (c.name == name) m = &c;
+    }
+    if (!m) fail(2, "unknown probe module: " + name);
+    chosen.push_back(m);
+  }
+  std::vector<ProbeJob> jobs;
+  for (const auto& t : targets) {
+    if (!chosen.empty()) {
+      for (auto* m : chosen) jobs.push_back({t, m});
+    } else if (auto* m = module_for_port(t.port)) {
+      jobs.push_back({t, m});
+    }
+    if (f.modules.empty())
+      for (const auto& c : checks)
+        if (c.default_port == t.port) jobs.push_back({t, &c});
+  }
+  std::FILE* out = stdout;
+  if (f.events_path != "-") {
+    out = std::fopen(f.events_path.c_str(), "w");
+    if (!out) fail(2, "cannot write " + f.events_path);
+  }
+  EngineOptions opt;
+  opt.concurrency = f.concurrency;
+  opt.connect_timeout = std::chrono::milliseconds(f.connect_timeout_ms);
+  opt.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
+  opt.max_bytes = f.max_bytes;
+  size_t events = 0, failed = 0;
+  run_probes(jobs, opt, [&](const ProbeOutcome& o) {
+    if (o.status == "success") {
+      const std::string line = format_event(o, static_cast<int64_t>(std::time(nullptr)));
+      std::fwrite(line.data(), 1, line.size(), out);
+      ++events;
+    } else {
+      ++failed;
+      std::fprintf(stderr, "probe %s %s:%u: %s%s%s\n", o.module->name.c_str(),
+                   o.target.ip.to_string().c_str(), o.target.port, o.status.c_str(),
+                   o.error.empty() ? "" : ": ", o.error.c_str());
+    }
+  });
+  std::fflush(out);
+  if (out != stdout) std::fclose(out);
+  std::fprintf(stderr, "probe: %zu jobs, %zu events, %zu without result\n", jobs.size(), events,
+               failed);
+  return events;
+}
+
+// The built-in blocklist minus the --allow-reserved holes.
+IntervalSet blocked_set(const std::vector<std::string>& allow_reserved) {
+  IntervalSet blocked = parse_list(std::string(builtin_blocklist_text()), "builtin blocklist");
+  if (!allow_reserved.empty()) {
+    std::string allow;
+    for (const auto& a : allow_reserved) allow += a + "\n";
+    blocked = blocked.minus(parse_list(allow, "--allow-reserved"));
+  }
+  return blocked;
+}
+
+struct ScanFlags {
+  std::vector<std::string> targets;
+  std::string target_file, ipv6_targets, optout_file, out_path, iface, src_ip, gateway_mac, shard;
+  std::vector<std::string> allow_reserved;
+  std::vector<uint16_t> ports{80};
+  std::string udp;
+  uint64_t rate = 10000, seed = 0, max_targets = 0;
+  uint32_t threads = 1, batch = 64;
+  int probes = 1;
+  double cooldown = 8;
+  bool dry_run = false, no_probes = false, quiet = false;
+  ProbeFlags probe;
+};
+
+void run_scan(ScanFlags& f) {
+  std::string text;
+  for (const auto& t : f.targets) text += t + "\n";
+  if (!f.target_file.empty()) text += read_file(f.target_file);
+  if (text.empty() && f.ipv6_targets.empty())
+    fail(2,
+         "no targets: give CIDRs/addresses, --target-file or --ipv6-targets (there is no default)");
+  IntervalSet blocked = blocked_set(f.allow_reserved);
+  if (!f.optout_file.empty()) {
+    IntervalSet optout = parse_list(read_file(f.optout_file), f.optout_file);
+    IntervalSet merged;
+    for (const auto* s : {&blocked, &optout})
+      for (const auto& iv : s->intervals()) merged.add(iv.lo, iv.hi);
+    merged.normalise();
+    blocked = merged;
+  }
+  IntervalSet targets = parse_list(text, "targets");
+  // IPv4 only for the raw discovery stage.
+  IntervalSet v4all;
+  v4all.add(IpPrefix::parse("0.0.0.0/0")->prefix);
+  v4all.normalise();
+  const IntervalSet v6part = targets.minus(v4all);
+  if (!v6part.empty()) fail(2, "IPv6 targets go in --ipv6-targets FILE (a hit list), not CIDRs");
+
+  std::vector<ProbeTarget> found;
+  std::mutex found_mu;
+  std::FILE* out = nullptr;
+  if (!f.out_path.empty()) {
+    out = f.out_path == "-" ? stdout : std::fopen(f.out_path.c_str(), "w");
+    if (!out) fail(2, "cannot write " + f.out_path);
+  }
+  if (!targets.empty()) {
+    ScanConfig cfg;
+    cfg.targets = TargetSpace::make(targets, blocked);
+    if (cfg.targets.size() == 0)
+      fail(2, "every target is in the blocklist (use --allow-reserved CIDR for a test range)");
+    cfg.ports = f.ports;
+    cfg.iface = f.iface;
+    if (!f.gateway_mac.empty()) {
+      cfg.gateway_mac = parse_mac(f.gateway_mac);
+      if (!cfg.gateway_mac) fail(2, "bad --gateway-mac");
+    }
+    if (!f.src_ip.empty()) {
+      in_addr a{};
+      if (inet_pton(AF_INET, f.src_ip.c_str(), &a) != 1) fail(2, "bad --src-ip");
+      cfg.src_ip = a.s_addr;
+    }
+    cfg.rate = f.rate;
+    cfg.seed = f.seed;
+    cfg.threads = f.threads;
+    cfg.batch = f.batch;
+    cfg.probes = f.probes;
+    cfg.cooldown_s = f.cooldown;
+    cfg.max_targets = f.max_targets;
+    cfg.udp_module = f.udp;
+    cfg.dry_run = f.dry_run;
+    cfg.progress = !f.quiet;
+    if (!f.shard.empty()) {
+      unsigned i = 0, n = 0;
+      if (std::sscanf(f.shard.c_str(), "%u/%u", &i, &n) != 2 || n == 0 || i >= n)
+        fail(2, "--shard must be i/n with 0 <= i < n");
+      cfg.shard = i;
+      cfg.shards = n;
+    }
+    const bool single_port = f.ports.size() == 1;
+    cfg.on_hit = [&](const Hit& h) {
+      const auto ip = IpAddress::from_v4(ntohl(h.ip));
+      std::lock_guard lk(found_mu);
+      found.push_back({ip, h.port});
+      if (out) {
+        if (single_port) {
+          std::fprintf(out, "%s\n", ip.to_string().c_str());
+        } else {
+          std::fprintf(out, "%s,%u\n", ip.to_string().c_str(), h.port);
+        }
+      }
+    };
+    auto st = run_discovery(cfg);
+    if (out) std::fflush(out);
+    if (!st) fail(1, st.error().message);
+    std::fprintf(stderr, "scan: sent %llu probes in %.2fs (%.0f pps), %llu hits, %llu closed\n",
+                 static_cast<unsigned long long>(st->sent), st->seconds,
+                 st->seconds > 0 ? static_cast<double>(st->sent) / st->seconds : 0.0,
+                 static_cast<unsigned long long>(st->hits),
+                 static_cast<unsigned long long>(st->closed));
+  }
+  if (out && out != stdout) std::fclose(out);
+  if (!f.ipv6_targets.empty()) {
+    // Hit-list mode: IPv6 space cannot be enumerated, so the listed addresses go straight to
+    // the (connect-based) probe stage on every --port, after the blocklist.
+    const std::string list = read_file(f.ipv6_targets);
+    size_t line_no = 0;
+    std::istringstream in(list);
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+        line.pop_back();
+      if (line.empty()) continue;
+      auto a = IpAddress::parse(line);
+      if (!a || a->is_v4())
+        fail(2, f.ipv6_targets + ":" + std::to_string(line_no) + ": not an IPv6 address");
+      if (blocked.contains(*a)) continue;
+      for (uint16_t p : f.ports) found.push_back({*a, p});
+    }
+  }
+  if (!f.no_probes && !f.dry_run) run_probe_stage(found, f.probe);
+}
+
+std::vector<ProbeTarget> parse_host_ports(const std::vector<std::string>& items) {
+  std::vector<ProbeTarget> out;
+  for (const auto& s : items) {
+    std::string host, port;
+    if (!s.empty() && s[0] == '[') {
+      const auto close = s.find("]:");
+      if (close == std::string::npos) fail(2, "bad target " + s + " (want [v6]:PORT)");
+      host = s.substr(1, close - 1);
+      port = s.substr(close + 2);
+    } else {
+      const auto colon = s.rfind(':');
+      if (colon == std::string::npos) fail(2, "bad target " + s + " (want HOST:PORT)");
+      host = s.substr(0, colon);
+      port = s.substr(colon + 1);
+    }
+    auto a = IpAddress::parse(host);
+    int p = 0;
+    try {
+      p = std::stoi(port);
+    } catch (...) {
+      p = 0;
+    }
+    if (!a || p <= 0 || p > 65535) fail(2, "bad target " + s);
+    out.push_back({*a, static_cast<uint16_t>(p)});
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
+  auto flags = std::make_shared<ScanFlags>();
+  auto* scan = app.add_subcommand("scan", "Stateless SYN/UDP discovery scan, then probes");
+  scan->add_option("targets", flags->targets, "IPv4 CIDRs or addresses (required; no default)");
+  scan->add_option("--target-file", flags->target_file, "File of CIDRs, one a line");
+  scan->add_option("--ipv6-targets", flags->ipv6_targets, "IPv6 hit list (probed by connect)");
+  scan->add_option("--optout", flags->optout_file,
+                   "Operator opt-out list (CIDRs), added to the blocklist");
+  scan->add_option("--allow-reserved", flags->allow_reserved,
+                   "Lift the built-in blocklist for exactly this CIDR (test ranges)");
+  scan->add_option("-p,--port", flags->ports, "Ports (list)")
+      ->delimiter(',')
+      ->capture_default_str();
+  scan->add_option("--udp", flags->udp, "UDP discovery module: dns, ntp, snmp, ssdp, memcached");
+  scan->add_option("--iface", flags->iface, "Interface to send on (AF_PACKET)");
+  scan->add_option("--src-ip", flags->src_ip, "Source IPv4 (default: the interface's)");
+  scan->add_option("--gateway-mac", flags->gateway_mac, "Next-hop MAC (required off loopback)");
+  scan->add_option("--rate", flags->rate, "Packets per second, 0 = unlimited")
+      ->capture_default_str();
+  scan->add_option("--shard", flags->shard, "i/n: this process's share of the permutation");
+  scan->add_option("--seed", flags->seed, "Permutation/key seed (same on every shard)");
+  scan->add_option("--threads", flags->threads, "Sender threads")->capture_default_str();
+  scan->add_option("--batch", flags->batch, "Frames per sendmmsg")->capture_default_str();
+  scan->add_option("--probes", flags->probes, "Copies of each probe")->capture_default_str();
+  scan->add_option("--cooldown", flags->cooldown, "Seconds to wait for replies after sending")
+      ->capture_default_str();
+  scan->add_option("--max-targets", flags->max_targets, "Stop after this many (ip,port) targets");
+  scan->add_option("--out", flags->out_path, "Hit list: 'ip' (one port) or 'ip,port' lines");
+  scan->add_flag("--dry-run", flags->dry_run, "Print the probes (ip,port) instead of sending");
+  scan->add_flag("--no-probes", flags->no_probes, "Discovery only");
+  scan->add_flag("-q,--quiet", flags->quiet, "No progress lines");
+  add_probe_flags(scan, flags->probe);
+  scan->callback([flags] { run_scan(*flags); });
+
+  auto pflags = std::make_shared<ProbeFlags>();
+  auto hosts = std::make_shared<std::vector<std::string>>();
+  auto allow = std::make_shared<std::vector<std::string>>();
+  auto* probe = app.add_subcommand("probe", "Application-layer probes on HOST:PORT targets");
+  probe->add_option("targets", *hosts, "HOST:PORT or [V6]:PORT")->required();
+  probe->add_option("--allow-reserved", *allow,
+                    "Lift the built-in blocklist for exactly this CIDR (test ranges)");
+  add_probe_flags(probe, *pflags);
+  probe->callback([pflags, hosts, allow] {
+    if (pflags->modules.empty() && pflags->checks_dir.empty())
+      fail(2, "give --module NAME (or --checks DIR)");
+    const IntervalSet blocked = blocked_set(*allow);
+    std::vector<ProbeTarget> targets;
+    for (const auto& t : parse_host_ports(*hosts)) {
+      if (blocked.contains(t.ip)) {
+        std::cerr << "vantage: " << t.ip.to_string() << " is in the blocklist; skipped\n";
+        continue;
+      }
+      targets.push_back(t);
+    }
+    if (targets.empty()) fail(2, "no target left after the blocklist");
+    run_probe_stage(targets, *pflags);
+  });
+}
+
+}  // namespace vantage::cli

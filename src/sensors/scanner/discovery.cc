@@ -1,0 +1,324 @@
+#include "sensors/scanner/discovery.h"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "sensors/scanner/cyclic.h"
+
+namespace vantage::scanner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+Result<int> iface_index(const std::string& name) {
+  const unsigned idx = if_nametoindex(name.c_str());
+  if (idx == 0) return Error::invalid("no such interface: " + name);
+  return static_cast<int>(idx);
+}
+
+Result<Mac> iface_mac(int fd, const std::string& name) {
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) return Error::io("SIOCGIFHWADDR " + name);
+  Mac m;
+  std::memcpy(m.data(), ifr.ifr_hwaddr.sa_data, 6);
+  return m;
+}
+
+Result<uint32_t> iface_ipv4(const std::string& name) {
+  Fd s{socket(AF_INET, SOCK_DGRAM, 0)};
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
+  if (s.fd < 0 || ioctl(s.fd, SIOCGIFADDR, &ifr) < 0)
+    return Error::io("no IPv4 address on " + name + "; give --src-ip");
+  sockaddr_in sin;
+  std::memcpy(&sin, &ifr.ifr_addr, sizeof sin);
+  return sin.sin_addr.s_addr;
+}
+
+// Accept only IPv4 frames of our protocol addressed to our source address.
+Status attach_filter(int fd, uint8_t proto, uint32_t src_ip_net) {
+  const uint32_t dst = ntohl(src_ip_net);
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IP, 0, 5),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, proto, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 30),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 256),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return Error::io("SO_ATTACH_FILTER failed");
+  return {};
+}
+
+// Token bucket in packets: the sender may be at most `burst` packets ahead of the schedule.
+class Pacer {
+ public:
+  Pacer(double rate) : rate_(rate), start_(Clock::now()) {}
+  void wait_for(uint64_t sent_so_far) {
+    if (rate_ <= 0) return;
+    const auto due =
+        start_ + std::chrono::duration<double>(static_cast<double>(sent_so_far) / rate_);
+    const auto now = Clock::now();
+    if (due > now) std::this_thread::sleep_for(due - now);
+  }
+
+ private:
+  double rate_;
+  Clock::time_point start_;
+};
+
+}  // namespace
+
+Result<ScanStats> run_discovery(const ScanConfig& cfg) {
+  if (cfg.ports.empty()) return Error::invalid("no ports to scan");
+  if (cfg.targets.size() == 0) return Error::invalid("no targets left after the blocklist");
+  if (cfg.threads == 0 || cfg.batch == 0 || cfg.probes < 1) return Error::invalid("bad tuning");
+  ProbeParams params;
+  if (!cfg.udp_module.empty()) {
+    auto m = udp_module(cfg.udp_module);
+    if (!m) return Error::invalid("unknown UDP module: " + cfg.udp_module);
+    params.protocol = 17;
+    params.udp_payload = m->payload;
+  }
+  uint64_t seed = cfg.seed;
+  if (seed == 0) seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  std::mt19937_64 keygen(seed ^ 0x9e3779b97f4a7c15ull);
+  SipKey key{keygen(), keygen()};
+  // Sender and receiver agree on the key; the source port base is drawn from it too.
+  params.sport_base = static_cast<uint16_t>(32768 + keygen() % (61000 - 32768 - 256));
+
+  const uint64_t nports = cfg.ports.size();
+  const uint64_t space = cfg.targets.size() * nports;
+  const uint64_t total_sub = uint64_t{cfg.shards} * cfg.threads;
+  const uint64_t expected =
+      (cfg.max_targets ? std::min(cfg.max_targets, space) : space) / cfg.shards;
+
+  int ifindex = 0;
+  Fd tx, rx;
+  if (!cfg.dry_run) {
+    if (cfg.iface.empty()) return Error::invalid("--iface is required");
+    auto idx = iface_index(cfg.iface);
+    if (!idx) return idx.error();
+    ifindex = *idx;
+    tx.fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+    rx.fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+    if (tx.fd < 0 || rx.fd < 0)
+      return Error::io("AF_PACKET socket: " + std::string(std::strerror(errno)) +
+                       " (needs root or CAP_NET_RAW)");
+    auto mac = iface_mac(tx.fd, cfg.iface);
+    if (!mac) return mac.error();
+    params.src_mac = *mac;
+    const bool loopback = *mac == Mac{};
+    if (cfg.gateway_mac) {
+      params.dst_mac = *cfg.gateway_mac;
+    } else if (!loopback) {
+      return Error::invalid("--gateway-mac is required on " + cfg.iface);
+    }
+    if (cfg.src_ip) {
+      params.src_ip = *cfg.src_ip;
+    } else {
+      auto a = iface_ipv4(cfg.iface);
+      if (!a) return a.error();
+      params.src_ip = *a;
+    }
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_IP);
+    sll.sll_ifindex = ifindex;
+    if (bind(tx.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
+      return Error::io("bind tx: " + std::string(std::strerror(errno)));
+    if (auto st = attach_filter(rx.fd, params.protocol, params.src_ip); !st) return st.error();
+    int rcvbuf = 64 << 20;
+    setsockopt(rx.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+    if (bind(rx.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
+      return Error::io("bind rx: " + std::string(std::strerror(errno)));
+  } else if (cfg.src_ip) {
+    params.src_ip = *cfg.src_ip;
+  }
+
+  std::atomic<uint64_t> sent{0}, hits{0}, closed{0};
+  std::atomic<bool> stop_rx{false};
+  std::atomic<uint32_t> senders_left{cfg.threads};
+  std::string error;
+  std::mutex error_mu, print_mu;
+  const auto t0 = Clock::now();
+
+  std::thread receiver;
+  if (!cfg.dry_run) {
+    receiver = std::thread([&] {
+      std::unordered_set<uint64_t> seen;
+      uint8_t buf[2048];
+      pollfd pfd{rx.fd, POLLIN, 0};
+      while (!stop_rx.load(std::memory_order_relaxed)) {
+        if (poll(&pfd, 1, 100) <= 0) continue;
+        for (;;) {
+          sockaddr_ll from{};
+          socklen_t fl = sizeof from;
+          const ssize_t n = recvfrom(rx.fd, buf, sizeof buf, MSG_DONTWAIT,
+                                     reinterpret_cast<sockaddr*>(&from), &fl);
+          if (n <= 0) break;
+          if (from.sll_pkttype == PACKET_OUTGOING || n <= static_cast<ssize_t>(kEthHeader))
+            continue;
+          Hit hit;
+          const auto kind = classify_reply(
+              params, key, {buf + kEthHeader, static_cast<size_t>(n) - kEthHeader}, &hit);
+          if (kind == ReplyKind::kClosed) closed.fetch_add(1, std::memory_order_relaxed);
+          if (kind != ReplyKind::kOpen) continue;
+          if (!seen.insert((uint64_t{hit.ip} << 16) | hit.port).second) continue;
+          hits.fetch_add(1, std::memory_order_relaxed);
+          if (cfg.on_hit) cfg.on_hit(hit);
+        }
+      }
+    });
+  }
+
+  std::vector<std::thread> senders;
+  const double per_thread_rate = static_cast<double>(cfg.rate) / cfg.threads;
+  for (uint32_t t = 0; t < cfg.threads; ++t) {
+    senders.emplace_back([&, t] {
+      auto perm = CyclicPermutation::make(space, seed, cfg.shard * cfg.threads + t,
+                                          static_cast<uint32_t>(total_sub));
+      if (!perm) {
+        std::lock_guard lk(error_mu);
+        error = perm.error().message;
+        senders_left.fetch_sub(1);
+        return;
+      }
+      const uint64_t my_limit =
+          cfg.max_targets ? (cfg.max_targets + total_sub - 1) / total_sub : UINT64_MAX;
+      uint64_t mine = 0, my_sent = 0;
+      std::mt19937 idgen(static_cast<uint32_t>(seed + t));
+      std::vector<uint8_t> frames(size_t{cfg.batch} * kMaxFrame);
+      std::vector<mmsghdr> msgs(cfg.batch);
+      std::vector<iovec> iov(cfg.batch);
+      Pacer pacer(per_thread_rate);
+      bool done = false;
+      while (!done) {
+        uint32_t n = 0;
+        while (n < cfg.batch) {
+          if (mine >= my_limit) {
+            done = true;
+            break;
+          }
+          auto idx = perm->next();
+          if (!idx) {
+            done = true;
+            break;
+          }
+          ++mine;
+          const IpAddress addr = cfg.targets.at(*idx / nports);
+          const uint16_t port = cfg.ports[*idx % nports];
+          const uint32_t dst = htonl(addr.v4());
+          if (cfg.dry_run) {
+            std::lock_guard lk(print_mu);
+            for (int r = 0; r < cfg.probes; ++r)
+              std::printf("%s,%u\n", addr.to_string().c_str(), port);
+            my_sent += static_cast<uint64_t>(cfg.probes);
+            continue;
+          }
+          for (int r = 0; r < cfg.probes && n < cfg.batch; ++r) {
+            uint8_t* f = frames.data() + size_t{n} * kMaxFrame;
+            const size_t len =
+                build_probe(params, key, dst, port, static_cast<uint16_t>(idgen()), f);
+            iov[n] = {f, len};
+            msgs[n] = {};
+            msgs[n].msg_hdr.msg_iov = &iov[n];
+            msgs[n].msg_hdr.msg_iovlen = 1;
+            ++n;
+          }
+        }
+        uint32_t off = 0;
+        while (off < n) {
+          pacer.wait_for(my_sent + off);
+          const int r = sendmmsg(tx.fd, msgs.data() + off, n - off, 0);
+          if (r < 0) {
+            if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
+              std::this_thread::sleep_for(std::chrono::microseconds(50));
+              continue;
+            }
+            std::lock_guard lk(error_mu);
+            error = std::string("sendmmsg: ") + std::strerror(errno);
+            done = true;
+            break;
+          }
+          off += static_cast<uint32_t>(r);
+          sent.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
+        }
+        my_sent += n;
+      }
+      if (cfg.dry_run) sent.fetch_add(my_sent);
+      senders_left.fetch_sub(1);
+    });
+  }
+
+  // Progress, then cooldown.
+  auto last = Clock::now();
+  uint64_t last_sent = 0;
+  auto report = [&](const char* phase) {
+    if (!cfg.progress) return;
+    const auto now = Clock::now();
+    const double dt = std::chrono::duration<double>(now - last).count();
+    const uint64_t s = sent.load();
+    const double pps = dt > 0 ? static_cast<double>(s - last_sent) / dt : 0;
+    const double el = std::chrono::duration<double>(now - t0).count();
+    const uint64_t todo = expected * static_cast<uint64_t>(cfg.probes);
+    const double eta = pps > 0 && todo > s ? static_cast<double>(todo - s) / pps : 0;
+    std::fprintf(stderr, "scan %s: %.0fs sent %llu (%.0f pps) hits %llu closed %llu ETA %.0fs\n",
+                 phase, el, static_cast<unsigned long long>(s), pps,
+                 static_cast<unsigned long long>(hits.load()),
+                 static_cast<unsigned long long>(closed.load()), eta);
+    last = now;
+    last_sent = s;
+  };
+  while (senders_left.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Clock::now() - last >= std::chrono::seconds(1)) report("sending");
+  }
+  for (auto& s : senders) s.join();
+  if (!cfg.dry_run) {
+    const auto end = Clock::now() + std::chrono::duration<double>(cfg.cooldown_s);
+    while (Clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (Clock::now() - last >= std::chrono::seconds(1)) report("cooldown");
+    }
+    stop_rx = true;
+    receiver.join();
+  }
+  if (!error.empty()) return Error::io(error);
+  ScanStats st;
+  st.sent = sent.load();
+  st.hits = hits.load();
+  st.closed = closed.load();
+  st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return st;
+}
+
+}  // namespace vantage::scanner

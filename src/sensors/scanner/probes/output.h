@@ -1,0 +1,25 @@
+#pragma once
+// Scanner event output: JSON Lines, one event per successful probe, for `vantage ingest`.
+//
+//   {"type":"scan_ssh","fields":{"timestamp":"2026-11-23 08:00:00","ip":"192.0.2.1",
+//    "port":22,"protocol":"tcp","tag":"ssh","serverid_raw":"SSH-2.0-OpenSSH_9.2p1",...}}
+//
+// - "type" is the Shadowserver report type the module declares (scan_http, scan_ssh, ...;
+//   template checks default to scan_http_vulnerable).
+// - "fields" uses exactly the catalogue's column names; only columns the module declares
+//   (plus timestamp, ip, port, protocol, tag, severity) ever appear; columns with no value
+//   are omitted rather than written empty.
+// - timestamp is UTC "YYYY-MM-DD HH:MM:SS" (time of the reply); port is a JSON number;
+//   protocol is "tcp" (or "udp"); numbers the protocol gives as text (redis INFO, memcached
+//   stats) stay strings, as Shadowserver's CSVs carry them.
+// - Lines end with "\n"; strings are UTF-8 with invalid bytes replaced (U+FFFD).
+
+#include <string>
+
+#include "sensors/scanner/probes/engine.h"
+
+namespace vantage::scanner {
+
+std::string format_event(const ProbeOutcome& outcome, int64_t unix_seconds);
+
+}  // namespace vantage::scanner
