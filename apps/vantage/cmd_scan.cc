@@ -54,7 +54,8 @@ struct ProbeFlags {
 };
 
 void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
-  cmd->add_option("--module", f.modules, "Probe modules (default: by port: http 80, ssh 22, ...)");
+  cmd->add_option("--module", f.modules, "Probe modules (default: by port: http 80, ssh 22, ...)")
+      ->expected(1);
   cmd->add_option("--checks", f.checks_dir, "Directory of JSON check templates (conf/checks)");
   cmd->add_option("--events", f.events_path, "JSON Lines events output ('-' = stdout)")
       ->capture_default_str();
@@ -296,7 +297,8 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
   scan->add_option("--optout", flags->optout_file,
                    "Operator opt-out list (CIDRs), added to the blocklist");
   scan->add_option("--allow-reserved", flags->allow_reserved,
-                   "Lift the built-in blocklist for exactly this CIDR (test ranges)");
+                   "Lift the built-in blocklist for exactly this CIDR (test ranges)")
+      ->expected(1);
   scan->add_option("-p,--port", flags->ports, "Ports (list)")
       ->delimiter(',')
       ->capture_default_str();
@@ -326,8 +328,10 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
   auto allow = std::make_shared<std::vector<std::string>>();
   auto* probe = app.add_subcommand("probe", "Application-layer probes on HOST:PORT targets");
   probe->add_option("targets", *hosts, "HOST:PORT or [V6]:PORT")->required();
-  probe->add_option("--allow-reserved", *allow,
-                    "Lift the built-in blocklist for exactly this CIDR (test ranges)");
+  probe
+      ->add_option("--allow-reserved", *allow,
+                   "Lift the built-in blocklist for exactly this CIDR (test ranges)")
+      ->expected(1);
   add_probe_flags(probe, *pflags);
   probe->callback([pflags, hosts, allow] {
     if (pflags->modules.empty() && pflags->checks_dir.empty())
