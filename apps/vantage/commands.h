@@ -32,7 +32,6 @@ struct CommandFailed : std::runtime_error {
 };
 
 void add_api_command(CLI::App& app, GlobalOptions& global);
-void add_api_command(CLI::App& app, GlobalOptions& global);
 void add_config_command(CLI::App& app, GlobalOptions& global);
 void add_pipeline_commands(CLI::App& app, GlobalOptions& global);
 void add_report_command(CLI::App& app, GlobalOptions& global);

@@ -58,7 +58,6 @@ int main(int argc, char** argv) {
 
   // The one list of modes. Keep alphabetical within each stage.
   add_api_command(app, global);
-  add_api_command(app, global);
   add_config_command(app, global);
   add_deliveries_command(app, global);
   add_key_command(app, global);
