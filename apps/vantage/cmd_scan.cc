@@ -51,11 +51,13 @@ struct ProbeFlags {
   int connect_timeout_ms = 5000;
   int read_timeout_ms = 5000;
   size_t max_bytes = 64 * 1024;
+  bool checks_on_every_port = false;  // `vantage probe`: run every check on every target
 };
 
 void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
   cmd->add_option("--module", f.modules, "Probe modules (default: by port: http 80, ssh 22, ...)")
-      ->expected(1);
+      ->expected(1)
+      ->allow_extra_args(false);
   cmd->add_option("--checks", f.checks_dir, "Directory of JSON check templates (conf/checks)");
   cmd->add_option("--events", f.events_path, "JSON Lines events output ('-' = stdout)")
       ->capture_default_str();
@@ -92,7 +94,7 @@ size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags
     }
     if (f.modules.empty())
       for (const auto& c : checks)
-        if (c.default_port == t.port) jobs.push_back({t, &c});
+        if (f.checks_on_every_port || c.default_port == t.port) jobs.push_back({t, &c});
   }
   std::FILE* out = stdout;
   if (f.events_path != "-") {
@@ -139,7 +141,8 @@ struct ScanFlags {
   std::vector<std::string> targets;
   std::string target_file, ipv6_targets, optout_file, out_path, iface, src_ip, gateway_mac, shard;
   std::vector<std::string> allow_reserved;
-  std::vector<uint16_t> ports{80};
+  std::string ports_text = "80";  // comma-separated
+  std::vector<uint16_t> ports;
   std::string udp;
   uint64_t rate = 10000, seed = 0, max_targets = 0;
   uint32_t threads = 1, batch = 64;
@@ -150,6 +153,20 @@ struct ScanFlags {
 };
 
 void run_scan(ScanFlags& f) {
+  f.ports.clear();
+  for (std::string_view rest = f.ports_text; !rest.empty();) {
+    const size_t comma = rest.find(',');
+    const std::string item(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    int port = 0;
+    try {
+      port = std::stoi(item);
+    } catch (...) {
+      port = 0;
+    }
+    if (port <= 0 || port > 65535) fail(2, "bad --port '" + item + "'");
+    f.ports.push_back(static_cast<uint16_t>(port));
+  }
   std::string text;
   for (const auto& t : f.targets) text += t + "\n";
   if (!f.target_file.empty()) text += read_file(f.target_file);
@@ -298,10 +315,9 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
                    "Operator opt-out list (CIDRs), added to the blocklist");
   scan->add_option("--allow-reserved", flags->allow_reserved,
                    "Lift the built-in blocklist for exactly this CIDR (test ranges)")
-      ->expected(1);
-  scan->add_option("-p,--port", flags->ports, "Ports (list)")
-      ->delimiter(',')
-      ->capture_default_str();
+      ->expected(1)
+      ->allow_extra_args(false);
+  scan->add_option("-p,--port", flags->ports_text, "Ports, comma-separated")->capture_default_str();
   scan->add_option("--udp", flags->udp, "UDP discovery module: dns, ntp, snmp, ssdp, memcached");
   scan->add_option("--iface", flags->iface, "Interface to send on (AF_PACKET)");
   scan->add_option("--src-ip", flags->src_ip, "Source IPv4 (default: the interface's)");
@@ -331,11 +347,13 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
   probe
       ->add_option("--allow-reserved", *allow,
                    "Lift the built-in blocklist for exactly this CIDR (test ranges)")
-      ->expected(1);
+      ->expected(1)
+      ->allow_extra_args(false);
   add_probe_flags(probe, *pflags);
   probe->callback([pflags, hosts, allow] {
     if (pflags->modules.empty() && pflags->checks_dir.empty())
       fail(2, "give --module NAME (or --checks DIR)");
+    pflags->checks_on_every_port = true;
     const IntervalSet blocked = blocked_set(*allow);
     std::vector<ProbeTarget> targets;
     for (const auto& t : parse_host_ports(*hosts)) {

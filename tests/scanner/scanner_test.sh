@@ -84,8 +84,8 @@ if command -v redis-server >/dev/null; then expect redis $REDIS "e[0]['type']=='
 if command -v memcached >/dev/null; then expect memcached $MC "e[0]['type']=='scan_memcached' and f['version'][0].isdigit()"; else echo "skip - memcached not installed"; fi
 if [[ -x /usr/sbin/sshd ]]; then expect ssh $SSH "e[0]['type']=='scan_ssh' and f['serverid_software'].startswith('OpenSSH') and 'curve25519' in f['available_kex']"; else echo "skip - sshd not installed"; fi
 # Template check against the responder: matches /nginx_status, not /.git/config.
-"$V" probe --allow-reserved 127.0.0.0/8 --checks "$SRC/conf/checks" --module check:nginx-stub-status-exposed --module check:git-config-exposed \
-  --events "$T/checks.jsonl" 127.0.0.1:$HTTP 2>/dev/null
+"$V" probe --allow-reserved 127.0.0.0/8 --checks "$SRC/conf/checks" \
+  --events "$T/checks.jsonl" 127.0.0.1:$HTTP 2>"$T/checks.err"
 python3 -c "import json,sys; e=[json.loads(l) for l in open('$T/checks.jsonl')]; sys.exit(0 if len(e)==1 and e[0]['type']=='scan_http_vulnerable' and e[0]['fields']['tag']=='nginx-status-exposed' and e[0]['fields']['severity']=='low' else 1)" \
   && ok "template checks" || bad "template checks: $(cat "$T/checks.jsonl")"
 # Blocklist also guards `vantage probe`.
