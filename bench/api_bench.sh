@@ -18,7 +18,8 @@ d="$work/d"
 "$vantage" --data-dir "$d" ingest -q "$work/feed.jsonl" 2>/dev/null
 "$vantage" --data-dir "$d" report build --date "$day" >"$work/built.txt"
 # The organisation with the biggest report file, and that file's id (via the manifest).
-big=$(cut -f1 "$work/built.txt" | xargs ls -S | head -1)
+cut -f1 "$work/built.txt" | xargs ls -S >"$work/by_size.txt"
+big=$(head -1 "$work/by_size.txt")
 org=$(basename "$big" | sed -E 's/^[0-9-]{10}-[^-]+-([^-]+)-.*/\1/')
 out=$("$vantage" --data-dir "$d" key issue "$org")
 key=$(sed -n 's/^key: *//p' <<<"$out")
