@@ -6,6 +6,20 @@ namespace vantage::api {
 
 Result<KeyIdentity> RegistryKeyStore::lookup(std::string_view key) {
   std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    if (now < it->second.first) return it->second.second;
+    cache_.erase(it);
+  }
+  auto r = lookup_uncached(key);
+  if (r && ttl_.count() > 0) {
+    if (cache_.size() > 10000) cache_.clear();  // bound memory against key-guessing floods
+    cache_.emplace(std::string(key), std::make_pair(now + ttl_, *r));
+  }
+  return r;
+}
+
+Result<KeyIdentity> RegistryKeyStore::lookup_uncached(std::string_view key) {
   auto cred = registry_->key_credentials(key);
   if (!cred) return cred.error();
   KeyIdentity id;

@@ -7,6 +7,7 @@
 // must be thread-safe (RegistryKeyStore serialises calls on one Registry with a mutex,
 // because a Registry object is single-threaded).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,15 +40,23 @@ class KeyStore {
   virtual Result<KeyIdentity> lookup(std::string_view key) = 0;
 };
 
+// Caches successful lookups for `ttl` (default 2 s): each uncached lookup is two SQLite
+// reads plus an AES-GCM open of every secret, which dominated reports/list latency under
+// load. A revoked or rotated key therefore stops working at most `ttl` later.
 class RegistryKeyStore final : public KeyStore {
  public:
-  explicit RegistryKeyStore(std::unique_ptr<registry::Registry> registry)
-      : registry_(std::move(registry)) {}
+  explicit RegistryKeyStore(std::unique_ptr<registry::Registry> registry,
+                            std::chrono::milliseconds ttl = std::chrono::milliseconds(2000))
+      : registry_(std::move(registry)), ttl_(ttl) {}
   Result<KeyIdentity> lookup(std::string_view key) override;
 
  private:
+  Result<KeyIdentity> lookup_uncached(std::string_view key);
   std::mutex mu_;
   std::unique_ptr<registry::Registry> registry_;
+  std::chrono::milliseconds ttl_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, KeyIdentity>, std::less<>>
+      cache_;
 };
 
 class MemoryKeyStore final : public KeyStore {
