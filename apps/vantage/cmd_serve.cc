@@ -1,0 +1,331 @@
+// `vantage serve`: the long-running pipeline service on the embedded default --
+//   * the HTTP push endpoint for sensors and partners (POST /ingest, ingest key + HMAC2),
+//   * the directory watch (files dropped into the inbox are ingested once, then moved to
+//     inbox/done/ or, when the whole file is unusable, inbox/failed/ with a .error note),
+//   * the Shadowserver-compatible API and report downloads (/api2/, /dl/),
+//   * day close: at report.day_close_utc the previous day's reports are built (and mailed
+//     when smtp.url is set),
+//   * hot reload of enrichment data and of the subscription index,
+//   * GET /healthz and a Prometheus GET /metrics.
+// One writer: the push endpoint and the watcher take turns on the one Ingestor.
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "api/api_service.h"
+#include "api/http/http_server.h"
+#include "api/key_store.h"
+#include "commands.h"
+#include "common/strings.h"
+#include "pipeline/ingest.h"
+#include "report/builder.h"
+#include "runtime.h"
+
+namespace vantage::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_serve_stop{false};
+void on_serve_signal(int) {
+  g_serve_stop.store(true);
+}
+
+struct ServeFlags {
+  std::string listen;
+  bool no_day_close = false;
+};
+
+std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw CommandFailed(2, "bad listen address");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  auto port = parse_uint(listen.substr(colon + 1));
+  if (!port || *port > 65535) {
+    std::cerr << "vantage serve: bad listen address '" << listen << "' (want HOST:PORT)\n";
+    throw CommandFailed(2);
+  }
+  return {host, static_cast<uint16_t>(*port)};
+}
+
+std::string hmac_hex(std::string_view secret, std::string_view body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
+  return hex_encode(mac, len);
+}
+
+// Everything the service shares between its threads.
+class Service {
+ public:
+  Service(const GlobalOptions& global, std::unique_ptr<Runtime> rt)
+      : global_(global), rt_(std::move(rt)) {
+    ingestor_ = std::make_unique<pipeline::Ingestor>(*rt_->catalogue, rt_->inputs(), *rt_->store);
+    inbox_ = global.config.inbox_dir.empty() ? global.data_dir + "/inbox" : global.config.inbox_dir;
+    fs::create_directories(inbox_ + "/done");
+    fs::create_directories(inbox_ + "/failed");
+  }
+
+  http::Response push(const http::Request& req) {
+    auto key = req.header("x-vantage-key");
+    auto mac = req.header("hmac2");
+    if (!key || !mac) {
+      return http::Response::json(401, R"({"error":"X-Vantage-Key and HMAC2 headers required"})");
+    }
+    pipeline::IngestOptions opts = ingest_options();
+    for (auto part : split(req.query, '&')) {
+      if (part.rfind("type=", 0) == 0) {
+        opts.type = rt_->catalogue->find(part.substr(5));
+        if (!opts.type) return http::Response::json(400, R"({"error":"unknown report type"})");
+      } else if (part == "format=csv") {
+        opts.format = pipeline::InputFormat::kCsv;
+      }
+    }
+    if (opts.format == pipeline::InputFormat::kAuto) opts.format = pipeline::InputFormat::kJsonl;
+    std::lock_guard lock(mu_);
+    auto creds = rt_->registry->key_credentials(*key);
+    if (!creds || creds->kind != registry::KeyKind::kIngest) {
+      return http::Response::json(401, R"({"error":"unknown, revoked or non-ingest key"})");
+    }
+    std::string got = to_lower(*mac);
+    bool ok = false;
+    for (const auto& secret : creds->secrets) {
+      std::string want = hmac_hex(secret, req.body);
+      ok |= want.size() == got.size() && CRYPTO_memcmp(want.data(), got.data(), want.size()) == 0;
+    }
+    if (!ok) return http::Response::json(401, R"({"error":"bad HMAC2"})");
+    std::string name = "push:" + std::string(*key);
+    auto r = ingestor_->ingest_buffer(req.body, name, opts);
+    if (!r) {
+      return http::Response::json(400, "{\"error\":" + json_quote(r.error().message) + "}");
+    }
+    // Acknowledged only now: the batch and its checkpoint are committed.
+    return http::Response::json(
+        200, "{\"accepted\":" + std::to_string(r->accepted) +
+                 ",\"rejected\":" + std::to_string(r->rejected) +
+                 ",\"duplicate_body\":" + (r->already_done ? "true" : "false") + "}");
+  }
+
+  // One pass over the inbox; returns the number of files handled.
+  int scan_inbox() {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(inbox_, ec)) {
+      std::string n = e.path().filename().string();
+      if (!e.is_regular_file() || n.empty() || n[0] == '.' || n.ends_with(".tmp") ||
+          n.ends_with(".part")) {
+        continue;
+      }
+      files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    int handled = 0;
+    for (const auto& f : files) {
+      if (g_serve_stop) break;
+      std::lock_guard lock(mu_);
+      auto opts = ingest_options();
+      opts.stop = &g_serve_stop;
+      auto r = ingestor_->ingest_file(f.string(), opts);
+      if (!r) {
+        spdlog::error("inbox: {}: {}", f.string(), r.error().message);
+        fs::rename(f, fs::path(inbox_) / "failed" / f.filename(), ec);
+        std::ofstream(fs::path(inbox_) / "failed" / (f.filename().string() + ".error"))
+            << r.error().message << "\n";
+      } else if (r->complete) {
+        spdlog::info("inbox: {}: {} accepted, {} rejected{}", f.filename().string(), r->accepted,
+                     r->rejected, r->already_done ? " (already ingested)" : "");
+        fs::rename(f, fs::path(inbox_) / "done" / f.filename(), ec);
+      }
+      ++handled;
+    }
+    return handled;
+  }
+
+  void refresh() {
+    std::lock_guard lock(mu_);
+    rt_->refresh_index();
+  }
+
+  void day_close(DayNumber day) {
+    std::lock_guard lock(mu_);
+    auto manifest = report::Manifest::open(global_.data_dir + "/reports.sqlite");
+    if (!manifest) {
+      spdlog::error("day close: {}", manifest.error().message);
+      return;
+    }
+    report::BuildOptions bo;
+    bo.report_dir = global_.config.report_dir.empty() ? global_.data_dir + "/reports"
+                                                      : global_.config.report_dir;
+    bo.delta = global_.config.delta_mode;
+    auto names = [&](uint32_t id) -> std::optional<std::string> {
+      auto org = rt_->registry->find_org(std::to_string(id));
+      return org ? std::optional<std::string>(org->short_name) : std::nullopt;
+    };
+    auto s = report::build_reports(*rt_->store, *rt_->catalogue, **manifest, names, day, bo);
+    if (!s) {
+      spdlog::error("day close {}: {}", format_date(day), s.error().message);
+      return;
+    }
+    spdlog::info("day close {}: {} reports, {} rows", format_date(day), s->reports.size(), s->rows);
+    last_build_ = format_date(day) + ": " + std::to_string(s->reports.size()) + " reports";
+    if (global_.config.smtp_url.empty()) {
+      spdlog::warn("day close: smtp.url not set; reports not mailed (available through the API)");
+    }
+  }
+
+  std::string metrics() {
+    std::lock_guard lock(mu_);
+    std::string out;
+    auto cps = rt_->store->checkpoints();
+    int64_t acc = 0, rej = 0, allow = 0, dedup = 0, routed = 0;
+    if (cps) {
+      for (const auto& c : *cps) {
+        acc += c.accepted;
+        rej += c.rejected;
+        allow += c.allowlisted;
+        dedup += c.deduplicated;
+        routed += c.routed;
+      }
+    }
+    auto add = [&](const char* name, const char* help, int64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
+             " " + std::to_string(v) + "\n";
+    };
+    add("vantage_events_accepted_total", "Records accepted by the pipeline.", acc);
+    add("vantage_events_rejected_total", "Records rejected and quarantined.", rej);
+    add("vantage_events_allowlisted_total", "Events dropped as research-scanner traffic.", allow);
+    add("vantage_events_deduplicated_total", "Occurrences folded into an existing event.", dedup);
+    add("vantage_events_routed_total", "Event-to-organisation deliveries spooled.", routed);
+    add("vantage_sources_total", "Inputs seen (files, pushes, streams).",
+        cps ? static_cast<int64_t>(cps->size()) : 0);
+    if (rt_->enricher) {
+      add("vantage_enrichment_reloads_total", "Enrichment snapshots published.",
+          static_cast<int64_t>(rt_->enricher->generation()));
+      add("vantage_enrichment_reload_failures_total", "Enrichment reloads refused.",
+          static_cast<int64_t>(rt_->enricher->reload_failures()));
+    }
+    return out;
+  }
+
+  const std::string& inbox() const { return inbox_; }
+
+ private:
+  pipeline::IngestOptions ingest_options() const {
+    pipeline::IngestOptions o;
+    o.batch_size = static_cast<size_t>(global_.config.batch_size);
+    o.queue_depth = static_cast<size_t>(global_.config.queue_depth);
+    return o;
+  }
+  static std::string json_quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+    }
+    return out + "\"";
+  }
+
+  const GlobalOptions& global_;
+  std::unique_ptr<Runtime> rt_;
+  std::unique_ptr<pipeline::Ingestor> ingestor_;
+  std::string inbox_;
+  std::mutex mu_;
+  std::string last_build_;
+};
+
+void run_serve(const ServeFlags& f, const GlobalOptions& global) {
+  RuntimeOptions ro;
+  auto rt = open_runtime(global, ro, "serve");
+  if (rt->enricher) rt->enricher->start_watching();
+  auto catalogue = rt->catalogue;
+  Service service(global, std::move(rt));
+
+  auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
+  auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
+  auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+  if (!reg || !manifest || !store) {
+    std::cerr << "vantage serve: cannot open the data directory for the API\n";
+    throw CommandFailed(1);
+  }
+  api::ApiOptions ao;
+  ao.rate_per_second = static_cast<double>(global.config.rate_limit_per_minute) / 60.0;
+  auto keys = std::make_shared<api::RegistryKeyStore>(std::move(*reg));
+  api::ApiService api(ao, keys, std::move(*manifest), std::move(*store), catalogue);
+
+  auto [host, port] = parse_listen(f.listen.empty() ? global.config.api_listen : f.listen);
+  http::HttpOptions ho;
+  ho.bind_address = host;
+  ho.port = port;
+  ho.threads = static_cast<int>(global.config.api_threads);
+  ho.max_body_bytes = 64ull << 20;  // push batches
+  ho.tls_cert_file = global.config.tls_cert;
+  ho.tls_key_file = global.config.tls_key;
+  http::HttpServer server(ho);
+  api.install(server, "/dl/");
+  server.route("POST", "/ingest", [&service](const http::Request& r) { return service.push(r); });
+  server.route("GET", "/healthz",
+               [](const http::Request&) { return http::Response::text(200, "ok\n"); });
+  server.route("GET", "/metrics", [&service](const http::Request&) {
+    return http::Response::text(200, service.metrics(), "text/plain; version=0.0.4");
+  });
+  if (auto st = server.start(); !st.ok()) {
+    std::cerr << "vantage serve: cannot listen on " << host << ":" << port << ": " << st.message()
+              << " (another process may hold the port: change api.listen or --listen)\n";
+    throw CommandFailed(1);
+  }
+  std::cout << "listening http://" << host << ":" << server.port() << " inbox=" << service.inbox()
+            << std::endl;
+
+  std::signal(SIGINT, on_serve_signal);
+  std::signal(SIGTERM, on_serve_signal);
+  std::thread watcher([&] {
+    auto interval = std::chrono::milliseconds(global.config.watch_interval_ms);
+    int last_close_day = today();
+    while (!g_serve_stop) {
+      service.refresh();
+      service.scan_inbox();
+      if (!f.no_day_close) {
+        // Day close once per UTC day, after report.day_close_utc.
+        UnixSeconds now = now_seconds();
+        int hh = 0, mm = 30;
+        std::sscanf(global.config.day_close_utc.c_str(), "%d:%d", &hh, &mm);
+        if (day_of(now) != last_close_day && now % 86400 >= hh * 3600 + mm * 60) {
+          last_close_day = day_of(now);
+          service.day_close(last_close_day - 1);
+        }
+      }
+      for (auto waited = std::chrono::milliseconds(0); waited < interval && !g_serve_stop;
+           waited += std::chrono::milliseconds(50)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
+  watcher.join();
+  server.stop();
+  std::cerr << "vantage serve: stopped cleanly\n";
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, GlobalOptions& global) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand(
+      "serve", "Run the pipeline service: push endpoint, inbox watch, API, downloads, day close");
+  cmd->add_option("--listen", f->listen, "HOST:PORT (default: api.listen; port 0 picks one)");
+  cmd->add_flag("--no-day-close", f->no_day_close, "Do not build reports at day close");
+  cmd->callback([f, &global] { run_serve(*f, global); });
+}
+
+}  // namespace vantage::cli
