@@ -29,11 +29,12 @@ attempts=0
 while ((killed < kills)); do
   attempts=$((attempts + 1))
   if ((attempts > kills * 5)); then
-    echo "kill9: the ingest finished too fast to be killed $kills times (killed $killed)" >&2
-    break
+    echo "kill9: FAILED: the ingest finished before it was killed $kills times ($killed)" >&2
+    exit 1
   fi
-  # Random delay between 20 ms and ~1 s.
-  delay_ms=$((20 + RANDOM % 900))
+  # Random delay between 20 and 270 ms: short enough that the ingest is still running after
+  # `kills` restarts on a fast machine, long enough to land in every phase of it.
+  delay_ms=$((20 + RANDOM % 250))
   "$vantage" --data-dir "$work/crash" ingest --quiet $flags "$input" 2>/dev/null &
   pid=$!
   sleep "$(printf '0.%03d' "$delay_ms")"
@@ -42,7 +43,8 @@ while ((killed < kills)); do
     killed=$((killed + 1))
   else
     wait "$pid" || true
-    break  # it finished before the kill; the final run below checks it is complete
+    echo "kill9: FAILED: the ingest completed after only $killed kills; use a larger input" >&2
+    exit 1
   fi
 done
 "$vantage" --data-dir "$work/crash" ingest --quiet $flags "$input"
