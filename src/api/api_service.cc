@@ -20,13 +20,15 @@ namespace {
 
 constexpr DayNumber kTestDay = 14650;  // 2010-02-10, the date of Shadowserver's `test` list
 
+// Messages may quote client bytes (a method name, a type) that are not UTF-8; nlohmann would
+// throw on them, so invalid sequences are replaced instead (found by fuzz_api_request).
 Response error_response(unsigned status, const std::string& message) {
   json j = {{"error", message}};
-  return Response::json(status, j.dump());
+  return Response::json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response ok_json(const json& j) {
-  return Response::json(200, j.dump());
+  return Response::json(200, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // Splits one CSV line-oriented file into records (RFC 4180 quoting, LF or CRLF ends).
