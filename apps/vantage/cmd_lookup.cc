@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "common/strings.h"
 #include "enrich/enricher.h"
+#include "runtime.h"
 
 namespace vantage::cli {
 namespace {
@@ -33,21 +34,6 @@ struct LookupOptions {
   std::string layout = "auto";
   std::string index = "mmdb";
 };
-
-// Relative data paths (the configured defaults point into data/node_modules) are tried from
-// the working directory first, then from each parent of the binary's directory, so that
-// `build/<preset>/apps/vantage/vantage lookup` works from anywhere in or outside the tree.
-std::string resolve_data_path(const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return p;
-  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
-       dir = dir.parent_path()) {
-    if (fs::exists(dir / p)) return (dir / p).string();
-  }
-  return p;
-}
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);

@@ -17,8 +17,13 @@ IpAddress ip(std::string_view s) {
 
 TEST(ReverseDns, QueuesThenAnswersFromCache) {
   std::atomic<int> calls{0};
+  // The resolver waits until the test has made its lookups, so the second lookup of
+  // 192.0.2.1 really finds it pending (a fast worker could otherwise answer in between).
+  std::promise<void> go;
+  std::shared_future<void> started = go.get_future().share();
   ReverseDnsOptions o;
-  o.resolve = [&](const IpAddress& a) -> std::optional<std::string> {
+  o.resolve = [&calls, started](const IpAddress& a) -> std::optional<std::string> {
+    started.wait();
     ++calls;
     if (a == ip("192.0.2.1")) return std::string("host.example.");
     return std::nullopt;
@@ -27,6 +32,7 @@ TEST(ReverseDns, QueuesThenAnswersFromCache) {
   EXPECT_FALSE(r.lookup(ip("192.0.2.1")));
   EXPECT_FALSE(r.lookup(ip("192.0.2.2")));
   EXPECT_FALSE(r.lookup(ip("192.0.2.1")));  // already pending: not queued twice
+  go.set_value();
   ASSERT_TRUE(r.drain(5s));
   EXPECT_EQ(r.lookup(ip("192.0.2.1")), std::optional<std::string>("host.example."));
   EXPECT_EQ(r.lookup(ip("192.0.2.2")), std::optional<std::string>(""));  // negative cached
