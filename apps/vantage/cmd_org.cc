@@ -156,7 +156,6 @@ struct OrgOptions {
   int64_t contact_id = 0;
 };
 
-
 }  // namespace
 
 void add_org_command(CLI::App& app, GlobalOptions& global) {

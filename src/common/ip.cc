@@ -122,7 +122,9 @@ IpAddress IpPrefix::last() const {
   return IpAddress::from_u128(address_.u128() | host);
 }
 
-bool IpPrefix::contains(const IpAddress& a) const { return a >= first() && a <= last(); }
+bool IpPrefix::contains(const IpAddress& a) const {
+  return a >= first() && a <= last();
+}
 
 bool IpPrefix::contains(const IpPrefix& p) const {
   return p.length128() >= length128() && contains(p.address());

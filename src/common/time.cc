@@ -49,8 +49,8 @@ unsigned days_in_month(int y, unsigned m) {
 }
 
 bool parse_ymd(std::string_view s, int& y, int& mo, int& d) {
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d)) {
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d)) {
     return false;
   }
   return mo >= 1 && mo <= 12 && d >= 1 &&
@@ -110,11 +110,10 @@ Result<UnixSeconds> parse_timestamp(std::string_view s) {
     return bad();
   }
   if (sec == 60) sec = 59;  // leap second: clamp rather than reject
-  UnixSeconds t =
-      static_cast<UnixSeconds>(days_from_civil(y, static_cast<unsigned>(mo),
-                                               static_cast<unsigned>(d))) *
-          86400 +
-      h * 3600 + mi * 60 + sec;
+  UnixSeconds t = static_cast<UnixSeconds>(
+                      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) *
+                      86400 +
+                  h * 3600 + mi * 60 + sec;
   return t - offset_minutes * 60;
 }
 

@@ -34,6 +34,8 @@ void append_timestamp(std::string& out, UnixSeconds t);
 std::string format_date(DayNumber d);
 
 UnixSeconds now_seconds();
-inline DayNumber today() { return day_of(now_seconds()); }
+inline DayNumber today() {
+  return day_of(now_seconds());
+}
 
 }  // namespace vantage

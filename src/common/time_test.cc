@@ -21,9 +21,9 @@ TEST(Time, AcceptsIsoVariantsAsUtc) {
 }
 
 TEST(Time, RejectsBadTimestamps) {
-  for (const char* bad : {"", "2022-13-01 00:00:00", "2022-02-30 00:00:00", "2022-01-10 24:00:00",
-                          "2022-01-10 00:0", "yesterday", "2022-01-10 00:01:42 CET",
-                          "2022-01-10X00:01:42"}) {
+  for (const char* bad :
+       {"", "2022-13-01 00:00:00", "2022-02-30 00:00:00", "2022-01-10 24:00:00", "2022-01-10 00:0",
+        "yesterday", "2022-01-10 00:01:42 CET", "2022-01-10X00:01:42"}) {
     EXPECT_FALSE(parse_timestamp(bad).ok()) << bad;
   }
 }

@@ -217,8 +217,7 @@ TEST(GeoDb, FlattenedWalkRejectsExponentialSharedSubtrees) {
   auto fast = GeoDb::open(path, GeoLayout::kFlat, GeoIndex::kFlattened);
   ASSERT_FALSE(fast.ok());
   // Stopped by the range bound or the node-visit bound, whichever trips first.
-  EXPECT_NE(fast.error().message.find("search tree"), std::string::npos)
-      << fast.error().message;
+  EXPECT_NE(fast.error().message.find("search tree"), std::string::npos) << fast.error().message;
 }
 
 TEST(GeoDb, ForcedLayoutOverridesDetection) {
