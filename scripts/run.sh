@@ -25,7 +25,9 @@ fi
 echo "== ingest"
 "$bin" --data-dir "$data" ingest "$feed"
 echo "== reports for $day"
-"$bin" --data-dir "$data" report build --date "$day" | head -20
+"$bin" --data-dir "$data" report build --date "$day" >"$data/last-build.txt"
+head -20 "$data/last-build.txt"
+echo "... $(wc -l <"$data/last-build.txt") report files in all"
 echo
 "$bin" --data-dir "$data" status
 echo
