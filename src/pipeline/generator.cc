@@ -200,11 +200,12 @@ registry::RegistrySnapshot synthetic_registry(const std::vector<RoutedSegment>& 
         rec.resources.push_back(a);
       }
     }
-    if (i % 50 == 49) {
+    // One national CSIRT per country (a country has one), however many organisations.
+    if (i % 50 == 49 && i / 50 < std::size(kCountries)) {
       rec.org.kind = registry::OrgKind::kNationalCsirt;
       registry::Resource cc;
       cc.kind = registry::ResourceKind::kCountry;
-      cc.value = kCountries[(i / 50) % std::size(kCountries)];
+      cc.value = kCountries[i / 50];
       rec.resources.push_back(cc);
     }
     // Deduplicate claims drawn twice.

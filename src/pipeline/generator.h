@@ -73,7 +73,8 @@ class SyntheticFeed {
 };
 
 // `count` organisations, each claiming the prefix around one or two routed segments and,
-// for every tenth, an ASN; every fiftieth is a national CSIRT for a country.
+// for every tenth, an ASN; the 50th, 100th, ... up to the tenth such are national CSIRTs for
+// ten countries (one each).
 registry::RegistrySnapshot synthetic_registry(const std::vector<RoutedSegment>& segments,
                                               size_t count, uint64_t seed);
 
