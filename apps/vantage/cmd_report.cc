@@ -111,7 +111,6 @@ void run_build(const ReportFlags& f, const GlobalOptions& global) {
     std::cerr << "vantage report build: " << manifest.error().message << "\n";
     throw CommandFailed(1);
   }
-  std::map<uint32_t, std::optional<std::string>> names;
   auto short_name = [&](uint32_t id) -> std::optional<std::string> {
     auto org = rt->registry->find_org(std::to_string(id));
     if (!org) return std::nullopt;
