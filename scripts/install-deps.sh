@@ -45,3 +45,18 @@ if [[ -f data/package.json ]]; then
     (cd data && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
+
+# Dashboard assets: web/dist is built at set-up time from the npm packages pinned in
+# web/package-lock.json (charting, map data, bundler; playwright-core for the browser tests),
+# again whenever a source is newer than the built pages.
+if [[ -f web/package.json ]]; then
+  if [[ ! -d web/node_modules ]] || ! (cd web && npm ls --depth=0 >/dev/null 2>&1); then
+    echo "install-deps: installing dashboard npm packages"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [[ ! -f web/dist/index.html ]] ||
+    [[ -n "$(find web/src web/build.mjs web/package-lock.json -newer web/dist/index.html -print -quit)" ]]; then
+    echo "install-deps: building the dashboard (web/dist)"
+    (cd web && node build.mjs)
+  fi
+fi
