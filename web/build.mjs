@@ -19,8 +19,11 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.join(here, 'dist');
-const tmp = path.join(here, 'dist.tmp');
+// `node build.mjs --out DIR` builds elsewhere (the browser test builds its own copy, so it
+// always tests the current sources without touching web/dist).
+const outArg = process.argv.indexOf('--out');
+const dist = outArg > 0 && process.argv[outArg + 1] ? path.resolve(process.argv[outArg + 1]) : path.join(here, 'dist');
+const tmp = `${dist}.tmp`;
 
 countries.registerLocale(require('i18n-iso-countries/langs/en.json'));
 
