@@ -107,7 +107,8 @@ function tagsPanel(seq, el, stats, state, range, limit, id = 'tags') {
   return panel(seq, el, () => stats({ ...statsParams(state, range), group: 'tag' }), (a) => {
     const rows = [...a.rows].sort(byCountDesc).slice(0, limit);
     el.replaceChildren(dataTable({ id: `${id}-table`, caption: `Top ${limit} tags by events`,
-      columns: [{ label: 'Tag' }, { label: 'Events', num: true }], rows, empty: 'No tagged events in this selection.' }));
+      columns: [{ label: 'Tag', display: (t) => t || '(no tag)' }, { label: 'Events', num: true }], rows,
+      empty: 'No tagged events in this selection.' }));
     suppressedNote(el, a);
   });
 }
@@ -136,7 +137,7 @@ function stackedPanel(seq, el, stats, state, range, by, id) {
   }
   return panel(seq, el, () => stats({ ...statsParams(state, range), group: `day,${by}` }), (a) => {
     const days = dayList(range.from, range.to);
-    const series = seriesFromRows(a.rows, days, 8);
+    const series = seriesFromRows(a.rows, days, 8, by === 'tag' ? (k) => k || '(no tag)' : (k) => k);
     const title = `Events per day by ${by === 'tag' ? 'tag' : 'report type'}`;
     stackedChart(chart, { days, series, title });
     // One row per day, one column per stacked series: exactly the numbers drawn.

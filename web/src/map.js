@@ -42,7 +42,7 @@ export function choropleth(container, wld, counts, { selected, onSelect, name, c
     shown.add(cc);
     const n = counts.get(cc) || 0;
     const b = bucket(n);
-    const attrs = { 'data-geo': cc, 'data-count': String(n), class: `country${cc === selected ? ' selected' : ''}`,
+    const attrs = { id: `map-${cc}`, 'data-geo': cc, 'data-count': String(n), class: `country${cc === selected ? ' selected' : ''}`,
       fill: b < 0 ? '#eceff1' : RAMP[b] };
     const el = c.d ? s('path', { ...attrs, d: c.d }) : s('circle', { ...attrs, cx: c.dot[0], cy: c.dot[1], r: 3 });
     const label = `${name(cc)}: ${fmt(n)} events`;

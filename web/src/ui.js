@@ -63,14 +63,15 @@ export function dataTable({ id, caption, columns, rows, empty = 'No rows.', rowA
       const c = columns[i];
       const cell = i === 0 ? h('th', { scope: 'row' }) : h('td');
       if (c.num) cell.className = 'num';
-      cell.dataset.csv = String(v);
+      const text = c.display ? c.display(v) : String(v);
+      // Numbers are exported without thousands separators; everything else as displayed.
+      cell.dataset.csv = c.num ? String(v) : text;
       if (c.href && c.href(r)) {
-        cell.append(h('a', { href: c.href(r) }, c.display ? c.display(v) : String(v)));
+        cell.append(h('a', { href: c.href(r) }, text));
       } else if (i === 0 && rowAction) {
-        cell.append(h('button', { type: 'button', class: 'linkish', onclick: () => rowAction(r) },
-          c.display ? c.display(v) : String(v)));
+        cell.append(h('button', { type: 'button', class: 'linkish', onclick: () => rowAction(r) }, text));
       } else {
-        cell.textContent = c.num ? fmt(v) : (c.display ? c.display(v) : String(v));
+        cell.textContent = c.num ? fmt(v) : text;
       }
       tr.append(cell);
     });
