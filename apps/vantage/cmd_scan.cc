@@ -52,10 +52,12 @@ struct ProbeFlags {
   int read_timeout_ms = 5000;
   size_t max_bytes = 64 * 1024;
   bool checks_on_every_port = false;  // `vantage probe`: run every check on every target
+  Transport discovered_by = Transport::tcp;  // hits from a UDP scan go to UDP modules
 };
 
 void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
-  cmd->add_option("--module", f.modules, "Probe modules (default: by port: http 80, ssh 22, ...)")
+  cmd->add_option("--module", f.modules,
+                  "Probe module (default: by port: http 80, ssh 22, ssl 443, dns 53/udp, ...)")
       ->expected(1)
       ->allow_extra_args(false);
   cmd->add_option("--checks", f.checks_dir, "Directory of JSON check templates (conf/checks)");
@@ -89,8 +91,8 @@ size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags
   for (const auto& t : targets) {
     if (!chosen.empty()) {
       for (auto* m : chosen) jobs.push_back({t, m});
-    } else if (auto* m = module_for_port(t.port)) {
-      jobs.push_back({t, m});
+    } else {
+      for (auto* m : modules_for_port(t.port, f.discovered_by)) jobs.push_back({t, m});
     }
     if (f.modules.empty())
       for (const auto& c : checks)
@@ -272,6 +274,7 @@ void run_scan(ScanFlags& f) {
       for (uint16_t p : f.ports) found.push_back({*a, p});
     }
   }
+  if (!f.udp.empty()) f.probe.discovered_by = Transport::udp;
   if (!f.no_probes && !f.dry_run) run_probe_stage(found, f.probe);
 }
 

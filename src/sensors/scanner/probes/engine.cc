@@ -9,6 +9,16 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using asio::ip::udp;
+
+asio::ip::address to_asio(const IpAddress& ip) {
+  if (ip.is_v4()) return asio::ip::address_v4(ip.v4());
+  uint8_t b[16];
+  ip.to_bytes(b);
+  asio::ip::address_v6::bytes_type bytes;
+  std::copy(b, b + 16, bytes.begin());
+  return asio::ip::address_v6(bytes);
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -17,16 +27,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(io), timer_(io), job_(job), opt_(opt), done_(std::move(done)) {}
 
   void start() {
-    uint8_t b[16];
-    job_.target.ip.to_bytes(b);
-    asio::ip::address addr;
-    if (job_.target.ip.is_v4()) {
-      addr = asio::ip::address_v4(job_.target.ip.v4());
-    } else {
-      asio::ip::address_v6::bytes_type bytes;
-      std::copy(b, b + 16, bytes.begin());
-      addr = asio::ip::address_v6(bytes);
-    }
+    const asio::ip::address addr = to_asio(job_.target.ip);
     arm(opt_.connect_timeout, "connection-timeout");
     auto self = shared_from_this();
     socket_.async_connect(tcp::endpoint(addr, job_.target.port),
@@ -39,7 +40,12 @@ class Session : public std::enable_shared_from_this<Session> {
                               return;
                             }
                             self->arm(self->opt_.read_timeout, "io-timeout");
-                            self->request_ = self->job_.module->request(self->job_.target);
+                            if (self->job_.module->exchange) {
+                              self->exchange_ = self->job_.module->exchange(self->job_.target);
+                              self->request_ = self->exchange_->start();
+                            } else {
+                              self->request_ = self->job_.module->request(self->job_.target);
+                            }
                             if (self->request_.empty()) {
                               self->read();
                             } else {
@@ -78,6 +84,18 @@ class Session : public std::enable_shared_from_this<Session> {
         self->data_.resize(self->opt_.max_bytes);
         return self->finish_with_data("");
       }
+      if (self->exchange_) {
+        if (ec) return self->finish_with_data(ec == asio::error::eof ? "" : ec.message());
+        bool done = false;
+        self->request_ = self->exchange_->feed(std::string_view(self->buf_.data(), n), &done);
+        if (done) return self->finish_with_data("");
+        if (self->request_.empty()) return self->read();
+        return asio::async_write(self->socket_, asio::buffer(self->request_),
+                                 [self](boost::system::error_code wec, size_t) {
+                                   if (wec) return self->finish_with_data(wec.message());
+                                   self->read();
+                                 });
+      }
       if (!ec && self->job_.module->complete(self->data_)) return self->finish_with_data("");
       if (ec) return self->finish_with_data(ec == asio::error::eof ? "" : ec.message());
       self->read();
@@ -87,7 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Whatever arrived is parsed, even after a timeout or reset: a banner is a banner.
   void finish_with_data(const std::string& err) {
     if (data_.empty()) return finish(timed_out_ ? "io-timeout" : "connection-closed", err);
-    auto parsed = job_.module->parse(data_);
+    auto parsed = exchange_ ? exchange_->result() : job_.module->parse(data_);
     if (!parsed) return finish("protocol-error", parsed.error().message);
     fields_ = std::move(*parsed);
     finish("success", "");
@@ -117,7 +135,98 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string request_, data_;
   std::array<char, 4096> buf_{};
   std::optional<nlohmann::json> fields_;
+  std::unique_ptr<Exchange> exchange_;
   std::string timeout_status_;
+  bool timed_out_ = false, finished_ = false;
+};
+
+// One UDP probe: a connected socket (so an ICMP port-unreachable surfaces as
+// connection_refused), the module's datagrams sent once, replies framed into data_ until the
+// module calls them complete, the byte cap or the datagram cap is reached, or time runs out.
+class UdpSession : public std::enable_shared_from_this<UdpSession> {
+ public:
+  static constexpr size_t kMaxDatagrams = 128;
+
+  UdpSession(asio::io_context& io, const ProbeJob& job, const EngineOptions& opt,
+             std::function<void(ProbeOutcome)> done)
+      : socket_(io), timer_(io), job_(job), opt_(opt), done_(std::move(done)) {}
+
+  void start() {
+    const udp::endpoint ep(to_asio(job_.target.ip), job_.target.port);
+    boost::system::error_code ec;
+    socket_.open(ep.protocol(), ec);
+    if (!ec) socket_.connect(ep, ec);
+    if (ec) return finish("unknown-error", ec.message());
+    const std::string framed = job_.module->request(job_.target);
+    for (auto d : udp_unframe(framed)) {
+      socket_.send(asio::buffer(d.data(), d.size()), 0, ec);
+      if (ec)
+        return finish(
+            ec == asio::error::connection_refused ? "connection-refused" : "unknown-error",
+            ec.message());
+    }
+    timer_.expires_after(opt_.read_timeout);
+    auto self = shared_from_this();
+    timer_.async_wait([self](boost::system::error_code tec) {
+      if (tec) return;
+      self->timed_out_ = true;
+      boost::system::error_code ignore;
+      self->socket_.close(ignore);
+    });
+    read();
+  }
+
+ private:
+  void read() {
+    auto self = shared_from_this();
+    socket_.async_receive(asio::buffer(buf_), [self](boost::system::error_code ec, size_t n) {
+      if (ec) {
+        if (ec == asio::error::connection_refused && self->datagrams_ == 0)
+          return self->finish("connection-refused", ec.message());
+        return self->finish_with_data();
+      }
+      ++self->datagrams_;
+      self->data_ += udp_frames({std::string(self->buf_.data(), n)});
+      if (self->data_.size() >= self->opt_.max_bytes || self->datagrams_ >= kMaxDatagrams ||
+          self->job_.module->complete(self->data_))
+        return self->finish_with_data();
+      self->read();
+    });
+  }
+
+  void finish_with_data() {
+    if (data_.empty()) return finish(timed_out_ ? "io-timeout" : "connection-closed", "");
+    auto parsed = job_.module->parse(data_);
+    if (!parsed) return finish("protocol-error", parsed.error().message);
+    fields_ = std::move(*parsed);
+    finish("success", "");
+  }
+
+  void finish(std::string status, std::string err) {
+    if (finished_) return;
+    finished_ = true;
+    timer_.cancel();
+    boost::system::error_code ignore;
+    socket_.close(ignore);
+    ProbeOutcome o;
+    o.target = job_.target;
+    o.module = job_.module;
+    o.status = std::move(status);
+    o.error = std::move(err);
+    o.fields = std::move(fields_);
+    o.bytes = data_.size();
+    done_(std::move(o));
+  }
+
+  udp::socket socket_;
+  asio::steady_timer timer_;
+  ProbeJob job_;
+  const EngineOptions& opt_;
+  std::function<void(ProbeOutcome)> done_;
+  std::string data_;
+  std::array<char, 16384> buf_{};  // larger datagrams are cut (no probe here needs more)
+  std::optional<nlohmann::json> fields_;
+  size_t datagrams_ = 0;
   bool timed_out_ = false, finished_ = false;
 };
 
@@ -135,7 +244,12 @@ void run_probes(const std::vector<ProbeJob>& jobs, const EngineOptions& options,
   };
   launch = [&] {
     if (next >= jobs.size()) return;
-    std::make_shared<Session>(io, jobs[next++], options, on_done)->start();
+    const ProbeJob& job = jobs[next++];
+    if (job.module->transport == Transport::udp) {
+      std::make_shared<UdpSession>(io, job, options, on_done)->start();
+    } else {
+      std::make_shared<Session>(io, job, options, on_done)->start();
+    }
   };
   const size_t first =
       std::min(options.concurrency == 0 ? size_t{1} : options.concurrency, jobs.size());

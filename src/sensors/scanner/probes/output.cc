@@ -9,7 +9,7 @@ std::string format_event(const ProbeOutcome& o, int64_t unix_seconds) {
   fields["timestamp"] = format_timestamp(unix_seconds);
   fields["ip"] = o.target.ip.to_string();
   fields["port"] = o.target.port;
-  fields["protocol"] = "tcp";
+  fields["protocol"] = o.module->transport == Transport::udp ? "udp" : "tcp";
   if (!o.module->tag.empty()) fields["tag"] = o.module->tag;
   if (o.fields) {
     for (const auto& [k, v] : o.fields->items()) {

@@ -11,8 +11,18 @@
 // Modules never authenticate and never follow redirects. They are listed by hand in
 // registry.cc (no static self-registration). parse() sees untrusted bytes and is fuzzed
 // (fuzz/fuzz_probe_*.cc).
+//
+// UDP modules (transport udp) use the same three functions on datagrams: request() returns
+// one or more datagrams and complete()/parse() see the replies, each framed the same way
+// (2-byte big-endian length, then the bytes; see udp_frames/udp_unframe), so a parser can
+// tell datagram boundaries apart (NTP mode 7 and mode 6 answers span several datagrams).
+//
+// A conversation that depends on what the server said (a TLS handshake, PostgreSQL's
+// SSLRequest answer) is an Exchange instead: the engine hands it every chunk that arrives and
+// sends whatever it returns.
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -29,6 +39,20 @@ struct ProbeTarget {
   uint16_t port = 0;
 };
 
+enum class Transport { tcp, udp };
+
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  // Bytes to send once connected ("" = wait for the server).
+  virtual std::string start() = 0;
+  // `chunk` arrived; returns the bytes to send now. Sets *done when nothing more is needed.
+  virtual std::string feed(std::string_view chunk, bool* done) = 0;
+  // The columns, or an Error when the server never spoke this protocol. Called once, also
+  // after a timeout or a close (the exchange decides whether what it has is enough).
+  virtual Result<nlohmann::json> result() = 0;
+};
+
 struct ProbeModule {
   std::string name;
   std::string report_type;
@@ -38,7 +62,15 @@ struct ProbeModule {
   std::function<std::string(const ProbeTarget&)> request;
   std::function<bool(std::string_view)> complete;
   std::function<Result<nlohmann::json>(std::string_view)> parse;
+  Transport transport = Transport::tcp;
+  // Set for stateful modules; request/complete/parse are then unused by the engine.
+  std::function<std::unique_ptr<Exchange>(const ProbeTarget&)> exchange;
 };
+
+// UDP framing of datagrams for request()/complete()/parse() (see above).
+std::string udp_frames(const std::vector<std::string>& datagrams);
+// Splits framed bytes back into datagrams; a truncated last frame is dropped.
+std::vector<std::string_view> udp_unframe(std::string_view framed);
 
 // Columns every event carries, set by the engine: timestamp, ip, port, protocol, tag
 // (and severity where the module sets it).
@@ -50,8 +82,10 @@ inline const std::vector<std::string>& common_columns() {
 // The built-in modules, in one hand-kept list.
 const std::vector<ProbeModule>& builtin_modules();
 const ProbeModule* find_module(std::string_view name);
-// The module whose default port is `port`, if any.
+// The TCP module whose default port is `port`, if any.
 const ProbeModule* module_for_port(uint16_t port);
+// Every module of that transport on that default port (UDP 123: ntp and ntpmonitor).
+std::vector<const ProbeModule*> modules_for_port(uint16_t port, Transport transport);
 
 // Module builders (one per folder).
 ProbeModule http_module();
@@ -61,5 +95,15 @@ ProbeModule memcached_module();
 ProbeModule telnet_module();
 ProbeModule ftp_module();
 ProbeModule smtp_module();
+ProbeModule ssl_module();
+ProbeModule dns_module();
+ProbeModule ntp_module();
+ProbeModule ntpmonitor_module();
+ProbeModule snmp_module();
+ProbeModule ssdp_module();
+ProbeModule mysql_module();
+ProbeModule postgres_module();
+ProbeModule mqtt_module();
+ProbeModule elasticsearch_module();
 
 }  // namespace vantage::scanner

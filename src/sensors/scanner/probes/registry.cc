@@ -4,8 +4,11 @@ namespace vantage::scanner {
 
 const std::vector<ProbeModule>& builtin_modules() {
   static const std::vector<ProbeModule> modules{
-      ftp_module(),  http_module(), memcached_module(), redis_module(),
-      smtp_module(), ssh_module(),  telnet_module(),
+      dns_module(),        elasticsearch_module(), ftp_module(),   http_module(),
+      memcached_module(),  mqtt_module(),          mysql_module(), ntp_module(),
+      ntpmonitor_module(), postgres_module(),      redis_module(), smtp_module(),
+      snmp_module(),       ssdp_module(),          ssh_module(),   ssl_module(),
+      telnet_module(),
   };
   return modules;
 }
@@ -18,8 +21,38 @@ const ProbeModule* find_module(std::string_view name) {
 
 const ProbeModule* module_for_port(uint16_t port) {
   for (const auto& m : builtin_modules())
-    if (m.default_port == port) return &m;
+    if (m.default_port == port && m.transport == Transport::tcp) return &m;
   return nullptr;
+}
+
+std::vector<const ProbeModule*> modules_for_port(uint16_t port, Transport transport) {
+  std::vector<const ProbeModule*> out;
+  for (const auto& m : builtin_modules())
+    if (m.default_port == port && m.transport == transport) out.push_back(&m);
+  return out;
+}
+
+std::string udp_frames(const std::vector<std::string>& datagrams) {
+  std::string out;
+  for (const auto& d : datagrams) {
+    const size_t n = std::min<size_t>(d.size(), 0xffff);
+    out += static_cast<char>(n >> 8);
+    out += static_cast<char>(n & 0xff);
+    out.append(d.data(), n);
+  }
+  return out;
+}
+
+std::vector<std::string_view> udp_unframe(std::string_view framed) {
+  std::vector<std::string_view> out;
+  while (framed.size() >= 2) {
+    const size_t n = (size_t{static_cast<unsigned char>(framed[0])} << 8) |
+                     static_cast<unsigned char>(framed[1]);
+    if (framed.size() - 2 < n) break;
+    out.push_back(framed.substr(2, n));
+    framed.remove_prefix(2 + n);
+  }
+  return out;
 }
 
 }  // namespace vantage::scanner

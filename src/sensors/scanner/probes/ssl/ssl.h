@@ -1,0 +1,49 @@
+#pragma once
+// TLS certificate grab (scan_ssl): a TLS handshake through OpenSSL with memory BIOs, driven
+// by the probe engine's bytes, no certificate verification (we report what is served, not
+// whether it is trusted), up to TLS 1.3 and down to what OpenSSL still speaks at security
+// level 0. Nothing is sent after the handshake.
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "sensors/scanner/probes/probe.h"
+
+namespace vantage::scanner {
+
+// The certificate columns shared by scan_ssl, scan_mysql, scan_postgres, scan_mqtt:
+// subject_*/issuer_* names, dates, serial, fingerprints, key and signature algorithms,
+// cert_length (key bits), ssl_version (X.509 version, 0-based as Shadowserver's), self_signed,
+// cert_expired (against `now`).
+nlohmann::json certificate_fields(X509* cert, int64_t now);
+
+// The handshake as an Exchange (also used in-band by the PostgreSQL probe after 'S').
+// `sni` may be empty (addresses cannot be SNI names).
+std::unique_ptr<Exchange> make_tls_exchange(std::string sni);
+
+// A TLS handshake exchange that can also report its connection-level columns.
+class TlsExchange : public Exchange {
+ public:
+  explicit TlsExchange(std::string sni);
+  ~TlsExchange() override;
+  std::string start() override;
+  std::string feed(std::string_view chunk, bool* done) override;
+  Result<nlohmann::json> result() override;
+  bool handshake_done() const { return done_ok_; }
+
+ private:
+  std::string drain();
+  SSL* ssl_ = nullptr;
+  BIO* rbio_ = nullptr;  // owned by ssl_
+  BIO* wbio_ = nullptr;  // owned by ssl_
+  std::string sni_, error_;
+  bool done_ok_ = false, failed_ = false, got_bytes_ = false;
+};
+
+}  // namespace vantage::scanner
