@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "logging.h"
 
 namespace {
 
@@ -53,8 +54,9 @@ int main(int argc, char** argv) {
                  "Report-type catalogue file (default: the one built into the binary)")
       ->envname("VANTAGE_CATALOGUE");
   app.add_flag("-v,--verbose", global.verbose, "Verbose logging");
-  app.parse_complete_callback(
-      [&] { spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::info); });
+  app.parse_complete_callback([&] {
+    configure_logging(global.config.log_level, global.config.log_format, global.verbose);
+  });
 
   // The one list of modes. Keep alphabetical within each stage.
   add_api_command(app, global);
