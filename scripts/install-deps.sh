@@ -22,6 +22,7 @@ test_pkgs=(
   postfix sasl2-bin libsasl2-modules gnupg unzip python3  # delivery: loopback Postfix (+AUTH), PGP, zip
   openssh-server redis-server memcached  # scanner: real services probed on 127.0.0.1
   zmap masscan nmap nftables iproute2      # scanner bench (../shared/bench/scan)
+  chromium                                 # dashboard: browser tests (playwright-core drives it)
 )
 
 missing=()

@@ -129,8 +129,10 @@ struct StatsQuery {
   std::vector<std::string> types;  // empty: all
   std::string geo;                 // empty: all
   std::string tag;                 // empty: all
+  std::string region;              // empty: all
   std::optional<uint8_t> min_severity;
-  std::optional<uint32_t> org_id;  // restrict to one organisation's spool
+  std::vector<uint8_t> severities;  // empty: all; else exactly these levels
+  std::optional<uint32_t> org_id;   // restrict to one organisation's spool
   // Group-by dimensions, any subset of: "day", "type", "geo", "region", "asn", "severity", "tag".
   std::vector<std::string> group_by;
 };

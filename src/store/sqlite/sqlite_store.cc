@@ -2,12 +2,14 @@
 // statistics rollups, quarantine and source checkpoints, so that one transaction covers a
 // whole ingest batch (SQLite's WAL mode cannot commit atomically across attached files).
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
 
 #include "common/strings.h"
+#include "store/sqlite/rollups.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
@@ -15,7 +17,9 @@ namespace vantage::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: events, spool, stats, stats_tags, org_stats, quarantine, sources.
+// 2: + the dashboard rollups (rollups.h), backfilled from stats/stats_tags on upgrade.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -116,6 +120,10 @@ class SqliteStore final : public EventStore {
                        ", this build knows " + std::to_string(kSchemaVersion) + ")"};
     }
     if (auto st = db_->exec(kSchema); !st) return st;
+    if (auto st = db_->exec(kRollupSchema); !st) return st;
+    if (v < 2) {
+      if (auto st = backfill_rollups(*db_); !st) return st;
+    }
     if (auto st = db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         !st) {
       return st;
@@ -234,16 +242,20 @@ class SqliteStore final : public EventStore {
       }
     }
     bool uses_tag = wants_tag || !q.tag.empty();
+    auto plan = plan_rollup_query(q);
+    if (!plan) return plan.error();
     std::string from;
     auto col = [&](const std::string& g) -> std::string {
       if (g == "type") return "t.name";
       return "r." + g;
     };
-    if (q.org_id) {
+    if (!plan->from.empty()) {
+      from = plan->from;
+    } else if (q.org_id) {
       // Per-organisation counters cover day/type/severity; other dimensions come from the
       // organisation's own spool rows (one row per distinct event).
       std::string org = std::to_string(*q.org_id);
-      if (uses_tag || wants_geo_region_asn || !q.geo.empty()) {
+      if (uses_tag || wants_geo_region_asn || !q.geo.empty() || !q.region.empty()) {
         from =
             "(SELECT s.day AS day, s.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
             "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM spool s JOIN events "
@@ -267,30 +279,40 @@ class SqliteStore final : public EventStore {
     std::string sql = "SELECT ";
     for (const auto& g : q.group_by) sql += col(g) + ", ";
     sql += "sum(r.events) FROM " + from +
-           " JOIN types t ON t.id = r.type_id WHERE r.day >= ? AND r.day <= ?";
+           " JOIN types t ON t.id = r.type_id WHERE r.day >= ?1 AND r.day <= ?2";
     int param = 3;
     std::vector<std::pair<int, std::string>> text_params;
     if (!q.types.empty()) {
       sql += " AND t.name IN (";
       for (size_t i = 0; i < q.types.size(); ++i) {
-        sql += i ? ",?" : "?";
+        sql += (i ? ",?" : "?") + std::to_string(param);
         text_params.emplace_back(param++, q.types[i]);
       }
       sql += ")";
     }
     if (!q.geo.empty()) {
-      sql += " AND r.geo = ?";
+      sql += " AND r.geo = ?" + std::to_string(param);
       text_params.emplace_back(param++, q.geo);
     }
     if (!q.tag.empty()) {
       if (q.org_id) {
-        sql += " AND (',' || r.tag || ',') LIKE ('%,' || ? || ',%')";
+        sql += " AND (',' || r.tag || ',') LIKE ('%,' || ?" + std::to_string(param) + " || ',%')";
       } else {
-        sql += " AND r.tag = ?";
+        sql += " AND r.tag = ?" + std::to_string(param);
       }
       text_params.emplace_back(param++, q.tag);
     }
+    if (!q.region.empty()) {
+      sql += " AND r.region = ?" + std::to_string(param);
+      text_params.emplace_back(param++, q.region);
+    }
     if (q.min_severity) sql += " AND r.severity >= " + std::to_string(*q.min_severity);
+    if (!q.severities.empty()) {
+      sql += " AND r.severity IN (";
+      for (size_t i = 0; i < q.severities.size(); ++i)
+        sql += (i ? "," : "") + std::to_string(q.severities[i]);
+      sql += ")";
+    }
     if (!q.group_by.empty()) {
       sql += " GROUP BY ";
       for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
@@ -301,6 +323,8 @@ class SqliteStore final : public EventStore {
     if (!st) return st.error();
     st->bind(1, q.first_day).bind(2, q.last_day);
     for (auto& [i, v] : text_params) st->bind(i, v);
+    for (size_t i = 0; i < plan->day_binds.size(); ++i)
+      st->bind(101 + static_cast<int>(i), plan->day_binds[i]);
     std::vector<StatsRow> out;
     while (true) {
       auto has = st->step();
@@ -491,7 +515,7 @@ class SqliteStore final : public EventStore {
       return s;
     if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
     if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
-    return {};
+    return rollups_.prepare(*db_);
   }
 
   Result<int64_t> type_id(const std::string& name) {
@@ -522,6 +546,7 @@ class SqliteStore final : public EventStore {
         stats;
     std::map<std::tuple<DayNumber, int64_t, std::string, std::string>, int64_t> tag_stats;
     std::map<std::tuple<DayNumber, uint32_t, int64_t, uint8_t>, int64_t> org_stats;
+    std::vector<std::string> tags;
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
       if (!tid) {
@@ -554,14 +579,16 @@ class SqliteStore final : public EventStore {
       } else {
         ++out.inserted;
         stats[{ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity}] += 1;
-        if (ev.tag.empty()) {
-          tag_stats[{ev.day, *tid, ev.geo, std::string()}] += 1;
-        } else {
-          for (auto tag : split(ev.tag, ',')) {
-            tag = trim(tag);
-            if (!tag.empty()) tag_stats[{ev.day, *tid, ev.geo, to_lower(tag)}] += 1;
-          }
+        tags.clear();
+        for (auto tag : split(ev.tag, ',')) {
+          tag = trim(tag);
+          if (!tag.empty()) tags.push_back(to_lower(tag));
         }
+        std::sort(tags.begin(), tags.end());
+        tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+        if (tags.empty()) tag_stats[{ev.day, *tid, ev.geo, std::string()}] += 1;
+        for (const auto& tag : tags) tag_stats[{ev.day, *tid, ev.geo, tag}] += 1;
+        rollups_.add(ev.day, *tid, ev.geo, ev.region, ev.severity, tags);
       }
       for (const auto& route : ev.routes) {
         insert_spool_.bind(1, ev.day)
@@ -599,6 +626,7 @@ class SqliteStore final : public EventStore {
           .bind(5, n);
       if (auto st = upsert_stats_tags_.run(); !st) return st.error();
     }
+    if (auto st = rollups_.flush(); !st) return st.error();
     for (const auto& [k, n] : org_stats) {
       upsert_org_stats_.bind(1, std::get<0>(k))
           .bind(2, static_cast<int64_t>(std::get<1>(k)))
@@ -639,6 +667,7 @@ class SqliteStore final : public EventStore {
   std::unordered_map<std::string, int64_t> type_ids_;
   Statement upsert_event_, insert_spool_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
       insert_quarantine_, upsert_source_, select_type_, insert_type_;
+  RollupWriter rollups_;
 };
 
 }  // namespace
