@@ -8,7 +8,7 @@ V=$1
 SRC=$2
 T=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 fails=0
 ok() { echo "ok - $*"; }
@@ -43,11 +43,78 @@ def serve(c):
         elif kind == "ftp": c.sendall(b"220-Welcome\r\n220 (vsFTPd 3.0.3)\r\n"); time.sleep(0.5)
         elif kind == "smtp": c.sendall(b"220 mx.test ESMTP Postfix (Debian/GNU)\r\n"); time.sleep(0.5)
         elif kind == "telnet": c.sendall(b"\xff\xfd\x18\xff\xfb\x01Debian GNU/Linux 12\r\nlogin: "); time.sleep(0.5)
+        elif kind == "mysql":  # MariaDB 10.11 greeting, protocol 10 (capabilities 0xf7fe/0x81ff)
+            p = (b"\x0a5.5.5-10.11.6-MariaDB-0+deb12u1\x00\x05\x00\x00\x00abcdefgh\x00\xfe\xf7\x2d\x02\x00\xff\x81"
+                 b"\x15" + b"\x00" * 10 + b"ijklmnopqrst\x00mysql_native_password\x00")
+            c.sendall(bytes([len(p), 0, 0, 0]) + p); time.sleep(0.5)
+        elif kind == "postgres":  # SSLRequest -> 'N'; startup 0.0 -> FATAL 0A000 (as postmaster.c)
+            if c.recv(8) != b"\x00\x00\x00\x08\x04\xd2\x16\x2f": return
+            c.sendall(b"N")
+            c.recv(8)
+            f = b"".join(k + v + b"\x00" for k, v in ((b"S", b"FATAL"), (b"V", b"FATAL"), (b"C", b"0A000"),
+                (b"M", b"unsupported frontend protocol 0.0: server supports 3.0 to 3.0"),
+                (b"F", b"postmaster.c"), (b"L", b"2188"), (b"R", b"ProcessStartupPacket"))) + b"\x00"
+            c.sendall(b"E" + (len(f) + 4).to_bytes(4, "big") + f)
+        elif kind == "elasticsearch":
+            c.recv(4096)
+            body = (b'{"name":"node-1","cluster_name":"vantage-test","cluster_uuid":"x","version":{"number":"7.17.9",'
+                    b'"build_hash":"ef48222227ee6b9e70e502f0f0daa52435ee634d","build_date":"2023-01-31T05:34:43Z",'
+                    b'"build_snapshot":false,"lucene_version":"8.11.1"},"tagline":"You Know, for Search"}')
+            c.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     finally: c.close()
 while time.time() < end:
     try: c, _ = s.accept()
     except socket.timeout: continue
     threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+# UDP responders on 127.0.0.1: a DNS server that offers recursion (NXDOMAIN + RA for the
+# probe's .invalid name, a version.bind TXT), an old ntpd (mode 6 readvar in two fragments,
+# mode 4, mode 7 monlist in three datagrams) and an SSDP device.
+cat > "$T/udp_resp.py" <<'PY'
+import socket, struct, sys, time, select
+base = int(sys.argv[1])
+socks = {}
+for off, kind in ((0, "dns"), (1, "ntp"), (2, "ssdp")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", base + off)); socks[s] = kind
+VARS = (b'version="ntpd 4.2.6p5@1.2349-o Fri Jul 22 17:30:51 UTC 2016 (1)", processor="x86_64", '
+        b'system="Linux/3.10.0", leap=0, stratum=2, precision=-23, rootdelay=14.123, rootdisp=31.5, '
+        b'refid=192.0.2.1, reftime=0xe3b0c442.1a2b3c4d, offset=-0.250, frequency=12.345, sys_jitter=0.5')
+def dns(q):
+    qid, flags = q[:2], q[2:4]
+    qd = q[12:]
+    if b"\x07version\x04bind" in q:
+        txt = b"9.18.28-test"
+        ans = b"\xc0\x0c\x00\x10\x00\x03\x00\x00\x00\x00" + struct.pack(">H", len(txt) + 1) + bytes([len(txt)]) + txt
+        return [qid + b"\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00" + qd + ans]
+    return [qid + b"\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00" + qd]
+def ntp(q):
+    mode = q[0] & 7
+    if mode == 6:
+        half = len(VARS) // 2
+        out = []
+        for off, chunk, more in ((0, VARS[:half], 0x20), (half, VARS[half:], 0)):
+            out.append(bytes([0x16, 0x82 | more]) + q[2:4] + b"\x06\x15\x00\x00" + struct.pack(">HH", off, len(chunk)) + chunk)
+        return out
+    if mode == 3:
+        return [bytes([0x24, 2, 6, 0xe9]) + b"\x00" * 8 + bytes([192, 0, 2, 1]) + b"\x00" * 32]
+    if mode == 7 and len(q) >= 4 and q[3] == 42:
+        out = []
+        for i in range(3):
+            more = 0x40 if i < 2 else 0
+            out.append(bytes([0x80 | more | 0x17, i, 3, 42]) + struct.pack(">HH", 6, 72) + b"\x01" * (6 * 72))
+        return out
+    return []
+def ssdp(q):
+    if not q.startswith(b"M-SEARCH"): return []
+    return [b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: http://127.0.0.1:5000/rootDesc.xml\r\n"
+            b"SERVER: Linux/5.10 UPnP/1.0 miniupnpd/2.2\r\nST: upnp:rootdevice\r\nUSN: uuid:vantage-test::upnp:rootdevice\r\n\r\n"]
+end = time.time() + 120
+while time.time() < end:
+    r, _, _ = select.select(list(socks), [], [], 1)
+    for s in r:
+        q, peer = s.recvfrom(4096)
+        for d in {"dns": dns, "ntp": ntp, "ssdp": ssdp}[socks[s]](q):
+            s.sendto(d, peer)
 PY
 base=$((20000 + RANDOM % 20000))
 HTTP=$base FTP=$((base+1)) SMTP=$((base+2)) TEL=$((base+3)) REDIS=$((base+4)) MC=$((base+5)) SSH=$((base+6))
@@ -62,7 +129,28 @@ if [[ -x /usr/sbin/sshd ]]; then
   printf 'HostKey %s\nListenAddress 127.0.0.1\nPidFile %s\nUsePAM no\n' "$T/hostkey" "$T/sshd.pid" > "$T/sshd_config"
   /usr/sbin/sshd -D -f "$T/sshd_config" -p $SSH & pids+=($!)
 fi
-for port in $HTTP $FTP $SMTP $TEL $REDIS $MC $SSH; do
+# TLS: openssl s_server with a self-signed certificate made here.
+TLS=$((base+7)) MQTT=$((base+8)) MQTTAUTH=$((base+9)) MYSQL=$((base+10)) PG=$((base+11)) ES=$((base+12))
+UDPB=$((base+13))  # UDP: dns, ntp, ssdp responders on UDPB, UDPB+1, UDPB+2; snmpd on UDPB+3
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.crt" -days 30 \
+  -subj "/C=NL/O=Vantage Test/CN=tls.vantage.test" 2>/dev/null
+openssl s_server -quiet -accept 127.0.0.1:$TLS -cert "$T/tls.crt" -key "$T/tls.key" -naccept 5 \
+  </dev/null >/dev/null 2>&1 & pids+=($!)
+if command -v mosquitto >/dev/null; then
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' $MQTT > "$T/mq1.conf"
+  printf 'listener %s 127.0.0.1\nallow_anonymous false\npersistence false\n' $MQTTAUTH > "$T/mq2.conf"
+  mosquitto -c "$T/mq1.conf" >/dev/null 2>&1 & pids+=($!)
+  mosquitto -c "$T/mq2.conf" >/dev/null 2>&1 & pids+=($!)
+fi
+for kv in "$MYSQL mysql" "$PG postgres" "$ES elasticsearch"; do
+  python3 "$T/resp.py" $kv & pids+=($!)
+done
+python3 "$T/udp_resp.py" $UDPB & pids+=($!)
+if command -v snmpd >/dev/null; then
+  printf 'agentaddress udp:127.0.0.1:%s\nrocommunity public 127.0.0.1\nsysName vantage-test\nsysDescr Vantage test agent\n' $((UDPB+3)) > "$T/snmpd.conf"
+  SNMP_PERSISTENT_DIR="$T" snmpd -f -Lo -C -c "$T/snmpd.conf" -p "$T/snmpd.pid" >/dev/null 2>&1 & pids+=($!)
+fi
+for port in $HTTP $FTP $SMTP $TEL $REDIS $MC $SSH $TLS $MQTT $MQTTAUTH $MYSQL $PG $ES; do
   for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
 
@@ -82,7 +170,34 @@ expect smtp $SMTP "e[0]['type']=='scan_smtp' and f['banner'].startswith('220 mx.
 expect telnet $TEL "e[0]['type']=='scan_telnet' and f['banner'].endswith('login: ')"
 if command -v redis-server >/dev/null; then expect redis $REDIS "e[0]['type']=='scan_redis' and f['version'][0].isdigit() and f['mode']=='standalone'"; else echo "skip - redis-server not installed"; fi
 if command -v memcached >/dev/null; then expect memcached $MC "e[0]['type']=='scan_memcached' and f['version'][0].isdigit()"; else echo "skip - memcached not installed"; fi
-if [[ -x /usr/sbin/sshd ]]; then expect ssh $SSH "e[0]['type']=='scan_ssh' and f['serverid_software'].startswith('OpenSSH') and 'curve25519' in f['available_kex']"; else echo "skip - sshd not installed"; fi
+if [[ -x /usr/sbin/sshd ]]; then
+  # The host key fingerprint must be the SHA-256 of the key blob in hostkey.pub (what
+  # `ssh-keygen -l` prints, in hex), reached through a real curve25519 key exchange.
+  fp=$(python3 -c "import base64,hashlib,sys; print(hashlib.sha256(base64.b64decode(open('$T/hostkey.pub').read().split()[1])).hexdigest())")
+  expect ssh $SSH "e[0]['type']=='scan_ssh' and f['serverid_software'].startswith('OpenSSH') and 'curve25519' in f['available_kex'] and f['server_host_key_sha256']=='$fp' and f['algorithm']=='ssh-ed25519' and f['selected_kex'].startswith('curve25519') and len(f['hassh'])==32"
+else echo "skip - sshd not installed"; fi
+tls_fp=$(openssl x509 -in "$T/tls.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+expect ssl $TLS "e[0]['type']=='scan_ssl' and f['subject_common_name']=='tls.vantage.test' and f['issuer_organization_name']=='Vantage Test' and f['sha256_fingerprint']=='$tls_fp' and f['self_signed'] is True and f['cert_expired'] is False and f['key_algorithm']=='rsaEncryption' and f['cert_length']==2048 and f['handshake'].startswith('TLSv1.') and f['cipher_suite'].startswith('TLS_')"
+expect mysql $MYSQL "e[0]['type']=='scan_mysql' and f['server_version']=='5.5.5-10.11.6-MariaDB-0+deb12u1' and f['client_protocol_41'] is True and f['client_ssl'] is False"
+expect postgres $PG "e[0]['type']=='scan_postgres' and f['client_ssl'] is False and f['protocol_error_code']=='0A000' and f['supported_protocols']=='3.0 to 3.0'"
+expect elasticsearch $ES "e[0]['type']=='scan_elasticsearch' and f['version']=='7.17.9' and f['cluster_name']=='vantage-test' and f['build_snapshot'] is False"
+if command -v mosquitto >/dev/null; then
+  expect mqtt $MQTT "e[0]['type']=='scan_mqtt' and f['anonymous_access'] is True and f['hex_code']=='00'"
+  probe mqtt $MQTTAUTH
+  python3 -c "import json,sys; e=[json.loads(l) for l in open('$T/mqtt.jsonl')]; sys.exit(0 if len(e)==1 and e[0]['fields']['anonymous_access'] is False and e[0]['fields']['hex_code']=='05' else 1)" \
+    && ok "probe mqtt (broker requiring credentials)" || bad "mqtt auth: $(cat "$T/mqtt.jsonl" "$T/mqtt.err")"
+else echo "skip - mosquitto not installed"; fi
+expect dns $UDPB "e[0]['type']=='scan_dns' and f['protocol']=='udp' and f['dns_version']=='9.18.28-test' and f['min_amplification']>0"
+expect ntp $((UDPB+1)) "e[0]['type']=='scan_ntp' and f['version'].startswith('ntpd 4.2.6p5') and f['stratum']==2 and f['poll']==6 and f['rootdispersion']==31.5 and f['response_size']>48"
+expect ntpmonitor $((UDPB+1)) "e[0]['type']=='scan_ntpmonitor' and f['packets']==3 and f['response_size']==3*440 and f['amplification']>20"
+expect ssdp $((UDPB+2)) "e[0]['type']=='scan_ssdp' and f['server'].endswith('miniupnpd/2.2') and f['search_target']=='upnp:rootdevice'"
+if command -v snmpd >/dev/null; then
+  expect snmp $((UDPB+3)) "e[0]['type']=='scan_snmp' and f['sysdesc']=='Vantage test agent' and f['sysname']=='vantage-test' and f['version']=='2c' and f['uptime']>=0"
+else echo "skip - snmpd not installed"; fi
+# A UDP port with nothing behind it: ICMP port unreachable, no event, reported as refused.
+probe dns $((UDPB+9))
+[[ ! -s "$T/dns.jsonl" ]] && grep -q "connection-refused" "$T/dns.err" && ok "closed UDP port: no event" \
+  || bad "closed UDP port: $(cat "$T/dns.jsonl" "$T/dns.err")"
 # Template check against the responder: matches /nginx_status, not /.git/config.
 "$V" probe --allow-reserved 127.0.0.0/8 --checks "$SRC/conf/checks" \
   --events "$T/checks.jsonl" 127.0.0.1:$HTTP 2>"$T/checks.err"
