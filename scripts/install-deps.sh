@@ -20,7 +20,7 @@ build_pkgs=(
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
   postfix sasl2-bin libsasl2-modules gnupg unzip python3  # delivery: loopback Postfix (+AUTH), PGP, zip
-  openssh-server redis-server memcached  # scanner: real services probed on 127.0.0.1
+  openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   zmap masscan nmap nftables iproute2      # scanner bench (../shared/bench/scan)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
 )
