@@ -73,7 +73,8 @@ function orgReports(org) {
 
 const sum = (rows) => rows.reduce((a, r) => a + r[r.length - 1], 0);
 const num = (s) => Number(String(s).replaceAll(',', ''));
-const byKey = (rows) => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+// Binary order, as SQL's ORDER BY sorts text.
+const byKey = (rows) => [...rows].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0));
 
 // ---- page helpers ---------------------------------------------------------------------------
 async function settled(page, prev = '') {

@@ -36,12 +36,12 @@ v() { "$vantage" --data-dir "$work/d" "$@"; }
 # Assets from the current sources, so the test never runs against a stale web/dist.
 (cd "$web" && node build.mjs --out "$work/dist" >/dev/null)
 
-# The data set: synthetic organisations drawn from the routing data, 6,000 events over five
+# The data set: synthetic organisations drawn from the routing data, 8,000 events over five
 # days (a few malformed, which the pipeline quarantines), reports for the last day.
 first=2026-03-02
 last=2026-03-06
-v generate --registry-only --orgs 40 --seed 7 >/dev/null 2>&1
-v generate -n 6000 --days 5 --date "$first" --seed 7 --bad-every 997 -o "$work/feed.jsonl" >/dev/null 2>&1
+v generate --registry-only --orgs 300 --seed 7 >/dev/null 2>&1
+v generate -n 8000 --days 5 --date "$first" --seed 7 --bad-every 997 -o "$work/feed.jsonl" >/dev/null 2>&1
 v ingest -q "$work/feed.jsonl" >/dev/null 2>&1
 v report build --date "$last" >"$work/built.txt"
 

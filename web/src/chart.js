@@ -37,8 +37,13 @@ export function stackedChart(container, { days, series, title }) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
-    axes: [{}, { values: (u, vals) => vals.map((v) => fmt(v)), size: 60 }],
+    // Counts start at zero; the x axis steps in whole UTC days (never hours).
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1] } },
+    axes: [
+      { incrs: [1, 2, 7, 14, 28, 91, 182, 364].map((d) => d * 86400), space: 60,
+        values: (u, vals) => vals.map((v) => new Date(v * 1000).toISOString().slice(xs.length > 200 ? 0 : 5, xs.length > 200 ? 7 : 10)) },
+      { values: (u, vals) => vals.map((v) => fmt(v)), size: 60 },
+    ],
     series: [
       { value: (u, ts) => (ts == null ? '' : new Date(ts * 1000).toISOString().slice(0, 10)) },
       ...series.map((s, i) => ({
@@ -54,6 +59,9 @@ export function stackedChart(container, { days, series, title }) {
   };
   const plot = new uPlot(opts, [xs, ...stacked], container);
   charts.set(container, plot);
+  // uPlot's legend is a table: name it for screen readers like every other table.
+  const legend = container.querySelector('table.u-legend');
+  if (legend && !legend.caption) legend.createCaption().append(h('span', { class: 'sr-only' }, 'Chart legend: series, with values at the cursor'));
   const ro = new ResizeObserver(() => {
     const w = Math.max(280, container.clientWidth);
     if (Math.abs(w - plot.width) > 4) plot.setSize({ width: w, height: w < 500 ? 220 : 300 });
