@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "sensors/scanner/probes/probe.h"
@@ -109,6 +111,23 @@ TEST(SshHostKey, EcdhReplyGivesKeyAndFingerprint) {
   put_str(disc, "no matching key exchange method found");
   put_str(disc, "");
   EXPECT_TRUE(ssh_reply_complete(ident + server_kexinit() + ssh_packet(disc)));
+}
+
+// A real OpenSSH 9.2 reply (fuzz/corpus/probe_ssh/ecdh_reply: ident, KEXINIT, ECDH reply,
+// NEWKEYS) to a curve25519 exchange, host key ecdsa-sha2-nistp256.
+TEST(SshHostKey, CapturedOpenSshReply) {
+  std::ifstream in(std::string(VANTAGE_SOURCE_DIR) + "/fuzz/corpus/probe_ssh/ecdh_reply",
+                   std::ios::binary);
+  ASSERT_TRUE(in);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(ssh_reply_complete(bytes));
+  auto f = ssh_module().parse(bytes);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)["serverid_software"], "OpenSSH_9.2p1");
+  EXPECT_EQ((*f)["algorithm"], "ecdsa-sha2-nistp256");
+  EXPECT_EQ((*f)["ecdsa_curve"], "nistp256");
+  EXPECT_EQ((*f)["ecdsa_public_key_x"].get<std::string>().size(), 64u);
+  EXPECT_EQ((*f)["server_host_key_sha256"].get<std::string>().size(), 64u);
 }
 
 TEST(SshHostKey, RsaKeyColumns) {
