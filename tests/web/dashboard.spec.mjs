@@ -161,6 +161,12 @@ try {
   const shownTypes = (await table(page, 'types-table')).map((r) => [r[0], num(r[2])]);
   const wantTop = [...types].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
   checkSame('overview: top report types equal the store', shownTypes, wantTop);
+  // Tags: the tag rollup, untagged events ('' tag) left out of the comparison.
+  const tagsWant = sql(fx.events_db, `SELECT tag AS k, sum(events) AS n FROM stats_tags WHERE day BETWEEN ${dayNo(fx.from)} AND ${dayNo(fx.to)}
+    AND tag != '' GROUP BY tag HAVING n >= ${fx.min_count}`).map((r) => [r.k, r.n]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const tagsShown = (await table(page, 'tags-table')).filter((r) => r[0] !== '(no tag)').map((r) => [r[0], num(r[1])]);
+  check('overview: top tags are shown', tagsShown.length > 0 && tagsWant.length > 0);
+  checkSame('overview: top tags equal the store', tagsShown, tagsWant.slice(0, tagsShown.length));
   checkSame('overview: severity split equals the store', byKey((await table(page, 'severity-table')).map((r) => [r[0], num(r[1])])),
     byKey(pub({ group: 'severity' })));
   const note = await page.textContent('#threshold');
@@ -169,6 +175,10 @@ try {
   check('overview: CSV export equals the daily table', dailyCsv.text === (await tableAsCsv(page, 'daily-table')), dailyCsv.text.slice(0, 200));
   await a11y(page, 'overview');
   await shot(page, 'overview');
+  // Without a query the page shows the 30 days ending on the newest day: all of the data here.
+  await page.goto(`${fx.base}/`);
+  await settled(page);
+  check('overview: the default view (no query) shows the same total', Number(await page.getAttribute('#total', 'data-value')) === total);
 
   // Map: choropleth per country; a type filter changes the map and the URL; clicking a
   // country shows its regions and time series.

@@ -38,8 +38,9 @@ v() { "$vantage" --data-dir "$work/d" "$@"; }
 
 # The data set: synthetic organisations drawn from the routing data, 8,000 events over five
 # days (a few malformed, which the pipeline quarantines), reports for the last day.
-first=2026-03-02
-last=2026-03-06
+# Recent days (yesterday and the four before), inside the store's retention window.
+last=$(date -u -d yesterday +%F)
+first=$(date -u -d "$last - 4 days" +%F)
 v generate --registry-only --orgs 300 --seed 7 >/dev/null 2>&1
 v generate -n 8000 --days 5 --date "$first" --seed 7 --bad-every 997 -o "$work/feed.jsonl" >/dev/null 2>&1
 v ingest -q "$work/feed.jsonl" >/dev/null 2>&1
