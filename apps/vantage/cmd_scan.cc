@@ -51,7 +51,8 @@ struct ProbeFlags {
   int connect_timeout_ms = 5000;
   int read_timeout_ms = 5000;
   size_t max_bytes = 64 * 1024;
-  bool checks_on_every_port = false;  // `vantage probe`: run every check on every target
+  double probe_rate = 1000;  // probes started per second (UDP probes can amplify: be gentle)
+  bool checks_on_every_port = false;         // `vantage probe`: run every check on every target
   Transport discovered_by = Transport::tcp;  // hits from a UDP scan go to UDP modules
 };
 
@@ -67,6 +68,9 @@ void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
   cmd->add_option("--connect-timeout-ms", f.connect_timeout_ms)->capture_default_str();
   cmd->add_option("--read-timeout-ms", f.read_timeout_ms)->capture_default_str();
   cmd->add_option("--max-bytes", f.max_bytes, "Bytes kept per reply")->capture_default_str();
+  cmd->add_option("--probe-rate", f.probe_rate, "Probes started per second, 0 = unlimited")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 }
 
 // Runs probes on targets; returns the number of events written.
@@ -108,6 +112,7 @@ size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags
   opt.connect_timeout = std::chrono::milliseconds(f.connect_timeout_ms);
   opt.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
   opt.max_bytes = f.max_bytes;
+  opt.rate = f.probe_rate;
   size_t events = 0, failed = 0;
   run_probes(jobs, opt, [&](const ProbeOutcome& o) {
     if (o.status == "success") {

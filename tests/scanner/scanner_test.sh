@@ -73,9 +73,10 @@ PY
 cat > "$T/udp_resp.py" <<'PY'
 import socket, struct, sys, time, select
 base = int(sys.argv[1])
+addr = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
 socks = {}
 for off, kind in ((0, "dns"), (1, "ntp"), (2, "ssdp")):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", base + off)); socks[s] = kind
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, base + off)); socks[s] = kind
 VARS = (b'version="ntpd 4.2.6p5@1.2349-o Fri Jul 22 17:30:51 UTC 2016 (1)", processor="x86_64", '
         b'system="Linux/3.10.0", leap=0, stratum=2, precision=-23, rootdelay=14.123, rootdisp=31.5, '
         b'refid=192.0.2.1, reftime=0xe3b0c442.1a2b3c4d, offset=-0.250, frequency=12.345, sys_jitter=0.5')
@@ -153,6 +154,9 @@ fi
 for port in $HTTP $FTP $SMTP $TEL $REDIS $MC $SSH $TLS $MQTT $MQTTAUTH $MYSQL $PG $ES; do
   for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
+for port in $UDPB $((UDPB+1)) $((UDPB+2)) $((UDPB+3)); do  # UDP: wait until bound
+  for i in $(seq 50); do ss -Hlun "sport = :$port" | grep -q . && break; sleep 0.1; done
+done
 
 probe() {  # module port -> events file
   "$V" probe --allow-reserved 127.0.0.0/8 --module "$1" --events "$T/$1.jsonl" 127.0.0.1:$2 2>"$T/$1.err"
@@ -228,7 +232,12 @@ for i in \$(seq 50); do [[ -e $T/ready ]] && break; sleep 0.1; done
   --cooldown 1 --no-probes --out $T/hits.txt 127.0.0.0/28 2>$T/scan.err
 "$V" scan -q --allow-reserved 127.0.0.0/8 --iface lo --src-ip 127.0.0.1 --port 31001 --cooldown 1 \
   --module http --connect-timeout-ms 500 --read-timeout-ms 500 --events $T/scan.jsonl 127.0.0.0/28 2>>$T/scan.err || true
-kill %1
+# UDP discovery (raw DNS payload) then the UDP dns probe on the hit: a resolver on 127.0.0.5:53.
+python3 $T/udp_resp.py 53 127.0.0.5 &
+for i in \$(seq 50); do ss -Hlun 'sport = :53' | grep -q 127.0.0.5 && break; sleep 0.1; done
+"$V" scan -q --allow-reserved 127.0.0.0/8 --iface lo --src-ip 127.0.0.1 --udp dns --port 53 \
+  --cooldown 1 --read-timeout-ms 1000 --out $T/udp_hits.txt --events $T/udp.jsonl 127.0.0.0/28 2>$T/udp.err || true
+kill %1 %2
 SH
   unshare -n bash "$T/syn.sh"
   want=$(printf '127.0.0.1,31001\n127.0.0.14,31001\n127.0.0.9,31002')
@@ -237,6 +246,9 @@ SH
   # Discovery then probes: the two listeners on 31001 were found and handed to the http module
   # (they accept and never answer, so no event, but two jobs ran).
   grep -q "probe: 2 jobs" "$T/scan.err" && ok "scan hands hits to probes" || bad "scan then probe: $(cat "$T/scan.err")"
+  if [[ "$(cat "$T/udp_hits.txt" 2>/dev/null)" == "127.0.0.5" ]] && python3 -c "import json,sys; e=[json.loads(l) for l in open('$T/udp.jsonl')]; sys.exit(0 if len(e)==1 and e[0]['type']=='scan_dns' and e[0]['fields']['ip']=='127.0.0.5' and e[0]['fields']['protocol']=='udp' else 1)" 2>/dev/null; then
+    ok "UDP discovery finds the resolver (1 of 16) and the dns probe reports it"
+  else bad "UDP scan: hits [$(cat "$T/udp_hits.txt" 2>/dev/null)] events [$(cat "$T/udp.jsonl" 2>/dev/null)] $(cat "$T/udp.err")"; fi
 fi
 echo "scanner_test: $fails failure(s)"
 exit $((fails > 0))

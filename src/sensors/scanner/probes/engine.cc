@@ -235,25 +235,48 @@ class UdpSession : public std::enable_shared_from_this<UdpSession> {
 void run_probes(const std::vector<ProbeJob>& jobs, const EngineOptions& options,
                 const std::function<void(const ProbeOutcome&)>& sink) {
   asio::io_context io;
-  size_t next = 0;
-  std::function<void()> launch;
+  size_t next = 0, in_flight = 0;
+  const size_t cap = options.concurrency == 0 ? size_t{1} : options.concurrency;
+  // Pacing: job i may start at t0 + i/rate (a schedule, not a bucket, so a stall never
+  // turns into a burst above the average rate for long).
+  const auto t0 = std::chrono::steady_clock::now();
+  asio::steady_timer pacer(io);
+  bool pacer_armed = false;
+  std::function<void()> pump;
   auto on_done = [&](ProbeOutcome o) {
     sink(o);
+    --in_flight;
     // Defer the next launch so the finished session unwinds first.
-    asio::post(io, [&] { launch(); });
+    asio::post(io, [&] { pump(); });
   };
-  launch = [&] {
-    if (next >= jobs.size()) return;
-    const ProbeJob& job = jobs[next++];
-    if (job.module->transport == Transport::udp) {
-      std::make_shared<UdpSession>(io, job, options, on_done)->start();
-    } else {
-      std::make_shared<Session>(io, job, options, on_done)->start();
+  pump = [&] {
+    while (next < jobs.size() && in_flight < cap) {
+      if (options.rate > 0) {
+        const auto due =
+            t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                     std::chrono::duration<double>(static_cast<double>(next) / options.rate));
+        if (std::chrono::steady_clock::now() < due) {
+          if (!pacer_armed) {
+            pacer_armed = true;
+            pacer.expires_at(due);
+            pacer.async_wait([&](boost::system::error_code) {
+              pacer_armed = false;
+              pump();
+            });
+          }
+          return;
+        }
+      }
+      const ProbeJob& job = jobs[next++];
+      ++in_flight;
+      if (job.module->transport == Transport::udp) {
+        std::make_shared<UdpSession>(io, job, options, on_done)->start();
+      } else {
+        std::make_shared<Session>(io, job, options, on_done)->start();
+      }
     }
   };
-  const size_t first =
-      std::min(options.concurrency == 0 ? size_t{1} : options.concurrency, jobs.size());
-  for (size_t i = 0; i < first; ++i) launch();
+  pump();
   io.run();
 }
 

@@ -25,6 +25,7 @@ struct EngineOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds read_timeout{5000};
   size_t max_bytes = 64 * 1024;
+  double rate = 0;  // probes started per second; 0 = as fast as concurrency allows
 };
 
 struct ProbeOutcome {

@@ -1,15 +1,21 @@
 // Unit tests for the SSH host-key, TLS, UDP (dns, ntp, ntpmonitor, snmp, ssdp) and database /
 // broker (mysql, postgres, mqtt, elasticsearch) probes, on constructed replies laid out as the
 // protocol documents say (and, for TLS, a real OpenSSL server driven in memory).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <string>
 
+#include "sensors/scanner/probes/engine.h"
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/probes/ssh/ssh.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
@@ -538,6 +544,38 @@ TEST(ElasticsearchProbe, RootJson) {
   EXPECT_FALSE(m.parse("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}").ok());
   const std::string deep = std::string(10000, '[');
   EXPECT_FALSE(m.parse("HTTP/1.1 200 OK\r\ncontent-length: 10000\r\n\r\n" + deep).ok());
+}
+
+// UDP probes to a closed loopback port: every job ends "connection-refused" (ICMP port
+// unreachable on a connected socket), and the pacing holds the start rate.
+TEST(Engine, UdpRefusedAndPaced) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);  // the port is now closed (and was free a moment ago)
+  std::vector<ProbeJob> jobs;
+  for (int i = 0; i < 20; ++i)
+    jobs.push_back({{*IpAddress::parse("127.0.0.1"), ntohs(a.sin_port)}, find_module("dns")});
+  EngineOptions opt;
+  opt.rate = 100;
+  opt.read_timeout = std::chrono::milliseconds(2000);
+  size_t refused = 0, n = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  run_probes(jobs, opt, [&](const ProbeOutcome& o) {
+    ++n;
+    refused += o.status == "connection-refused";
+  });
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_EQ(n, 20u);
+  EXPECT_EQ(refused, 20u);
+  EXPECT_GE(ms, 185);  // job 19 may not start before 190 ms
 }
 
 TEST(Registry, PortsAndTransports) {
