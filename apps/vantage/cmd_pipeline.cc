@@ -15,6 +15,7 @@
 #include "pipeline/generator.h"
 #include "pipeline/ingest.h"
 #include "runtime.h"
+#include "synthetic.h"
 
 namespace vantage::cli {
 
@@ -104,48 +105,6 @@ struct GenerateFlags {
   int64_t orgs = 0;
   bool registry_only = false;
 };
-
-void append_json_string(std::string_view v, std::string& out) {
-  out.push_back('"');
-  for (char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-void append_jsonl(const core::Event& e, std::string& out, std::string& scratch) {
-  out += "{\"type\":\"";
-  out += e.type()->name;
-  out += "\",\"fields\":{";
-  bool first = true;
-  for (int col = 0; col < e.size(); ++col) {
-    if (e.is_null(col)) continue;
-    if (!first) out.push_back(',');
-    first = false;
-    append_json_string(e.type()->columns[static_cast<size_t>(col)].name, out);
-    out.push_back(':');
-    scratch.clear();
-    e.append_text(col, scratch);
-    auto k = e.kind(col);
-    if (k == core::ColumnKind::kInteger || k == core::ColumnKind::kFloat) {
-      out += scratch;
-    } else {
-      append_json_string(scratch, out);
-    }
-  }
-  out += "}}\n";
-}
 
 void run_generate(const GenerateFlags& f, const GlobalOptions& global) {
   RuntimeOptions ro;

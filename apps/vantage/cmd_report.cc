@@ -9,6 +9,7 @@
 #include "delivery/deliverer.h"
 #include "delivery/delivery_log.h"
 #include "delivery/smtp.h"
+#include "mail.h"
 #include "report/builder.h"
 #include "runtime.h"
 
@@ -22,64 +23,6 @@ struct ReportFlags {
   bool delta = false;
   bool deliver = false;
 };
-
-std::string download_base(const config::Config& c) {
-  std::string base = c.download_root.empty() ? "http://" + c.api_listen + "/dl/" : c.download_root;
-  if (!base.empty() && base.back() != '/') base.push_back('/');
-  return base;
-}
-
-void deliver(Runtime& rt, const GlobalOptions& global, DayNumber day,
-             const report::BuildSummary& summary) {
-  const auto& cfg = global.config;
-  if (cfg.smtp_url.empty()) {
-    std::cerr << "report: smtp.url is not configured; reports are built but not mailed (they "
-                 "are available through the API)\n";
-    return;
-  }
-  auto log = delivery::DeliveryLog::open(delivery::default_delivery_log_path(global.data_dir));
-  auto smtp = delivery::CurlSmtpTransport::create(delivery::smtp_options_from_config(cfg));
-  auto opts = delivery::deliverer_options_from_config(cfg);
-  if (!log || !smtp || !opts) {
-    std::cerr << "vantage report: cannot set up mail delivery: "
-              << (!log    ? log.error().message
-                  : !smtp ? smtp.error().message
-                          : opts.error().message)
-              << "\n";
-    throw CommandFailed(1);
-  }
-  delivery::Deliverer deliverer(*opts, **smtp, **log);
-  std::map<uint32_t, std::vector<const report::BuiltReport*>> by_org;
-  for (const auto& r : summary.reports) by_org[r.entry.org_id].push_back(&r);
-  size_t delivered = 0, failed = 0;
-  for (const auto& [org_id, reports] : by_org) {
-    auto rec = rt.registry->org_record(org_id);
-    if (!rec) continue;
-    delivery::OrgDelivery od;
-    od.org_id = std::to_string(org_id);
-    od.short_name = rec->org.short_name;
-    od.recipients = rec->recipients;
-    od.pgp_public_key = rec->org.pgp_key;
-    od.date = format_date(day);
-    od.summary = report::summary_text(rec->org.short_name, day, reports);
-    for (const auto* r : reports) {
-      od.reports.push_back({r->entry.id, r->entry.file_name, r->entry.path,
-                            static_cast<uint64_t>(r->entry.size),
-                            static_cast<uint64_t>(r->entry.rows), r->entry.type, od.date,
-                            download_base(cfg) + r->entry.id});
-    }
-    auto result = deliverer.deliver_reports(od);
-    if (!result) {
-      std::cerr << "vantage report: delivery log: " << result.error().message << "\n";
-      throw CommandFailed(1);
-    }
-    delivered += result->count(delivery::kStatusDelivered);
-    failed += result->mails.size() - result->count(delivery::kStatusDelivered);
-  }
-  std::fprintf(stderr,
-               "report: %zu mails delivered, %zu not delivered (see `vantage deliveries`)\n",
-               delivered, failed);
-}
 
 void run_build(const ReportFlags& f, const GlobalOptions& global) {
   RuntimeOptions ro;
@@ -131,7 +74,21 @@ void run_build(const ReportFlags& f, const GlobalOptions& global) {
                format_date(day).c_str(), summary->reports.size(),
                static_cast<long long>(summary->rows), static_cast<long long>(summary->bytes),
                summary->seconds, summary->skipped_empty ? " (empty delta reports skipped)" : "");
-  if (f.deliver) deliver(*rt, global, day, *summary);
+  if (f.deliver) {
+    if (global.config.smtp_url.empty()) {
+      std::cerr << "report: smtp.url is not configured; reports are built but not mailed (they "
+                   "are available through the API)\n";
+    } else {
+      auto mailed = deliver_built_reports(*rt->registry, global, day, *summary);
+      if (!mailed) {
+        std::cerr << "vantage report: " << mailed.error().message << "\n";
+        throw CommandFailed(1);
+      }
+      std::fprintf(stderr,
+                   "report: %zu mails delivered, %zu not delivered (see `vantage deliveries`)\n",
+                   mailed->delivered, mailed->not_delivered);
+    }
+  }
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 //   * day close: at report.day_close_utc the previous day's reports are built (and mailed
 //     when smtp.url is set),
 //   * hot reload of enrichment data and of the subscription index,
+//   * the dashboard (web/dist at /, its statistics API at /dash/api/),
+//   * retention: raw events older than retention.days dropped daily (statistics stay),
 //   * GET /healthz and a Prometheus GET /metrics.
 // One writer: the push endpoint and the watcher take turns on the one Ingestor.
 
@@ -26,9 +28,13 @@
 #include "api/key_store.h"
 #include "commands.h"
 #include "common/strings.h"
+#include "delivery/delivery_log.h"
+#include "mail.h"
 #include "pipeline/ingest.h"
 #include "report/builder.h"
 #include "runtime.h"
+#include "serve.h"
+#include "web/dashboard_service.h"
 
 namespace vantage::cli {
 
@@ -40,11 +46,6 @@ std::atomic<bool> g_serve_stop{false};
 void on_serve_signal(int) {
   g_serve_stop.store(true);
 }
-
-struct ServeFlags {
-  std::string listen;
-  bool no_day_close = false;
-};
 
 std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -182,7 +183,36 @@ class Service {
     last_build_ = format_date(day) + ": " + std::to_string(s->reports.size()) + " reports";
     if (global_.config.smtp_url.empty()) {
       spdlog::warn("day close: smtp.url not set; reports not mailed (available through the API)");
+      return;
     }
+    auto mailed = deliver_built_reports(*rt_->registry, global_, day, *s);
+    if (!mailed) {
+      spdlog::error("day close {}: mail: {}", format_date(day), mailed.error().message);
+      return;
+    }
+    spdlog::info("day close {}: {} mails delivered, {} not delivered (see `vantage deliveries`)",
+                 format_date(day), mailed->delivered, mailed->not_delivered);
+  }
+
+  // Drops raw events and report files older than retention.days (statistics stay).
+  void retention() {
+    if (global_.config.retention_days <= 0) return;
+    DayNumber keep_from = today() - static_cast<DayNumber>(global_.config.retention_days) + 1;
+    std::lock_guard lock(mu_);
+    auto dropped = rt_->store->drop_events_before(keep_from);
+    if (!dropped) {
+      spdlog::error("retention: {}", dropped.error().message);
+      return;
+    }
+    int64_t reports = 0;
+    if (auto manifest = report::Manifest::open(global_.data_dir + "/reports.sqlite")) {
+      if (auto n = (*manifest)->drop_before(keep_from)) reports = *n;
+    }
+    if (*dropped > 0 || reports > 0) {
+      spdlog::info("retention: dropped {} events and {} report entries before {}", *dropped,
+                   reports, format_date(keep_from));
+    }
+    retention_runs_.fetch_add(1);
   }
 
   std::string metrics() {
@@ -243,20 +273,32 @@ class Service {
   std::string inbox_;
   std::mutex mu_;
   std::string last_build_;
+  std::atomic<int64_t> retention_runs_{0};
 };
 
-void run_serve(const ServeFlags& f, const GlobalOptions& global) {
+// "HOST:PORT" of a bound server, for printing URLs (IPv6 hosts in brackets).
+std::string url_host(const std::string& host, uint16_t port) {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
+  g_serve_stop.store(false);
   RuntimeOptions ro;
-  auto rt = open_runtime(global, ro, "serve");
+  auto rt = open_runtime(global, ro, hooks.command.c_str());
   if (rt->enricher) rt->enricher->start_watching();
   auto catalogue = rt->catalogue;
   Service service(global, std::move(rt));
 
   auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
+  auto names_reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
   auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
   auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
-  if (!reg || !manifest || !store) {
-    std::cerr << "vantage serve: cannot open the data directory for the API\n";
+  auto dash_store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+  if (!reg || !names_reg || !manifest || !store || !dash_store) {
+    std::cerr << "vantage " << hooks.command << ": cannot open the data directory for the API\n";
     throw CommandFailed(1);
   }
   api::ApiOptions ao;
@@ -264,7 +306,22 @@ void run_serve(const ServeFlags& f, const GlobalOptions& global) {
   auto keys = std::make_shared<api::RegistryKeyStore>(std::move(*reg));
   api::ApiService api(ao, keys, std::move(*manifest), std::move(*store), catalogue);
 
-  auto [host, port] = parse_listen(f.listen.empty() ? global.config.api_listen : f.listen);
+  web::DashboardOptions dopt;
+  dopt.min_count = global.config.dashboard_min_count;
+  dopt.web_root = resolve_data_path(global.config.web_root);
+  dopt.manifest_path = global.data_dir + "/reports.sqlite";
+  dopt.delivery_log_path = delivery::default_delivery_log_path(global.data_dir);
+  auto name_mu = std::make_shared<std::mutex>();
+  std::shared_ptr<registry::Registry> names(std::move(*names_reg));
+  web::DashboardService dashboard(dopt, std::move(*dash_store), keys, catalogue,
+                                  [names, name_mu](uint32_t id) -> std::optional<std::string> {
+                                    std::lock_guard lock(*name_mu);
+                                    auto org = names->find_org(std::to_string(id));
+                                    return org ? std::optional<std::string>(org->name)
+                                               : std::nullopt;
+                                  });
+
+  auto [host, port] = parse_listen(hooks.listen.empty() ? global.config.api_listen : hooks.listen);
   http::HttpOptions ho;
   ho.bind_address = host;
   ho.port = port;
@@ -272,31 +329,58 @@ void run_serve(const ServeFlags& f, const GlobalOptions& global) {
   ho.max_body_bytes = 64ull << 20;  // push batches
   ho.tls_cert_file = global.config.tls_cert;
   ho.tls_key_file = global.config.tls_key;
-  http::HttpServer server(ho);
-  api.install(server, "/dl/");
-  server.route("POST", "/ingest", [&service](const http::Request& r) { return service.push(r); });
-  server.route("GET", "/healthz",
-               [](const http::Request&) { return http::Response::text(200, "ok\n"); });
-  server.route("GET", "/metrics", [&service](const http::Request&) {
-    return http::Response::text(200, service.metrics(), "text/plain; version=0.0.4");
-  });
-  if (auto st = server.start(); !st.ok()) {
-    std::cerr << "vantage serve: cannot listen on " << host << ":" << port << ": " << st.message()
+  auto make_server = [&](uint16_t p) {
+    ho.port = p;
+    auto server = std::make_unique<http::HttpServer>(ho);
+    api.install(*server, "/dl/");
+    dashboard.install(*server);
+    server->route("POST", "/ingest",
+                  [&service](const http::Request& r) { return service.push(r); });
+    server->route("GET", "/healthz",
+                  [](const http::Request&) { return http::Response::text(200, "ok\n"); });
+    server->route("GET", "/metrics", [&service](const http::Request&) {
+      return http::Response::text(200, service.metrics(), "text/plain; version=0.0.4");
+    });
+    return server;
+  };
+  auto server = make_server(port);
+  if (auto st = server->start(); !st.ok()) {
+    std::cerr << "vantage " << hooks.command << ": cannot listen on " << host << ":" << port << ": "
+              << st.message()
               << " (another process may hold the port: change api.listen or --listen)\n";
-    throw CommandFailed(1);
+    if (!hooks.fall_back_to_free_port || port == 0) throw CommandFailed(1);
+    // `vantage up` brings up what it can: the same service on a port the kernel picks.
+    server = make_server(0);
+    if (auto st2 = server->start(); !st2.ok()) {
+      std::cerr << "vantage " << hooks.command << ": cannot listen on " << host
+                << " at all: " << st2.message() << "\n";
+      throw CommandFailed(1);
+    }
+    std::cerr << "vantage " << hooks.command << ": using port " << server->port() << " instead\n";
   }
-  std::cout << "listening http://" << host << ":" << server.port() << " inbox=" << service.inbox()
-            << std::endl;
+  std::string tls = global.config.tls_cert.empty() ? "http" : "https";
+  std::string base = tls + "://" + url_host(host, server->port());
+  std::cout << "listening " << base << " inbox=" << service.inbox() << std::endl;
 
   std::signal(SIGINT, on_serve_signal);
   std::signal(SIGTERM, on_serve_signal);
+  ServiceInfo info{base, service.inbox(), &g_serve_stop,
+                   [&service](DayNumber day) { service.day_close(day); }};
+  std::vector<std::thread> jobs;
+  for (const auto& job : hooks.jobs) jobs.emplace_back([&job, &info] { job(info); });
+  if (hooks.on_ready) hooks.on_ready(info);
   std::thread watcher([&] {
     auto interval = std::chrono::milliseconds(global.config.watch_interval_ms);
     int last_close_day = today();
+    int last_retention_day = -1;
     while (!g_serve_stop) {
       service.refresh();
       service.scan_inbox();
-      if (!f.no_day_close) {
+      if (today() != last_retention_day) {
+        last_retention_day = today();
+        service.retention();
+      }
+      if (hooks.day_close) {
         // Day close once per UTC day, after report.day_close_utc.
         UnixSeconds now = now_seconds();
         int hh = 0, mm = 30;
@@ -313,19 +397,25 @@ void run_serve(const ServeFlags& f, const GlobalOptions& global) {
     }
   });
   watcher.join();
-  server.stop();
-  std::cerr << "vantage serve: stopped cleanly\n";
+  for (auto& j : jobs) j.join();
+  server->stop();
+  std::cerr << "vantage " << hooks.command << ": stopped cleanly\n";
 }
 
-}  // namespace
-
 void add_serve_command(CLI::App& app, GlobalOptions& global) {
-  auto f = std::make_shared<ServeFlags>();
+  auto hooks = std::make_shared<ServiceHooks>();
+  hooks->command = "serve";
   auto* cmd = app.add_subcommand(
-      "serve", "Run the pipeline service: push endpoint, inbox watch, API, downloads, day close");
-  cmd->add_option("--listen", f->listen, "HOST:PORT (default: api.listen; port 0 picks one)");
-  cmd->add_flag("--no-day-close", f->no_day_close, "Do not build reports at day close");
-  cmd->callback([f, &global] { run_serve(*f, global); });
+      "serve",
+      "Run the pipeline service: push endpoint, inbox watch, API, downloads, dashboard, day "
+      "close");
+  cmd->add_option("--listen", hooks->listen, "HOST:PORT (default: api.listen; port 0 picks one)");
+  auto no_close = std::make_shared<bool>(false);
+  cmd->add_flag("--no-day-close", *no_close, "Do not build reports at day close");
+  cmd->callback([hooks, no_close, &global] {
+    hooks->day_close = !*no_close;
+    run_service(global, *hooks);
+  });
 }
 
 }  // namespace vantage::cli

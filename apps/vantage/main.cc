@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   add_registry_command(app, global);
   add_report_command(app, global);
   add_serve_command(app, global);
+  add_up_command(app, global);
   add_scan_commands(app, global);
   add_status_command(app, global);
   add_schema_command(app, global);

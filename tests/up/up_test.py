@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""`vantage up` end to end (issue #10's done-when): start it in a temp data dir, wait until it
+says it is up, call the API with the printed demo key, download one report, fetch dashboard
+statistics, stop it with Ctrl-C (SIGINT) and check it stopped cleanly; then start it again on
+an occupied port and check it continues with the same data on a free port.
+
+Usage: up_test.py <vantage binary>
+"""
+import hashlib
+import hmac
+import json
+import os
+import re
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+VANTAGE = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def start(data_dir, listen, env):
+    cmd = [VANTAGE, "--data-dir", data_dir, "up", "--listen", listen, "--history-days", "3",
+           "--history-events-per-day", "1500", "--feed-interval", "2", "--feed-events", "40"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            text=True, bufsize=1)
+
+
+def read_until_up(proc, limit_s):
+    """Collects stdout until the banner's last line; returns the text. A reader thread,
+    because select() on a buffered pipe misses lines already in Python's buffer."""
+    lines = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    out = ""
+    deadline = time.time() + limit_s
+    while time.time() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        out += line
+        if line.startswith("Stop with Ctrl-C"):
+            return out
+    return out
+
+
+def api(base, key, secret, method, params=None):
+    body = json.dumps(dict(params or {}, apikey=key)).encode()
+    mac = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    req = urllib.request.Request(base + "/api2/" + method, data=body, headers={"HMAC2": mac})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.status, r.headers, r.read()
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        return -9, err
+    return proc.returncode, err
+
+
+with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
+    data = os.path.join(tmp, "data")
+    env = dict(os.environ, VANTAGE_DASHBOARD_MIN_COUNT="1")
+    proc = start(data, "127.0.0.1:0", env)
+    out = read_until_up(proc, 240)
+    print(out)
+    check("Vantage is up -- DEMO constituency" in out, "banner says it is up and marks the demo")
+    base = re.search(r"dashboard\s+(http://\S+)/\n", out)
+    key = re.search(r"demo key\s+(\S+)", out)
+    secret = re.search(r"demo secret\s+(\S+)", out)
+    check(bool(base and key and secret), "banner prints dashboard URL, demo key and secret")
+    check("[api]" in out and "uri = " in out, "banner prints a ~/.shadowserver.api")
+    check(re.search(r"demo organisation demo_csirt_nl", out) is not None,
+          "a national CSIRT is created")
+    check(re.search(r"demo organisation demo_as\d+", out) is not None,
+          "organisations by real ASNs are created")
+    if not (base and key and secret):
+        proc.kill()
+        print(proc.communicate()[1][-3000:])
+        sys.exit(1)
+    base, key, secret = base.group(1), key.group(1), secret.group(1)
+    api_file = open(os.path.join(data, "demo", "shadowserver.api")).read()
+    check(f"key = {key}" in api_file and f"uri = {base}/api2/" in api_file,
+          "demo/shadowserver.api holds the key and this run's URI")
+    check(oct(os.stat(os.path.join(data, "demo", "credentials")).st_mode & 0o777) == "0o600",
+          "demo credentials are private (0600)")
+
+    check(api(base, key, secret, "test/ping") == {"pong": "pong"}
+          or "pong" in json.dumps(api(base, key, secret, "test/ping")), "api2 test/ping")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    first = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
+    reports = api(base, key, secret, "reports/list", {"date": f"{first}:{today}", "limit": 1000})
+    check(isinstance(reports, list) and len(reports) > 0, f"reports/list: {len(reports)} reports")
+    if reports:
+        # Entries name the type's documentation in "url"; files are at <download root>/<id>.
+        status, headers, body = get(base + "/dl/" + reports[0]["id"])
+        lines = body.decode().splitlines()
+        check(status == 200 and len(lines) >= 2 and lines[0].startswith('"timestamp"'),
+              f"downloaded {reports[0]['file']}: {len(lines) - 1} rows")
+
+    status, _, body = get(base + "/dash/api/meta")
+    meta = json.loads(body)
+    check(status == 200 and meta["last_day"] is not None and len(meta["types"]) > 5,
+          f"dashboard meta: {meta['first_day']}..{meta['last_day']}, {len(meta['types'])} types")
+    status, _, body = get(base + f"/dash/api/stats?group=day&from={first}&to={today}")
+    stats = json.loads(body)
+    check(status == 200 and stats["total"] >= 3 * 1000,
+          f"dashboard stats: {stats['total']} events over {len(stats['rows'])} days")
+    status, _, body = get(base + "/")
+    check(status in (200, 503), f"dashboard page answers ({status})")
+    status, _, body = get(base + "/metrics")
+    check(status == 200 and b"vantage_events_accepted_total" in body, "metrics")
+
+    # The live feed and the loopback scan land in the inbox and get ingested.
+    deadline = time.time() + 60
+    done = []
+    while time.time() < deadline:
+        done = os.listdir(os.path.join(data, "inbox", "done"))
+        if any(n.startswith("demo-feed-") for n in done) and any(n.startswith("scan-") for n in done):
+            break
+        time.sleep(1)
+    check(any(n.startswith("demo-feed-") for n in done), "synthetic feed batches are ingested")
+    check(any(n.startswith("scan-") for n in done), "loopback scan results are ingested")
+
+    rc, err = stop(proc)
+    check(rc == 0 and "stopped cleanly" in err, f"Ctrl-C stops cleanly (exit {rc})")
+
+    # Second start: the configured port is taken -> a free port, same data, no new demo.
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    taken = blocker.getsockname()[1]
+    proc = start(data, f"127.0.0.1:{taken}", env)
+    out2 = read_until_up(proc, 120)
+    print(out2)
+    base2 = re.search(r"dashboard\s+(http://\S+)/\n", out2)
+    check(base2 is not None and not base2.group(1).endswith(f":{taken}"),
+          "port in use: it comes up on another port")
+    check("demo organisation" not in out2 and "demo secret" not in out2,
+          "second start reuses the demo constituency and does not print secrets again")
+    if base2:
+        r2 = api(base2.group(1), key, secret, "reports/list",
+                 {"date": f"{first}:{today}", "limit": 1000})
+        check(len(r2) == len(reports), "the same reports are there after a restart")
+    rc, err = stop(proc)
+    blocker.close()
+    check(rc == 0, f"second run stops cleanly (exit {rc})")
+    check("cannot listen on 127.0.0.1:%d" % taken in err, "the port conflict is explained")
+
+print("\n%d failure(s)" % len(failures))
+sys.exit(1 if failures else 0)
