@@ -515,6 +515,10 @@ class SqliteStore final : public EventStore {
       return s;
     if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
     if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
+    if (!(s = p(count_org_rows_,
+                "SELECT count(*) FROM spool WHERE day = ? AND org_id = ? AND type_id = ? AND "
+                "event_id = ?")))
+      return s;
     return rollups_.prepare(*db_);
   }
 
@@ -547,6 +551,7 @@ class SqliteStore final : public EventStore {
     std::map<std::tuple<DayNumber, int64_t, std::string, std::string>, int64_t> tag_stats;
     std::map<std::tuple<DayNumber, uint32_t, int64_t, uint8_t>, int64_t> org_stats;
     std::vector<std::string> tags;
+    std::vector<uint32_t> new_routes;
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
       if (!tid) {
@@ -597,16 +602,34 @@ class SqliteStore final : public EventStore {
             .bind(4, static_cast<int64_t>(route.filter))
             .bind(5, event_id);
         if (auto st = insert_spool_.run(); !st) return st.error();
-        if (db_->changes() > 0) ++out.routed;
-      }
-      if (inserted) {
-        // Count each organisation once per event even when several filters matched it.
-        for (size_t i = 0; i < ev.routes.size(); ++i) {
-          bool seen = false;
-          for (size_t j = 0; j < i; ++j) seen |= ev.routes[j].org_id == ev.routes[i].org_id;
-          if (!seen) org_stats[{ev.day, ev.routes[i].org_id, *tid, ev.severity}] += 1;
+        if (db_->changes() > 0) {
+          ++out.routed;
+          new_routes.push_back(route.org_id);
         }
       }
+      // An organisation counts once per event, even when several filters matched it: when the
+      // event is new, or when a repeat occurrence first routes it to an organisation that
+      // registered (or claimed the resource) since -- its report gets the row, so its
+      // statistics must count it too.
+      std::sort(new_routes.begin(), new_routes.end());
+      for (size_t i = 0; i < new_routes.size();) {
+        size_t j = i;
+        while (j < new_routes.size() && new_routes[j] == new_routes[i]) ++j;
+        bool first_for_org = inserted;
+        if (!inserted) {
+          count_org_rows_.bind(1, ev.day)
+              .bind(2, static_cast<int64_t>(new_routes[i]))
+              .bind(3, *tid)
+              .bind(4, event_id);
+          auto counted = count_org_rows_.step();
+          if (!counted) return counted.error();
+          first_for_org = *counted && count_org_rows_.int64(0) == static_cast<int64_t>(j - i);
+          count_org_rows_.reset();
+        }
+        if (first_for_org) org_stats[{ev.day, new_routes[i], *tid, ev.severity}] += 1;
+        i = j;
+      }
+      new_routes.clear();
     }
     for (const auto& [k, n] : stats) {
       upsert_stats_.bind(1, std::get<0>(k))
@@ -666,7 +689,7 @@ class SqliteStore final : public EventStore {
   std::unique_ptr<Db> db_;
   std::unordered_map<std::string, int64_t> type_ids_;
   Statement upsert_event_, insert_spool_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
-      insert_quarantine_, upsert_source_, select_type_, insert_type_;
+      insert_quarantine_, upsert_source_, select_type_, insert_type_, count_org_rows_;
   RollupWriter rollups_;
 };
 

@@ -133,6 +133,30 @@ TEST_F(SqliteStoreTest, RollupsCountDistinctEventsPerDimension) {
   EXPECT_FALSE(store_->stats(q).ok());
 }
 
+// A repeat occurrence routed to an organisation that did not get the event the first time
+// (it registered meanwhile) adds the row to its report -- and to its statistics, once.
+TEST_F(SqliteStoreTest, LateRoutesCountInTheOrganisationsStatistics) {
+  IngestBatch first;
+  first.events.push_back(event(300, 9, 300 * 86400 + 1, "192.0.2.9", {{1, MatchFilter::kAsn}}));
+  ASSERT_TRUE(store_->write(first).ok());
+  IngestBatch again;
+  again.events.push_back(
+      event(300, 9, 300 * 86400 + 2, "192.0.2.9",
+            {{1, MatchFilter::kAsn}, {5, MatchFilter::kCidr}, {5, MatchFilter::kGeo}}));
+  again.events.push_back(event(300, 9, 300 * 86400 + 3, "192.0.2.9", {{5, MatchFilter::kAsn}}));
+  ASSERT_TRUE(store_->write(again).ok());
+  StatsQuery q;
+  q.first_day = q.last_day = 300;
+  q.group_by = {"day"};
+  for (uint32_t org : {1u, 5u}) {
+    q.org_id = org;
+    auto rows = store_->stats(q);
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 1u) << "org " << org;
+    EXPECT_EQ((*rows)[0].events, 1) << "org " << org;
+  }
+}
+
 TEST_F(SqliteStoreTest, QueriesAreScopedToTheOrganisation) {
   IngestBatch b;
   b.events.push_back(event(300, 1, 300 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));
