@@ -12,11 +12,17 @@ server=""
 cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 day=2026-01-15
-d="$work/d"
-"$vantage" --data-dir "$d" generate --registry-only --orgs 50 --seed 3 >/dev/null 2>&1
-"$vantage" --data-dir "$d" generate -n 200000 --seed 3 --date "$day" -o "$work/feed.jsonl" >/dev/null 2>&1
-"$vantage" --data-dir "$d" ingest -q "$work/feed.jsonl" 2>/dev/null
-"$vantage" --data-dir "$d" report build --date "$day" >"$work/built.txt"
+# API_BENCH_DATA=DIR keeps the seeded data directory between runs (same data before/after a
+# change, and no minute of seeding each time); it is created on the first run.
+d="${API_BENCH_DATA:-$work/d}"
+if [[ ! -s "$d/built.txt" ]]; then
+  "$vantage" --data-dir "$d" generate --registry-only --orgs 50 --seed 3 >/dev/null 2>&1
+  "$vantage" --data-dir "$d" generate -n 200000 --seed 3 --date "$day" -o "$work/feed.jsonl" >/dev/null 2>&1
+  "$vantage" --data-dir "$d" ingest -q "$work/feed.jsonl" 2>/dev/null
+  "$vantage" --data-dir "$d" report build --date "$day" >"$work/built.txt"
+  cp "$work/built.txt" "$d/built.txt"
+fi
+cp "$d/built.txt" "$work/built.txt"
 # The organisation with the biggest report file, and that file's id (via the manifest).
 cut -f1 "$work/built.txt" | xargs ls -S >"$work/by_size.txt"
 big=$(head -1 "$work/by_size.txt")
@@ -38,12 +44,18 @@ wrk.headers["HMAC2"] = "$sig"
 LUA
 id=$(curl -s -H "HMAC2: $sig" --data-binary "$body" "$base/api2/reports/list" |
   python3 -c "import json,sys,os; b=os.path.basename(sys.argv[1]); print([e['id'] for e in json.load(sys.stdin) if e['file']==b][0])" "$big")
-rss() { awk '/VmRSS/{print $2" kB"}' "/proc/$server/status"; }
-echo "== reports/list, 64 connections, ${dur}s (org $org)"
+rss() { awk '/VmRSS|VmHWM/{printf "%s %s kB  ", $1, $2} END {print ""}' "/proc/$server/status"; }
+# The machine is shared: the load average goes with every figure.
+load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+echo "== reports/list ($(tr -cd '{' <<<"$(curl -s -H "HMAC2: $sig" --data-binary "$body" \
+  "$base/api2/reports/list")" | wc -c) entries), 64 connections, ${dur}s (org $org)"
+load
 wrk -t2 -c64 -d"${dur}s" --latency -s "$work/list.lua" "$base/api2/reports/list" |
   grep -E "Requests/sec|50%|99%|Non-2xx|Socket"
 echo "== download of $(stat -c %s "$big") bytes ($(($(wc -l <"$big") - 1)) rows), 64 connections, ${dur}s"
+load
 echo "server RSS before: $(rss)"
 wrk -t2 -c64 -d"${dur}s" --latency -H "Accept-Encoding: identity" "$base/dl/$id" |
   grep -E "Requests/sec|Transfer/sec|50%|99%|Non-2xx|Socket"
 echo "server RSS after:  $(rss)"
+load

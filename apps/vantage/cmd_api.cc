@@ -88,7 +88,17 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
   api::ApiOptions ao;
   ao.rate_per_second = o.rate;
   ao.daily_query_limit = o.query_limit;
-  auto keys = std::make_shared<api::RegistryKeyStore>(std::move(*reg));
+  // One connection per concurrent request for each database (a shared one serialised all
+  // requests behind its mutex).
+  ao.manifest_path = global.data_dir + "/reports.sqlite";
+  ao.store_path = global.data_dir + "/events.sqlite";
+  auto keys = std::make_shared<api::RegistryKeyStore>(
+      std::move(*reg), std::chrono::milliseconds(2000),
+      [dir = global.data_dir]() -> Result<std::unique_ptr<registry::Registry>> {
+        auto r = registry::SqliteRegistry::open_in_data_dir(dir);
+        if (!r) return r.error();
+        return std::unique_ptr<registry::Registry>(std::move(*r));
+      });
   api::ApiService service(ao, keys, std::move(*manifest), std::move(*store), *catalogue);
 
   auto [host, port] = split_listen(o.listen);

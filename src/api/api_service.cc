@@ -1,11 +1,16 @@
 #include "api/api_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
+#include "api/connection_pool.h"
+#include "api/manifest_reader.h"
 #include "api/params.h"
 #include "core/event.h"
 #include "core/golden_generator.h"
@@ -25,6 +30,12 @@ constexpr DayNumber kTestDay = 14650;  // 2010-02-10, the date of Shadowserver's
 Response error_response(unsigned status, const std::string& message) {
   json j = {{"error", message}};
   return Response::json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// A 500 whose cause goes to the log, not to the client (it may name files or SQL).
+Response internal_error(const std::string& what, const Error& cause) {
+  spdlog::warn("api: {}: {}", what, cause.message);
+  return error_response(500, what);
 }
 
 Response ok_json(const json& j) {
@@ -74,6 +85,55 @@ class CsvRecords {
 
  private:
   std::istream& in_;
+};
+
+// The rows of a report CSV as a JSON array of objects (keys = header names, values as the
+// CSV text), produced piece by piece for a streamed response: memory stays at one chunk
+// whatever the file's size.
+class JsonRowStream {
+ public:
+  JsonRowStream(std::string path, int64_t max_rows) : path_(std::move(path)), left_(max_rows) {}
+
+  // Opens the file and reads the header; false when the file cannot be read.
+  bool open() {
+    in_.open(path_, std::ios::binary);
+    if (!in_) return false;
+    has_header_ = records_.next(header_);
+    return true;
+  }
+
+  // BodyGenerator contract: appends the next piece to `chunk`, false after the last one.
+  bool next(std::string& chunk) {
+    constexpr size_t kChunkBytes = 64 * 1024;
+    if (!started_) {
+      chunk += '[';
+      started_ = true;
+    }
+    while (chunk.size() < kChunkBytes) {
+      if (!has_header_ || left_ <= 0 || !records_.next(fields_)) {
+        chunk += ']';
+        return false;
+      }
+      json row = json::object();
+      for (size_t i = 0; i < header_.size(); ++i)
+        row[header_[i]] = i < fields_.size() ? fields_[i] : "";
+      if (!first_row_) chunk += ',';
+      first_row_ = false;
+      chunk += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      --left_;
+    }
+    return true;
+  }
+
+ private:
+  std::string path_;
+  int64_t left_;
+  std::ifstream in_;
+  CsvRecords records_{in_};
+  std::vector<std::string> header_, fields_;
+  bool has_header_ = false;
+  bool started_ = false;
+  bool first_row_ = true;
 };
 
 std::string normalise_type(std::string t) {
@@ -131,10 +191,11 @@ class TokenBuckets {
 struct ApiService::Impl {
   ApiOptions options;
   std::shared_ptr<KeyStore> keys;
-  std::mutex manifest_mu;
-  std::unique_ptr<report::Manifest> manifest;
-  std::mutex store_mu;
-  std::unique_ptr<store::EventStore> store;
+  // With ApiOptions::manifest_path: read-only readers, one per concurrent request. Without:
+  // the Manifest object the service was constructed with, in turns.
+  std::unique_ptr<ConnectionPool<ManifestReader>> readers;
+  std::unique_ptr<ConnectionPool<report::Manifest>> manifests;
+  std::unique_ptr<ConnectionPool<store::EventStore>> stores;
   std::shared_ptr<const core::Catalogue> catalogue;
   std::function<UnixSeconds()> clock;
   TokenBuckets buckets;
@@ -194,15 +255,15 @@ struct ApiService::Impl {
   Result<std::vector<report::ReportEntry>> list_entries(const KeyIdentity& id, DayRange range,
                                                         const std::vector<std::string>& types,
                                                         int64_t limit) {
-    if (!manifest) return std::vector<report::ReportEntry>();
     report::ListQuery q;
     q.org_id = id.org_id;
     q.first_day = range.first;
     q.last_day = range.last;
     q.types = types;
     q.limit = limit;
-    std::lock_guard lock(manifest_mu);
-    auto r = manifest->list(q);
+    auto r =
+        with_manifest([&](auto& m) { return m.list(q); },
+                      Result<std::vector<report::ReportEntry>>(std::vector<report::ReportEntry>()));
     if (!r) return r.error();
     // Defence in depth: never hand out another organisation's entry.
     std::erase_if(*r, [&](const report::ReportEntry& e) { return e.org_id != id.org_id; });
@@ -215,7 +276,7 @@ struct ApiService::Impl {
     auto range = date_param(body, {today() - (options.default_list_days - 1), today()});
     if (!range) return error_response(400, range.error().message);
     auto entries = list_entries(id, *range, {}, -1);
-    if (!entries) return error_response(500, "report manifest unavailable");
+    if (!entries) return internal_error("report manifest unavailable", entries.error());
     std::set<std::string> names;
     for (const auto& e : *entries) names.insert(e.type);
     json out = json::array();
@@ -253,41 +314,55 @@ struct ApiService::Impl {
       if (r == "test") want_test = true;
       if (std::find(own.begin(), own.end(), r) != own.end()) want_own = true;
     }
-    json out = json::array();
+    // Written directly (not as a json tree): this is the hot method. Keys in nlohmann's
+    // order (sorted), compact, so the bytes are what ok_json() would produce.
+    std::string out = "[";
+    int64_t count = 0;
+    auto entry = [&](std::string_view rid, std::string_view type, std::string_view file,
+                     std::string_view report, std::string_view timestamp, std::string_view url) {
+      if (count++) out += ',';
+      out += "{\"file\":";
+      append_json_string(out, file);
+      out += ",\"id\":";
+      append_json_string(out, rid);
+      out += ",\"report\":";
+      append_json_string(out, report);
+      out += ",\"timestamp\":";
+      append_json_string(out, timestamp);
+      out += ",\"type\":";
+      append_json_string(out, type);
+      out += ",\"url\":";
+      append_json_string(out, url);
+      out += '}';
+    };
     auto type_wanted = [&](const std::string& t) {
       return types.empty() || std::find(types.begin(), types.end(), t) != types.end();
     };
     if (want_test) {
       // Sample list (spec §3.5): one entry per type, dated 2010-02-10, dates ignored. It
       // sorts before every real report, so it comes first.
+      const std::string test_day = format_date(kTestDay);
       for (const auto* t : catalogue->types()) {
-        if (lim >= 0 && static_cast<int64_t>(out.size()) >= lim) break;
+        if (lim >= 0 && count >= lim) break;
         if (!type_wanted(t->name)) continue;
-        out.push_back({{"id", "test:" + t->name},
-                       {"type", t->name},
-                       {"file", format_date(kTestDay) + "-" + t->name + "-test.csv"},
-                       {"report", "test"},
-                       {"timestamp", format_date(kTestDay)},
-                       {"url", t->url}});
+        entry("test:" + t->name, t->name, test_day + "-" + t->name + "-test.csv", "test", test_day,
+              t->url);
       }
     }
     if (want_own && !own.empty()) {
-      int64_t left = lim < 0 ? -1 : lim - static_cast<int64_t>(out.size());
+      int64_t left = lim < 0 ? -1 : lim - count;
       if (left != 0) {
         auto entries = list_entries(id, *range, types, left);
-        if (!entries) return error_response(500, "report manifest unavailable");
+        if (!entries) return internal_error("report manifest unavailable", entries.error());
+        out.reserve(out.size() + entries->size() * 256);
         for (const auto& e : *entries) {
           const core::ReportType* t = catalogue->find(e.type);
-          out.push_back({{"id", e.id},
-                         {"type", e.type},
-                         {"file", e.file_name},
-                         {"report", e.report},
-                         {"timestamp", format_date(e.day)},
-                         {"url", t ? t->url : ""}});
+          entry(e.id, e.type, e.file_name, e.report, format_date(e.day), t ? t->url : "");
         }
       }
     }
-    return ok_json(out);
+    out += ']';
+    return Response::json(200, std::move(out));
   }
 
   Response schema(const json& body) {
@@ -314,18 +389,18 @@ struct ApiService::Impl {
     bool mine = reports->empty();
     for (const auto& r : *reports)
       if (std::find(own.begin(), own.end(), r) != own.end()) mine = true;
-    if (!mine || own.empty() || !store) return ok_json(out);
+    if (!mine || own.empty()) return ok_json(out);
+    auto store = stores->acquire();
+    if (!store) return internal_error("statistics unavailable", store.error());
+    if (!*store) return ok_json(out);
     store::StatsQuery q;
     q.first_day = range->first;
     q.last_day = range->last;
     for (auto& t : *type1) q.types.push_back(normalise_type(t));
     q.org_id = id.org_id;
     q.group_by = {"day", "type"};
-    Result<std::vector<store::StatsRow>> rows = [&] {
-      std::lock_guard lock(store_mu);
-      return store->stats(q);
-    }();
-    if (!rows) return error_response(500, "statistics unavailable");
+    auto rows = (*store)->stats(q);
+    if (!rows) return internal_error("statistics unavailable", rows.error());
     for (const auto& r : *rows)
       if (r.keys.size() == 2) out.push_back({r.keys[0], r.keys[1], r.events});
     return ok_json(out);
@@ -363,7 +438,9 @@ struct ApiService::Impl {
                                       const std::map<std::string, std::vector<std::string>>& post,
                                       int64_t want) {
     std::vector<json> rows;
-    if (!store) return rows;
+    auto store = stores->acquire();
+    if (!store) return store.error();
+    if (!*store) return rows;
     q.org_id = id.org_id;
     constexpr int64_t kBatch = 5000;
     constexpr int64_t kScanCap = 200000;  // bounds a query's work well under clients' 45 s
@@ -371,10 +448,7 @@ struct ApiService::Impl {
     q.offset = 0;
     for (;;) {
       q.limit = post.empty() ? want : kBatch;
-      Result<std::vector<store::StoredEvent>> batch = [&] {
-        std::lock_guard lock(store_mu);
-        return store->query(q);
-      }();
+      auto batch = (*store)->query(q);
       if (!batch) return batch.error();
       for (const auto& ev : *batch) {
         const core::ReportType* t = catalogue->find(ev.type);
@@ -471,7 +545,7 @@ struct ApiService::Impl {
     if (!facet) return error_response(400, facet.error().message);
     if (*facet) {
       auto rows = run_query(id, q, post, options.max_query_limit);
-      if (!rows) return error_response(500, "query failed");
+      if (!rows) return internal_error("query failed", rows.error());
       std::map<std::string, int64_t> counts;
       for (const auto& r : *rows) {
         auto it = r.find(**facet);
@@ -488,7 +562,7 @@ struct ApiService::Impl {
     int64_t want = pg * lim;
     if (want > 10 * options.max_query_limit) return ok_json(json::array());
     auto rows = run_query(id, q, post, want);
-    if (!rows) return error_response(500, "query failed");
+    if (!rows) return internal_error("query failed", rows.error());
     json out = json::array();
     for (int64_t i = (pg - 1) * lim; i < static_cast<int64_t>(rows->size()) && i < want; ++i)
       out.push_back(std::move((*rows)[static_cast<size_t>(i)]));
@@ -521,7 +595,7 @@ struct ApiService::Impl {
     q.last_day = today();
     q.descending = true;
     auto rows = run_query(id, q, {}, 1000);
-    if (!rows) return error_response(500, "query failed");
+    if (!rows) return internal_error("query failed", rows.error());
     json out = json::object();
     for (const auto& r : *rows) {
       std::string ip = r.contains("ip") ? r["ip"].get<std::string>() : "";
@@ -556,26 +630,38 @@ struct ApiService::Impl {
       }
       return ok_json(out);
     }
-    std::optional<report::ReportEntry> entry;
-    if (manifest) {
-      std::lock_guard lock(manifest_mu);
-      auto f = manifest->find(report_id);
-      if (!f) return error_response(500, "report manifest unavailable");
-      entry = *f;
+    auto entry = find_entry(report_id);
+    if (!entry) return internal_error("report manifest unavailable", entry.error());
+    if (!*entry || (*entry)->org_id != id.org_id) return error_response(404, "report not found");
+    auto rows = std::make_shared<JsonRowStream>((*entry)->path, lim);
+    if (!rows->open()) return error_response(404, "report not found");
+    // Streamed: building the whole array first cost ~1 KB of server memory per row (a
+    // 100,000-row answer peaked at hundreds of MB).
+    Response r;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.generator = [rows](std::string& chunk) { return rows->next(chunk); };
+    return r;
+  }
+
+  Result<std::optional<report::ReportEntry>> find_entry(const std::string& report_id) {
+    return with_manifest(
+        [&](auto& m) { return m.find(report_id); },
+        Result<std::optional<report::ReportEntry>>(std::optional<report::ReportEntry>()));
+  }
+
+  // Runs `fn` on a borrowed manifest connection (a ManifestReader or a Manifest: both have
+  // list() and find()); `none` when the service has no manifest.
+  template <class Fn, class R>
+  R with_manifest(Fn fn, R none) {
+    if (readers) {
+      auto lease = readers->acquire();
+      if (!lease) return lease.error();
+      return fn(**lease);
     }
-    if (!entry || entry->org_id != id.org_id) return error_response(404, "report not found");
-    std::ifstream in(entry->path, std::ios::binary);
-    if (!in) return error_response(404, "report not found");
-    CsvRecords rec(in);
-    std::vector<std::string> header, fields;
-    if (!rec.next(header)) return ok_json(out);
-    while (static_cast<int64_t>(out.size()) < lim && rec.next(fields)) {
-      json row = json::object();
-      for (size_t i = 0; i < header.size(); ++i)
-        row[header[i]] = i < fields.size() ? fields[i] : "";
-      out.push_back(std::move(row));
-    }
-    return ok_json(out);
+    auto lease = manifests->acquire();
+    if (!lease) return lease.error();
+    if (!*lease) return none;
+    return fn(**lease);
   }
 
   Response handle(const Request& req) {
@@ -668,13 +754,12 @@ struct ApiService::Impl {
                    "attachment; filename=" + format_date(kTestDay) + "-" + t->name + "-test.csv");
       return r;
     }
-    std::optional<report::ReportEntry> entry;
-    if (manifest) {
-      std::lock_guard lock(manifest_mu);
-      auto f = manifest->find(*id);
-      if (!f) return Response::text(503, "manifest unavailable\n");
-      entry = *f;
+    auto found = find_entry(*id);
+    if (!found) {
+      spdlog::warn("api: report manifest unavailable: {}", found.error().message);
+      return Response::text(503, "manifest unavailable\n");
     }
+    const auto& entry = *found;
     if (!entry) return not_found;
     std::error_code ec;
     auto size = std::filesystem::file_size(entry->path, ec);
@@ -693,8 +778,31 @@ ApiService::ApiService(ApiOptions options, std::shared_ptr<KeyStore> keys,
     : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->keys = std::move(keys);
-  impl_->manifest = std::move(manifest);
-  impl_->store = std::move(store);
+  // Another process (the pipeline, the report builder) may hold a write lock while a
+  // connection opens; a few bounded retries ride that out instead of failing the request.
+  auto with_retries = [](auto open) {
+    return [open] {
+      auto r = open();
+      for (int attempt = 1; !r && attempt < 5; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+        r = open();
+      }
+      return r;
+    };
+  };
+  if (!options.manifest_path.empty())
+    impl_->readers = std::make_unique<ConnectionPool<ManifestReader>>(
+        nullptr,
+        with_retries([path = options.manifest_path] { return ManifestReader::open(path); }),
+        options.max_db_connections);
+  impl_->manifests =
+      std::make_unique<ConnectionPool<report::Manifest>>(std::move(manifest), nullptr, 1);
+  ConnectionPool<store::EventStore>::Opener open_store;
+  if (!options.store_path.empty())
+    open_store =
+        with_retries([path = options.store_path] { return store::open_sqlite_store(path); });
+  impl_->stores = std::make_unique<ConnectionPool<store::EventStore>>(
+      std::move(store), std::move(open_store), options.max_db_connections);
   impl_->catalogue = std::move(catalogue);
   impl_->clock = std::move(clock);
 }

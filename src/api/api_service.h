@@ -19,8 +19,10 @@
 // Report files come from report::Manifest (src/report/manifest.h, <data_dir>/reports.sqlite,
 // written by the report builder); events and statistics from store::EventStore.
 //
-// Thread-safety: handle_api()/handle_download() may be called concurrently; the manifest and
-// store (single-threaded objects) are each guarded by a mutex.
+// Thread-safety: handle_api()/handle_download() may be called concurrently. The manifest and
+// store are single-threaded objects: with ApiOptions::manifest_path / store_path set, each
+// concurrent request borrows its own connection from a small pool (connection_pool.h);
+// without them, requests take turns on the objects passed in.
 
 #include <functional>
 #include <map>
@@ -41,9 +43,17 @@ struct ApiOptions {
   // Token bucket per key; rate 0 disables (Shadowserver: "There is no rate limiting").
   double rate_per_second = 0;
   double burst = 20;
-  int64_t daily_query_limit = 0;           // reports/query calls per key per UTC day; 0 = unlimited
-  int default_list_days = 7;               // reports/list and types without `date`: today-6..today
-  int64_t download_json_row_cap = 100000;  // legacy reports/download answers in memory
+  int64_t daily_query_limit = 0;  // reports/query calls per key per UTC day; 0 = unlimited
+  int default_list_days = 7;      // reports/list and types without `date`: today-6..today
+  // Legacy reports/download (rows as JSON objects) stops after this many rows. The answer is
+  // streamed, so the cap bounds transfer size and time, not server memory.
+  int64_t download_json_row_cap = 100000;
+  // Files of the report manifest and the event store. When set, each concurrent request
+  // borrows its own connection (up to `max_db_connections` per file) instead of every request
+  // taking turns on the single object passed to the constructor.
+  std::string manifest_path;
+  std::string store_path;
+  size_t max_db_connections = 16;
 };
 
 class ApiService {

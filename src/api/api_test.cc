@@ -1,14 +1,18 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "api/api_service.h"
+#include "api/manifest_reader.h"
 #include "api/params.h"
 #include "core/event.h"
+#include "registry/sqlite/sqlite_registry.h"
 
 namespace vantage::api {
 namespace {
@@ -63,6 +67,109 @@ TEST(ParamsTest, NumbersAsStringsAndLists) {
   EXPECT_FALSE(string_param(b, "id")->has_value());  // empty id must not filter
   EXPECT_FALSE(int_param(json::parse(R"({"limit":"ten"})"), "limit").ok());
   EXPECT_FALSE(bool_param(json::parse(R"({"detail":[1]})"), "detail", false).ok());
+}
+
+TEST(JsonTextTest, AppendJsonStringMatchesNlohmann) {
+  std::vector<std::string> samples = {"",
+                                      "plain-id_0123",
+                                      "https://www.shadowserver.org/what-we-do/x/",
+                                      "quote\" backslash\\ slash/",
+                                      std::string("nul\0ctl\x01\x1f\x7f", 11),
+                                      "caf\xc3\xa9 \xe2\x82\xac",
+                                      "bad \xff\xfe utf8 \xc3"};
+  std::mt19937 rng(5);
+  for (int i = 0; i < 2000; ++i) {
+    std::string r(rng() % 12, ' ');
+    for (auto& c : r) c = static_cast<char>(rng() % 256);
+    samples.push_back(r);
+  }
+  for (const auto& t : samples) {
+    std::string out = "x";
+    append_json_string(out, t);
+    EXPECT_EQ(out, "x" + json(t).dump(-1, ' ', false, json::error_handler_t::replace)) << t;
+  }
+}
+
+// The API's cached-statement reader returns what report::Manifest returns, in its order.
+TEST(ManifestReaderTest, AgreesWithManifest) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vantage_api_manifest_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "reports.sqlite").string();
+  auto mf = report::Manifest::open(path);
+  ASSERT_TRUE(mf.ok());
+  const char* types[] = {"scan_http", "scan_ssl", "blocklist", "sinkhole_http"};
+  const char* filters[] = {"asn", "cidr", "geo"};
+  std::mt19937 rng(3);
+  for (int i = 0; i < 400; ++i) {
+    report::ReportEntry e;
+    e.org_id = rng() % 5 + 1;
+    e.report = "org" + std::to_string(e.org_id);
+    e.type = types[rng() % 4];
+    e.day = 19000 + static_cast<DayNumber>(rng() % 20);
+    e.filter = filters[rng() % 3];
+    e.file_name = format_date(e.day) + "-" + e.type + "-" + e.report + "-" + e.filter + ".csv";
+    e.path = "/nonexistent/" + e.file_name;
+    e.size = rng() % 1000;
+    e.sha256 = "ab";
+    e.rows = rng() % 50;
+    ASSERT_TRUE((*mf)->upsert(e).ok());
+  }
+  auto reader = ManifestReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto same = [](const report::ReportEntry& a, const report::ReportEntry& b) {
+    return a.id == b.id && a.org_id == b.org_id && a.report == b.report && a.type == b.type &&
+           a.day == b.day && a.filter == b.filter && a.file_name == b.file_name &&
+           a.path == b.path && a.size == b.size && a.sha256 == b.sha256 && a.rows == b.rows &&
+           a.created == b.created;
+  };
+  size_t nonempty = 0;
+  for (int i = 0; i < 300; ++i) {
+    report::ListQuery q;
+    q.org_id = rng() % 6 + 1;
+    q.first_day = 19000 + static_cast<DayNumber>(rng() % 20);
+    q.last_day = q.first_day + static_cast<DayNumber>(rng() % 10);
+    for (int t = 0; t < 4; ++t)
+      if (rng() % 3 == 0) q.types.push_back(types[t]);
+    q.limit = rng() % 3 == 0 ? static_cast<int64_t>(rng() % 6) : -1;
+    auto want = (*mf)->list(q);
+    auto got = (*reader)->list(q);
+    ASSERT_TRUE(want.ok() && got.ok());
+    ASSERT_EQ(got->size(), want->size()) << i;
+    for (size_t j = 0; j < got->size(); ++j) EXPECT_TRUE(same((*got)[j], (*want)[j])) << i;
+    if (!got->empty()) {
+      ++nonempty;
+      auto f = (*reader)->find((*got)[0].id);
+      ASSERT_TRUE(f.ok() && f->has_value());
+      EXPECT_TRUE(same(**f, (*got)[0]));
+    }
+  }
+  EXPECT_GT(nonempty, 100u);
+  auto missing = (*reader)->find("no-such-id");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  // Entries committed after the reader opened are seen (no read transaction left open).
+  report::ReportEntry late;
+  late.org_id = 9;
+  late.report = "org9";
+  late.type = "scan_http";
+  late.day = 19005;
+  late.filter = "asn";
+  late.file_name = "late.csv";
+  late.path = "/nonexistent/late.csv";
+  late.sha256 = "cd";
+  auto stored = (*mf)->upsert(late);
+  ASSERT_TRUE(stored.ok());
+  report::ListQuery q9;
+  q9.org_id = 9;
+  q9.first_day = 19000;
+  q9.last_day = 19010;
+  auto got9 = (*reader)->list(q9);
+  ASSERT_TRUE(got9.ok());
+  ASSERT_EQ(got9->size(), 1u);
+  EXPECT_EQ((*got9)[0].id, stored->id);
+  std::filesystem::remove_all(dir);
 }
 
 // A service over a temporary data directory with `orgs` organisations, each with one key,
@@ -136,6 +243,11 @@ class ApiFixture : public ::testing::Test {
     }
     ASSERT_TRUE((*st)->write(batch).ok());
     ApiOptions opt = options_;
+    if (pooled_) {
+      // Each request borrows its own connection; the objects passed in join the pool.
+      opt.manifest_path = (dir_ / "reports.sqlite").string();
+      opt.store_path = (dir_ / "events.sqlite").string();
+    }
     UnixSeconds now = static_cast<UnixSeconds>(today_) * 86400 + 3600;
     service_ = std::make_unique<ApiService>(opt, keys, std::move(*mf), std::move(*st), catalogue_,
                                             [now] { return now; });
@@ -153,7 +265,22 @@ class ApiFixture : public ::testing::Test {
     r.body = body;
     r.headers.emplace_back(header, hmac_sha256_hex(secret, body));
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    return service_->handle_api(r);
+    return drain(service_->handle_api(r));
+  }
+  // A streamed answer's pieces joined into `body`, as a client would receive them; bounded so
+  // that a generator that never ends fails the test instead of hanging it.
+  static http::Response drain(http::Response r) {
+    if (!r.generator) return r;
+    std::string piece;
+    bool more = true;
+    for (int i = 0; more && i < 1000000; ++i) {
+      piece.clear();
+      more = r.generator(piece);
+      r.body += piece;
+    }
+    EXPECT_FALSE(more) << "generator did not finish";
+    r.generator = nullptr;
+    return r;
   }
   json call_json(const std::string& method, const std::string& body, unsigned want = 200) {
     auto r = call(method, body);
@@ -164,6 +291,7 @@ class ApiFixture : public ::testing::Test {
   std::shared_ptr<const core::Catalogue> catalogue_ =
       std::shared_ptr<const core::Catalogue>(&core::Catalogue::builtin(), [](const auto*) {});
   ApiOptions options_;
+  bool pooled_ = false;
   std::filesystem::path dir_;
   DayNumber today_ = 0;
   std::map<int, std::string> ids_;
@@ -184,6 +312,12 @@ TEST_F(ApiFixture, MethodsAndErrors) {
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0]["query_limit"], "0");
   EXPECT_EQ(call_json("reports/subscribed", R"({"apikey": "key1"})"), json::parse(R"(["org1"])"));
+  auto list_raw = call("reports/list", R"({"apikey": "key1", "date": "-3:now", "limit": "10"})");
+  // Written by hand for speed: must be exactly nlohmann's compact, key-sorted form.
+  EXPECT_EQ(list_raw.body, json::parse(list_raw.body).dump());
+  auto test_raw = call("reports/list", R"({"apikey": "key1", "reports": ["test", "org1"]})");
+  EXPECT_EQ(test_raw.body, json::parse(test_raw.body).dump());
+  EXPECT_GT(json::parse(test_raw.body).size(), 100u);
   auto list = call_json("reports/list", R"({"apikey": "key1", "date": "-3:now", "limit": "10"})");
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["id"], ids_[1]);
@@ -262,6 +396,161 @@ TEST_F(ApiFixture, MethodsAndErrors) {
   nohmac.path = "/api2/test/ping";
   nohmac.body = R"({"apikey":"key1"})";
   EXPECT_EQ(service_->handle_api(nohmac).status, 401u);
+}
+
+// The same methods with a connection pool per database file and requests from several
+// threads at once: identical answers, and every thread sees only its own organisation.
+TEST_F(ApiFixture, ConcurrentRequestsWithConnectionPools) {
+  pooled_ = true;
+  build(40, 5);
+  std::mutex failure_mu;
+  int failures = 0;
+  std::string first_failure;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        int o = (t * 200 + i) % 40 + 1;
+        std::string k = "\"apikey\":\"key" + std::to_string(o) + "\"";
+        auto fail = [&](const std::string& what) {
+          std::lock_guard lock(failure_mu);
+          if (failures++ == 0) first_failure = what;
+        };
+        auto list_body = call("reports/list", "{" + k + ",\"date\":\"-30:now\"}").body;
+        auto list = json::parse(list_body, nullptr, false);
+        if (!list.is_array() || list.size() != 1 || list[0]["id"] != ids_[o])
+          fail("list " + list_body);
+        auto stats_body = call("reports/stats", "{" + k + "}").body;
+        auto stats = json::parse(stats_body, nullptr, false);
+        if (!stats.is_array() || stats.size() != 2 || stats[1][2] != 5) fail("stats " + stats_body);
+        http::Request get;
+        get.method = "GET";
+        get.path = "/dl/" + ids_[o];
+        auto dl = service_->handle_download(get, "/dl/");
+        if (dl.status != 200) fail("download " + std::to_string(dl.status) + " " + dl.body);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0) << "first: " << first_failure;
+}
+
+// The legacy JSON download streams the CSV's rows as objects and stops at the row cap.
+TEST_F(ApiFixture, LegacyDownloadStreamsAndCaps) {
+  options_.download_json_row_cap = 2500;
+  build(1, 1);
+  // Replace org1's report file with a 3,000-row CSV (quoted fields, an embedded comma and
+  // quote) so that the answer spans several generator pieces.
+  std::string path;
+  {
+    auto mf = report::Manifest::open((dir_ / "reports.sqlite").string());
+    ASSERT_TRUE(mf.ok());
+    auto e = (*mf)->find(ids_[1]);
+    ASSERT_TRUE(e.ok() && e->has_value());
+    path = (*e)->path;
+  }
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "\"timestamp\",\"ip\",\"note\"\n";
+    for (int i = 0; i < 3000; ++i)
+      out << "\"2024-01-09 00:00:00\",\"10.0." << i / 250 << "." << i % 250
+          << "\",\"a, \"\"quoted\"\" note " << i << "\"\n";
+  }
+  auto raw = service_->handle_api([&] {
+    http::Request r;
+    r.method = "POST";
+    r.path = "/api2/reports/download";
+    r.body = "{\"apikey\":\"key1\",\"id\":\"" + ids_[1] + "\"}";
+    r.headers.emplace_back("HMAC2", hmac_sha256_hex(kSecret, r.body));
+    return r;
+  }());
+  EXPECT_EQ(raw.status, 200u);
+  EXPECT_TRUE(static_cast<bool>(raw.generator)) << "the legacy download must be streamed";
+  auto rows = json::parse(drain(std::move(raw)).body, nullptr, false);
+  ASSERT_TRUE(rows.is_array());
+  ASSERT_EQ(rows.size(), 2500u);
+  EXPECT_EQ(rows[0]["ip"], "10.0.0.0");
+  EXPECT_EQ(rows[2499]["note"], "a, \"quoted\" note 2499");
+  auto few = call_json("reports/download",
+                       "{\"apikey\":\"key1\",\"id\":\"" + ids_[1] + "\",\"limit\":\"3\"}");
+  EXPECT_EQ(few.size(), 3u);
+  // An empty file answers [].
+  std::ofstream(path, std::ios::trunc).close();
+  EXPECT_EQ(call_json("reports/download", "{\"apikey\":\"key1\",\"id\":\"" + ids_[1] + "\"}"),
+            json::array());
+}
+
+// A key revoked through another registry connection (another process, in production: `vantage
+// key revoke`) fails on the very next lookup, although the lookup cache holds it for 2 s.
+TEST(RegistryKeyStoreTest, RevocationIsImmediate) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vantage_api_keystore_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto writer = registry::SqliteRegistry::open_in_data_dir(dir.string());
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  registry::NewOrganisation org;
+  org.name = "Example";
+  org.short_name = "example";
+  auto o = (*writer)->add_org(org);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  auto k1 = (*writer)->issue_key(o->id, registry::KeyKind::kApi, "one");
+  auto k2 = (*writer)->issue_key(o->id, registry::KeyKind::kApi, "two");
+  ASSERT_TRUE(k1.ok() && k2.ok());
+  auto reader = registry::SqliteRegistry::open_in_data_dir(dir.string());
+  ASSERT_TRUE(reader.ok());
+  RegistryKeyStore keys(std::move(*reader), std::chrono::hours(1));
+  auto first = keys.lookup(k1->key);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->secrets, std::vector<std::string>{k1->secret});
+  EXPECT_EQ(first->org_short_name, "example");
+  ASSERT_TRUE(keys.lookup(k2->key).ok());
+  ASSERT_TRUE((*writer)->revoke_key(k1->key).ok());
+  auto after = keys.lookup(k1->key);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(keys.lookup(k2->key).ok()) << "other keys keep working";
+  // Rotation without overlap: the old secret stops at once, the new one works.
+  auto rotated = (*writer)->rotate_key(k2->key, 0);
+  ASSERT_TRUE(rotated.ok());
+  auto now = keys.lookup(k2->key);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->secrets, std::vector<std::string>{rotated->secret});
+
+  // With one registry connection per concurrent caller: threads looking the key up while
+  // it is revoked never get it back once revoke_key() has returned.
+  auto open_more = [dir] { return registry::SqliteRegistry::open_in_data_dir(dir.string()); };
+  auto base = open_more();
+  ASSERT_TRUE(base.ok());
+  RegistryKeyStore pooled(std::move(*base), std::chrono::hours(1),
+                          [open_more]() -> Result<std::unique_ptr<registry::Registry>> {
+                            auto r = open_more();
+                            if (!r) return r.error();
+                            return std::unique_ptr<registry::Registry>(std::move(*r));
+                          });
+  auto k3 = (*writer)->issue_key(o->id, registry::KeyKind::kApi, "three");
+  ASSERT_TRUE(k3.ok());
+  std::atomic<bool> revoked{false};
+  std::atomic<int> stale{0}, ok_before{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 300; ++i) {
+        bool was_revoked = revoked.load();
+        auto r = pooled.lookup(k3->key);
+        if (was_revoked && r.ok()) ++stale;
+        if (!was_revoked && r.ok()) ++ok_before;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE((*writer)->revoke_key(k3->key).ok());
+  revoked = true;
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GT(ok_before.load(), 0);
+  EXPECT_FALSE(pooled.lookup(k3->key).ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ApiFixture, Downloads) {

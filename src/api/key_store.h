@@ -4,11 +4,12 @@
 // + org_record()). Tests and the fuzzer use MemoryKeyStore.
 //
 // Thread-safety: implementations are called concurrently from the HTTP pool's threads and
-// must be thread-safe (RegistryKeyStore serialises calls on one Registry with a mutex,
-// because a Registry object is single-threaded).
+// must be thread-safe (RegistryKeyStore gives each concurrent call its own Registry
+// connection, because a Registry object is single-threaded).
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/connection_pool.h"
 #include "common/result.h"
 #include "registry/registry.h"
 
@@ -40,21 +42,33 @@ class KeyStore {
   virtual Result<KeyIdentity> lookup(std::string_view key) = 0;
 };
 
-// Caches successful lookups for `ttl` (default 2 s): each uncached lookup is two SQLite
-// reads plus an AES-GCM open of every secret, which dominated reports/list latency under
-// load. A revoked or rotated key therefore stops working at most `ttl` later.
+// Caches successful lookups: each uncached lookup is two SQLite reads plus an AES-GCM open
+// of every secret, which dominated reports/list latency under load.
+//
+// Revocation is immediate: the cache is trusted only while the registry's generation
+// (bumped by every committed change -- key revocation and rotation included -- whichever
+// process makes it, e.g. `vantage key revoke`) is the one it was filled under. Reading the
+// generation is one indexed SQLite row per request, far cheaper than the uncached lookup.
+// `ttl` (default 2 s) still bounds an entry's life, for the one change that commits nothing:
+// a rotation's overlap window running out (the old secret then works at most `ttl` longer).
+//
+// `open_more` (optional) opens further registry connections to the same database, so that
+// concurrent requests read the generation on their own connections instead of queueing
+// behind one (a Registry object is single-threaded).
 class RegistryKeyStore final : public KeyStore {
  public:
+  using Opener = std::function<Result<std::unique_ptr<registry::Registry>>()>;
   explicit RegistryKeyStore(std::unique_ptr<registry::Registry> registry,
-                            std::chrono::milliseconds ttl = std::chrono::milliseconds(2000))
-      : registry_(std::move(registry)), ttl_(ttl) {}
+                            std::chrono::milliseconds ttl = std::chrono::milliseconds(2000),
+                            Opener open_more = nullptr, size_t max_connections = 16);
   Result<KeyIdentity> lookup(std::string_view key) override;
 
  private:
-  Result<KeyIdentity> lookup_uncached(std::string_view key);
-  std::mutex mu_;
-  std::unique_ptr<registry::Registry> registry_;
+  static Result<KeyIdentity> lookup_uncached(registry::Registry& registry, std::string_view key);
+  ConnectionPool<registry::Registry> registries_;
   std::chrono::milliseconds ttl_;
+  std::mutex mu_;            // guards the two members below
+  uint64_t generation_ = 0;  // the registry generation the cache was filled under
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, KeyIdentity>, std::less<>>
       cache_;
 };

@@ -156,4 +156,18 @@ Result<std::optional<std::string>> string_param(const nlohmann::json& body, cons
   return Error::invalid(std::string("parameter '") + name + "' must be a string");
 }
 
+void append_json_string(std::string& out, std::string_view text) {
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      out += nlohmann::json(std::string(text))
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  out.append(text);
+  out += '"';
+}
+
 }  // namespace vantage::api

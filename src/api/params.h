@@ -40,4 +40,11 @@ Result<std::vector<std::string>> string_list_param(const nlohmann::json& body, c
 // A string parameter; nullopt when absent, null or empty.
 Result<std::optional<std::string>> string_param(const nlohmann::json& body, const char* name);
 
+// Appends `text` as a JSON string literal, byte for byte what nlohmann's
+// dump(-1, ' ', false, error_handler_t::replace) writes (invalid UTF-8 becomes U+FFFD).
+// Printable ASCII without '"' or '\\' -- ids, type names, dates, URLs -- is copied without
+// building a json value: reports/list answers are written this way (json trees and their
+// escaping were the largest user-space cost of the method under load).
+void append_json_string(std::string& out, std::string_view text);
+
 }  // namespace vantage::api
