@@ -169,9 +169,8 @@ async function overviewPage(seq, content, state, range) {
   const types = h('div');
   const tags = h('div');
   const sev = h('div');
-  content.append(kpis, section('Events per day', 'daily', daily),
-    h('div', { class: 'grid' }, section('Top report types', 'top-types', types), section('Top tags', 'top-tags', tags),
-      section('Severity split', 'sev', sev)));
+  content.append(kpis, section('Events per day', 'daily', daily), section('Top report types', 'top-types', types),
+    h('div', { class: 'grid' }, section('Top tags', 'top-tags', tags), section('Severity split', 'sev', sev)));
   await Promise.all([
     dailyPanel(seq, daily, publicStats, state, range, 'Events per day', 'daily').then(() => {
       const t = document.getElementById('daily-chart');
@@ -309,9 +308,8 @@ async function orgPage(seq, content, state, range) {
   const geo = h('div');
   const reports = h('div');
   const deliveries = h('div');
-  content.append(kpis, section('Events per day by report type', 'org-series', stacked),
-    h('div', { class: 'grid' }, section('Report types', 'org-types', types), section('Severity split', 'org-sev', sev),
-      section('Countries', 'org-geo', geo)),
+  content.append(kpis, section('Events per day by report type', 'org-series', stacked), section('Report types', 'org-types', types),
+    h('div', { class: 'grid' }, section('Severity split', 'org-sev', sev), section('Countries', 'org-geo', geo)),
     section('Reports', 'org-reports', reports), section('Delivery log', 'org-deliveries', deliveries));
   await Promise.all([
     stackedPanel(seq, stacked, orgStats, state, range, 'type', 'org-series').then(() => {
