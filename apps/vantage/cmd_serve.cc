@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -21,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/api_service.h"
@@ -80,6 +82,42 @@ class Service {
   }
 
   http::Response push(const http::Request& req) {
+    auto r = push_unlocked_count(req);
+    (r.status == 200 ? pushes_accepted_ : pushes_refused_).fetch_add(1);
+    return r;
+  }
+
+  // <data_dir>/service.json: what `vantage status` shows about the running service.
+  void write_state(const std::string& command, const std::string& base_url,
+                   const std::string& started) {
+    size_t pending = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(inbox_, ec)) {
+      std::string n = e.path().filename().string();
+      if (e.is_regular_file() && !n.empty() && n[0] != '.' && !n.ends_with(".tmp") &&
+          !n.ends_with(".part"))
+        ++pending;
+    }
+    nlohmann::json j = {{"command", command},
+                        {"pid", static_cast<int>(::getpid())},
+                        {"base_url", base_url},
+                        {"started", started},
+                        {"updated", format_timestamp(now_seconds())},
+                        {"inbox", inbox_},
+                        {"inbox_pending", pending},
+                        {"pushes_accepted", pushes_accepted_.load()},
+                        {"pushes_refused", pushes_refused_.load()},
+                        {"retention_runs", retention_runs_.load()}};
+    std::string path = global_.data_dir + "/service.json";
+    {
+      std::ofstream out(path + ".tmp");
+      out << j.dump() << "\n";
+    }
+    fs::rename(path + ".tmp", path, ec);
+  }
+
+ private:
+  http::Response push_unlocked_count(const http::Request& req) {
     auto key = req.header("x-vantage-key");
     auto mac = req.header("hmac2");
     if (!key || !mac) {
@@ -119,6 +157,7 @@ class Service {
                  ",\"duplicate_body\":" + (r->already_done ? "true" : "false") + "}");
   }
 
+ public:
   // One pass over the inbox; returns the number of files handled.
   int scan_inbox() {
     std::vector<fs::path> files;
@@ -274,6 +313,8 @@ class Service {
   std::mutex mu_;
   std::string last_build_;
   std::atomic<int64_t> retention_runs_{0};
+  std::atomic<int64_t> pushes_accepted_{0};
+  std::atomic<int64_t> pushes_refused_{0};
 };
 
 // "HOST:PORT" of a bound server, for printing URLs (IPv6 hosts in brackets).
@@ -369,11 +410,13 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   std::vector<std::thread> jobs;
   for (const auto& job : hooks.jobs) jobs.emplace_back([&job, &info] { job(info); });
   if (hooks.on_ready) hooks.on_ready(info);
+  std::string started = format_timestamp(now_seconds());
   std::thread watcher([&] {
     auto interval = std::chrono::milliseconds(global.config.watch_interval_ms);
     int last_close_day = today();
     int last_retention_day = -1;
     while (!g_serve_stop) {
+      service.write_state(hooks.command, base, started);
       service.refresh();
       service.scan_inbox();
       if (today() != last_retention_day) {
@@ -399,6 +442,8 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   watcher.join();
   for (auto& j : jobs) j.join();
   server->stop();
+  std::error_code rm_ec;
+  fs::remove(global.data_dir + "/service.json", rm_ec);
   std::cerr << "vantage " << hooks.command << ": stopped cleanly\n";
 }
 

@@ -1,12 +1,21 @@
 // `vantage status` and `vantage quarantine`: what the pipeline has done, per source, and
-// what it set aside. Reads the event store only; safe while `vantage serve` runs (SQLite WAL).
+// what it set aside, whether the service runs (and its inbox backlog), the last report build
+// and the last delivery per organisation. Read-only; safe while `vantage serve` runs (WAL).
+
+#include <signal.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "delivery/delivery_log.h"
+#include "registry/sqlite/sqlite_registry.h"
+#include "report/manifest.h"
 #include "store/store.h"
 
 namespace vantage::cli {
@@ -21,6 +30,75 @@ std::unique_ptr<store::EventStore> open_store_or_fail(const GlobalOptions& globa
     throw CommandFailed(1);
   }
   return std::move(*s);
+}
+
+// The running service (if any) describes itself in <data_dir>/service.json each second.
+void print_service_state(const GlobalOptions& global) {
+  std::ifstream in(global.data_dir + "/service.json");
+  nlohmann::json j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (!j.is_object() || !j.contains("pid") || ::kill(j["pid"].get<int>(), 0) != 0) {
+    std::printf("\nservice: not running (start it with `vantage serve` or `vantage up`)\n");
+    return;
+  }
+  std::printf("\nservice: %s running at %s (pid %d, since %s)\n",
+              j.value("command", "serve").c_str(), j.value("base_url", "?").c_str(),
+              j["pid"].get<int>(), j.value("started", "?").c_str());
+  std::printf("  inbox backlog: %lld file(s) waiting in %s\n",
+              static_cast<long long>(j.value("inbox_pending", 0)), j.value("inbox", "?").c_str());
+  std::printf("  push requests: %lld accepted, %lld refused; retention runs: %lld\n",
+              static_cast<long long>(j.value("pushes_accepted", 0)),
+              static_cast<long long>(j.value("pushes_refused", 0)),
+              static_cast<long long>(j.value("retention_runs", 0)));
+}
+
+void print_last_build(const GlobalOptions& global) {
+  std::string path = global.data_dir + "/reports.sqlite";
+  if (!std::filesystem::exists(path)) {
+    std::printf("last report build: none yet\n");
+    return;
+  }
+  auto manifest = report::Manifest::open(path);
+  auto info = manifest ? (*manifest)->latest_build()
+                       : Result<std::optional<report::Manifest::BuildInfo>>(manifest.error());
+  if (!info || !*info) {
+    std::printf("last report build: none yet\n");
+    return;
+  }
+  std::printf("last report build: %s: %lld reports, %lld rows (written %s)\n",
+              format_date((*info)->day).c_str(), static_cast<long long>((*info)->reports),
+              static_cast<long long>((*info)->rows), format_timestamp((*info)->created).c_str());
+}
+
+void print_last_deliveries(const GlobalOptions& global) {
+  std::string path = delivery::default_delivery_log_path(global.data_dir);
+  if (!std::filesystem::exists(path)) {
+    std::printf("deliveries: none yet (mail needs smtp.url)\n");
+    return;
+  }
+  auto log = delivery::DeliveryLog::open(path);
+  auto rows = log ? (*log)->query({}) : Result<std::vector<delivery::DeliveryRecord>>(log.error());
+  if (!rows || rows->empty()) {
+    std::printf("deliveries: none yet\n");
+    return;
+  }
+  std::map<std::string, const delivery::DeliveryRecord*> last;  // org id -> newest attempt
+  for (const auto& r : *rows) last[r.org] = &r;                 // rows come in insertion order
+  auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
+  std::printf("last delivery per organisation (%zu):\n", last.size());
+  size_t shown = 0;
+  for (const auto& [org, r] : last) {
+    if (++shown > 25) {
+      std::printf("  ... %zu more (see `vantage deliveries`)\n", last.size() - 25);
+      break;
+    }
+    std::string name = org;
+    if (reg) {
+      if (auto o = (*reg)->find_org(org)) name = o->short_name;
+    }
+    std::printf("  %-30s %s  report day %s  %s%s%s\n", name.c_str(),
+                format_timestamp(r->at).c_str(), r->day.c_str(), r->status.c_str(),
+                r->recipient.empty() ? "" : " to ", r->recipient.c_str());
+  }
 }
 
 }  // namespace
@@ -57,6 +135,9 @@ void add_status_command(CLI::App& app, GlobalOptions& global) {
         static_cast<long long>(accepted), static_cast<long long>(rejected),
         static_cast<long long>(q ? *q : -1), static_cast<long long>(dedup),
         static_cast<long long>(routed));
+    print_service_state(global);
+    print_last_build(global);
+    print_last_deliveries(global);
   });
 
   auto* quarantine = app.add_subcommand("quarantine", "Show rejected records and why");

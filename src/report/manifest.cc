@@ -140,6 +140,18 @@ Result<std::optional<ReportEntry>> Manifest::find(std::string_view id) {
   return std::optional<ReportEntry>(read_entry(*st));
 }
 
+Result<std::optional<Manifest::BuildInfo>> Manifest::latest_build() {
+  auto st = impl_->db->prepare(
+      "SELECT day, count(*), sum(rows), max(created) FROM reports WHERE day = (SELECT max(day) "
+      "FROM reports) GROUP BY day");
+  if (!st) return st.error();
+  auto has = st->step();
+  if (!has) return has.error();
+  if (!*has) return std::optional<BuildInfo>();
+  return std::optional<BuildInfo>(
+      BuildInfo{static_cast<DayNumber>(st->int64(0)), st->int64(1), st->int64(2), st->int64(3)});
+}
+
 Result<int64_t> Manifest::drop_before(DayNumber day) {
   auto st = impl_->db->prepare("DELETE FROM reports WHERE day < ?");
   if (!st) return st.error();

@@ -57,6 +57,14 @@ class Manifest {
   // Sorted oldest first (day, then type, then file name), as reports/list answers.
   Result<std::vector<ReportEntry>> list(const ListQuery& query);
   Result<std::optional<ReportEntry>> find(std::string_view id);
+  // The newest report day: its reports, rows and when its last file was written.
+  struct BuildInfo {
+    DayNumber day = 0;
+    int64_t reports = 0;
+    int64_t rows = 0;
+    UnixSeconds created = 0;
+  };
+  Result<std::optional<BuildInfo>> latest_build();
   // Removes entries of days before `day` (retention); returns how many.
   Result<int64_t> drop_before(DayNumber day);
 
