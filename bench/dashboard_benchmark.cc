@@ -133,3 +133,4 @@ BENCHMARK(BM_Meta_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace vantage::web
+BENCHMARK_MAIN();
