@@ -293,6 +293,9 @@ try {
     check(`org ${me.short}: total equals its own counters`, Number(await page.getAttribute('#total', 'data-value')) === sum(want));
     checkSame(`org ${me.short}: countries equal its own events`, byKey((await table(page, 'org-geo-table')).map((r) => [r[0].match(/\(([A-Z0-9]{2})\)$/)?.[1] ?? '', num(r[1])])),
       byKey(orgGeo(me)));
+    const orgMap = await page.$$eval('#map-svg [data-geo]', (els) => Object.fromEntries(els.map((e) => [e.dataset.geo, Number(e.dataset.count)])));
+    checkSame(`org ${me.short}: its map equals its own events`, byKey(Object.entries(orgMap).filter(([, n]) => n > 0)),
+      byKey(orgGeo(me).filter(([g]) => g in orgMap)));
     const files = (await page.$('#org-reports-table')) ? (await table(page, 'org-reports-table')).map((r) => r[0]).sort() : [];
     checkSame(`org ${me.short}: reports list equals its own built reports`, files, orgReports(me));
     const links = await page.$$eval('#org-reports-table a', (as) => as.map((a) => a.getAttribute('href')));

@@ -309,7 +309,7 @@ async function orgPage(seq, content, state, range) {
   const reports = h('div');
   const deliveries = h('div');
   content.append(kpis, section('Events per day by report type', 'org-series', stacked), section('Report types', 'org-types', types),
-    h('div', { class: 'grid' }, section('Severity split', 'org-sev', sev), section('Countries', 'org-geo', geo)),
+    h('div', { class: 'grid' }, section('Countries', 'org-geo', geo), section('Severity split', 'org-sev', sev)),
     section('Reports', 'org-reports', reports), section('Delivery log', 'org-deliveries', deliveries));
   await Promise.all([
     stackedPanel(seq, stacked, orgStats, state, range, 'type', 'org-series').then(() => {
@@ -318,8 +318,14 @@ async function orgPage(seq, content, state, range) {
     }),
     typesPanel(seq, types, orgStats, state, range, Infinity, 'org-types'),
     severityPanel(seq, sev, orgStats, state, range, 'org-sev'),
-    panel(seq, geo, () => orgStats({ ...statsParams(state, range), group: 'geo' }), (a) => {
-      geo.replaceChildren(dataTable({ id: 'org-geo-table', caption: 'Events per country',
+    panel(seq, geo, () => Promise.all([loadWorld(), orgStats({ ...statsParams(state, range, { geo: '' }), group: 'geo' })]), ([world, a]) => {
+      // Same map as the public page, from the organisation's own events; a click filters by
+      // that country (a second click clears it).
+      const mapEl = h('div', { class: 'map-wrap', id: 'map' });
+      choropleth(mapEl, world, new Map(a.rows.map(([g, n]) => [g, n])), { selected: state.geo, name: countryName,
+        onSelect: (cc) => navigate({ ...readState(), geo: cc === readState().geo ? '' : cc }),
+        caption: `${who.org}: events per country, ${range.from} to ${range.to}` });
+      geo.replaceChildren(mapEl, dataTable({ id: 'org-geo-table', caption: 'Events per country',
         columns: [{ label: 'Country', display: (cc) => `${countryName(cc)} (${cc})` }, { label: 'Events', num: true }],
         rows: [...a.rows].sort(byCountDesc) }));
     }),
