@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A 1-million-row report download from `vantage api serve`: throughput and the server's
+# memory, for the CSV download (GET <download root><id>) and the legacy JSON
+# reports/download (capped at download_json_row_cap = 100,000 rows).
+#
+# Usage: bench/api_download_bench.sh VANTAGE_BINARY [ROWS]
+#
+# The report: a real report built by `vantage report build` (synthetic day), its data rows
+# repeated to ROWS (default 1,000,000) rows, registered in the manifest (reports.sqlite) as
+# the next day's report of the same organisation -- the server cannot tell it from a built
+# one, and building a million rows through the pipeline would take the 2-core box many
+# minutes. Memory: VmRSS/VmHWM (peak) of the server from /proc/<pid>/status before and after
+# each download. Loopback only; every wait is bounded.
+set -euo pipefail
+vantage="$1"
+rows="${2:-1000000}"
+work=$(mktemp -d)
+server=""
+cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+day=2026-01-15
+d="$work/d"
+# The seeding of bench/api_bench.sh: its biggest report has ~650 varied rows.
+"$vantage" --data-dir "$d" generate --registry-only --orgs 50 --seed 3 >/dev/null 2>&1
+"$vantage" --data-dir "$d" generate -n 200000 --seed 3 --date "$day" -o "$work/feed.jsonl" >/dev/null 2>&1
+"$vantage" --data-dir "$d" ingest -q "$work/feed.jsonl" 2>/dev/null
+"$vantage" --data-dir "$d" report build --date "$day" 2>/dev/null | cut -f1 >"$work/built.txt"
+src=$(xargs ls -S <"$work/built.txt" | sed -n 1p)
+
+# Register a ROWS-row copy of the biggest report as the following day's report.
+big="$work/big.csv"
+awk -v n="$rows" 'NR == 1 { print; next } { r[++k] = $0 } END { for (i = 0; i < n; i++) print r[i % k + 1] }' \
+  "$src" >"$big"
+read -r id org <<<"$(python3 - "$d/reports.sqlite" "$src" "$big" "$rows" <<'PY'
+import hashlib, os, secrets, sqlite3, string, sys, time
+db, src, big, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+c = sqlite3.connect(db)
+org_id, report, rtype, day, filt = c.execute(
+    "SELECT org_id, report, type, day, filter FROM reports WHERE path = ?", (src,)).fetchone()
+alphabet = string.ascii_letters + string.digits + "-_"
+rid = "".join(secrets.choice(alphabet) for _ in range(50))
+h = hashlib.sha256()
+with open(big, "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        h.update(chunk)
+y, m, dd = time.gmtime((day + 1) * 86400)[:3]
+name = f"{y:04d}-{m:02d}-{dd:02d}-{rtype}-{report}-{filt}.csv"
+c.execute("INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+          (rid, org_id, report, rtype, day + 1, filt, name, big, os.path.getsize(big),
+           h.hexdigest(), rows, int(time.time())))
+c.commit()
+print(rid, report)
+PY
+)"
+out=$("$vantage" --data-dir "$d" key issue "$org")
+key=$(sed -n 's/^key: *//p' <<<"$out")
+secret=$(sed -n 's/^secret: *//p' <<<"$out")
+
+"$vantage" --data-dir "$d" api serve --listen 127.0.0.1:0 --threads 2 >"$work/serve.out" 2>/dev/null &
+server=$!
+for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
+port=$(sed -nE 's/.*api=[^:]+:([0-9]+).*/\1/p' "$work/serve.out")
+base="http://127.0.0.1:$port"
+mem() { awk '/VmHWM|VmRSS/{printf "%s %d MB  ", $1, $2 / 1024} END {print ""}' "/proc/$server/status"; }
+load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+size=$(stat -c %s "$big")
+echo "== report: $rows rows, $((size / 1000000)) MB ($(basename "$src") x $(($(wc -l <"$src") - 1)) rows repeated)"
+load
+echo "server before:            $(mem)"
+read -r code got secs <<<"$(curl -s -o /dev/null -H 'Accept-Encoding: identity' \
+  -w '%{http_code} %{size_download} %{time_total}' --max-time 300 "$base/dl/$id")"
+[[ "$code" == 200 && "$got" == "$size" ]] || { echo "CSV download failed: HTTP $code, $got of $size bytes" >&2; exit 1; }
+echo "CSV download:             $got bytes in ${secs}s = $(awk -v b="$got" -v s="$secs" 'BEGIN { printf "%.0f", b / s / 1e6 }') MB/s"
+echo "server after CSV:         $(mem)"
+
+body="{\"id\": \"$id\", \"apikey\": \"$key\"}"
+sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/.*= //')
+read -r code got secs <<<"$(curl -s -o "$work/legacy.json" -H "HMAC2: $sig" --data-binary "$body" \
+  -w '%{http_code} %{size_download} %{time_total}' --max-time 300 "$base/api2/reports/download")"
+[[ "$code" == 200 ]] || { echo "legacy download failed: HTTP $code" >&2; exit 1; }
+n=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$work/legacy.json")
+echo "legacy reports/download:  $n rows (row cap), $got bytes in ${secs}s = $(awk -v b="$got" -v s="$secs" 'BEGIN { printf "%.0f", b / s / 1e6 }') MB/s"
+echo "server after legacy JSON: $(mem)"
+load
