@@ -175,6 +175,16 @@ try {
   check('overview: CSV export equals the daily table', dailyCsv.text === (await tableAsCsv(page, 'daily-table')), dailyCsv.text.slice(0, 200));
   await a11y(page, 'overview');
   await shot(page, 'overview');
+  // A severity filter: the total follows, the URL carries it, and the tag picker is disabled.
+  let prev = await rendered(page);
+  await page.check('#f-severity input[value="critical"]');
+  await settled(page, prev);
+  const critical = sql(fx.events_db, `SELECT date(day * 86400, 'unixepoch') AS k, sum(events) AS n FROM stats WHERE severity = 4
+    AND day BETWEEN ${dayNo(fx.from)} AND ${dayNo(fx.to)} GROUP BY k HAVING n >= ${fx.min_count}`).map((r) => [r.k, r.n]);
+  check('overview: severity filter in the URL', new URL(page.url()).searchParams.get('severity') === 'critical', page.url());
+  check('overview: critical-only total equals the store', Number(await page.getAttribute('#total', 'data-value')) === sum(critical),
+    `page ${await page.getAttribute('#total', 'data-value')}, store ${sum(critical)}`);
+  check('overview: the tag picker is disabled while a severity is chosen', await page.$eval('#f-tag', (e) => e.disabled));
   // Without a query the page shows the 30 days ending on the newest day: all of the data here.
   await page.goto(`${fx.base}/`);
   await settled(page);
@@ -200,7 +210,7 @@ try {
   // The filter: the report type whose per-country split differs most from the whole.
   const typeNames = types.map((t) => t[0]);
   const pick = typeNames.find((t) => pub({ group: 'geo', type: t }).length >= 2) || typeNames[0];
-  let prev = await rendered(page);
+  prev = await rendered(page);
   await page.selectOption('#f-type', [pick]);
   await settled(page, prev);
   check('map: type filter is in the URL', new URL(page.url()).searchParams.get('type') === pick, page.url());
@@ -258,6 +268,20 @@ try {
     Boolean(from7) && (await page.getAttribute('#series-chart', 'data-days')) === '7', `${page.url()} days=${await page.getAttribute('#series-chart', 'data-days')}`);
   const cells7 = pubDayType({ from: from7, to: fx.to });
   check('series: the 7-day chart equals the store', Number(await page.getAttribute('#series-chart', 'data-total')) === sum(cells7));
+  // A tag filter: the chart follows the tag rollup, and severities are disabled.
+  const tag = tagsWant.find(([t]) => t !== 'synthetic')?.[0] || tagsWant[0][0];
+  await page.goto(`${fx.base}/series.html?${q}`);
+  await settled(page);
+  prev = await rendered(page);
+  await page.selectOption('#f-tag', tag);
+  await settled(page, prev);
+  const tagCells = sql(fx.events_db, `SELECT date(r.day * 86400, 'unixepoch') AS d, t.name AS k, sum(r.events) AS n FROM stats_tags r
+    JOIN types t ON t.id = r.type_id WHERE r.tag = ${quote(tag)} AND r.day BETWEEN ${dayNo(fx.from)} AND ${dayNo(fx.to)}
+    GROUP BY d, k HAVING n >= ${fx.min_count}`);
+  check(`series: tag filter (${tag}) in the URL`, new URL(page.url()).searchParams.get('tag') === tag, page.url());
+  check(`series: the ${tag} chart equals the store`, Number(await page.getAttribute('#series-chart', 'data-total')) === tagCells.reduce((a, r) => a + r.n, 0),
+    `chart ${await page.getAttribute('#series-chart', 'data-total')}, store ${tagCells.reduce((a, r) => a + r.n, 0)}`);
+  check('series: severities are disabled while a tag is chosen', await page.$eval('#f-severity', (e) => e.disabled));
   await page.goto(`${fx.base}/series.html?from=2020-01-01&to=${fx.to}`);
   await page.waitForFunction(() => !document.getElementById('error').hidden);
   check('series: a range over two years is refused with a message', (await page.textContent('#error')).includes('at most'));
