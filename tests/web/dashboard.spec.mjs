@@ -339,6 +339,15 @@ try {
       await shot(page, 'org');
     }
   }
+  // Without Web Crypto (plain HTTP from another host) the sign-in is disabled with a TLS hint.
+  const insecure = await context.newPage();
+  await insecure.addInitScript(() => Object.defineProperty(window.crypto, 'subtle', { value: undefined }));
+  await insecure.goto(`${fx.base}/org.html`);
+  await insecure.waitForSelector('#login');
+  const tlsMsg = await insecure.textContent('#login-error');
+  check('org: without Web Crypto the page asks for TLS and disables sign-in',
+    tlsMsg.includes('TLS') && (await insecure.$eval('#org-key', (e) => e.disabled)), tlsMsg);
+  await insecure.close();
   const stored = await page.evaluate(() => Object.keys(sessionStorage));
   check('org: credentials are kept in sessionStorage only', stored.length === 1 && (await page.evaluate(() => Object.keys(localStorage).length)) === 0);
 

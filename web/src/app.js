@@ -378,7 +378,7 @@ async function render() {
     refocus();
     document.body.dataset.rendered = String(seq);
     const s = document.getElementById('status');
-    if (!document.body.hasAttribute('data-loading')) s.textContent = `Showing ${range.from} to ${range.to}.`;
+    if (!document.body.hasAttribute('data-loading')) s.textContent = document.getElementById('filters') ? `Showing ${range.from} to ${range.to}.` : '';
   }
 }
 
