@@ -32,7 +32,7 @@ key=$(sed -n 's/^key: *//p' <<<"$out")
 secret=$(sed -n 's/^secret: *//p' <<<"$out")
 "$vantage" --data-dir "$d" api serve --listen 127.0.0.1:0 --threads 2 >"$work/serve.out" 2>/dev/null &
 server=$!
-for _ in $(seq 50); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -qs listening "$work/serve.out" && break; sleep 0.1; done
 port=$(sed -nE 's/.*api=[^:]+:([0-9]+).*/\1/p' "$work/serve.out")
 base="http://127.0.0.1:$port"
 body="{\"date\": \"$day\", \"apikey\": \"$key\"}"
