@@ -1,7 +1,6 @@
 #include "store/sqlite/rollups.h"
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 namespace vantage::store {
@@ -15,7 +14,12 @@ CREATE TABLE IF NOT EXISTS r_geo(
   grain INTEGER NOT NULL, day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL,
   severity INTEGER NOT NULL, events INTEGER NOT NULL,
   PRIMARY KEY(grain, day, type_id, geo, severity)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS r_geo_by_geo ON r_geo(geo, grain, day);
+CREATE INDEX IF NOT EXISTS r_geo_by_geo ON r_geo(geo, grain, day, type_id, severity, events);
+CREATE TABLE IF NOT EXISTS r_geo_all(
+  grain INTEGER NOT NULL, day INTEGER NOT NULL, geo TEXT NOT NULL, severity INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY(grain, day, geo, severity)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS r_geo_all_by_geo ON r_geo_all(geo, grain, day, severity, events);
 CREATE TABLE IF NOT EXISTS r_region(
   grain INTEGER NOT NULL, day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL,
   region TEXT NOT NULL, severity INTEGER NOT NULL, events INTEGER NOT NULL,
@@ -24,12 +28,23 @@ CREATE TABLE IF NOT EXISTS r_tag(
   grain INTEGER NOT NULL, day INTEGER NOT NULL, type_id INTEGER NOT NULL, tag TEXT NOT NULL,
   events INTEGER NOT NULL,
   PRIMARY KEY(grain, day, type_id, tag)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS r_tag_by_tag ON r_tag(tag, grain, day);
+CREATE INDEX IF NOT EXISTS r_tag_by_tag ON r_tag(tag, grain, day, type_id, events);
+CREATE TABLE IF NOT EXISTS r_tag_all(
+  grain INTEGER NOT NULL, day INTEGER NOT NULL, tag TEXT NOT NULL, events INTEGER NOT NULL,
+  PRIMARY KEY(grain, day, tag)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS r_tag_all_by_tag ON r_tag_all(tag, grain, day, events);
 CREATE TABLE IF NOT EXISTS r_tag_geo(
   grain INTEGER NOT NULL, day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL,
   tag TEXT NOT NULL, events INTEGER NOT NULL,
   PRIMARY KEY(grain, day, type_id, geo, tag)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS r_tag_geo_by_geo ON r_tag_geo(geo, grain, day);
+CREATE INDEX IF NOT EXISTS r_tag_geo_by_tag ON r_tag_geo(tag, grain, day, type_id, geo, events);
+CREATE INDEX IF NOT EXISTS r_tag_geo_by_geo ON r_tag_geo(geo, grain, day, type_id, tag, events);
+CREATE TABLE IF NOT EXISTS r_tag_geo_all(
+  grain INTEGER NOT NULL, day INTEGER NOT NULL, geo TEXT NOT NULL, tag TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY(grain, day, geo, tag)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS r_tag_geo_all_by_tag ON r_tag_geo_all(tag, grain, day, geo, events);
+CREATE INDEX IF NOT EXISTS r_tag_geo_all_by_geo ON r_tag_geo_all(geo, grain, day, tag, events);
 )sql";
 
 DayNumber month_start(DayNumber d) {
@@ -48,22 +63,160 @@ DayNumber next_month_start(DayNumber d) {
 
 namespace {
 
-// The month grain of a day-grain row: the same key with day = its month's first day.
 constexpr int kDay = 0;
 constexpr int kMonth = 1;
 
-Status upsert_both_grains(Statement& st, DayNumber day, const std::function<void(Statement&)>& bind,
-                          int64_t events, int events_index) {
-  for (int grain : {kDay, kMonth}) {
-    st.bind(1, grain).bind(2, grain == kDay ? day : month_start(day));
-    bind(st);
-    st.bind(events_index, events);
-    if (auto s = st.run(); !s) return s;
+}  // namespace
+
+// The columns a table holds besides grain, day and events, in table order.
+enum class RollupDim { kType, kGeo, kRegion, kTag, kSeverity };
+using Dim = RollupDim;
+
+namespace {
+
+const char* column_of(Dim d) {
+  switch (d) {
+    case Dim::kType: return "type_id";
+    case Dim::kGeo: return "geo";
+    case Dim::kRegion: return "region";
+    case Dim::kTag: return "tag";
+    case Dim::kSeverity: return "severity";
+  }
+  return "";
+}
+
+}  // namespace
+
+struct RollupTableSpec {
+  const char* name;
+  std::vector<Dim> dims;
+  bool has(Dim d) const { return std::find(dims.begin(), dims.end(), d) != dims.end(); }
+};
+
+namespace {
+
+const std::vector<RollupTableSpec>& table_specs() {
+  static const std::vector<RollupTableSpec> specs = {
+      {"r_type", {Dim::kType, Dim::kSeverity}},
+      {"r_geo", {Dim::kType, Dim::kGeo, Dim::kSeverity}},
+      {"r_geo_all", {Dim::kGeo, Dim::kSeverity}},
+      {"r_region", {Dim::kType, Dim::kGeo, Dim::kRegion, Dim::kSeverity}},
+      {"r_tag", {Dim::kType, Dim::kTag}},
+      {"r_tag_all", {Dim::kTag}},
+      {"r_tag_geo", {Dim::kType, Dim::kGeo, Dim::kTag}},
+      {"r_tag_geo_all", {Dim::kGeo, Dim::kTag}},
+  };
+  return specs;
+}
+
+// A piece of a date range read at one grain, added (+1) or subtracted (-1).
+struct Part {
+  int grain;
+  DayNumber first, last;
+  int sign;
+};
+
+// Splits [a, b] so that whole months come from month rows; an edge that covers most of its
+// month is read as "the month minus the days outside the range".
+std::vector<Part> split_range(DayNumber a, DayNumber b, bool by_day) {
+  std::vector<Part> parts;
+  if (a > b) return parts;
+  if (by_day) return {{kDay, a, b, +1}};
+  DayNumber cursor = a;
+  if (a != month_start(a)) {
+    DayNumber m0 = month_start(a), m_end = next_month_start(a) - 1;
+    if (m_end > b) return {{kDay, a, b, +1}};  // inside one month
+    if (a - m0 < m_end - a + 1) {
+      parts.push_back({kMonth, m0, m0, +1});
+      parts.push_back({kDay, m0, a - 1, -1});
+    } else {
+      parts.push_back({kDay, a, m_end, +1});
+    }
+    cursor = m_end + 1;
+  }
+  DayNumber full_end = cursor;
+  while (next_month_start(full_end) - 1 <= b) full_end = next_month_start(full_end);
+  if (full_end > cursor) parts.push_back({kMonth, cursor, full_end - 1, +1});
+  cursor = full_end;
+  if (cursor <= b) {
+    DayNumber m_end = next_month_start(cursor) - 1;
+    if (m_end - b < b - cursor + 1) {
+      parts.push_back({kMonth, cursor, cursor, +1});
+      parts.push_back({kDay, b + 1, m_end, -1});
+    } else {
+      parts.push_back({kDay, cursor, b, +1});
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
+RollupWriter::RollupWriter() {
+  for (const auto& s : table_specs()) tables_.push_back({&s, {}, {}});
+}
+
+Status RollupWriter::prepare(Db& db) {
+  for (auto& t : tables_) {
+    std::string cols = "grain, day", marks = "?, ?";
+    for (Dim d : t.spec->dims) {
+      cols += std::string(", ") + column_of(d);
+      marks += ", ?";
+    }
+    auto st =
+        db.prepare(std::string("INSERT INTO ") + t.spec->name + "(" + cols + ", events) VALUES(" +
+                   marks + ", ?) ON CONFLICT DO UPDATE SET events = events + excluded.events");
+    if (!st) return st.error();
+    t.upsert = std::move(*st);
   }
   return {};
 }
 
-}  // namespace
+void RollupWriter::add(DayNumber day, int64_t type_id, const std::string& geo,
+                       const std::string& region, uint8_t severity,
+                       const std::vector<std::string>& tags) {
+  static const std::vector<std::string> kUntagged = {std::string()};
+  for (auto& t : tables_) {
+    RollupKey k;
+    k.day = day;
+    if (t.spec->has(Dim::kType)) k.type_id = type_id;
+    if (t.spec->has(Dim::kGeo)) k.geo = geo;
+    if (t.spec->has(Dim::kRegion)) k.region = region;
+    if (t.spec->has(Dim::kSeverity)) k.severity = severity;
+    if (!t.spec->has(Dim::kTag)) {
+      t.deltas[k] += 1;
+      continue;
+    }
+    for (const auto& tag : tags.empty() ? kUntagged : tags) {
+      k.tag = tag;
+      t.deltas[k] += 1;
+    }
+  }
+}
+
+Status RollupWriter::flush() {
+  for (auto& t : tables_) {
+    for (const auto& [k, n] : t.deltas) {
+      for (int grain : {kDay, kMonth}) {
+        t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
+        int i = 3;
+        for (Dim d : t.spec->dims) {
+          switch (d) {
+            case Dim::kType: t.upsert.bind(i++, k.type_id); break;
+            case Dim::kGeo: t.upsert.bind(i++, k.geo); break;
+            case Dim::kRegion: t.upsert.bind(i++, k.region); break;
+            case Dim::kTag: t.upsert.bind(i++, k.tag); break;
+            case Dim::kSeverity: t.upsert.bind(i++, int64_t{k.severity}); break;
+          }
+        }
+        t.upsert.bind(i, n);
+        if (auto s = t.upsert.run(); !s) return s;
+      }
+    }
+    t.deltas.clear();
+  }
+  return {};
+}
 
 Status backfill_rollups(Db& db) {
   auto empty = db.prepare("SELECT NOT EXISTS(SELECT 1 FROM r_type)");
@@ -71,119 +224,33 @@ Status backfill_rollups(Db& db) {
   auto has = empty->step();
   if (!has) return has.error();
   if (!*has || empty->int64(0) == 0) return {};
-  // Month starts are computed in SQL: date(day * 86400, 'unixepoch', 'start of month').
   const char* month =
       "CAST(strftime('%s', date(day * 86400, 'unixepoch', 'start of month')) AS "
       "INTEGER) / 86400";
   std::string sql;
-  for (int grain : {kDay, kMonth}) {
-    std::string d = grain == kDay ? "day" : month;
-    std::string g = std::to_string(grain);
-    sql += "INSERT INTO r_type SELECT " + g + ", " + d +
-           ", type_id, severity, sum(events) FROM stats GROUP BY 2, 3, 4;";
-    sql += "INSERT INTO r_geo SELECT " + g + ", " + d +
-           ", type_id, geo, severity, sum(events) FROM stats GROUP BY 2, 3, 4, 5;";
-    sql += "INSERT INTO r_region SELECT " + g + ", " + d +
-           ", type_id, geo, region, severity, sum(events) FROM stats GROUP BY 2, 3, 4, 5, 6;";
-    sql += "INSERT INTO r_tag SELECT " + g + ", " + d +
-           ", type_id, tag, sum(events) FROM stats_tags GROUP BY 2, 3, 4;";
-    sql += "INSERT INTO r_tag_geo SELECT " + g + ", " + d +
-           ", type_id, geo, tag, sum(events) FROM stats_tags GROUP BY 2, 3, 4, 5;";
+  for (const auto& t : table_specs()) {
+    // Tag tables come from stats_tags (day, type, geo, tag), the others from stats.
+    const char* source = t.has(Dim::kTag) ? "stats_tags" : "stats";
+    std::string cols;
+    for (Dim d : t.dims) cols += std::string(", ") + column_of(d);
+    for (int grain : {kDay, kMonth}) {
+      std::string d = grain == kDay ? "day" : month;
+      sql += std::string("INSERT INTO ") + t.name + "(grain, day" + cols + ", events) SELECT " +
+             std::to_string(grain) + ", " + d + cols + ", sum(events) FROM " + source +
+             " GROUP BY 2" + cols + ";";
+    }
   }
   return db.exec(sql.c_str());
 }
 
-Status RollupWriter::prepare(Db& db) {
-  auto p = [&](Statement& out, const char* sql) -> Status {
-    auto st = db.prepare(sql);
-    if (!st) return st.error();
-    out = std::move(*st);
-    return {};
-  };
-  const char* tail = " ON CONFLICT DO UPDATE SET events = events + excluded.events";
-  Status s;
-  if (!(s = p(type_up_, (std::string("INSERT INTO r_type VALUES(?,?,?,?,?)") + tail).c_str())))
-    return s;
-  if (!(s = p(geo_up_, (std::string("INSERT INTO r_geo VALUES(?,?,?,?,?,?)") + tail).c_str())))
-    return s;
-  if (!(s = p(region_up_,
-              (std::string("INSERT INTO r_region VALUES(?,?,?,?,?,?,?)") + tail).c_str())))
-    return s;
-  if (!(s = p(tag_up_, (std::string("INSERT INTO r_tag VALUES(?,?,?,?,?)") + tail).c_str())))
-    return s;
-  return p(tag_geo_up_, (std::string("INSERT INTO r_tag_geo VALUES(?,?,?,?,?,?)") + tail).c_str());
-}
-
-void RollupWriter::add(DayNumber day, int64_t type_id, const std::string& geo,
-                       const std::string& region, uint8_t severity,
-                       const std::vector<std::string>& tags) {
-  type_[{day, type_id, severity}] += 1;
-  geo_[{day, type_id, geo, severity}] += 1;
-  region_[{day, type_id, geo, region, severity}] += 1;
-  if (tags.empty()) {
-    tag_[{day, type_id, std::string()}] += 1;
-    tag_geo_[{day, type_id, geo, std::string()}] += 1;
-  }
-  for (const auto& t : tags) {
-    tag_[{day, type_id, t}] += 1;
-    tag_geo_[{day, type_id, geo, t}] += 1;
-  }
-}
-
-Status RollupWriter::flush() {
-  Status s;
-  for (const auto& [k, n] : type_) {
-    auto& [day, tid, sev] = k;
-    if (!(s = upsert_both_grains(
-              type_up_, day, [&](Statement& st) { st.bind(3, tid).bind(4, int64_t{sev}); }, n, 5)))
-      return s;
-  }
-  for (const auto& [k, n] : geo_) {
-    auto& [day, tid, geo, sev] = k;
-    if (!(s = upsert_both_grains(
-              geo_up_, day,
-              [&](Statement& st) { st.bind(3, tid).bind(4, geo).bind(5, int64_t{sev}); }, n, 6)))
-      return s;
-  }
-  for (const auto& [k, n] : region_) {
-    auto& [day, tid, geo, region, sev] = k;
-    if (!(s = upsert_both_grains(
-              region_up_, day,
-              [&](Statement& st) {
-                st.bind(3, tid).bind(4, geo).bind(5, region).bind(6, int64_t{sev});
-              },
-              n, 7)))
-      return s;
-  }
-  for (const auto& [k, n] : tag_) {
-    auto& [day, tid, tag] = k;
-    if (!(s = upsert_both_grains(
-              tag_up_, day, [&](Statement& st) { st.bind(3, tid).bind(4, tag); }, n, 5)))
-      return s;
-  }
-  for (const auto& [k, n] : tag_geo_) {
-    auto& [day, tid, geo, tag] = k;
-    if (!(s = upsert_both_grains(
-              tag_geo_up_, day, [&](Statement& st) { st.bind(3, tid).bind(4, geo).bind(5, tag); },
-              n, 6)))
-      return s;
-  }
-  type_.clear();
-  geo_.clear();
-  region_.clear();
-  tag_.clear();
-  tag_geo_.clear();
-  return {};
-}
-
-Result<RollupPlan> plan_rollup_query(const StatsQuery& q) {
+Result<std::optional<std::vector<StatsRow>>> rollup_stats(Db& db, const StatsQuery& q) {
   std::set<std::string> dims(q.group_by.begin(), q.group_by.end());
   if (!q.geo.empty()) dims.insert("geo");
   if (!q.region.empty()) dims.insert("region");
   if (!q.tag.empty()) dims.insert("tag");
   if (q.min_severity || !q.severities.empty()) dims.insert("severity");
-  RollupPlan plan;
-  if (q.org_id || dims.count("asn")) return plan;  // not a rollup query
+  if (q.org_id || dims.count("asn")) return std::optional<std::vector<StatsRow>>();
+  bool typed = dims.count("type") || !q.types.empty();
   std::string table;
   if (dims.count("tag")) {
     for (const char* other : {"region", "severity"}) {
@@ -192,41 +259,93 @@ Result<RollupPlan> plan_rollup_query(const StatsQuery& q) {
                               " (as a filter or a grouping)");
       }
     }
-    table = dims.count("geo") ? "r_tag_geo" : "r_tag";
+    table = dims.count("geo") ? (typed ? "r_tag_geo" : "r_tag_geo_all")
+                              : (typed ? "r_tag" : "r_tag_all");
   } else if (dims.count("region")) {
     table = "r_region";
   } else if (dims.count("geo")) {
-    table = "r_geo";
+    table = typed ? "r_geo" : "r_geo_all";
   } else {
     table = "r_type";
   }
-  // Parameters are numbered from 101 so the caller's own ?1.. stay valid.
-  int next = 101;
-  std::string parts;
-  auto part = [&](int grain, DayNumber first, DayNumber last) {
-    if (first > last) return;
-    if (!parts.empty()) parts += " UNION ALL ";
-    parts += "SELECT * FROM " + table + " WHERE grain = " + std::to_string(grain) +
-             " AND day BETWEEN ?" + std::to_string(next) + " AND ?" + std::to_string(next + 1);
-    next += 2;
-    plan.day_binds.push_back(first);
-    plan.day_binds.push_back(last);
+
+  // Parameters are numbered so every part of the UNION reuses the same ones.
+  int next = 1;
+  std::vector<std::pair<int, std::string>> text_binds;
+  std::vector<std::pair<int, int64_t>> int_binds;
+  auto text_param = [&](const std::string& v) {
+    text_binds.emplace_back(next, v);
+    return "?" + std::to_string(next++);
   };
-  bool by_day = dims.count("day") > 0;
-  DayNumber first_full = q.first_day == month_start(q.first_day)
-                             ? q.first_day
-                             : next_month_start(q.first_day);  // first whole month's start
-  DayNumber end_full = month_start(q.last_day + 1);            // day after the last whole month
-  if (by_day || first_full >= end_full) {
-    part(kDay, q.first_day, q.last_day);
-  } else {
-    part(kDay, q.first_day, first_full - 1);
-    part(kMonth, first_full, end_full - 1);
-    part(kDay, end_full, q.last_day);
+  auto int_param = [&](int64_t v) {
+    int_binds.emplace_back(next, v);
+    return "?" + std::to_string(next++);
+  };
+  std::string filters;
+  if (!q.types.empty()) {
+    filters += " AND type_id IN (SELECT id FROM types WHERE name IN (";
+    for (size_t i = 0; i < q.types.size(); ++i) filters += (i ? "," : "") + text_param(q.types[i]);
+    filters += "))";
   }
-  if (parts.empty()) parts = "SELECT * FROM " + table + " WHERE 0";  // an empty range
-  plan.from = "(" + parts + ") r";
-  return plan;
+  if (!q.geo.empty()) filters += " AND geo = " + text_param(q.geo);
+  if (!q.region.empty()) filters += " AND region = " + text_param(q.region);
+  if (!q.tag.empty()) filters += " AND tag = " + text_param(q.tag);
+  if (q.min_severity) filters += " AND severity >= " + std::to_string(*q.min_severity);
+  if (!q.severities.empty()) {
+    filters += " AND severity IN (";
+    for (size_t i = 0; i < q.severities.size(); ++i)
+      filters += (i ? "," : "") + std::to_string(q.severities[i]);
+    filters += ")";
+  }
+  std::string inner_keys, outer_keys, join;
+  for (const auto& g : q.group_by) {
+    std::string c = g == "type" ? "type_id" : g;
+    inner_keys += (inner_keys.empty() ? "" : ", ") + c;
+    if (g == "type") {
+      outer_keys += std::string(outer_keys.empty() ? "" : ", ") + "t.name";
+      join = " JOIN types t ON t.id = r.type_id";
+    } else {
+      outer_keys += (outer_keys.empty() ? "" : ", ") + ("r." + c);
+    }
+  }
+  std::string parts_sql;
+  for (const auto& p : split_range(q.first_day, q.last_day, dims.count("day") > 0)) {
+    if (!parts_sql.empty()) parts_sql += " UNION ALL ";
+    parts_sql += "SELECT " + inner_keys + (inner_keys.empty() ? "" : ", ") + "sum(events) * " +
+                 std::to_string(p.sign) + " AS e FROM " + table +
+                 " WHERE grain = " + std::to_string(p.grain) + " AND day BETWEEN " +
+                 int_param(p.first) + " AND " + int_param(p.last) + filters;
+    if (!inner_keys.empty()) parts_sql += " GROUP BY " + inner_keys;
+  }
+  std::vector<StatsRow> out;
+  if (parts_sql.empty()) return std::optional<std::vector<StatsRow>>(std::move(out));
+  std::string sql = "SELECT " + outer_keys + (outer_keys.empty() ? "" : ", ") + "sum(r.e) FROM (" +
+                    parts_sql + ") r" + join;
+  if (!outer_keys.empty()) sql += " GROUP BY " + outer_keys + " ORDER BY " + outer_keys;
+  auto st = db.prepare(sql);
+  if (!st) return st.error();
+  for (auto& [i, v] : text_binds) st->bind(i, v);
+  for (auto& [i, v] : int_binds) st->bind(i, v);
+  while (true) {
+    auto has = st->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    StatsRow r;
+    for (size_t i = 0; i < q.group_by.size(); ++i) {
+      const auto& g = q.group_by[i];
+      int c = static_cast<int>(i);
+      if (g == "day") {
+        r.keys.push_back(format_date(static_cast<DayNumber>(st->int64(c))));
+      } else if (g == "severity") {
+        r.keys.push_back(std::to_string(st->int64(c)));
+      } else {
+        r.keys.emplace_back(st->text(c));
+      }
+    }
+    r.events = st->int64(static_cast<int>(q.group_by.size()));
+    if (r.events > 0) out.push_back(std::move(r));  // a subtracted edge can net to zero
+  }
+  return std::optional<std::vector<StatsRow>>(std::move(out));
 }
 
 }  // namespace vantage::store

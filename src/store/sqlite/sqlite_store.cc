@@ -242,16 +242,15 @@ class SqliteStore final : public EventStore {
       }
     }
     bool uses_tag = wants_tag || !q.tag.empty();
-    auto plan = plan_rollup_query(q);
-    if (!plan) return plan.error();
+    auto rolled = rollup_stats(*db_, q);
+    if (!rolled) return rolled.error();
+    if (*rolled) return std::move(**rolled);
     std::string from;
     auto col = [&](const std::string& g) -> std::string {
       if (g == "type") return "t.name";
       return "r." + g;
     };
-    if (!plan->from.empty()) {
-      from = plan->from;
-    } else if (q.org_id) {
+    if (q.org_id) {
       // Per-organisation counters cover day/type/severity; other dimensions come from the
       // organisation's own spool rows (one row per distinct event).
       std::string org = std::to_string(*q.org_id);
@@ -323,8 +322,6 @@ class SqliteStore final : public EventStore {
     if (!st) return st.error();
     st->bind(1, q.first_day).bind(2, q.last_day);
     for (auto& [i, v] : text_params) st->bind(i, v);
-    for (size_t i = 0; i < plan->day_binds.size(); ++i)
-      st->bind(101 + static_cast<int>(i), plan->day_binds[i]);
     std::vector<StatsRow> out;
     while (true) {
       auto has = st->step();
@@ -543,8 +540,43 @@ class SqliteStore final : public EventStore {
     return id;
   }
 
+  // A spool row queued for a new event of the current batch.
+  struct PendingSpool {
+    DayNumber day;
+    uint32_t org_id;
+    int64_t type_id;
+    MatchFilter filter;
+    int64_t event_id;
+    auto key() const { return std::tie(day, org_id, type_id, filter, event_id); }
+  };
+
+  static bool route_less(const OrgRoute& a, const OrgRoute& b) {
+    return std::tie(a.org_id, a.filter) < std::tie(b.org_id, b.filter);
+  }
+
+  // Inserts the batch's queued spool rows in primary-key order: consecutive inserts land on
+  // the same or neighbouring B-tree pages instead of one random page per row.
+  Status flush_spool(BatchOutcome& out) {
+    std::sort(pending_spool_.begin(), pending_spool_.end(),
+              [](const PendingSpool& a, const PendingSpool& b) { return a.key() < b.key(); });
+    for (const auto& p : pending_spool_) {
+      insert_spool_.bind(1, p.day)
+          .bind(2, p.org_id)
+          .bind(3, p.type_id)
+          .bind(4, static_cast<int64_t>(p.filter))
+          .bind(5, p.event_id);
+      if (auto st = insert_spool_.run(); !st) return st;
+      // Always 1: a new event id has no spool rows (retention drops an event's rows with it).
+      out.routed += db_->changes();
+    }
+    return {};
+  }
+
   Result<BatchOutcome> write_locked(const IngestBatch& batch) {
     BatchOutcome out;
+    pending_spool_.clear();
+    batch_new_.clear();
+    late_spool_.clear();
     // Rollup deltas are summed in memory and written once per group per batch.
     std::map<std::tuple<DayNumber, int64_t, std::string, std::string, uint32_t, uint8_t>, int64_t>
         stats;
@@ -595,6 +627,59 @@ class SqliteStore final : public EventStore {
         for (const auto& tag : tags) tag_stats[{ev.day, *tid, ev.geo, tag}] += 1;
         rollups_.add(ev.day, *tid, ev.geo, ev.region, ev.severity, tags);
       }
+      if (inserted) {
+        // A new event has no spool rows yet: its routes are queued and inserted in key order
+        // at the end of the batch (see flush_spool), which keeps the B-tree inserts local.
+        route_scratch_.assign(ev.routes.begin(), ev.routes.end());
+        std::sort(route_scratch_.begin(), route_scratch_.end(), route_less);
+        route_scratch_.erase(std::unique(route_scratch_.begin(), route_scratch_.end()),
+                             route_scratch_.end());
+        auto& pending = batch_new_[event_id];
+        pending.first = pending_spool_.size();
+        uint32_t last_org = 0;
+        bool any = false;
+        for (const auto& route : route_scratch_) {
+          pending_spool_.push_back({ev.day, route.org_id, *tid, route.filter, event_id});
+          if (!any || route.org_id != last_org) {
+            org_stats[{ev.day, route.org_id, *tid, ev.severity}] += 1;
+          }
+          any = true;
+          last_org = route.org_id;
+        }
+        pending.second = pending_spool_.size();
+        continue;
+      }
+      if (auto it = batch_new_.find(event_id); it != batch_new_.end()) {
+        // A repeat of an event first stored in this batch: its spool rows are still queued.
+        // Routes it did not have yet (the index changed between batches) are queued too, and
+        // an organisation it reaches for the first time counts in that organisation's stats.
+        auto& [first, end] = it->second;
+        for (const auto& route : ev.routes) {
+          bool have_row = false, have_org = false;
+          for (size_t i = first; i < end && !have_row; ++i) {
+            const PendingSpool& p = pending_spool_[i];
+            if (p.org_id == route.org_id) {
+              have_org = true;
+              have_row = p.filter == route.filter;
+            }
+          }
+          if (auto late = late_spool_.find(event_id); late != late_spool_.end()) {
+            for (size_t i : late->second) {
+              const PendingSpool& p = pending_spool_[i];
+              if (p.org_id == route.org_id) {
+                have_org = true;
+                have_row = have_row || p.filter == route.filter;
+              }
+            }
+          }
+          if (have_row) continue;
+          late_spool_[event_id].push_back(pending_spool_.size());
+          pending_spool_.push_back({ev.day, route.org_id, *tid, route.filter, event_id});
+          if (!have_org) org_stats[{ev.day, route.org_id, *tid, ev.severity}] += 1;
+        }
+        continue;
+      }
+      // A repeat of an event stored by an earlier batch: its spool rows are in the database.
       for (const auto& route : ev.routes) {
         insert_spool_.bind(1, ev.day)
             .bind(2, route.org_id)
@@ -607,30 +692,27 @@ class SqliteStore final : public EventStore {
           new_routes.push_back(route.org_id);
         }
       }
-      // An organisation counts once per event, even when several filters matched it: when the
-      // event is new, or when a repeat occurrence first routes it to an organisation that
-      // registered (or claimed the resource) since -- its report gets the row, so its
-      // statistics must count it too.
+      // An organisation counts once per event, even when several filters matched it: when a
+      // repeat occurrence first routes it to an organisation that registered (or claimed the
+      // resource) since -- its report gets the row, so its statistics must count it too.
       std::sort(new_routes.begin(), new_routes.end());
       for (size_t i = 0; i < new_routes.size();) {
         size_t j = i;
         while (j < new_routes.size() && new_routes[j] == new_routes[i]) ++j;
-        bool first_for_org = inserted;
-        if (!inserted) {
-          count_org_rows_.bind(1, ev.day)
-              .bind(2, static_cast<int64_t>(new_routes[i]))
-              .bind(3, *tid)
-              .bind(4, event_id);
-          auto counted = count_org_rows_.step();
-          if (!counted) return counted.error();
-          first_for_org = *counted && count_org_rows_.int64(0) == static_cast<int64_t>(j - i);
-          count_org_rows_.reset();
-        }
+        count_org_rows_.bind(1, ev.day)
+            .bind(2, static_cast<int64_t>(new_routes[i]))
+            .bind(3, *tid)
+            .bind(4, event_id);
+        auto counted = count_org_rows_.step();
+        if (!counted) return counted.error();
+        bool first_for_org = *counted && count_org_rows_.int64(0) == static_cast<int64_t>(j - i);
+        count_org_rows_.reset();
         if (first_for_org) org_stats[{ev.day, new_routes[i], *tid, ev.severity}] += 1;
         i = j;
       }
       new_routes.clear();
     }
+    if (auto st = flush_spool(out); !st) return st.error();
     for (const auto& [k, n] : stats) {
       upsert_stats_.bind(1, std::get<0>(k))
           .bind(2, std::get<1>(k))
@@ -691,6 +773,11 @@ class SqliteStore final : public EventStore {
   Statement upsert_event_, insert_spool_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
       insert_quarantine_, upsert_source_, select_type_, insert_type_, count_org_rows_;
   RollupWriter rollups_;
+  // Per-batch scratch, kept to reuse its memory.
+  std::vector<PendingSpool> pending_spool_;
+  std::unordered_map<int64_t, std::pair<size_t, size_t>> batch_new_;  // event id -> its rows
+  std::unordered_map<int64_t, std::vector<size_t>> late_spool_;       // rows added by repeats
+  std::vector<OrgRoute> route_scratch_;
 };
 
 }  // namespace

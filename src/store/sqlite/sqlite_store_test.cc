@@ -280,6 +280,8 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
     for (const auto& e : all) {
       if (e.day < q.first_day || e.day > q.last_day) continue;
       if (!q.geo.empty() && e.geo != q.geo) continue;
+      if (!q.types.empty() && std::find(q.types.begin(), q.types.end(), e.type) == q.types.end())
+        continue;
       if (!q.severities.empty() &&
           std::find(q.severities.begin(), q.severities.end(), e.severity) == q.severities.end())
         continue;
@@ -307,9 +309,10 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
     EXPECT_EQ(got, want) << format_date(q.first_day) << ".." << format_date(q.last_day);
   };
   const std::vector<std::vector<std::string>> groupings = {
-      {"day"},        {"type"},        {"geo"}, {"geo", "severity"}, {"region"}, {"tag"},
-      {"geo", "tag"}, {"day", "type"}, {}};
-  for (int i = 0; i < 40; ++i) {
+      {"day"},    {"type"},        {"geo"},         {"geo", "severity"},
+      {"region"}, {"tag"},         {"geo", "tag"},  {"day", "type"},
+      {},         {"type", "geo"}, {"tag", "type"}, {"day", "geo", "tag"}};
+  for (int i = 0; i < 120; ++i) {
     StatsQuery q;
     q.first_day = first - 3 + static_cast<DayNumber>(rng() % 120);
     q.last_day = q.first_day + static_cast<DayNumber>(rng() % 120);
@@ -323,6 +326,7 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
         std::find(q.group_by.begin(), q.group_by.end(), "region") == q.group_by.end();
     if (i % 5 == 2 && tag_compatible) q.tag = "mirai";
     if (!q.tag.empty()) q.severities.clear();
+    if (i % 7 == 3) q.types = {"scan_ssh", "blocklist"};
     check(q);
   }
   StatsQuery bad;
@@ -337,14 +341,15 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
   {
     auto db = Db::open((dir_ / "events.sqlite").string());
     ASSERT_TRUE(db.ok());
-    for (const char* t : {"r_type", "r_geo", "r_region", "r_tag", "r_tag_geo"})
+    for (const char* t : {"r_type", "r_geo", "r_geo_all", "r_region", "r_tag", "r_tag_all",
+                          "r_tag_geo", "r_tag_geo_all"})
       ASSERT_TRUE((*db)->exec((std::string("DELETE FROM ") + t).c_str()).ok());
     ASSERT_TRUE((*db)->exec("PRAGMA user_version=1").ok());
   }
   auto reopened = open_sqlite_store((dir_ / "events.sqlite").string());
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
   store_ = std::move(*reopened);
-  for (int i = 0; i < 9; ++i) {
+  for (int i = 0; i < 12; ++i) {
     StatsQuery q;
     q.first_day = first + i * 7;
     q.last_day = last - i * 3;
