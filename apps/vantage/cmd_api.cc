@@ -9,7 +9,6 @@
 #include "api/api_service.h"
 #include "api/http/http_server.h"
 #include "commands.h"
-#include "registry/sqlite/sqlite_registry.h"
 #include "report/manifest.h"
 #include "store/store.h"
 
@@ -78,8 +77,8 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
   };
   auto catalogue = core::Catalogue::open(global.catalogue_path);
   if (!catalogue) fail("catalogue: " + catalogue.error().message);
-  auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
-  if (!reg) fail("registry: " + reg.error().message);
+  auto keys = api::open_registry_key_store(global.data_dir);
+  if (!keys) fail("registry: " + keys.error().message);
   auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
   if (!manifest) fail("report manifest: " + manifest.error().message);
   auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
@@ -92,14 +91,7 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
   // requests behind its mutex).
   ao.manifest_path = global.data_dir + "/reports.sqlite";
   ao.store_path = global.data_dir + "/events.sqlite";
-  auto keys = std::make_shared<api::RegistryKeyStore>(
-      std::move(*reg), std::chrono::milliseconds(2000),
-      [dir = global.data_dir]() -> Result<std::unique_ptr<registry::Registry>> {
-        auto r = registry::SqliteRegistry::open_in_data_dir(dir);
-        if (!r) return r.error();
-        return std::unique_ptr<registry::Registry>(std::move(*r));
-      });
-  api::ApiService service(ao, keys, std::move(*manifest), std::move(*store), *catalogue);
+  api::ApiService service(ao, *keys, std::move(*manifest), std::move(*store), *catalogue);
 
   auto [host, port] = split_listen(o.listen);
   http::HttpOptions ho;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "registry/sqlite/sqlite_registry.h"
+
 namespace vantage::api {
 
 RegistryKeyStore::RegistryKeyStore(std::unique_ptr<registry::Registry> registry,
@@ -73,6 +75,18 @@ Result<KeyIdentity> RegistryKeyStore::lookup_uncached(registry::Registry& regist
       id.filter_fields.emplace_back(f);
   }
   return id;
+}
+
+Result<std::shared_ptr<RegistryKeyStore>> open_registry_key_store(const std::string& data_dir) {
+  RegistryKeyStore::Opener open = [data_dir]() -> Result<std::unique_ptr<registry::Registry>> {
+    auto r = registry::SqliteRegistry::open_in_data_dir(data_dir);
+    if (!r) return r.error();
+    return std::unique_ptr<registry::Registry>(std::move(*r));
+  };
+  auto first = open();  // fails early (bad directory, newer schema) instead of per request
+  if (!first) return first.error();
+  return std::make_shared<RegistryKeyStore>(std::move(*first), std::chrono::milliseconds(2000),
+                                            open);
 }
 
 void MemoryKeyStore::add(KeyIdentity identity) {

@@ -73,6 +73,10 @@ class RegistryKeyStore final : public KeyStore {
       cache_;
 };
 
+// The key store of a data directory: <data_dir>/registry.sqlite (secrets opened with the
+// directory's server key), one registry connection per concurrent caller.
+Result<std::shared_ptr<RegistryKeyStore>> open_registry_key_store(const std::string& data_dir);
+
 class MemoryKeyStore final : public KeyStore {
  public:
   void add(KeyIdentity identity);
