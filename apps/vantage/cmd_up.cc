@@ -36,6 +36,7 @@
 #include "runtime.h"
 #include "sensors/scanner/probes/probe.h"
 #include "serve.h"
+#include "store/store.h"
 #include "synthetic.h"
 
 extern char** environ;
@@ -325,6 +326,17 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   if (ec) {
     std::cerr << "vantage up: cannot create the data directory " << global.data_dir << ": "
               << ec.message() << "\n";
+    throw CommandFailed(1);
+  }
+  // Refuse a data directory this build cannot read before touching anything in it.
+  if (auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite"); !store) {
+    std::cerr << "vantage up: " << global.data_dir << "/events.sqlite: " << store.error().message
+              << "\n  (run the Vantage version that wrote it, or start with another --data-dir)\n";
+    throw CommandFailed(1);
+  }
+  if (auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir); !reg) {
+    std::cerr << "vantage up: registry: " << reg.error().message
+              << "\n  (run the Vantage version that wrote it, or start with another --data-dir)\n";
     throw CommandFailed(1);
   }
   std::optional<DemoCredentials> creds;
