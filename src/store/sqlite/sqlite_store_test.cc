@@ -157,6 +157,48 @@ TEST_F(SqliteStoreTest, LateRoutesCountInTheOrganisationsStatistics) {
   }
 }
 
+// The same as above inside ONE batch: the first occurrence's spool rows are still queued when
+// the repeats arrive, so the store must fold them against the queue, not the database.
+TEST_F(SqliteStoreTest, LateRoutesWithinOneBatchCountOnce) {
+  IngestBatch batch;
+  batch.events.push_back(event(300, 9, 300 * 86400 + 5, "192.0.2.9", {{1, MatchFilter::kAsn}}));
+  batch.events.push_back(
+      event(300, 9, 300 * 86400 + 2, "192.0.2.9",
+            {{1, MatchFilter::kAsn}, {5, MatchFilter::kCidr}, {5, MatchFilter::kGeo}}));
+  batch.events.push_back(event(300, 9, 300 * 86400 + 3, "192.0.2.9", {{5, MatchFilter::kAsn}}));
+  batch.events.push_back(event(300, 9, 300 * 86400 + 4, "192.0.2.9", {{5, MatchFilter::kCidr}}));
+  auto out = store_->write(batch);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->inserted, 1);
+  EXPECT_EQ(out->deduplicated, 3);
+  EXPECT_EQ(out->routed, 4);  // 1/asn, 5/cidr, 5/geo, 5/asn
+  StatsQuery q;
+  q.first_day = q.last_day = 300;
+  q.group_by = {"day"};
+  for (uint32_t org : {1u, 5u}) {
+    q.org_id = org;
+    auto rows = store_->stats(q);
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 1u) << "org " << org;
+    EXPECT_EQ((*rows)[0].events, 1) << "org " << org;
+  }
+  auto keys = store_->report_keys(300, 5);
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 3u);  // asn, cidr, geo: one row each
+  for (const auto& k : *keys) EXPECT_EQ(k.rows, 1);
+  int rows = 0;
+  ASSERT_TRUE(store_
+                  ->scan_report((*keys)[0],
+                                [&](const StoredEvent& e) {
+                                  EXPECT_EQ(e.count, 4u);
+                                  EXPECT_EQ(e.first_seen, 300 * 86400 + 2);
+                                  ++rows;
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+}
+
 TEST_F(SqliteStoreTest, QueriesAreScopedToTheOrganisation) {
   IngestBatch b;
   b.events.push_back(event(300, 1, 300 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));
