@@ -32,6 +32,8 @@ class Stmt {
   Result<bool> step();
   // Steps to completion.
   Status run();
+  // Rewinds a statement kept for reuse; ends the read transaction it held.
+  void reset() { sqlite3_reset(stmt_); }
 
   int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string str(int col) const;

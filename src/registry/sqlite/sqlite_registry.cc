@@ -200,10 +200,19 @@ Status SqliteRegistry::bump_generation() {
 }
 
 Result<uint64_t> SqliteRegistry::generation() {
-  VR_ASSIGN_OR_RETURN(auto s, db_->prepare("SELECT value FROM meta WHERE name='generation'"));
-  VR_ASSIGN_OR_RETURN(bool row, s.step());
-  if (!row) return Error::internal("registry meta table has no generation");
-  return static_cast<uint64_t>(s.i64(0));
+  if (!generation_stmt_) {
+    VR_ASSIGN_OR_RETURN(auto s, db_->prepare("SELECT value FROM meta WHERE name='generation'"));
+    generation_stmt_.emplace(std::move(s));
+  }
+  auto& s = *generation_stmt_;
+  auto row = s.step();
+  uint64_t value = row && *row ? static_cast<uint64_t>(s.i64(0)) : 0;
+  // Reset at once: a statement left mid-result keeps its read transaction, and later calls
+  // (outside a transaction) would keep seeing this snapshot instead of new commits.
+  s.reset();
+  if (!row) return row.error();
+  if (!*row) return Error::internal("registry meta table has no generation");
+  return value;
 }
 
 Result<Organisation> SqliteRegistry::org_by_id(OrgId id) {

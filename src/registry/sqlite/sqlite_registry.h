@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "registry/registry.h"
@@ -83,6 +84,9 @@ class SqliteRegistry final : public Registry {
   std::unique_ptr<sqlite::Connection> db_;
   SecretBox box_;
   std::function<UnixSeconds()> clock_;
+  // generation() runs on every API request (the key cache checks it); parsing its SQL each
+  // time cost more than running it. Declared after db_ so it is finalised first.
+  std::optional<sqlite::Stmt> generation_stmt_;
 };
 
 }  // namespace vantage::registry

@@ -195,6 +195,16 @@ TEST_F(SqliteRegistryTest, GenerationBumpsOnEveryChange) {
   // A failed change does not bump it.
   EXPECT_FALSE(reg_->add_resource(a.id, ResourceKind::kAsn, "64500").ok());
   EXPECT_EQ(*reg_->generation(), g2);
+  // Another connection (another process) sees each change at once: generation() reuses its
+  // statement and must not keep an old read snapshot between calls.
+  auto other = SqliteRegistry::open(path(), *SecretBox::from_key(std::string(32, 'k')));
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto before = *(*other)->generation();
+    EXPECT_EQ(before, *reg_->generation());
+    ASSERT_TRUE(reg_->add_resource(a.id, ResourceKind::kAsn, std::to_string(64510 + i)).ok());
+    EXPECT_GT(*(*other)->generation(), before);
+  }
 }
 
 TEST_F(SqliteRegistryTest, ApiKeysSecretsEncryptedAtRest) {
