@@ -540,6 +540,15 @@ class SqliteStore final : public EventStore {
     return id;
   }
 
+  // One organisation counted for one event in org_stats.
+  struct OrgStatKey {
+    DayNumber day;
+    uint32_t org_id;
+    int64_t type_id;
+    uint8_t severity;
+    auto operator<=>(const OrgStatKey&) const = default;
+  };
+
   // A spool row queued for a new event of the current batch.
   struct PendingSpool {
     DayNumber day;
@@ -581,7 +590,10 @@ class SqliteStore final : public EventStore {
     std::map<std::tuple<DayNumber, int64_t, std::string, std::string, uint32_t, uint8_t>, int64_t>
         stats;
     std::map<std::tuple<DayNumber, int64_t, std::string, std::string>, int64_t> tag_stats;
-    std::map<std::tuple<DayNumber, uint32_t, int64_t, uint8_t>, int64_t> org_stats;
+    // One entry per (event, organisation) counted; summed per key after sorting -- with ~10
+    // organisations per event a vector beats a tree map by far.
+    std::vector<OrgStatKey>& org_stats = org_stats_;
+    org_stats.clear();
     std::vector<std::string> tags;
     std::vector<uint32_t> new_routes;
     for (const auto& ev : batch.events) {
@@ -641,7 +653,7 @@ class SqliteStore final : public EventStore {
         for (const auto& route : route_scratch_) {
           pending_spool_.push_back({ev.day, route.org_id, *tid, route.filter, event_id});
           if (!any || route.org_id != last_org) {
-            org_stats[{ev.day, route.org_id, *tid, ev.severity}] += 1;
+            org_stats.push_back({ev.day, route.org_id, *tid, ev.severity});
           }
           any = true;
           last_org = route.org_id;
@@ -675,7 +687,7 @@ class SqliteStore final : public EventStore {
           if (have_row) continue;
           late_spool_[event_id].push_back(pending_spool_.size());
           pending_spool_.push_back({ev.day, route.org_id, *tid, route.filter, event_id});
-          if (!have_org) org_stats[{ev.day, route.org_id, *tid, ev.severity}] += 1;
+          if (!have_org) org_stats.push_back({ev.day, route.org_id, *tid, ev.severity});
         }
         continue;
       }
@@ -707,7 +719,7 @@ class SqliteStore final : public EventStore {
         if (!counted) return counted.error();
         bool first_for_org = *counted && count_org_rows_.int64(0) == static_cast<int64_t>(j - i);
         count_org_rows_.reset();
-        if (first_for_org) org_stats[{ev.day, new_routes[i], *tid, ev.severity}] += 1;
+        if (first_for_org) org_stats.push_back({ev.day, new_routes[i], *tid, ev.severity});
         i = j;
       }
       new_routes.clear();
@@ -732,13 +744,18 @@ class SqliteStore final : public EventStore {
       if (auto st = upsert_stats_tags_.run(); !st) return st.error();
     }
     if (auto st = rollups_.flush(); !st) return st.error();
-    for (const auto& [k, n] : org_stats) {
-      upsert_org_stats_.bind(1, std::get<0>(k))
-          .bind(2, static_cast<int64_t>(std::get<1>(k)))
-          .bind(3, std::get<2>(k))
-          .bind(4, static_cast<int64_t>(std::get<3>(k)))
-          .bind(5, n);
+    std::sort(org_stats.begin(), org_stats.end());
+    for (size_t i = 0; i < org_stats.size();) {
+      size_t j = i;
+      while (j < org_stats.size() && org_stats[j] == org_stats[i]) ++j;
+      const OrgStatKey& k = org_stats[i];
+      upsert_org_stats_.bind(1, k.day)
+          .bind(2, static_cast<int64_t>(k.org_id))
+          .bind(3, k.type_id)
+          .bind(4, static_cast<int64_t>(k.severity))
+          .bind(5, static_cast<int64_t>(j - i));
       if (auto st = upsert_org_stats_.run(); !st) return st.error();
+      i = j;
     }
     for (const auto& q : batch.quarantined) {
       std::string_view raw = q.raw;
@@ -778,6 +795,7 @@ class SqliteStore final : public EventStore {
   std::unordered_map<int64_t, std::pair<size_t, size_t>> batch_new_;  // event id -> its rows
   std::unordered_map<int64_t, std::vector<size_t>> late_spool_;       // rows added by repeats
   std::vector<OrgRoute> route_scratch_;
+  std::vector<OrgStatKey> org_stats_;
 };
 
 }  // namespace
