@@ -10,7 +10,8 @@
 # the next day's report of the same organisation -- the server cannot tell it from a built
 # one, and building a million rows through the pipeline would take the 2-core box many
 # minutes. Memory: VmRSS/VmHWM (peak) of the server from /proc/<pid>/status before and after
-# each download. Loopback only; every wait is bounded.
+# each download. With wrk installed, also 64 concurrent connections downloading a ~1 MB
+# report for 10 s (requests/s, p50/p99). Loopback only; every wait is bounded.
 set -euo pipefail
 vantage="$1"
 rows="${2:-1000000}"
@@ -27,31 +28,37 @@ d="$work/d"
 "$vantage" --data-dir "$d" report build --date "$day" 2>/dev/null | cut -f1 >"$work/built.txt"
 src=$(xargs ls -S <"$work/built.txt" | sed -n 1p)
 
-# Register a ROWS-row copy of the biggest report as the following day's report.
-big="$work/big.csv"
-awk -v n="$rows" 'NR == 1 { print; next } { r[++k] = $0 } END { for (i = 0; i < n; i++) print r[i % k + 1] }' \
-  "$src" >"$big"
-read -r id org <<<"$(python3 - "$d/reports.sqlite" "$src" "$big" "$rows" <<'PY'
+# register ROWS DAYS_AHEAD OUT: a ROWS-row copy of the biggest report, registered as that
+# organisation's report DAYS_AHEAD days later; prints "<id> <org>".
+register() {
+  awk -v n="$1" 'NR == 1 { print; next } { r[++k] = $0 } END { for (i = 0; i < n; i++) print r[i % k + 1] }' \
+    "$src" >"$3"
+  python3 - "$d/reports.sqlite" "$src" "$3" "$1" "$2" <<'PY'
 import hashlib, os, secrets, sqlite3, string, sys, time
-db, src, big, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+db, src, path, rows, ahead = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 c = sqlite3.connect(db)
 org_id, report, rtype, day, filt = c.execute(
     "SELECT org_id, report, type, day, filter FROM reports WHERE path = ?", (src,)).fetchone()
 alphabet = string.ascii_letters + string.digits + "-_"
 rid = "".join(secrets.choice(alphabet) for _ in range(50))
 h = hashlib.sha256()
-with open(big, "rb") as f:
+with open(path, "rb") as f:
     for chunk in iter(lambda: f.read(1 << 20), b""):
         h.update(chunk)
-y, m, dd = time.gmtime((day + 1) * 86400)[:3]
+y, m, dd = time.gmtime((day + ahead) * 86400)[:3]
 name = f"{y:04d}-{m:02d}-{dd:02d}-{rtype}-{report}-{filt}.csv"
 c.execute("INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-          (rid, org_id, report, rtype, day + 1, filt, name, big, os.path.getsize(big),
+          (rid, org_id, report, rtype, day + ahead, filt, name, path, os.path.getsize(path),
            h.hexdigest(), rows, int(time.time())))
 c.commit()
 print(rid, report)
 PY
-)"
+}
+big="$work/big.csv"
+read -r id org <<<"$(register "$rows" 1 "$big")"
+# A ~1 MB report for the concurrent-download figure (rows of ~190 bytes).
+mb="$work/1mb.csv"
+read -r mb_id _ <<<"$(register $((1048576 / ($(stat -c %s "$src") / $(wc -l <"$src")))) 2 "$mb")"
 out=$("$vantage" --data-dir "$d" key issue "$org")
 key=$(sed -n 's/^key: *//p' <<<"$out")
 secret=$(sed -n 's/^secret: *//p' <<<"$out")
@@ -83,3 +90,13 @@ n=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$wor
 echo "legacy reports/download:  $n rows (row cap), $got bytes in ${secs}s = $(awk -v b="$got" -v s="$secs" 'BEGIN { printf "%.0f", b / s / 1e6 }') MB/s"
 echo "server after legacy JSON: $(mem)"
 load
+
+if command -v wrk >/dev/null; then
+  echo "== $(stat -c %s "$mb") byte report ($(($(wc -l <"$mb") - 1)) rows), 64 connections, 10s (wrk -t2 -c64)"
+  wrk -t2 -c64 -d10s --latency -H "Accept-Encoding: identity" "$base/dl/$mb_id" |
+    grep -E "Requests/sec|Transfer/sec|50%|99%|Non-2xx|Socket"
+  echo "server after 1 MB downloads: $(mem)"
+  load
+else
+  echo "(wrk not installed: no concurrent 1 MB download figure; apt-get install -y wrk)"
+fi
