@@ -299,6 +299,20 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
   std::thread writer([&] {
     while (auto batch = to_write.pop()) {
       if (!write_status.ok()) continue;  // drain after a failure
+      // Group commit: when the store is the bottleneck, batches wait in the queue; write all
+      // that are ready in one transaction. Checkpoints are cumulative, so the merged batch
+      // carries the last one and a crash still resumes exactly after what was committed.
+      // Bounded by the queue (already in memory), so memory use does not grow.
+      for (size_t merged = 1; merged < options.queue_depth && to_write.size() > 0; ++merged) {
+        auto next = to_write.pop();  // this thread is the only consumer: it does not block
+        if (!next) break;
+        batch->events.insert(batch->events.end(), std::make_move_iterator(next->events.begin()),
+                             std::make_move_iterator(next->events.end()));
+        batch->quarantined.insert(batch->quarantined.end(),
+                                  std::make_move_iterator(next->quarantined.begin()),
+                                  std::make_move_iterator(next->quarantined.end()));
+        batch->checkpoint = std::move(next->checkpoint);
+      }
       // Only this thread knows the outcome of earlier batches: it completes the checkpoint
       // with the totals before this batch, and the store adds this batch's own.
       batch->checkpoint->deduplicated = base.deduplicated + deduplicated;
