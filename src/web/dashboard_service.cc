@@ -19,12 +19,18 @@ using nlohmann::json;
 
 namespace {
 
+// Client bytes (a bad date, an unknown type) and stored values may be invalid UTF-8: they are
+// replaced (U+FFFD), never allowed to throw out of a handler.
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 http::Response error(unsigned status, std::string_view message) {
-  return http::Response::json(status, json{{"error", message}}.dump());
+  return http::Response::json(status, dump(json{{"error", message}}));
 }
 
 http::Response ok(const json& body, bool cacheable) {
-  auto r = http::Response::json(200, body.dump());
+  auto r = http::Response::json(200, dump(body));
   // Public aggregates may be cached briefly by browsers; private answers never.
   r.set_header("Cache-Control", cacheable ? "public, max-age=30" : "no-store");
   return r;
