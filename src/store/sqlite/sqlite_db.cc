@@ -2,6 +2,16 @@
 
 namespace vantage::store {
 
+namespace {
+
+// SQLite's memory statistics (sqlite3_memory_used) take a process-wide mutex on every
+// allocation; nothing in Vantage reads them, and the store's writer allocates per row. This
+// runs before main(), ahead of the first sqlite3_initialize(); if some other code initialised
+// SQLite first, the call fails harmlessly (SQLITE_MISUSE) and the default stays.
+const int kMemstatusOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
+}  // namespace
+
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
     if (stmt_) sqlite3_finalize(stmt_);
