@@ -7,6 +7,7 @@
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/strings.h"
 #include "store/sqlite/rollups.h"
@@ -75,6 +76,10 @@ uint64_t from_db(int64_t v) {
 
 constexpr size_t kMaxQuarantineRaw = 4096;
 
+// An untagged event counts under the empty tag. Not std::string_view(): its null data()
+// would bind as SQL NULL, not ''.
+constexpr std::string_view kNoTag = "";
+
 const char* const kEventColumns =
     "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
     "e.region, e.severity, e.tag, e.row";
@@ -109,26 +114,49 @@ class SqliteStore final : public EventStore {
           "PRAGMA cache_size=-131072", "PRAGMA foreign_keys=OFF"}) {
       if (auto st = db_->exec(pragma); !st) return st;
     }
+    auto v = schema_version();
+    if (!v) return v.error();
+    if (*v > kSchemaVersion) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   "event store was written by a newer Vantage (schema " + std::to_string(*v) +
+                       ", this build knows " + std::to_string(kSchemaVersion) + ")"};
+    }
+    if (*v < kSchemaVersion) {
+      // Create or upgrade in one write transaction, re-checking the version inside it: several
+      // processes (serve, the API's readers, `vantage status`) may open the store at once, and
+      // only one of them must do the work. An up-to-date store is opened without writing.
+      if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st;
+      auto st = upgrade_locked();
+      if (!st) {
+        (void)db_->exec("ROLLBACK");
+        return st;
+      }
+      if (auto c = db_->exec("COMMIT"); !c) {
+        (void)db_->exec("ROLLBACK");
+        return c;
+      }
+    }
+    return prepare_writers();
+  }
+
+  Result<int64_t> schema_version() {
     auto version = db_->prepare("PRAGMA user_version");
     if (!version) return version.error();
     auto has = version->step();
     if (!has) return has.error();
-    int64_t v = version->int64(0);
-    if (v > kSchemaVersion) {
-      return Error{ErrorCode::kFailedPrecondition,
-                   "event store was written by a newer Vantage (schema " + std::to_string(v) +
-                       ", this build knows " + std::to_string(kSchemaVersion) + ")"};
-    }
+    return version->int64(0);  // the statement ends here, before any write
+  }
+
+  Status upgrade_locked() {
+    auto v = schema_version();
+    if (!v) return v.error();
+    if (*v >= kSchemaVersion) return {};  // another process upgraded it meanwhile
     if (auto st = db_->exec(kSchema); !st) return st;
     if (auto st = db_->exec(kRollupSchema); !st) return st;
-    if (v < 2) {
+    if (*v < 2) {
       if (auto st = backfill_rollups(*db_); !st) return st;
     }
-    if (auto st = db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-        !st) {
-      return st;
-    }
-    return prepare_writers();
+    return db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }
 
   Result<BatchOutcome> write(const IngestBatch& batch) override {
@@ -540,6 +568,24 @@ class SqliteStore final : public EventStore {
     return id;
   }
 
+  // One new event counted in stats / stats_tags.
+  struct StatKey {
+    DayNumber day;
+    int64_t type_id;
+    std::string_view geo;
+    std::string_view region;
+    uint32_t asn;
+    uint8_t severity;
+    auto operator<=>(const StatKey&) const = default;
+  };
+  struct TagStatKey {
+    DayNumber day;
+    int64_t type_id;
+    std::string_view geo;
+    std::string_view tag;
+    auto operator<=>(const TagStatKey&) const = default;
+  };
+
   // One organisation counted for one event in org_stats.
   struct OrgStatKey {
     DayNumber day;
@@ -587,9 +633,13 @@ class SqliteStore final : public EventStore {
     batch_new_.clear();
     late_spool_.clear();
     // Rollup deltas are summed in memory and written once per group per batch.
-    std::map<std::tuple<DayNumber, int64_t, std::string, std::string, uint32_t, uint8_t>, int64_t>
-        stats;
-    std::map<std::tuple<DayNumber, int64_t, std::string, std::string>, int64_t> tag_stats;
+    // Like org_stats below: one entry per new event (and tag), summed after sorting. The text
+    // parts view the batch's own strings (alive until the batch is written) or interned tags.
+    std::vector<StatKey>& stats = stats_;
+    std::vector<TagStatKey>& tag_stats = tag_stats_;
+    stats.clear();
+    tag_stats.clear();
+    tag_names_.clear();
     // One entry per (event, organisation) counted; summed per key after sorting -- with ~10
     // organisations per event a vector beats a tree map by far.
     std::vector<OrgStatKey>& org_stats = org_stats_;
@@ -627,7 +677,7 @@ class SqliteStore final : public EventStore {
         ++out.deduplicated;
       } else {
         ++out.inserted;
-        stats[{ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity}] += 1;
+        stats.push_back({ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity});
         tags.clear();
         for (auto tag : split(ev.tag, ',')) {
           tag = trim(tag);
@@ -635,8 +685,10 @@ class SqliteStore final : public EventStore {
         }
         std::sort(tags.begin(), tags.end());
         tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-        if (tags.empty()) tag_stats[{ev.day, *tid, ev.geo, std::string()}] += 1;
-        for (const auto& tag : tags) tag_stats[{ev.day, *tid, ev.geo, tag}] += 1;
+        if (tags.empty()) tag_stats.push_back({ev.day, *tid, ev.geo, kNoTag});
+        for (const auto& tag : tags) {
+          tag_stats.push_back({ev.day, *tid, ev.geo, *tag_names_.insert(tag).first});
+        }
         rollups_.add(ev.day, *tid, ev.geo, ev.region, ev.severity, tags);
       }
       if (inserted) {
@@ -725,23 +777,33 @@ class SqliteStore final : public EventStore {
       new_routes.clear();
     }
     if (auto st = flush_spool(out); !st) return st.error();
-    for (const auto& [k, n] : stats) {
-      upsert_stats_.bind(1, std::get<0>(k))
-          .bind(2, std::get<1>(k))
-          .bind(3, std::get<2>(k))
-          .bind(4, std::get<3>(k))
-          .bind(5, static_cast<int64_t>(std::get<4>(k)))
-          .bind(6, static_cast<int64_t>(std::get<5>(k)))
-          .bind(7, n);
+    std::sort(stats.begin(), stats.end());
+    for (size_t i = 0; i < stats.size();) {
+      size_t j = i;
+      while (j < stats.size() && stats[j] == stats[i]) ++j;
+      const StatKey& k = stats[i];
+      upsert_stats_.bind(1, k.day)
+          .bind(2, k.type_id)
+          .bind(3, k.geo)
+          .bind(4, k.region)
+          .bind(5, static_cast<int64_t>(k.asn))
+          .bind(6, static_cast<int64_t>(k.severity))
+          .bind(7, static_cast<int64_t>(j - i));
       if (auto st = upsert_stats_.run(); !st) return st.error();
+      i = j;
     }
-    for (const auto& [k, n] : tag_stats) {
-      upsert_stats_tags_.bind(1, std::get<0>(k))
-          .bind(2, std::get<1>(k))
-          .bind(3, std::get<2>(k))
-          .bind(4, std::get<3>(k))
-          .bind(5, n);
+    std::sort(tag_stats.begin(), tag_stats.end());
+    for (size_t i = 0; i < tag_stats.size();) {
+      size_t j = i;
+      while (j < tag_stats.size() && tag_stats[j] == tag_stats[i]) ++j;
+      const TagStatKey& k = tag_stats[i];
+      upsert_stats_tags_.bind(1, k.day)
+          .bind(2, k.type_id)
+          .bind(3, k.geo)
+          .bind(4, k.tag)
+          .bind(5, static_cast<int64_t>(j - i));
       if (auto st = upsert_stats_tags_.run(); !st) return st.error();
+      i = j;
     }
     if (auto st = rollups_.flush(); !st) return st.error();
     std::sort(org_stats.begin(), org_stats.end());
@@ -796,6 +858,9 @@ class SqliteStore final : public EventStore {
   std::unordered_map<int64_t, std::vector<size_t>> late_spool_;       // rows added by repeats
   std::vector<OrgRoute> route_scratch_;
   std::vector<OrgStatKey> org_stats_;
+  std::vector<StatKey> stats_;
+  std::vector<TagStatKey> tag_stats_;
+  std::unordered_set<std::string> tag_names_;  // this batch's tags; stable for string_views
 };
 
 }  // namespace
