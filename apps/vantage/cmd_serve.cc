@@ -333,18 +333,26 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   auto catalogue = rt->catalogue;
   Service service(global, std::move(rt));
 
-  auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
   auto names_reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
   auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
   auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
   auto dash_store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
-  if (!reg || !names_reg || !manifest || !store || !dash_store) {
+  if (!names_reg || !manifest || !store || !dash_store) {
     std::cerr << "vantage " << hooks.command << ": cannot open the data directory for the API\n";
     throw CommandFailed(1);
   }
   api::ApiOptions ao;
   ao.rate_per_second = static_cast<double>(global.config.rate_limit_per_minute) / 60.0;
-  auto keys = std::make_shared<api::RegistryKeyStore>(std::move(*reg));
+  // One read connection per concurrent request for the manifest, the store and the keys.
+  ao.manifest_path = global.data_dir + "/reports.sqlite";
+  ao.store_path = global.data_dir + "/events.sqlite";
+  auto opened_keys = api::open_registry_key_store(global.data_dir);
+  if (!opened_keys) {
+    std::cerr << "vantage " << hooks.command << ": registry: " << opened_keys.error().message
+              << "\n";
+    throw CommandFailed(1);
+  }
+  std::shared_ptr<api::KeyStore> keys = *opened_keys;
   api::ApiService api(ao, keys, std::move(*manifest), std::move(*store), catalogue);
 
   web::DashboardOptions dopt;

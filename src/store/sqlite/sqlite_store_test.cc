@@ -304,7 +304,8 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
     all.push_back(e);
     b.events.push_back(std::move(e));
   }
-  ASSERT_TRUE(store_->write(b).ok());
+  auto written = store_->write(b);
+  ASSERT_TRUE(written.ok()) << written.error().message;
 
   auto tags_of = [](const std::string& t) {
     std::vector<std::string> out;
