@@ -5,7 +5,10 @@
 #   1. the parse-only floor (decode + validate, nothing stored),
 #   2. the full pipeline (decode -> enrich -> classify -> dedup -> route -> SQLite store +
 #      rollups + report spool),
-# each with its events/s and peak RSS (from /usr/bin/time). Prints one table.
+# each with its events/s and peak RSS (from /usr/bin/time). Prints one table: events/s over the
+# whole command (start-up included: loading the enrichment data and building the subscription
+# index take seconds) and over the ingest itself (the command's own summary, start-up excluded),
+# with the load average before and after (the box may be shared). Figures: bench/README.md.
 #
 # Usage: bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
 set -euo pipefail
@@ -17,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time
 
-echo "pipeline_bench: $events events, $orgs organisations, $(nproc) cores"
+echo "pipeline_bench: $events events, $orgs organisations, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$vantage" --data-dir "$work/d" generate --registry-only --orgs "$orgs" --seed 5 2>/dev/null
 input="$work/feed.jsonl"
 "$vantage" --data-dir "$work/d" generate -n "$events" --seed 5 -o "$input" 2>/dev/null
@@ -28,14 +31,19 @@ run() {  # label, extra flags
   shift
   local start end
   start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$work/rss" "$vantage" --data-dir "$work/$label" ingest -q "$@" "$input" \
-    2>"$work/$label.log"
+  /usr/bin/time -f "%M %U %S" -o "$work/rss" "$vantage" --data-dir "$work/$label" ingest "$@" \
+    "$input" 2>"$work/$label.log"
   end=$(date +%s.%N)
   cp -r "$work/d/registry.sqlite" "$work/d/server.key" "$work/$label/" 2>/dev/null || true
   local secs
   secs=$(echo "$end - $start" | bc -l)
-  printf "%-34s %10.0f events/s  %8.2f s  peak RSS %6.0f MB\n" "$label" \
-    "$(echo "$events / $secs" | bc -l)" "$secs" "$(echo "$(cat "$work/rss") / 1024" | bc -l)"
+  # The summary line ends "..., 12.34s (56789 ev/s)": the ingest itself, start-up excluded.
+  local own
+  own=$(grep -o '[0-9.]*s ([0-9]* ev/s)' "$work/$label.log" | tail -1 | tr -d '()' || true)
+  read -r rss user sys <"$work/rss"
+  printf "%-16s %8.0f events/s %7.2f s | ingest only %-22s | CPU %6.2f s | peak RSS %5.0f MB\n" \
+    "$label" "$(echo "$events / $secs" | bc -l)" "$secs" "${own:-?}" "$(echo "$user + $sys" | bc -l)" \
+    "$(echo "$rss / 1024" | bc -l)"
 }
 mkdir -p "$work/parse_only" "$work/full_pipeline" "$work/full_no_enrich"
 for d in parse_only full_pipeline full_no_enrich; do
@@ -44,4 +52,6 @@ done
 run parse_only --parse-only
 run full_pipeline
 run full_no_enrich --no-enrich
-"$vantage" --data-dir "$work/full_pipeline" status | tail -1
+grep -o '[0-9]* new, [0-9]* duplicates, [0-9]* routed' "$work/full_pipeline.log" | tail -1 |
+  sed 's/^/pipeline_bench: full_pipeline: /'
+echo "pipeline_bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Report-build benchmark (issue #6, scaled to the box): ORGS synthetic organisations in the
+# registry, EVENTS synthetic events on one day ingested through the full pipeline (the same
+# path as bench/pipeline_bench.sh), then `vantage report build --date DAY` writes every
+# (organisation, type, filter) report of that day. Prints the ingest rate, then reports/s,
+# rows/s and MB/s of the build with its peak RSS, and the load average before and after (the
+# box may be shared). Figures: bench/README.md.
+#
+# Usage: bench/report_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
+#   KEEP=DIR keeps the data directory in DIR (default: a temporary one, removed at exit).
+#   BUILD_LIMIT=SECONDS stops the build after that long (it writes one file per report, each
+#   fsynced, so a large day can take hours on a slow disk) and rates the reports finished.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+vantage="${1:-build/release/apps/vantage/vantage}"
+events="${2:-2000000}"
+orgs="${3:-100000}"
+day=2026-01-05
+if [[ -n "${KEEP:-}" ]]; then
+  work="$KEEP"
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time
+
+echo "report_bench: $events events on $day, $orgs organisations, $(nproc) cores," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+data="$work/data"
+"$vantage" --data-dir "$data" generate --registry-only --orgs "$orgs" --seed 6 2>/dev/null
+input="$work/feed.jsonl"
+"$vantage" --data-dir "$data" generate -n "$events" --seed 6 --date "$day" -o "$input" 2>/dev/null
+
+start=$(date +%s.%N)
+/usr/bin/time -f "%M" -o "$work/ingest.rss" "$vantage" --data-dir "$data" ingest "$input" \
+  2>"$work/ingest.log"
+end=$(date +%s.%N)
+summary=$(grep -o '[0-9]* new, [0-9]* duplicates, [0-9]* routed, [0-9.]*s ([0-9]* ev/s)' \
+  "$work/ingest.log" | tail -1)
+printf "report_bench: ingest %.0f events/s over %.1f s (%s), peak RSS %.0f MB\n" \
+  "$(echo "$events / ($end - $start)" | bc -l)" "$(echo "$end - $start" | bc -l)" "$summary" \
+  "$(echo "$(cat "$work/ingest.rss") / 1024" | bc -l)"
+ls -l "$data/events.sqlite" | awk '{printf "report_bench: event store %.0f MB\n", $5/1e6}'
+
+expected=$(sqlite3 "$data/events.sqlite" "SELECT count(*), sum(n) FROM (SELECT count(*) AS n FROM \
+  spool WHERE day = CAST(strftime('%s', '$day') AS INTEGER) / 86400 GROUP BY org_id, type_id, filter)")
+echo "report_bench: the day holds ${expected%|*} reports, ${expected#*|} rows (spool)"
+echo "report_bench: build starts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+start=$(date +%s.%N)
+rc=0
+/usr/bin/time -f "%M %U %S" -o "$work/build.rss" timeout "${BUILD_LIMIT:-0}" \
+  "$vantage" --data-dir "$data" report build --date "$day" >"$work/build.out" \
+  2>"$work/build.log" || rc=$?
+end=$(date +%s.%N)
+secs=$(echo "$end - $start" | bc -l)
+if ((rc == 124)); then
+  # Stopped by BUILD_LIMIT: rate the report files already renamed into place (the builder's
+  # stdout is block-buffered and lost on the kill). Rows = lines minus one header per file.
+  dir="$data/reports/${day:0:4}/${day:5:2}/${day:8:2}"
+  reports=$(find "$dir" -name '*.csv' 2>/dev/null | wc -l)
+  lines=$(find "$dir" -name '*.csv' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
+  rows=$((lines - reports))
+  bytes=$(find "$dir" -name '*.csv' -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
+  printf "report_bench: STOPPED after %.0f s (BUILD_LIMIT): %d of %s reports, %d rows, %.1f MB\n" \
+    "$secs" "$reports" "${expected%|*}" "$rows" "$(echo "$bytes / 1000000" | bc -l)"
+  printf "report_bench: %.0f reports/s, %.0f rows/s, %.1f MB/s\n" "$(echo "$reports / $secs" | bc -l)" \
+    "$(echo "$rows / $secs" | bc -l)" "$(echo "$bytes / 1000000 / $secs" | bc -l)"
+  echo "report_bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+# "report: 2026-01-05: 1234 reports, 5678 rows, 91011 bytes in 1.23s"
+line=$(grep -o '[0-9]* reports, [0-9]* rows, [0-9]* bytes in [0-9.]*s' "$work/build.log" | tail -1)
+if [[ -z "$line" ]]; then
+  echo "report_bench: FAILED: no summary from report build" >&2
+  cat "$work/build.log" >&2
+  exit 1
+fi
+read -r reports _ rows _ bytes _ _ own <<<"$line"
+own="${own%s}"
+read -r rss user sys <"$work/build.rss"
+printf "report_bench: build %d reports, %d rows, %.1f MB in %.2f s (builder's own %.2f s), CPU %.2f s\n" \
+  "$reports" "$rows" "$(echo "$bytes / 1000000" | bc -l)" "$secs" "$own" "$(echo "$user + $sys" | bc -l)"
+printf "report_bench: %.0f reports/s, %.0f rows/s, %.1f MB/s, peak RSS %.0f MB\n" \
+  "$(echo "$reports / $secs" | bc -l)" "$(echo "$rows / $secs" | bc -l)" \
+  "$(echo "$bytes / 1000000 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+echo "report_bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
