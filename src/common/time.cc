@@ -140,7 +140,7 @@ std::string format_date(DayNumber days) {
   int y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[16];
+  char buf[32];  // room for any int year: -O3 checks the worst case
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
   return buf;
 }
