@@ -307,7 +307,7 @@ void Event::append_text(int col, std::string& out) const {
         break;
       }
       // Dotted quad without a temporary string: writers call this for every row.
-      char buf[16];
+      char buf[32];  // 15 needed; -O3 reasons about to_chars failing
       char* p = buf;
       for (int shift = 24; shift >= 0; shift -= 8) {
         p = std::to_chars(p, buf + sizeof buf, (a.v4() >> shift) & 0xFF).ptr;
