@@ -311,7 +311,7 @@ void Event::append_text(int col, std::string& out) const {
       char* p = buf;
       for (int shift = 24; shift >= 0; shift -= 8) {
         p = std::to_chars(p, buf + sizeof buf, (a.v4() >> shift) & 0xFF).ptr;
-        if (shift) *p++ = '.';
+        if (shift && p != buf + sizeof buf) *p++ = '.';  // always true; tells -O3 so
       }
       out.append(buf, p);
       break;
