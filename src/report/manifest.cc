@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
+
 #include "store/sqlite/sqlite_db.h"
 
 namespace vantage::report {
@@ -11,6 +13,8 @@ using store::Statement;
 
 struct Manifest::Impl {
   std::unique_ptr<Db> db;
+  // Prepared once: the builder writes hundreds of thousands of entries a day.
+  std::optional<Statement> find, insert;
 };
 
 namespace {
@@ -71,39 +75,63 @@ std::string Manifest::new_id() {
 }
 
 Result<ReportEntry> Manifest::upsert(ReportEntry e) {
+  auto all = upsert_all({std::move(e)});
+  if (!all) return all.error();
+  return std::move(all->front());
+}
+
+Result<std::vector<ReportEntry>> Manifest::upsert_all(std::vector<ReportEntry> entries) {
   Db& db = *impl_->db;
-  auto find = db.prepare(
-      "SELECT id, created FROM reports WHERE org_id = ? AND type = ? AND day = ? AND filter = ?");
-  if (!find) return find.error();
-  find->bind(1, e.org_id).bind(2, e.type).bind(3, e.day).bind(4, e.filter);
-  auto has = find->step();
-  if (!has) return has.error();
-  if (*has) {
-    e.id = std::string(find->text(0));
-  } else if (e.id.empty()) {
-    e.id = new_id();
+  if (!impl_->find) {
+    auto find = db.prepare(
+        "SELECT id FROM reports WHERE org_id = ? AND type = ? AND day = ? AND filter = ?");
+    if (!find) return find.error();
+    auto insert = db.prepare(
+        "INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org_id, type, day, "
+        "filter) DO UPDATE SET report = excluded.report, file_name = excluded.file_name, path = "
+        "excluded.path, size = excluded.size, sha256 = excluded.sha256, rows = excluded.rows, "
+        "created = excluded.created");
+    if (!insert) return insert.error();
+    impl_->find = std::move(*find);
+    impl_->insert = std::move(*insert);
   }
-  if (e.created == 0) e.created = now_seconds();
-  auto st = db.prepare(
-      "INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org_id, type, day, "
-      "filter) DO UPDATE SET report = excluded.report, file_name = excluded.file_name, path = "
-      "excluded.path, size = excluded.size, sha256 = excluded.sha256, rows = excluded.rows, "
-      "created = excluded.created");
-  if (!st) return st.error();
-  st->bind(1, e.id)
-      .bind(2, e.org_id)
-      .bind(3, e.report)
-      .bind(4, e.type)
-      .bind(5, e.day)
-      .bind(6, e.filter)
-      .bind(7, e.file_name)
-      .bind(8, e.path)
-      .bind(9, e.size)
-      .bind(10, e.sha256)
-      .bind(11, e.rows)
-      .bind(12, e.created);
-  if (auto r = st->run(); !r) return r.error();
-  return e;
+  if (auto st = db.exec("BEGIN IMMEDIATE"); !st) return st.error();
+  auto fail = [&](const Error& e) -> Result<std::vector<ReportEntry>> {
+    impl_->find->reset();
+    impl_->insert->reset();
+    (void)db.exec("ROLLBACK");
+    return e;
+  };
+  UnixSeconds now = now_seconds();
+  for (auto& e : entries) {
+    Statement& find = *impl_->find;
+    find.bind(1, e.org_id).bind(2, e.type).bind(3, e.day).bind(4, e.filter);
+    auto has = find.step();
+    if (!has) return fail(has.error());
+    if (*has) {
+      e.id = std::string(find.text(0));  // a rebuilt report keeps its download id
+    } else if (e.id.empty()) {
+      e.id = new_id();
+    }
+    find.reset();
+    if (e.created == 0) e.created = now;
+    Statement& st = *impl_->insert;
+    st.bind(1, e.id)
+        .bind(2, e.org_id)
+        .bind(3, e.report)
+        .bind(4, e.type)
+        .bind(5, e.day)
+        .bind(6, e.filter)
+        .bind(7, e.file_name)
+        .bind(8, e.path)
+        .bind(9, e.size)
+        .bind(10, e.sha256)
+        .bind(11, e.rows)
+        .bind(12, e.created);
+    if (auto r = st.run(); !r) return fail(r.error());
+  }
+  if (auto st = db.exec("COMMIT"); !st) return fail(st.error());
+  return entries;
 }
 
 Result<std::vector<ReportEntry>> Manifest::list(const ListQuery& q) {

@@ -54,6 +54,9 @@ class Manifest {
   // Inserts, or updates the entry with the same (org, type, day, filter) keeping its id.
   // Returns the stored entry (with its id).
   Result<ReportEntry> upsert(ReportEntry entry);
+  // The same for many entries in one transaction (one fsync): the report builder commits its
+  // reports in batches. All or nothing.
+  Result<std::vector<ReportEntry>> upsert_all(std::vector<ReportEntry> entries);
   // Sorted oldest first (day, then type, then file name), as reports/list answers.
   Result<std::vector<ReportEntry>> list(const ListQuery& query);
   Result<std::optional<ReportEntry>> find(std::string_view id);
