@@ -2,8 +2,8 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
-#include <openssl/x509v3.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 
 #include <cstdio>
 #include <ctime>
