@@ -243,6 +243,31 @@ Status backfill_rollups(Db& db) {
   return db.exec(sql.c_str());
 }
 
+Result<std::vector<StatsRow>> read_stats_rows(Statement& st,
+                                              const std::vector<std::string>& group_by) {
+  std::vector<StatsRow> out;
+  while (true) {
+    auto has = st.step();
+    if (!has) return has.error();
+    if (!*has) break;
+    StatsRow r;
+    for (size_t i = 0; i < group_by.size(); ++i) {
+      const auto& g = group_by[i];
+      int c = static_cast<int>(i);
+      if (g == "day") {
+        r.keys.push_back(format_date(static_cast<DayNumber>(st.int64(c))));
+      } else if (g == "asn" || g == "severity") {
+        r.keys.push_back(std::to_string(st.int64(c)));
+      } else {
+        r.keys.emplace_back(st.text(c));
+      }
+    }
+    r.events = st.int64(static_cast<int>(group_by.size()));
+    if (r.events > 0) out.push_back(std::move(r));  // a subtracted edge can net to zero
+  }
+  return out;
+}
+
 Result<std::optional<std::vector<StatsRow>>> rollup_stats(Db& db, const StatsQuery& q) {
   std::set<std::string> dims(q.group_by.begin(), q.group_by.end());
   if (!q.geo.empty()) dims.insert("geo");
@@ -317,8 +342,7 @@ Result<std::optional<std::vector<StatsRow>>> rollup_stats(Db& db, const StatsQue
                  int_param(p.first) + " AND " + int_param(p.last) + filters;
     if (!inner_keys.empty()) parts_sql += " GROUP BY " + inner_keys;
   }
-  std::vector<StatsRow> out;
-  if (parts_sql.empty()) return std::optional<std::vector<StatsRow>>(std::move(out));
+  if (parts_sql.empty()) return std::optional<std::vector<StatsRow>>(std::vector<StatsRow>());
   std::string sql = "SELECT " + outer_keys + (outer_keys.empty() ? "" : ", ") + "sum(r.e) FROM (" +
                     parts_sql + ") r" + join;
   if (!outer_keys.empty()) sql += " GROUP BY " + outer_keys + " ORDER BY " + outer_keys;
@@ -326,26 +350,9 @@ Result<std::optional<std::vector<StatsRow>>> rollup_stats(Db& db, const StatsQue
   if (!st) return st.error();
   for (auto& [i, v] : text_binds) st->bind(i, v);
   for (auto& [i, v] : int_binds) st->bind(i, v);
-  while (true) {
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    StatsRow r;
-    for (size_t i = 0; i < q.group_by.size(); ++i) {
-      const auto& g = q.group_by[i];
-      int c = static_cast<int>(i);
-      if (g == "day") {
-        r.keys.push_back(format_date(static_cast<DayNumber>(st->int64(c))));
-      } else if (g == "severity") {
-        r.keys.push_back(std::to_string(st->int64(c)));
-      } else {
-        r.keys.emplace_back(st->text(c));
-      }
-    }
-    r.events = st->int64(static_cast<int>(q.group_by.size()));
-    if (r.events > 0) out.push_back(std::move(r));  // a subtracted edge can net to zero
-  }
-  return std::optional<std::vector<StatsRow>>(std::move(out));
+  auto rows = read_stats_rows(*st, q.group_by);
+  if (!rows) return rows.error();
+  return std::optional<std::vector<StatsRow>>(std::move(*rows));
 }
 
 }  // namespace vantage::store

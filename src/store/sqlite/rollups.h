@@ -81,6 +81,11 @@ class RollupWriter {
 // with region or severity) -- the message says which; SQLite failures.
 Result<std::optional<std::vector<StatsRow>>> rollup_stats(Db& db, const StatsQuery& q);
 
+// Reads a statistics query's result: the group_by keys in order (day as YYYY-MM-DD, asn and
+// severity as numbers), then the count; rows with a count of 0 or less are dropped.
+Result<std::vector<StatsRow>> read_stats_rows(Statement& st,
+                                              const std::vector<std::string>& group_by);
+
 // First day of the month containing `d`.
 DayNumber month_start(DayNumber d);
 // First day of the month after the one containing `d`.

@@ -350,27 +350,7 @@ class SqliteStore final : public EventStore {
     if (!st) return st.error();
     st->bind(1, q.first_day).bind(2, q.last_day);
     for (auto& [i, v] : text_params) st->bind(i, v);
-    std::vector<StatsRow> out;
-    while (true) {
-      auto has = st->step();
-      if (!has) return has.error();
-      if (!*has) break;
-      StatsRow r;
-      for (size_t i = 0; i < q.group_by.size(); ++i) {
-        const auto& g = q.group_by[i];
-        int c = static_cast<int>(i);
-        if (g == "day") {
-          r.keys.push_back(format_date(static_cast<DayNumber>(st->int64(c))));
-        } else if (g == "asn" || g == "severity") {
-          r.keys.push_back(std::to_string(st->int64(c)));
-        } else {
-          r.keys.emplace_back(st->text(c));
-        }
-      }
-      r.events = st->int64(static_cast<int>(q.group_by.size()));
-      if (r.events > 0) out.push_back(std::move(r));
-    }
-    return out;
+    return read_stats_rows(*st, q.group_by);
   }
 
   Result<std::vector<StoredEvent>> query(const EventQuery& q) override {
