@@ -20,11 +20,56 @@ asio::ip::address to_asio(const IpAddress& ip) {
   return asio::ip::address_v6(bytes);
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// What TCP and UDP probes share: the job, its timer, the bytes received, and the one-time
+// report of the outcome (whatever arrived is parsed, even after a timeout or reset: a banner
+// is a banner).
+template <class Socket>
+class ProbeSession {
+ protected:
+  ProbeSession(asio::io_context& io, const ProbeJob& job, const EngineOptions& opt,
+               std::function<void(ProbeOutcome)> done)
+      : socket_(io), timer_(io), job_(job), opt_(opt), done_(std::move(done)) {}
+
+  void finish_with_data(const std::string& err = "") {
+    if (data_.empty()) return finish(timed_out_ ? "io-timeout" : "connection-closed", err);
+    auto parsed = exchange_ ? exchange_->result() : job_.module->parse(data_);
+    if (!parsed) return finish("protocol-error", parsed.error().message);
+    fields_ = std::move(*parsed);
+    finish("success", "");
+  }
+
+  void finish(std::string status, std::string err) {
+    if (finished_) return;
+    finished_ = true;
+    timer_.cancel();
+    boost::system::error_code ignore;
+    socket_.close(ignore);
+    ProbeOutcome o;
+    o.target = job_.target;
+    o.module = job_.module;
+    o.status = std::move(status);
+    o.error = std::move(err);
+    o.fields = std::move(fields_);
+    o.bytes = data_.size();
+    done_(std::move(o));
+  }
+
+  Socket socket_;
+  asio::steady_timer timer_;
+  ProbeJob job_;
+  const EngineOptions& opt_;
+  std::function<void(ProbeOutcome)> done_;
+  std::string data_;
+  std::optional<nlohmann::json> fields_;
+  std::unique_ptr<Exchange> exchange_;  // stateful TCP modules only
+  bool timed_out_ = false, finished_ = false;
+};
+
+class Session : public ProbeSession<tcp::socket>, public std::enable_shared_from_this<Session> {
  public:
   Session(asio::io_context& io, const ProbeJob& job, const EngineOptions& opt,
           std::function<void(ProbeOutcome)> done)
-      : socket_(io), timer_(io), job_(job), opt_(opt), done_(std::move(done)) {}
+      : ProbeSession(io, job, opt, std::move(done)) {}
 
   void start() {
     const asio::ip::address addr = to_asio(job_.target.ip);
@@ -102,54 +147,22 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Whatever arrived is parsed, even after a timeout or reset: a banner is a banner.
-  void finish_with_data(const std::string& err) {
-    if (data_.empty()) return finish(timed_out_ ? "io-timeout" : "connection-closed", err);
-    auto parsed = exchange_ ? exchange_->result() : job_.module->parse(data_);
-    if (!parsed) return finish("protocol-error", parsed.error().message);
-    fields_ = std::move(*parsed);
-    finish("success", "");
-  }
-
-  void finish(std::string status, std::string err) {
-    if (finished_) return;
-    finished_ = true;
-    timer_.cancel();
-    boost::system::error_code ignore;
-    socket_.close(ignore);
-    ProbeOutcome o;
-    o.target = job_.target;
-    o.module = job_.module;
-    o.status = std::move(status);
-    o.error = std::move(err);
-    o.fields = std::move(fields_);
-    o.bytes = data_.size();
-    done_(std::move(o));
-  }
-
-  tcp::socket socket_;
-  asio::steady_timer timer_;
-  ProbeJob job_;
-  const EngineOptions& opt_;
-  std::function<void(ProbeOutcome)> done_;
-  std::string request_, data_;
+  std::string request_;
   std::array<char, 4096> buf_{};
-  std::optional<nlohmann::json> fields_;
-  std::unique_ptr<Exchange> exchange_;
   std::string timeout_status_;
-  bool timed_out_ = false, finished_ = false;
 };
 
 // One UDP probe: a connected socket (so an ICMP port-unreachable surfaces as
 // connection_refused), the module's datagrams sent once, replies framed into data_ until the
 // module calls them complete, the byte cap or the datagram cap is reached, or time runs out.
-class UdpSession : public std::enable_shared_from_this<UdpSession> {
+class UdpSession : public ProbeSession<udp::socket>,
+                   public std::enable_shared_from_this<UdpSession> {
  public:
   static constexpr size_t kMaxDatagrams = 128;
 
   UdpSession(asio::io_context& io, const ProbeJob& job, const EngineOptions& opt,
              std::function<void(ProbeOutcome)> done)
-      : socket_(io), timer_(io), job_(job), opt_(opt), done_(std::move(done)) {}
+      : ProbeSession(io, job, opt, std::move(done)) {}
 
   void start() {
     const udp::endpoint ep(to_asio(job_.target.ip), job_.target.port);
@@ -194,40 +207,8 @@ class UdpSession : public std::enable_shared_from_this<UdpSession> {
     });
   }
 
-  void finish_with_data() {
-    if (data_.empty()) return finish(timed_out_ ? "io-timeout" : "connection-closed", "");
-    auto parsed = job_.module->parse(data_);
-    if (!parsed) return finish("protocol-error", parsed.error().message);
-    fields_ = std::move(*parsed);
-    finish("success", "");
-  }
-
-  void finish(std::string status, std::string err) {
-    if (finished_) return;
-    finished_ = true;
-    timer_.cancel();
-    boost::system::error_code ignore;
-    socket_.close(ignore);
-    ProbeOutcome o;
-    o.target = job_.target;
-    o.module = job_.module;
-    o.status = std::move(status);
-    o.error = std::move(err);
-    o.fields = std::move(fields_);
-    o.bytes = data_.size();
-    done_(std::move(o));
-  }
-
-  udp::socket socket_;
-  asio::steady_timer timer_;
-  ProbeJob job_;
-  const EngineOptions& opt_;
-  std::function<void(ProbeOutcome)> done_;
-  std::string data_;
   std::array<char, 16384> buf_{};  // larger datagrams are cut (no probe here needs more)
-  std::optional<nlohmann::json> fields_;
   size_t datagrams_ = 0;
-  bool timed_out_ = false, finished_ = false;
 };
 
 }  // namespace
