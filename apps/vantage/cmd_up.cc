@@ -127,7 +127,9 @@ struct DemoOrg {
 // Picks the demo organisations from the routing and geolocation data: the largest networks
 // (by IPv4 address space) that geolocate to `country` -- three claimed by ASN, the fourth by
 // one of its prefixes -- plus the national CSIRT of `country`.
-std::vector<DemoOrg> choose_demo_orgs(const Runtime& rt, const std::string& country) {
+std::vector<DemoOrg> choose_demo_orgs(const Runtime& rt,
+                                      const std::vector<pipeline::RoutedSegment>& segments,
+                                      const std::string& country) {
   std::vector<DemoOrg> out;
   std::string cc = country;
   for (auto& c : cc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -135,9 +137,7 @@ std::vector<DemoOrg> choose_demo_orgs(const Runtime& rt, const std::string& coun
                  registry::OrgKind::kNationalCsirt, registry::ResourceKind::kCountry, country});
   if (!rt.enricher) return out;
   auto snap = rt.enricher->snapshot();
-  const enrich::AsnTable* table = snap->asn();
-  if (!table) return out;
-  auto segments = pipeline::routed_segments(table);
+  if (!snap->asn()) return out;
   struct Size {
     uint64_t addresses = 0;
     pipeline::RoutedSegment largest;
@@ -196,18 +196,16 @@ std::vector<DemoOrg> choose_demo_orgs(const Runtime& rt, const std::string& coun
 
 // Creates the demo constituency when absent; returns its credentials and whether it was
 // created now (the secrets are printed only then).
-std::pair<std::optional<DemoCredentials>, bool> ensure_demo(const GlobalOptions& g,
-                                                            const UpFlags& f) {
+std::pair<std::optional<DemoCredentials>, bool> ensure_demo(
+    const GlobalOptions& g, const UpFlags& f, Runtime* rt,
+    const std::vector<pipeline::RoutedSegment>& segments) {
   std::string cred_path = demo_dir(g) + "/credentials";
   if (auto c = read_credentials(cred_path)) return {c, false};
-  RuntimeOptions ro;
-  ro.store = false;
-  auto rt = open_runtime(g, ro, "up");
   if (!rt->enricher) {
     std::cerr << "vantage up: routing/geolocation data missing (run scripts/install-deps.sh); "
                  "the demo constituency gets only its national CSIRT\n";
   }
-  auto orgs = choose_demo_orgs(*rt, f.demo_country);
+  auto orgs = choose_demo_orgs(*rt, segments, f.demo_country);
   DemoCredentials creds;
   for (const auto& o : orgs) {
     auto existing = rt->registry->find_org(o.short_name);
@@ -341,7 +339,21 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   }
   std::optional<DemoCredentials> creds;
   bool created = false;
-  if (!f.no_demo) std::tie(creds, created) = ensure_demo(global, f);
+  // The demo's routing data, loaded once: the constituency is chosen from it and the synthetic
+  // feed draws its addresses from it. Only the segments and the catalogue are kept; the
+  // service loads its own enrichment.
+  std::shared_ptr<const std::vector<pipeline::RoutedSegment>> segments;
+  std::shared_ptr<const core::Catalogue> catalogue;
+  if (!f.no_demo) {
+    RuntimeOptions ro;
+    ro.store = false;
+    auto rt = open_runtime(global, ro, "up");
+    const enrich::AsnTable* table = rt->enricher ? rt->enricher->snapshot()->asn() : nullptr;
+    segments = std::make_shared<const std::vector<pipeline::RoutedSegment>>(
+        pipeline::routed_segments(table));
+    catalogue = rt->catalogue;
+    std::tie(creds, created) = ensure_demo(global, f, rt.get(), *segments);
+  }
 
   ServiceHooks hooks;
   hooks.command = "up";
@@ -382,20 +394,14 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   };
 
   UpFlags flags = f;
-  const GlobalOptions* g = &global;
   hooks.jobs.push_back([=](const ServiceInfo& info) {
     if (announce_demo) {
-      RuntimeOptions ro;
-      ro.store = false;
-      auto rt = open_runtime(*g, ro, "up");
-      const enrich::AsnTable* table = rt->enricher ? rt->enricher->snapshot()->asn() : nullptr;
-      auto segments = pipeline::routed_segments(table);
       if (history_needed) {
         pipeline::FeedOptions fo;
         fo.seed = 2026;
         fo.days = flags.history_days;
         fo.first_day = today() - flags.history_days;
-        auto st = write_synthetic_jsonl(*rt->catalogue, segments, fo,
+        auto st = write_synthetic_jsonl(*catalogue, *segments, fo,
                                         flags.history_events_per_day * flags.history_days,
                                         info.inbox + "/" + history_name);
         if (!st.ok()) {
@@ -415,7 +421,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
         fo.first_day = today();
         fo.days = 1;
         std::string name = "demo-feed-" + std::to_string(now_seconds()) + "-synthetic.jsonl";
-        auto st = write_synthetic_jsonl(*rt->catalogue, segments, fo, flags.feed_events,
+        auto st = write_synthetic_jsonl(*catalogue, *segments, fo, flags.feed_events,
                                         info.inbox + "/" + name);
         if (!st.ok()) std::cerr << "vantage up: demo feed: " << st.message() << "\n";
       }
