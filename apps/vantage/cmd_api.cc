@@ -10,6 +10,7 @@
 #include "api/http/http_server.h"
 #include "commands.h"
 #include "report/manifest.h"
+#include "runtime.h"
 #include "store/store.h"
 
 namespace vantage::cli {
@@ -34,26 +35,6 @@ struct ServeOptions {
 };
 
 // "host:port", "[v6]:port" or ":port".
-std::pair<std::string, uint16_t> split_listen(const std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) throw CommandFailed(2, "bad --listen " + s);
-  std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "127.0.0.1";
-  int port = 0;
-  try {
-    port = std::stoi(s.substr(colon + 1));
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) {
-    std::cerr << "vantage api serve: bad listen address '" << s << "'\n";
-    throw CommandFailed(2);
-  }
-  return {host, static_cast<uint16_t>(port)};
-}
-
 // The path of the download root URL ("http://h:1/dl/" -> "/dl/"), always ending in '/'.
 std::string download_prefix(const std::string& root) {
   if (root.empty()) return "/dl/";
@@ -93,7 +74,7 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
   ao.store_path = global.data_dir + "/events.sqlite";
   api::ApiService service(ao, *keys, std::move(*manifest), std::move(*store), *catalogue);
 
-  auto [host, port] = split_listen(o.listen);
+  auto [host, port] = parse_listen_address(o.listen, "api serve");
   http::HttpOptions ho;
   ho.bind_address = host;
   ho.port = port;
@@ -109,7 +90,7 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
 
   std::unique_ptr<http::HttpServer> dl_server;
   if (!o.download_listen.empty()) {
-    auto [dh, dp] = split_listen(o.download_listen);
+    auto [dh, dp] = parse_listen_address(o.download_listen, "api serve");
     http::HttpOptions dopt = ho;
     dopt.bind_address = dh;
     dopt.port = dp;

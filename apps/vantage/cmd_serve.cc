@@ -11,8 +11,6 @@
 //   * GET /healthz and a Prometheus GET /metrics.
 // One writer: the push endpoint and the watcher take turns on the one Ingestor.
 
-#include <openssl/crypto.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -28,6 +26,7 @@
 #include "api/api_service.h"
 #include "api/http/http_server.h"
 #include "api/key_store.h"
+#include "api/params.h"
 #include "commands.h"
 #include "common/strings.h"
 #include "delivery/delivery_log.h"
@@ -47,27 +46,6 @@ namespace {
 std::atomic<bool> g_serve_stop{false};
 void on_serve_signal(int) {
   g_serve_stop.store(true);
-}
-
-std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw CommandFailed(2, "bad listen address");
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  auto port = parse_uint(listen.substr(colon + 1));
-  if (!port || *port > 65535) {
-    std::cerr << "vantage serve: bad listen address '" << listen << "' (want HOST:PORT)\n";
-    throw CommandFailed(2);
-  }
-  return {host, static_cast<uint16_t>(*port)};
-}
-
-std::string hmac_hex(std::string_view secret, std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  return hex_encode(mac, len);
 }
 
 // Everything the service shares between its threads.
@@ -138,12 +116,8 @@ class Service {
     if (!creds || creds->kind != registry::KeyKind::kIngest) {
       return http::Response::json(401, R"({"error":"unknown, revoked or non-ingest key"})");
     }
-    std::string got = to_lower(*mac);
     bool ok = false;
-    for (const auto& secret : creds->secrets) {
-      std::string want = hmac_hex(secret, req.body);
-      ok |= want.size() == got.size() && CRYPTO_memcmp(want.data(), got.data(), want.size()) == 0;
-    }
+    for (const auto& secret : creds->secrets) ok |= api::hmac_matches(secret, req.body, *mac);
     if (!ok) return http::Response::json(401, R"({"error":"bad HMAC2"})");
     std::string name = "push:" + std::string(*key);
     auto r = ingestor_->ingest_buffer(req.body, name, opts);
@@ -370,7 +344,8 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
                                                : std::nullopt;
                                   });
 
-  auto [host, port] = parse_listen(hooks.listen.empty() ? global.config.api_listen : hooks.listen);
+  auto [host, port] = parse_listen_address(
+      hooks.listen.empty() ? global.config.api_listen : hooks.listen, hooks.command);
   http::HttpOptions ho;
   ho.bind_address = host;
   ho.port = port;

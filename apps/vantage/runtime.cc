@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/strings.h"
+
 namespace vantage::cli {
 
 namespace fs = std::filesystem;
@@ -19,6 +21,23 @@ std::string resolve_data_path(const std::string& p) {
     if (fs::exists(dir / p)) return (dir / p).string();
   }
   return p;
+}
+
+std::pair<std::string, uint16_t> parse_listen_address(const std::string& text,
+                                                      const std::string& command) {
+  auto colon = text.rfind(':');
+  std::optional<uint64_t> port;
+  if (colon != std::string::npos) port = parse_uint(text.substr(colon + 1));
+  if (!port || *port > 65535) {
+    std::cerr << "vantage " << command << ": bad listen address '" << text
+              << "' (want HOST:PORT)\n";
+    throw CommandFailed(2);
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "127.0.0.1";
+  return {host, static_cast<uint16_t>(*port)};
 }
 
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c) {

@@ -4,8 +4,10 @@
 // Missing enrichment data is not fatal: the command warns once and runs without it (a
 // fresh machine without the npm data can still ingest; reports then lack asn/geo).
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "commands.h"
 #include "core/catalogue.h"
@@ -21,6 +23,10 @@ namespace vantage::cli {
 // Relative data paths are tried from the working directory, then from each parent of the
 // binary's directory (so a build-tree binary finds data/node_modules from anywhere).
 std::string resolve_data_path(const std::string& path);
+// "HOST:PORT", "[V6]:PORT" or ":PORT" (127.0.0.1) of a listener; port 0 lets the kernel pick.
+// Prints "vantage <command>: bad listen address ..." and throws CommandFailed(2) otherwise.
+std::pair<std::string, uint16_t> parse_listen_address(const std::string& text,
+                                                      const std::string& command);
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c);
 
 struct RuntimeOptions {
