@@ -301,6 +301,9 @@ std::string url_host(const std::string& host, uint16_t port) {
 
 void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   g_serve_stop.store(false);
+  // A bad address is reported before the routing data are loaded.
+  auto [host, port] = parse_listen_address(
+      hooks.listen.empty() ? global.config.api_listen : hooks.listen, hooks.command);
   RuntimeOptions ro;
   auto rt = open_runtime(global, ro, hooks.command.c_str());
   if (rt->enricher) rt->enricher->start_watching();
@@ -344,8 +347,6 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
                                                : std::nullopt;
                                   });
 
-  auto [host, port] = parse_listen_address(
-      hooks.listen.empty() ? global.config.api_listen : hooks.listen, hooks.command);
   http::HttpOptions ho;
   ho.bind_address = host;
   ho.port = port;
