@@ -312,7 +312,7 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
 
   auto names_reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
   auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
-  auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+  auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite", store_options(global));
   auto dash_store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
   if (!names_reg || !manifest || !store || !dash_store) {
     std::cerr << "vantage " << hooks.command << ": cannot open the data directory for the API\n";

@@ -40,6 +40,12 @@ std::pair<std::string, uint16_t> parse_listen_address(const std::string& text,
   return {host, static_cast<uint16_t>(*port)};
 }
 
+store::SqliteStoreOptions store_options(const GlobalOptions& global) {
+  store::SqliteStoreOptions o;
+  o.spool_flush_events = global.config.spool_flush_events;
+  return o;
+}
+
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c) {
   enrich::EnrichmentPaths paths;
   paths.asn_v4 = resolve_data_path(c.asn_v4);
@@ -108,7 +114,7 @@ std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const Runtime
   }
 
   if (options.store) {
-    auto s = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+    auto s = store::open_sqlite_store(global.data_dir + "/events.sqlite", store_options(global));
     if (!s) fail(s.error().message);
     rt->store = std::move(*s);
   }

@@ -28,6 +28,8 @@ std::string resolve_data_path(const std::string& path);
 std::pair<std::string, uint16_t> parse_listen_address(const std::string& text,
                                                       const std::string& command);
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c);
+// The event store's settings from the configuration.
+store::SqliteStoreOptions store_options(const GlobalOptions& global);
 
 struct RuntimeOptions {
   bool enrichment = true;

@@ -65,6 +65,10 @@ const std::vector<Declaration>& declarations() {
        "Events per store transaction (one checkpoint each).", 1, 1000000},
       {"pipeline.queue_depth", SettingType::kInt, &Config::queue_depth, "8",
        "Batches buffered between stages before back-pressure.", 1, 1024},
+      {"pipeline.spool_flush_events", SettingType::kInt, &Config::spool_flush_events, "262144",
+       "New events after which the store folds the report spool's tail into per-organisation "
+       "runs (also every 10 s and at the end of each input).",
+       1, 1000000000},
       {"pipeline.watch_interval_ms", SettingType::kInt, &Config::watch_interval_ms, "1000",
        "How often the inbox directory is scanned (milliseconds).", 50, 3600000},
       {"api.listen", SettingType::kString, &Config::api_listen, "127.0.0.1:8080",

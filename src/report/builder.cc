@@ -124,6 +124,10 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
                                    DayNumber day, const BuildOptions& options) {
   auto started = std::chrono::steady_clock::now();
   BuildSummary summary;
+  // Every report reads the spool: settle its tail first so that each scan reads runs rather
+  // than the recent events. Best effort: the reads are correct either way, and a read-only
+  // or busy store must not stop the build.
+  (void)store.settle();
   auto keys = store.report_keys(day, options.org_id);
   if (!keys) return keys.error();
   bool delta = options.delta && !is_sunday(day);

@@ -14,6 +14,7 @@
 // Thread-safety: one writer at a time (the pipeline's sink thread); readers may run
 // concurrently from other threads, each through its own EventStore::open_reader().
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -179,9 +180,21 @@ class EventStore {
   virtual Result<int64_t> quarantine_count() = 0;
   // Drops raw events (and their spool entries) older than `day`; statistics stay.
   virtual Result<int64_t> drop_events_before(DayNumber day) = 0;
+  // Brings what was written into its read-optimised layout (the SQLite store's spool runs);
+  // reads are correct without it, bulk reads such as a day's report build are faster after it.
+  virtual Status settle() = 0;
+};
+
+struct SqliteStoreOptions {
+  // The writer moves the spool's tail into runs after this many new events (each flush costs
+  // about one row per organisation reached; readers scan the tail, so it must stay short) ...
+  int64_t spool_flush_events = 262144;
+  // ... or when the tail is older than this at a write.
+  std::chrono::seconds spool_flush_interval{10};
 };
 
 // Opens (creating if needed) the embedded SQLite store in `path`.
-Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path);
+Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path,
+                                                      SqliteStoreOptions options = {});
 
 }  // namespace vantage::store

@@ -64,8 +64,9 @@ function orgTypes(org) {
     WHERE r.org_id = ${org.id} AND r.day BETWEEN ${dayNo(fx.from)} AND ${dayNo(fx.to)} GROUP BY k ORDER BY k`).map((r) => [r.k, r.n]);
 }
 function orgGeo(org) {
-  return sql(fx.events_db, `SELECT e.geo AS k, count(DISTINCT s.event_id) AS n FROM spool s JOIN events e ON e.id = s.event_id
-    WHERE s.org_id = ${org.id} AND s.day BETWEEN ${dayNo(fx.from)} AND ${dayNo(fx.to)} GROUP BY k ORDER BY k`).map((r) => [r.k, r.n]);
+  // The spool's truth: each event's routes (a JSON array of org_id * 4 + filter).
+  return sql(fx.events_db, `SELECT e.geo AS k, count(DISTINCT e.id) AS n FROM events e, json_each(e.routes) j
+    WHERE j.value / 4 = ${org.id} AND e.day BETWEEN ${dayNo(fx.from)} AND ${dayNo(fx.to)} GROUP BY k ORDER BY k`).map((r) => [r.k, r.n]);
 }
 function orgReports(org) {
   return fx.orgs.find((o) => o.id === org.id).reports.slice().sort();

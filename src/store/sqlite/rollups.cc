@@ -172,48 +172,85 @@ Status RollupWriter::prepare(Db& db) {
   return {};
 }
 
-void RollupWriter::add(DayNumber day, int64_t type_id, const std::string& geo,
-                       const std::string& region, uint8_t severity,
+uint32_t RollupWriter::intern(std::string_view text) {
+  if (auto it = ids_.find(text); it != ids_.end()) return it->second;
+  auto id = static_cast<uint32_t>(texts_.size());
+  texts_.emplace_back(text);
+  ids_.emplace(texts_.back(), id);
+  return id;
+}
+
+void RollupWriter::add(DayNumber day, int64_t type_id, std::string_view geo,
+                       std::string_view region, uint8_t severity,
                        const std::vector<std::string>& tags) {
-  static const std::vector<std::string> kUntagged = {std::string()};
+  uint32_t geo_id = intern(geo), region_id = intern(region);
+  uint32_t tag_ids[8];
+  std::vector<uint32_t> many_tags;
+  const uint32_t* tag_begin = tag_ids;
+  size_t tag_count = 0;
+  if (tags.empty()) {
+    tag_ids[0] = intern({});  // an untagged event counts under the empty tag
+    tag_count = 1;
+  } else if (tags.size() <= std::size(tag_ids)) {
+    for (const auto& t : tags) tag_ids[tag_count++] = intern(t);
+  } else {
+    for (const auto& t : tags) many_tags.push_back(intern(t));
+    tag_begin = many_tags.data();
+    tag_count = many_tags.size();
+  }
   for (auto& t : tables_) {
     RollupKey k;
     k.day = day;
     if (t.spec->has(Dim::kType)) k.type_id = type_id;
-    if (t.spec->has(Dim::kGeo)) k.geo = geo;
-    if (t.spec->has(Dim::kRegion)) k.region = region;
+    if (t.spec->has(Dim::kGeo)) k.geo = geo_id;
+    if (t.spec->has(Dim::kRegion)) k.region = region_id;
     if (t.spec->has(Dim::kSeverity)) k.severity = severity;
     if (!t.spec->has(Dim::kTag)) {
-      t.deltas[k] += 1;
+      t.deltas.push_back(k);
       continue;
     }
-    for (const auto& tag : tags.empty() ? kUntagged : tags) {
-      k.tag = tag;
-      t.deltas[k] += 1;
+    for (size_t i = 0; i < tag_count; ++i) {
+      k.tag = tag_begin[i];
+      t.deltas.push_back(k);
     }
   }
 }
 
+void RollupWriter::discard() {
+  for (auto& t : tables_) t.deltas.clear();
+}
+
 Status RollupWriter::flush() {
   for (auto& t : tables_) {
-    for (const auto& [k, n] : t.deltas) {
+    std::sort(t.deltas.begin(), t.deltas.end());
+    for (size_t i = 0; i < t.deltas.size();) {
+      size_t j = i;
+      while (j < t.deltas.size() && t.deltas[j] == t.deltas[i]) ++j;
+      const RollupKey& k = t.deltas[i];
+      auto n = static_cast<int64_t>(j - i);
+      i = j;
       for (int grain : {kDay, kMonth}) {
         t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
-        int i = 3;
+        int col = 3;
         for (Dim d : t.spec->dims) {
           switch (d) {
-            case Dim::kType: t.upsert.bind(i++, k.type_id); break;
-            case Dim::kGeo: t.upsert.bind(i++, k.geo); break;
-            case Dim::kRegion: t.upsert.bind(i++, k.region); break;
-            case Dim::kTag: t.upsert.bind(i++, k.tag); break;
-            case Dim::kSeverity: t.upsert.bind(i++, int64_t{k.severity}); break;
+            case Dim::kType: t.upsert.bind(col++, k.type_id); break;
+            case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
+            case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
+            case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
+            case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
           }
         }
-        t.upsert.bind(i, n);
+        t.upsert.bind(col, n);
         if (auto s = t.upsert.run(); !s) return s;
       }
     }
     t.deltas.clear();
+  }
+  constexpr size_t kMaxTexts = 1 << 20;
+  if (texts_.size() > kMaxTexts) {
+    ids_.clear();
+    texts_.clear();
   }
   return {};
 }

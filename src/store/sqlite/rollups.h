@@ -23,10 +23,13 @@
 // the caller's connection.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -43,13 +46,14 @@ extern const char* const kRollupSchema;
 // 2), so an upgraded data directory shows its history at once.
 Status backfill_rollups(Db& db);
 
-// One rollup group: the full set of dimensions; each table uses its subset.
+// One rollup group: the full set of dimensions, the texts as ids of the writer's dictionary;
+// each table uses its subset. All integers, so a batch's groups sort and compare cheaply.
 struct RollupKey {
   DayNumber day = 0;
   int64_t type_id = 0;
-  std::string geo;
-  std::string region;
-  std::string tag;
+  uint32_t geo = 0;
+  uint32_t region = 0;
+  uint32_t tag = 0;
   uint8_t severity = 0;
   auto operator<=>(const RollupKey&) const = default;
 };
@@ -63,17 +67,28 @@ class RollupWriter {
   Status prepare(Db& db);
   // One newly stored event (not a duplicate occurrence). `tags` are normalised (lower case,
   // trimmed, unique, no empties); an untagged event counts under the empty tag.
-  void add(DayNumber day, int64_t type_id, const std::string& geo, const std::string& region,
+  void add(DayNumber day, int64_t type_id, std::string_view geo, std::string_view region,
            uint8_t severity, const std::vector<std::string>& tags);
   Status flush();  // inside the batch's transaction; clears the deltas
+  void discard();  // the batch was rolled back: forget its deltas
 
  private:
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  uint32_t intern(std::string_view text);
+
   struct Table {
     const RollupTableSpec* spec;
-    std::map<RollupKey, int64_t> deltas;
+    std::vector<RollupKey> deltas;  // one per counted event (and tag); summed at flush
     Statement upsert;
   };
   std::vector<Table> tables_;
+  // Geo, region and tag texts seen by this writer (a few thousand in practice); emptied at a
+  // flush when it grows past a bound, so hostile tag values cannot grow it without limit.
+  std::unordered_map<std::string, uint32_t, TextHash, std::equal_to<>> ids_;
+  std::vector<std::string> texts_;
 };
 
 // Answers a statistics query from the rollups, or nullopt when it is not theirs (an ASN

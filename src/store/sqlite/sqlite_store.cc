@@ -11,6 +11,7 @@
 
 #include "common/strings.h"
 #include "store/sqlite/rollups.h"
+#include "store/sqlite/spool.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
@@ -20,7 +21,9 @@ namespace {
 
 // 1: events, spool, stats, stats_tags, org_stats, quarantine, sources.
 // 2: + the dashboard rollups (rollups.h), backfilled from stats/stats_tags on upgrade.
-constexpr int kSchemaVersion = 2;
+// 3: the spool moves from one row per (event, organisation) to events.routes + spool_runs
+//    (spool.h); an older store's spool rows are converted on upgrade.
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -38,12 +41,9 @@ CREATE TABLE IF NOT EXISTS events(
   region TEXT NOT NULL,
   severity INTEGER NOT NULL,
   tag TEXT NOT NULL,
-  row BLOB NOT NULL);
+  row BLOB NOT NULL,
+  routes TEXT NOT NULL DEFAULT '[]');
 CREATE UNIQUE INDEX IF NOT EXISTS events_day_key ON events(day, event_key);
-CREATE TABLE IF NOT EXISTS spool(
-  day INTEGER NOT NULL, org_id INTEGER NOT NULL, type_id INTEGER NOT NULL,
-  filter INTEGER NOT NULL, event_id INTEGER NOT NULL,
-  PRIMARY KEY(day, org_id, type_id, filter, event_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stats(
   day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL, region TEXT NOT NULL,
   asn INTEGER NOT NULL, severity INTEGER NOT NULL, events INTEGER NOT NULL,
@@ -105,7 +105,13 @@ StoredEvent read_event(const Statement& s) {
 
 class SqliteStore final : public EventStore {
  public:
-  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  SqliteStore(std::unique_ptr<Db> db, SqliteStoreOptions options)
+      : db_(std::move(db)), options_(options) {}
+
+  ~SqliteStore() override {
+    // Leave the spool settled for the readers that follow (a crash just leaves a longer tail).
+    if (last_event_id_ > flushed_through_) (void)settle();
+  }
 
   Status init() {
     // FULL: a batch acknowledged to a sensor survives an OS crash, not just kill -9.
@@ -136,6 +142,7 @@ class SqliteStore final : public EventStore {
         return c;
       }
     }
+    if (auto st = register_spool_functions(*db_); !st) return st;
     return prepare_writers();
   }
 
@@ -151,12 +158,101 @@ class SqliteStore final : public EventStore {
     auto v = schema_version();
     if (!v) return v.error();
     if (*v >= kSchemaVersion) return {};  // another process upgraded it meanwhile
+    if (*v > 0) {
+      auto has_routes =
+          count_rows("SELECT count(*) FROM pragma_table_info('events') WHERE name = 'routes'");
+      if (!has_routes) return has_routes.error();
+      if (*has_routes == 0) {
+        if (auto st = db_->exec("ALTER TABLE events ADD COLUMN routes TEXT NOT NULL DEFAULT '[]'");
+            !st)
+          return st;
+      }
+    }
     if (auto st = db_->exec(kSchema); !st) return st;
     if (auto st = db_->exec(kRollupSchema); !st) return st;
+    if (auto st = db_->exec(kSpoolSchema); !st) return st;
     if (*v < 2) {
       if (auto st = backfill_rollups(*db_); !st) return st;
     }
+    if (auto st = migrate_spool_rows(); !st) return st;
     return db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  }
+
+  Result<int64_t> count_rows(const char* sql) {
+    auto st = db_->prepare(sql);
+    if (!st) return st.error();
+    auto has = st->step();
+    if (!has) return has.error();
+    return *has ? st->int64(0) : 0;
+  }
+
+  // Before schema 3 the spool was one row per (day, organisation, type, filter, event): give
+  // each event its routes, turn the rows into runs (a day at a time, to bound memory), drop the
+  // old table, and put the watermark after the last event so that nothing is counted twice.
+  Status migrate_spool_rows() {
+    auto has_spool =
+        count_rows("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'spool'");
+    if (!has_spool) return has_spool.error();
+    if (*has_spool == 0) return {};
+    SpoolWriter writer;
+    if (auto st = writer.prepare(*db_); !st) return st;
+    auto rows = db_->prepare("SELECT event_id, org_id, filter FROM spool ORDER BY event_id");
+    auto update = db_->prepare("UPDATE events SET routes = ? WHERE id = ?");
+    if (!rows) return rows.error();
+    if (!update) return update.error();
+    std::vector<OrgRoute> routes;
+    std::string blob;
+    int64_t event_id = 0;
+    auto flush_event = [&]() -> Status {
+      if (routes.empty()) return {};
+      sort_routes(routes);
+      encode_routes(routes, blob);
+      update->bind(1, std::string_view(blob)).bind(2, event_id);
+      routes.clear();
+      return update->run();
+    };
+    while (true) {
+      auto has = rows->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      if (rows->int64(0) != event_id) {
+        if (auto st = flush_event(); !st) return st;
+        event_id = rows->int64(0);
+      }
+      routes.push_back(
+          {static_cast<uint32_t>(rows->int64(1)), static_cast<MatchFilter>(rows->int64(2) & 3)});
+    }
+    if (auto st = flush_event(); !st) return st;
+    auto days = db_->prepare("SELECT DISTINCT day FROM spool ORDER BY day");
+    if (!days) return days.error();
+    std::vector<int64_t> day_list;
+    while (true) {
+      auto has = days->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      day_list.push_back(days->int64(0));
+    }
+    auto of_day = db_->prepare("SELECT org_id, type_id, filter, event_id FROM spool WHERE day = ?");
+    if (!of_day) return of_day.error();
+    std::vector<SpoolEntry> entries;
+    for (int64_t day : day_list) {
+      entries.clear();
+      of_day->bind(1, day);
+      while (true) {
+        auto has = of_day->step();
+        if (!has) return has.error();
+        if (!*has) break;
+        entries.push_back({static_cast<uint32_t>(of_day->int64(0)), static_cast<DayNumber>(day),
+                           of_day->int64(1), static_cast<MatchFilter>(of_day->int64(2) & 3),
+                           of_day->int64(3)});
+      }
+      of_day->reset();
+      if (auto st = writer.write_entries(entries); !st) return st;
+    }
+    if (auto st = db_->exec("DROP TABLE spool"); !st) return st;
+    return db_->exec(
+        "INSERT INTO store_meta VALUES('spool_watermark', (SELECT coalesce(max(id), 0) FROM "
+        "events)) ON CONFLICT DO UPDATE SET value = excluded.value");
   }
 
   Result<BatchOutcome> write(const IngestBatch& batch) override {
@@ -164,14 +260,38 @@ class SqliteStore final : public EventStore {
     if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
     auto outcome = write_locked(batch);
     if (!outcome) {
+      rollups_.discard();
       (void)db_->exec("ROLLBACK");
       return outcome;
     }
     if (auto st = db_->exec("COMMIT"); !st) {
       (void)db_->exec("ROLLBACK");
+      type_ids_.clear();  // types created by the batch are gone with it
       return st.error();
     }
+    // The spool's tail is moved into runs when it is long, when the writer has been quiet
+    // about it for a while (a trickle of pushes), or when an input is complete -- so readers
+    // after an ingest find it settled. A failed flush only leaves the tail longer.
+    auto now = std::chrono::steady_clock::now();
+    bool input_done = batch.checkpoint && batch.checkpoint->done;
+    if (last_event_id_ - flushed_through_ >= options_.spool_flush_events || input_done ||
+        (last_event_id_ > flushed_through_ && now - last_flush_ >= options_.spool_flush_interval)) {
+      last_flush_ = now;
+      (void)settle_locked();
+    }
     return outcome;
+  }
+
+  Status settle() override {
+    std::lock_guard lock(mu_);
+    return settle_locked();
+  }
+
+  Status settle_locked() {
+    auto flushed = spool_.flush_tail();
+    if (!flushed) return flushed.error();
+    flushed_through_ = last_event_id_;
+    return {};
   }
 
   Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
@@ -206,45 +326,40 @@ class SqliteStore final : public EventStore {
   Result<std::vector<ReportKey>> report_keys(DayNumber day,
                                              std::optional<uint32_t> org_id) override {
     std::lock_guard lock(mu_);
-    std::string sql =
-        "SELECT s.org_id, t.name, s.filter, count(*) FROM spool s JOIN types t ON t.id = "
-        "s.type_id WHERE s.day = ?";
-    if (org_id) sql += " AND s.org_id = ?";
-    sql += " GROUP BY s.org_id, s.type_id, s.filter ORDER BY s.org_id, t.name, s.filter";
-    auto st = db_->prepare(sql);
+    ReadTransaction txn(*db_);
+    std::map<std::tuple<uint32_t, int64_t, MatchFilter>, int64_t> rows;
+    auto st = SpoolReader(*db_).for_each(day, day, org_id, [&](const SpoolGroup& g) {
+      rows[{g.org_id, g.type_id, g.filter}] += g.count;
+    });
     if (!st) return st.error();
-    st->bind(1, day);
-    if (org_id) st->bind(2, *org_id);
     std::vector<ReportKey> out;
-    while (true) {
-      auto has = st->step();
-      if (!has) return has.error();
-      if (!*has) break;
-      ReportKey k;
-      k.day = day;
-      k.org_id = static_cast<uint32_t>(st->int64(0));
-      k.type = std::string(st->text(1));
-      k.filter = static_cast<MatchFilter>(st->int64(2));
-      k.rows = st->int64(3);
-      out.push_back(std::move(k));
+    out.reserve(rows.size());
+    for (const auto& [k, n] : rows) {
+      auto name = type_name(std::get<1>(k));
+      if (!name) return name.error();
+      out.push_back({day, std::get<0>(k), *name, std::get<2>(k), n});
     }
+    std::sort(out.begin(), out.end(), [](const ReportKey& a, const ReportKey& b) {
+      return std::tie(a.org_id, a.type, a.filter) < std::tie(b.org_id, b.type, b.filter);
+    });
     return out;
   }
 
   Status scan_report(const ReportKey& key,
                      const std::function<bool(const StoredEvent&)>& row) override {
     std::lock_guard lock(mu_);
+    ReadTransaction txn(*db_);
+    auto tid = known_type_id(key.type);
+    if (!tid) return tid.error();
+    if (!*tid) return {};  // no event of this type was ever stored
+    if (auto st = fill_org_ids(key.org_id, key.day, key.day, **tid, key.filter); !st) return st;
     std::string sql = std::string("SELECT ") + kEventColumns +
                       ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
                       "p.event_key = e.event_key) "
-                      "FROM spool s JOIN events e ON e.id = s.event_id JOIN types t ON t.id = "
-                      "e.type_id WHERE s.day = ? AND s.org_id = ? AND s.filter = ? AND "
-                      "s.type_id = (SELECT id FROM types WHERE name = ?) "
-                      "ORDER BY e.first_seen, e.id";
+                      "FROM temp.org_ids s JOIN events e ON e.id = s.id JOIN types t ON t.id = "
+                      "e.type_id ORDER BY e.first_seen, e.id";
     auto st = db_->prepare(sql);
     if (!st) return st.error();
-    st->bind(1, key.day).bind(2, key.org_id).bind(3, static_cast<int64_t>(key.filter));
-    st->bind(4, key.type);
     while (true) {
       auto has = st->step();
       if (!has) return has.error();
@@ -258,6 +373,7 @@ class SqliteStore final : public EventStore {
 
   Result<std::vector<StatsRow>> stats(const StatsQuery& q) override {
     std::lock_guard lock(mu_);
+    ReadTransaction txn(*db_);
     // Pick the narrowest rollup that has every requested dimension; an organisation's view
     // beyond day/type/severity falls back to its spool (bounded by the organisation's size).
     bool wants_tag = false, wants_geo_region_asn = false;
@@ -283,14 +399,14 @@ class SqliteStore final : public EventStore {
       // organisation's own spool rows (one row per distinct event).
       std::string org = std::to_string(*q.org_id);
       if (uses_tag || wants_geo_region_asn || !q.geo.empty() || !q.region.empty()) {
+        auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
+        if (!st) return st.error();
         from =
-            "(SELECT s.day AS day, s.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
-            "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM spool s JOIN events "
-            "e ON e.id = s.event_id WHERE s.org_id = " +
-            org + " GROUP BY s.event_id) r";
+            "(SELECT e.day AS day, e.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
+            "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM temp.org_ids s JOIN "
+            "events e ON e.id = s.id) r";
       } else {
-        from =
-            "(SELECT day, type_id, severity, events FROM org_stats WHERE org_id = " + org + ") r";
+        from = org_stats_source(*q.org_id) + " r";
       }
     } else if (uses_tag) {
       for (const auto& g : q.group_by) {
@@ -355,11 +471,12 @@ class SqliteStore final : public EventStore {
 
   Result<std::vector<StoredEvent>> query(const EventQuery& q) override {
     std::lock_guard lock(mu_);
+    ReadTransaction txn(*db_);
     std::string sql = std::string("SELECT DISTINCT ") + kEventColumns + " FROM ";
     if (q.org_id) {
-      sql +=
-          "spool s JOIN events e ON e.id = s.event_id AND s.org_id = " + std::to_string(*q.org_id) +
-          " AND s.day >= ?1 AND s.day <= ?2 ";
+      auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
+      if (!st) return st.error();
+      sql += "temp.org_ids s JOIN events e ON e.id = s.id ";
     } else {
       sql += "events e ";
     }
@@ -440,7 +557,7 @@ class SqliteStore final : public EventStore {
   Result<int64_t> drop_events_before(DayNumber day) override {
     std::lock_guard lock(mu_);
     if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
-    auto del_spool = db_->prepare("DELETE FROM spool WHERE day < ?");
+    auto del_spool = db_->prepare("DELETE FROM spool_runs WHERE day < ?");
     auto del_events = db_->prepare("DELETE FROM events WHERE day < ?");
     if (!del_spool || !del_events) {
       (void)db_->exec("ROLLBACK");
@@ -462,6 +579,79 @@ class SqliteStore final : public EventStore {
   }
 
  private:
+  // A consistent snapshot for reads that take several statements (the spool's runs and its
+  // tail must come from the same state). Ends with a COMMIT: nothing was written to `main`.
+  class ReadTransaction {
+   public:
+    explicit ReadTransaction(Db& db) : db_(db), open_(db.exec("BEGIN").ok()) {}
+    ~ReadTransaction() {
+      if (open_) (void)db_.exec("COMMIT");
+    }
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+   private:
+    Db& db_;
+    bool open_;
+  };
+
+  // Fills temp.org_ids with the events spooled to `org_id` on those days (one type and filter,
+  // or all), so that the queries can join them like a table. The temp schema is this
+  // connection's own: concurrent readers do not see each other's.
+  Status fill_org_ids(uint32_t org_id, DayNumber first_day, DayNumber last_day,
+                      std::optional<int64_t> type_id, std::optional<MatchFilter> filter) {
+    if (!org_ids_ready_) {
+      if (auto st = db_->exec("CREATE TEMP TABLE IF NOT EXISTS org_ids(id INTEGER PRIMARY KEY)");
+          !st)
+        return st;
+      auto ins = db_->prepare("INSERT OR IGNORE INTO temp.org_ids VALUES(?)");
+      if (!ins) return ins.error();
+      insert_org_id_ = std::move(*ins);
+      org_ids_ready_ = true;
+    }
+    if (auto st = db_->exec("DELETE FROM temp.org_ids"); !st) return st;
+    ids_scratch_.clear();
+    auto st = SpoolReader(*db_).for_each(first_day, last_day, org_id, [&](const SpoolGroup& g) {
+      if ((type_id && g.type_id != *type_id) || (filter && g.filter != *filter)) return;
+      g.for_each_id([&](int64_t id) { ids_scratch_.push_back(id); });
+    });
+    if (!st) return st;
+    // Ascending ids append to the temp B-tree instead of inserting at random.
+    std::sort(ids_scratch_.begin(), ids_scratch_.end());
+    ids_scratch_.erase(std::unique(ids_scratch_.begin(), ids_scratch_.end()), ids_scratch_.end());
+    for (int64_t id : ids_scratch_) {
+      insert_org_id_.bind(1, id);
+      if (auto r = insert_org_id_.run(); !r) return r;
+    }
+    return {};
+  }
+
+  // The id of a type name, or nullopt when no event of it was ever stored (reads only).
+  Result<std::optional<int64_t>> known_type_id(const std::string& name) {
+    if (auto it = type_ids_.find(name); it != type_ids_.end()) return std::optional(it->second);
+    select_type_.bind(1, name);
+    auto has = select_type_.step();
+    if (!has) {
+      select_type_.reset();
+      return has.error();
+    }
+    std::optional<int64_t> id;
+    if (*has) id = select_type_.int64(0);
+    select_type_.reset();
+    return id;
+  }
+
+  Result<std::string> type_name(int64_t id) {
+    if (auto it = type_names_.find(id); it != type_names_.end()) return it->second;
+    auto st = db_->prepare("SELECT name FROM types WHERE id = ?");
+    if (!st) return st.error();
+    st->bind(1, id);
+    auto has = st->step();
+    if (!has) return has.error();
+    if (!*has) return Error::internal("spool names unknown type id " + std::to_string(id));
+    return type_names_.emplace(id, std::string(st->text(0))).first->second;
+  }
+
   static SourceCheckpoint read_checkpoint(const Statement& s) {
     SourceCheckpoint c;
     c.source_key = std::string(s.text(0));
@@ -488,12 +678,12 @@ class SqliteStore final : public EventStore {
     if (!(s = p(
               upsert_event_,
               "INSERT INTO events(day, type_id, event_key, first_seen, last_seen, count, ip, asn, "
-              "geo, region, severity, tag, row) VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?) "
+              "geo, region, severity, tag, row, routes) VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?,?) "
               "ON CONFLICT(day, event_key) DO UPDATE SET first_seen = min(first_seen, "
               "excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), count = "
-              "count + 1 RETURNING id, count")))
+              "count + 1 RETURNING id, count, routes")))
       return s;
-    if (!(s = p(insert_spool_, "INSERT OR IGNORE INTO spool VALUES(?,?,?,?,?)"))) return s;
+    if (!(s = p(update_routes_, "UPDATE events SET routes = ? WHERE id = ?"))) return s;
     if (!(s = p(upsert_stats_,
                 "INSERT INTO stats VALUES(?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
                 "events + excluded.events")))
@@ -520,10 +710,7 @@ class SqliteStore final : public EventStore {
       return s;
     if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
     if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
-    if (!(s = p(count_org_rows_,
-                "SELECT count(*) FROM spool WHERE day = ? AND org_id = ? AND type_id = ? AND "
-                "event_id = ?")))
-      return s;
+    if (auto st = spool_.prepare(*db_); !st) return st;
     return rollups_.prepare(*db_);
   }
 
@@ -575,46 +762,56 @@ class SqliteStore final : public EventStore {
     auto operator<=>(const OrgStatKey&) const = default;
   };
 
-  // A spool row queued for a new event of the current batch.
-  struct PendingSpool {
-    DayNumber day;
-    uint32_t org_id;
-    int64_t type_id;
-    MatchFilter filter;
-    int64_t event_id;
-    auto key() const { return std::tie(day, org_id, type_id, filter, event_id); }
-  };
-
   static bool route_less(const OrgRoute& a, const OrgRoute& b) {
     return std::tie(a.org_id, a.filter) < std::tie(b.org_id, b.filter);
   }
 
-  // Inserts the batch's queued spool rows in primary-key order: consecutive inserts land on
-  // the same or neighbouring B-tree pages instead of one random page per row.
-  Status flush_spool(BatchOutcome& out) {
-    std::sort(pending_spool_.begin(), pending_spool_.end(),
-              [](const PendingSpool& a, const PendingSpool& b) { return a.key() < b.key(); });
-    for (const auto& p : pending_spool_) {
-      insert_spool_.bind(1, p.day)
-          .bind(2, p.org_id)
-          .bind(3, p.type_id)
-          .bind(4, static_cast<int64_t>(p.filter))
-          .bind(5, p.event_id);
-      if (auto st = insert_spool_.run(); !st) return st;
-      // Always 1: a new event id has no spool rows (retention drops an event's rows with it).
-      out.routed += db_->changes();
+  // Adds `ev`'s routes that the stored event (routes `stored`) lacks: they go into its row,
+  // into the spool (the tail holds them until the next flush; an event before the watermark
+  // gets them as a run of this batch), and each organisation it reaches for the first time
+  // counts in that organisation's statistics -- its report gets the row, so its statistics
+  // must count it too.
+  Status add_late_routes(const EventRecord& ev, int64_t type_id, int64_t event_id,
+                         std::string_view stored, int64_t watermark, BatchOutcome& out) {
+    decode_routes(stored, stored_routes_);
+    added_routes_.clear();
+    for (const auto& r : route_scratch_) {
+      if (!std::binary_search(stored_routes_.begin(), stored_routes_.end(), r, route_less)) {
+        added_routes_.push_back(r);
+      }
     }
-    return {};
+    if (added_routes_.empty()) return {};
+    // An event in the tail is counted by the flush, from its final routes; one before the
+    // watermark was counted already, for the organisations it had then.
+    bool flushed = event_id <= watermark;
+    uint32_t last_org = 0;
+    bool any = false;
+    for (const auto& r : added_routes_) {
+      bool org_known = std::any_of(stored_routes_.begin(), stored_routes_.end(),
+                                   [&](const OrgRoute& s) { return s.org_id == r.org_id; });
+      if (flushed && !org_known && (!any || r.org_id != last_org)) {
+        org_stats_.push_back({ev.day, r.org_id, type_id, ev.severity});
+      }
+      any = true;
+      last_org = r.org_id;
+      if (flushed) late_.push_back({r.org_id, ev.day, type_id, r.filter, event_id});
+    }
+    out.routed += static_cast<int64_t>(added_routes_.size());
+    stored_routes_.insert(stored_routes_.end(), added_routes_.begin(), added_routes_.end());
+    sort_routes(stored_routes_);
+    encode_routes(stored_routes_, routes_blob_);
+    update_routes_.bind(1, std::string_view(routes_blob_)).bind(2, event_id);
+    return update_routes_.run();
   }
 
   Result<BatchOutcome> write_locked(const IngestBatch& batch) {
     BatchOutcome out;
-    pending_spool_.clear();
-    batch_new_.clear();
-    late_spool_.clear();
-    // Rollup deltas are summed in memory and written once per group per batch.
-    // Like org_stats below: one entry per new event (and tag), summed after sorting. The text
-    // parts view the batch's own strings (alive until the batch is written) or interned tags.
+    late_.clear();
+    auto watermark = spool_.watermark();
+    if (!watermark) return watermark.error();
+    // Rollup deltas are summed in memory and written once per group per batch: one entry per
+    // new event (and tag), summed after sorting. The text parts view the batch's own strings
+    // (alive until the batch is written) or interned tags.
     std::vector<StatKey>& stats = stats_;
     std::vector<TagStatKey>& tag_stats = tag_stats_;
     stats.clear();
@@ -625,13 +822,15 @@ class SqliteStore final : public EventStore {
     std::vector<OrgStatKey>& org_stats = org_stats_;
     org_stats.clear();
     std::vector<std::string> tags;
-    std::vector<uint32_t> new_routes;
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
       if (!tid) {
         type_ids_.clear();
         return tid.error();
       }
+      route_scratch_.assign(ev.routes.begin(), ev.routes.end());
+      sort_routes(route_scratch_);
+      encode_routes(route_scratch_, routes_blob_);
       upsert_event_.bind(1, ev.day)
           .bind(2, *tid)
           .bind(3, to_db(ev.event_key))
@@ -643,7 +842,8 @@ class SqliteStore final : public EventStore {
           .bind(9, ev.region)
           .bind(10, static_cast<int64_t>(ev.severity))
           .bind(11, ev.tag)
-          .bind_blob(12, ev.row);
+          .bind_blob(12, ev.row)
+          .bind(13, std::string_view(routes_blob_));
       auto has = upsert_event_.step();
       if (!has || !*has) {
         upsert_event_.reset();
@@ -652,111 +852,41 @@ class SqliteStore final : public EventStore {
       }
       int64_t event_id = upsert_event_.int64(0);
       bool inserted = upsert_event_.int64(1) == 1;
-      upsert_event_.reset();
       if (!inserted) {
         ++out.deduplicated;
-      } else {
-        ++out.inserted;
-        stats.push_back({ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity});
-        tags.clear();
-        for (auto tag : split(ev.tag, ',')) {
-          tag = trim(tag);
-          if (!tag.empty()) tags.push_back(to_lower(tag));
-        }
-        std::sort(tags.begin(), tags.end());
-        tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-        if (tags.empty()) tag_stats.push_back({ev.day, *tid, ev.geo, kNoTag});
-        for (const auto& tag : tags) {
-          tag_stats.push_back({ev.day, *tid, ev.geo, *tag_names_.insert(tag).first});
-        }
-        rollups_.add(ev.day, *tid, ev.geo, ev.region, ev.severity, tags);
-      }
-      if (inserted) {
-        // A new event has no spool rows yet: its routes are queued and inserted in key order
-        // at the end of the batch (see flush_spool), which keeps the B-tree inserts local.
-        route_scratch_.assign(ev.routes.begin(), ev.routes.end());
-        std::sort(route_scratch_.begin(), route_scratch_.end(), route_less);
-        route_scratch_.erase(std::unique(route_scratch_.begin(), route_scratch_.end()),
-                             route_scratch_.end());
-        auto& pending = batch_new_[event_id];
-        pending.first = pending_spool_.size();
-        uint32_t last_org = 0;
-        bool any = false;
-        for (const auto& route : route_scratch_) {
-          pending_spool_.push_back({ev.day, route.org_id, *tid, route.filter, event_id});
-          if (!any || route.org_id != last_org) {
-            org_stats.push_back({ev.day, route.org_id, *tid, ev.severity});
-          }
-          any = true;
-          last_org = route.org_id;
-        }
-        pending.second = pending_spool_.size();
-        continue;
-      }
-      if (auto it = batch_new_.find(event_id); it != batch_new_.end()) {
-        // A repeat of an event first stored in this batch: its spool rows are still queued.
-        // Routes it did not have yet (the index changed between batches) are queued too, and
-        // an organisation it reaches for the first time counts in that organisation's stats.
-        auto& [first, end] = it->second;
-        for (const auto& route : ev.routes) {
-          bool have_row = false, have_org = false;
-          for (size_t i = first; i < end && !have_row; ++i) {
-            const PendingSpool& p = pending_spool_[i];
-            if (p.org_id == route.org_id) {
-              have_org = true;
-              have_row = p.filter == route.filter;
-            }
-          }
-          if (auto late = late_spool_.find(event_id); late != late_spool_.end()) {
-            for (size_t i : late->second) {
-              const PendingSpool& p = pending_spool_[i];
-              if (p.org_id == route.org_id) {
-                have_org = true;
-                have_row = have_row || p.filter == route.filter;
-              }
-            }
-          }
-          if (have_row) continue;
-          late_spool_[event_id].push_back(pending_spool_.size());
-          pending_spool_.push_back({ev.day, route.org_id, *tid, route.filter, event_id});
-          if (!have_org) org_stats.push_back({ev.day, route.org_id, *tid, ev.severity});
+        // The stored row's routes: this occurrence may reach organisations it did not (the
+        // registry changed in between), whether the row came from an earlier batch or this one.
+        if (!route_scratch_.empty()) {
+          stored_blob_.assign(upsert_event_.text(2));
+          upsert_event_.reset();
+          if (auto st = add_late_routes(ev, *tid, event_id, stored_blob_, *watermark, out); !st)
+            return st.error();
+        } else {
+          upsert_event_.reset();
         }
         continue;
       }
-      // A repeat of an event stored by an earlier batch: its spool rows are in the database.
-      for (const auto& route : ev.routes) {
-        insert_spool_.bind(1, ev.day)
-            .bind(2, route.org_id)
-            .bind(3, *tid)
-            .bind(4, static_cast<int64_t>(route.filter))
-            .bind(5, event_id);
-        if (auto st = insert_spool_.run(); !st) return st.error();
-        if (db_->changes() > 0) {
-          ++out.routed;
-          new_routes.push_back(route.org_id);
-        }
+      upsert_event_.reset();
+      ++out.inserted;
+      last_event_id_ = std::max(last_event_id_, event_id);
+      stats.push_back({ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity});
+      tags.clear();
+      for (auto tag : split(ev.tag, ',')) {
+        tag = trim(tag);
+        if (!tag.empty()) tags.push_back(to_lower(tag));
       }
-      // An organisation counts once per event, even when several filters matched it: when a
-      // repeat occurrence first routes it to an organisation that registered (or claimed the
-      // resource) since -- its report gets the row, so its statistics must count it too.
-      std::sort(new_routes.begin(), new_routes.end());
-      for (size_t i = 0; i < new_routes.size();) {
-        size_t j = i;
-        while (j < new_routes.size() && new_routes[j] == new_routes[i]) ++j;
-        count_org_rows_.bind(1, ev.day)
-            .bind(2, static_cast<int64_t>(new_routes[i]))
-            .bind(3, *tid)
-            .bind(4, event_id);
-        auto counted = count_org_rows_.step();
-        if (!counted) return counted.error();
-        bool first_for_org = *counted && count_org_rows_.int64(0) == static_cast<int64_t>(j - i);
-        count_org_rows_.reset();
-        if (first_for_org) org_stats.push_back({ev.day, new_routes[i], *tid, ev.severity});
-        i = j;
+      std::sort(tags.begin(), tags.end());
+      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+      if (tags.empty()) tag_stats.push_back({ev.day, *tid, ev.geo, kNoTag});
+      for (const auto& tag : tags) {
+        tag_stats.push_back({ev.day, *tid, ev.geo, *tag_names_.insert(tag).first});
       }
-      new_routes.clear();
+      rollups_.add(ev.day, *tid, ev.geo, ev.region, ev.severity, tags);
+      // Its spool entries and its organisations' counters come from the routes in its row at
+      // the next flush (spool.h).
+      out.routed += static_cast<int64_t>(route_scratch_.size());
     }
-    if (auto st = flush_spool(out); !st) return st.error();
+    if (auto st = spool_.write_entries(late_); !st) return st.error();
     std::sort(stats.begin(), stats.end());
     for (size_t i = 0; i < stats.size();) {
       size_t j = i;
@@ -829,14 +959,22 @@ class SqliteStore final : public EventStore {
   std::mutex mu_;
   std::unique_ptr<Db> db_;
   std::unordered_map<std::string, int64_t> type_ids_;
-  Statement upsert_event_, insert_spool_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
-      insert_quarantine_, upsert_source_, select_type_, insert_type_, count_org_rows_;
+  std::unordered_map<int64_t, std::string> type_names_;  // a type's id never changes
+  Statement insert_org_id_;
+  bool org_ids_ready_ = false;
+  std::vector<int64_t> ids_scratch_;
+  Statement upsert_event_, update_routes_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
+      insert_quarantine_, upsert_source_, select_type_, insert_type_;
   RollupWriter rollups_;
+  SpoolWriter spool_;
+  SqliteStoreOptions options_;
+  int64_t last_event_id_ = 0;    // the highest event id this writer has inserted
+  int64_t flushed_through_ = 0;  // ... and the highest one covered by its last flush
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
   // Per-batch scratch, kept to reuse its memory.
-  std::vector<PendingSpool> pending_spool_;
-  std::unordered_map<int64_t, std::pair<size_t, size_t>> batch_new_;  // event id -> its rows
-  std::unordered_map<int64_t, std::vector<size_t>> late_spool_;       // rows added by repeats
-  std::vector<OrgRoute> route_scratch_;
+  std::vector<SpoolEntry> late_;  // late routes of events before the watermark
+  std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_;
+  std::string routes_blob_, stored_blob_;
   std::vector<OrgStatKey> org_stats_;
   std::vector<StatKey> stats_;
   std::vector<TagStatKey> tag_stats_;
@@ -863,10 +1001,11 @@ std::optional<MatchFilter> parse_match_filter(std::string_view s) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path) {
+Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path,
+                                                      SqliteStoreOptions options) {
   auto db = Db::open(path);
   if (!db) return db.error();
-  auto store = std::make_unique<SqliteStore>(std::move(*db));
+  auto store = std::make_unique<SqliteStore>(std::move(*db), options);
   if (auto st = store->init(); !st) return st.error();
   return std::unique_ptr<EventStore>(std::move(store));
 }

@@ -401,6 +401,194 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
   }
 }
 
+// Everything a reader can ask of the spool, in a comparable form (event ids left out: the
+// stores compared may number their events alike, but the answer must not depend on it).
+std::string spool_snapshot(EventStore& store, DayNumber first, DayNumber last,
+                           const std::vector<uint32_t>& orgs) {
+  std::string out;
+  for (DayNumber day = first; day <= last; ++day) {
+    auto keys = store.report_keys(day, std::nullopt);
+    EXPECT_TRUE(keys.ok()) << keys.error().message;
+    if (!keys.ok()) return out;
+    for (const auto& k : *keys) {
+      out += "report " + std::to_string(day) + " " + std::to_string(k.org_id) + " " + k.type + " " +
+             match_filter_name(k.filter) + " " + std::to_string(k.rows) + ":";
+      EXPECT_TRUE(store
+                      .scan_report(k,
+                                   [&](const StoredEvent& e) {
+                                     out += " " + std::to_string(e.event_key) + "/" +
+                                            std::to_string(e.count) + "/" +
+                                            std::to_string(e.first_seen) + "/" +
+                                            std::to_string(e.new_since_previous_day);
+                                     return true;
+                                   })
+                      .ok());
+      out += "\n";
+    }
+  }
+  for (uint32_t org : orgs) {
+    auto one = store.report_keys(first, org);
+    EXPECT_TRUE(one.ok());
+    if (one.ok()) out += "keys of " + std::to_string(org) + ": " + std::to_string(one->size());
+    for (const auto& group : std::vector<std::vector<std::string>>{
+             {"day", "type", "severity"}, {"geo", "tag"}, {"type"}}) {
+      StatsQuery q;
+      q.first_day = first;
+      q.last_day = last;
+      q.org_id = org;
+      q.group_by = group;
+      auto rows = store.stats(q);
+      EXPECT_TRUE(rows.ok()) << rows.error().message;
+      if (!rows.ok()) continue;
+      out += "\nstats " + std::to_string(org) + ":";
+      for (const auto& r : *rows) {
+        for (const auto& k : r.keys) out += " " + k;
+        out += "=" + std::to_string(r.events);
+      }
+    }
+    EventQuery eq;
+    eq.first_day = first;
+    eq.last_day = last;
+    eq.org_id = org;
+    eq.limit = 100000;
+    auto rows = store.query(eq);
+    EXPECT_TRUE(rows.ok()) << rows.error().message;
+    if (!rows.ok()) continue;
+    out += "\nquery " + std::to_string(org) + ":";
+    for (const auto& r : *rows) out += " " + std::to_string(r.event_key);
+    out += "\n";
+  }
+  return out;
+}
+
+// The spool answers the same whether its entries are still in the tail (events.routes beyond
+// the watermark), already in runs, or split between the two -- with repeats that reach further
+// organisations both before and after a flush.
+TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
+  auto open = [&](const char* name, int64_t flush_events) {
+    SqliteStoreOptions options;
+    options.spool_flush_events = flush_events;
+    options.spool_flush_interval = std::chrono::hours(1);
+    auto s = open_sqlite_store((dir_ / name).string(), options);
+    EXPECT_TRUE(s.ok());
+    return std::move(*s);
+  };
+  auto every_batch = open("every.sqlite", 1);
+  auto every_third = open("third.sqlite", 40);
+  auto never = open("never.sqlite", int64_t{1} << 40);
+  std::mt19937 rng(11);
+  const char* types[] = {"scan_http", "scan_ssh", "blocklist"};
+  const MatchFilter filters[] = {MatchFilter::kAsn, MatchFilter::kCidr, MatchFilter::kGeo,
+                                 MatchFilter::kDomain};
+  for (int b = 0; b < 30; ++b) {
+    IngestBatch batch;
+    for (int i = 0; i < 15; ++i) {
+      // Keys repeat across batches (and days), so repeats bring routes the first lacked.
+      uint64_t key = rng() % 120;
+      DayNumber day = 700 + static_cast<DayNumber>(rng() % 3);
+      std::vector<OrgRoute> routes;
+      for (int r = static_cast<int>(rng() % 4); r > 0; --r) {
+        routes.push_back({1 + static_cast<uint32_t>(rng() % 6), filters[rng() % 4]});
+      }
+      auto e = event(day, key, day * 86400 + static_cast<UnixSeconds>(rng() % 86400),
+                     "192.0.2." + std::to_string(key), routes, types[key % 3]);
+      e.geo = key % 2 ? "NL" : "DE";
+      e.tag = key % 5 ? "mirai" : "";
+      batch.events.push_back(e);
+    }
+    for (auto* s : {&every_batch, &every_third, &never}) {
+      auto out = (*s)->write(batch);
+      ASSERT_TRUE(out.ok()) << out.error().message;
+    }
+  }
+  std::vector<uint32_t> orgs = {1, 2, 3, 4, 5, 6, 7};
+  std::string expected = spool_snapshot(*every_batch, 699, 703, orgs);
+  EXPECT_NE(expected.find("report 701"), std::string::npos);
+  EXPECT_EQ(spool_snapshot(*every_third, 699, 703, orgs), expected);
+  EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
+  ASSERT_TRUE(never->settle().ok());
+  EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
+  // A reopened store (another process: the API, the report builder) sees the same.
+  every_third.reset();
+  EXPECT_EQ(spool_snapshot(*open("third.sqlite", 40), 699, 703, orgs), expected);
+}
+
+// Day numbers past 65535 (year 2149) or huge type ids do not fit the flush's packed sort keys;
+// it falls back to sorting structs and must answer the same.
+TEST_F(SqliteStoreTest, SpoolFlushBeyondThePackedRange) {
+  SqliteStoreOptions never_options;
+  never_options.spool_flush_events = int64_t{1} << 40;
+  auto never = open_sqlite_store((dir_ / "never.sqlite").string(), never_options);
+  ASSERT_TRUE(never.ok());
+  IngestBatch b;
+  for (uint64_t key = 1; key <= 30; ++key) {
+    DayNumber day = key % 2 ? 700 : 70000;
+    b.events.push_back(
+        event(day, key, day * int64_t{86400} + static_cast<UnixSeconds>(key),
+              "192.0.2." + std::to_string(key),
+              {{static_cast<uint32_t>(key % 3), MatchFilter::kCidr}, {7, MatchFilter::kGeo}}));
+  }
+  ASSERT_TRUE(store_->write(b).ok());
+  ASSERT_TRUE((*never)->write(b).ok());
+  ASSERT_TRUE(store_->settle().ok());
+  std::vector<uint32_t> orgs = {0, 1, 2, 7};
+  for (DayNumber day : {700, 70000}) {
+    std::string settled = spool_snapshot(*store_, day, day, orgs);
+    EXPECT_NE(settled.find("report " + std::to_string(day) + " 7 scan_http geo 15:"),
+              std::string::npos)
+        << settled;
+    EXPECT_EQ(settled, spool_snapshot(**never, day, day, orgs));
+  }
+}
+
+// A store written before schema 3 kept one spool row per (day, organisation, type, filter,
+// event); opening it converts them into routes and runs without changing any answer.
+TEST_F(SqliteStoreTest, UpgradesAPerRowSpool) {
+  IngestBatch b;
+  for (uint64_t key = 1; key <= 40; ++key) {
+    std::vector<OrgRoute> routes = {{static_cast<uint32_t>(key % 4), MatchFilter::kCidr}};
+    if (key % 3 == 0) routes.push_back({9, MatchFilter::kGeo});
+    b.events.push_back(event(800 + static_cast<DayNumber>(key % 2), key, 800 * 86400 + key,
+                             "192.0.2." + std::to_string(key), routes));
+  }
+  ASSERT_TRUE(store_->write(b).ok());
+  ASSERT_TRUE(store_->settle().ok());
+  std::vector<uint32_t> orgs = {0, 1, 2, 3, 9};
+  std::string expected = spool_snapshot(*store_, 799, 802, orgs);
+  store_.reset();
+  {
+    // Rewrite it into the schema-2 layout.
+    auto db = Db::open((dir_ / "events.sqlite").string());
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->exec("CREATE TABLE spool(day INTEGER NOT NULL, org_id INTEGER NOT NULL, "
+                           "type_id INTEGER NOT NULL, filter INTEGER NOT NULL, event_id INTEGER "
+                           "NOT NULL, PRIMARY KEY(day, org_id, type_id, filter, event_id)) "
+                           "WITHOUT ROWID")
+                    .ok());
+    // The spool rows from the routes, as schema 2 stored them.
+    for (const char* sql : {"INSERT INTO spool SELECT e.day, j.value / 4, e.type_id, j.value % 4, "
+                            "e.id FROM events e, json_each(e.routes) j",
+                            "UPDATE events SET routes = '[]'", "DROP TABLE spool_runs",
+                            "DROP TABLE store_meta", "PRAGMA user_version=2"}) {
+      ASSERT_TRUE((*db)->exec(sql).ok()) << sql;
+    }
+  }
+  auto reopened = open_sqlite_store((dir_ / "events.sqlite").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  store_ = std::move(*reopened);
+  EXPECT_EQ(spool_snapshot(*store_, 799, 802, orgs), expected);
+  // New events after the upgrade join the converted ones.
+  IngestBatch more;
+  more.events.push_back(
+      event(800, 500, 800 * 86400 + 999, "192.0.2.250", {{9, MatchFilter::kGeo}}));
+  ASSERT_TRUE(store_->write(more).ok());
+  auto keys = store_->report_keys(800, 9);
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].rows, 7);  // keys 6, 12, ..., 36 on day 800, and the new one
+}
+
 TEST_F(SqliteStoreTest, ReopensExistingStore) {
   IngestBatch b;
   b.events.push_back(event(600, 1, 600 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));

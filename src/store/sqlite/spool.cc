@@ -1,0 +1,460 @@
+#include "store/sqlite/spool.h"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "common/radix_sort.h"
+
+namespace vantage::store {
+
+const char* const kSpoolSchema = R"sql(
+CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS spool_runs(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, day INTEGER NOT NULL, run INTEGER NOT NULL,
+  summary BLOB NOT NULL, ids BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS spool_runs_org ON spool_runs(org_id, day, run);
+CREATE INDEX IF NOT EXISTS spool_runs_day ON spool_runs(day);
+)sql";
+
+namespace {
+
+constexpr const char* kWatermark = "spool_watermark";
+constexpr const char* kNextRun = "spool_next_run";
+
+void put_varint(uint64_t v, std::string& out) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Reads one varint at `pos`; false when the input ends inside it or it runs over 64 bits.
+bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= in.size()) return false;
+    auto byte = static_cast<uint8_t>(in[pos++]);
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return true;
+  }
+  return false;
+}
+
+bool valid_filter(uint64_t f) {
+  return f <= static_cast<uint64_t>(MatchFilter::kDomain);
+}
+
+// Calls `group` for each group of one run row; stops at damage in the summary or ids.
+void decode_run(uint32_t org_id, DayNumber day, std::string_view summary, std::string_view ids,
+                const std::function<void(const SpoolGroup&)>& group) {
+  size_t pos = 0, id_pos = 0;
+  while (pos < summary.size()) {
+    uint64_t type_id, filter, count, bytes;
+    if (!get_varint(summary, pos, type_id) || !get_varint(summary, pos, filter) ||
+        !get_varint(summary, pos, count) || !get_varint(summary, pos, bytes) ||
+        !valid_filter(filter) || bytes > ids.size() - id_pos) {
+      return;
+    }
+    SpoolGroup g;
+    g.org_id = org_id;
+    g.day = day;
+    g.type_id = static_cast<int64_t>(type_id);
+    g.filter = static_cast<MatchFilter>(filter);
+    g.count = static_cast<int64_t>(count);
+    g.packed_ids = ids.substr(id_pos, bytes);
+    id_pos += bytes;
+    group(g);
+  }
+}
+
+// Reads the next number of a routes array ("[49,180]") at `pos`; false at its end or at
+// anything else than digits, commas and brackets.
+bool next_route_code(std::string_view text, size_t& pos, uint64_t& code) {
+  while (pos < text.size() && (text[pos] == '[' || text[pos] == ',' || text[pos] == ' ')) ++pos;
+  if (pos >= text.size() || text[pos] < '0' || text[pos] > '9') return false;
+  code = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    if (code > (UINT64_MAX - 9) / 10) return false;
+    code = code * 10 + static_cast<uint64_t>(text[pos++] - '0');
+  }
+  return true;
+}
+
+void has_org_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (argc != 2) return sqlite3_result_int(ctx, 0);
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  int n = sqlite3_value_bytes(argv[0]);
+  auto org = static_cast<uint64_t>(sqlite3_value_int64(argv[1]));
+  std::string_view text(p ? p : "", p ? static_cast<size_t>(n) : 0);
+  size_t pos = 0;
+  uint64_t code;
+  while (next_route_code(text, pos, code)) {
+    if ((code >> 2) == org) return sqlite3_result_int(ctx, 1);
+    if ((code >> 2) > org) break;  // sorted by organisation
+  }
+  sqlite3_result_int(ctx, 0);
+}
+
+}  // namespace
+
+Status register_spool_functions(Db& db) {
+  int rc = sqlite3_create_function(db.raw(), "spool_has_org", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                   has_org_function, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error::internal("cannot register spool_has_org: " + db.last_error());
+  return {};
+}
+
+std::string org_stats_source(uint32_t org_id) {
+  std::string org = std::to_string(org_id);
+  return "(SELECT day, type_id, severity, events FROM org_stats WHERE org_id = " + org +
+         " UNION ALL SELECT day, type_id, severity, 1 FROM events WHERE id > (SELECT "
+         "coalesce(max(value), 0) FROM store_meta WHERE key = 'spool_watermark') AND "
+         "spool_has_org(routes, " +
+         org + "))";
+}
+
+void sort_routes(std::vector<OrgRoute>& routes) {
+  auto less = [](const OrgRoute& a, const OrgRoute& b) {
+    return std::tie(a.org_id, a.filter) < std::tie(b.org_id, b.filter);
+  };
+  std::sort(routes.begin(), routes.end(), less);
+  routes.erase(std::unique(routes.begin(), routes.end()), routes.end());
+}
+
+void encode_routes(const std::vector<OrgRoute>& sorted, std::string& out) {
+  out.assign("[");
+  char digits[24];
+  for (const auto& r : sorted) {
+    uint64_t code = (static_cast<uint64_t>(r.org_id) << 2) | static_cast<uint64_t>(r.filter);
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, code);
+    if (out.size() > 1) out.push_back(',');
+    out.append(digits, end);
+  }
+  out.push_back(']');
+}
+
+void decode_routes(std::string_view text, std::vector<OrgRoute>& out) {
+  out.clear();
+  size_t pos = 0;
+  uint64_t code;
+  while (next_route_code(text, pos, code)) {
+    if ((code >> 2) > UINT32_MAX) break;
+    out.push_back({static_cast<uint32_t>(code >> 2), static_cast<MatchFilter>(code & 3)});
+  }
+}
+
+void SpoolGroup::for_each_id(const std::function<void(int64_t)>& id) const {
+  if (packed_ids.empty()) {
+    if (event_id) id(event_id);
+    return;
+  }
+  size_t pos = 0;
+  uint64_t v, last = 0;
+  while (pos < packed_ids.size() && get_varint(packed_ids, pos, v)) {
+    last += v;
+    id(static_cast<int64_t>(last));
+  }
+}
+
+Status SpoolWriter::prepare(Db& db) {
+  db_ = &db;
+  auto p = [&](Statement& out, const char* sql) -> Status {
+    auto st = db.prepare(sql);
+    if (!st) return st.error();
+    out = std::move(*st);
+    return {};
+  };
+  if (auto s = p(get_meta_, "SELECT value FROM store_meta WHERE key = ?"); !s) return s;
+  if (auto s = p(set_meta_,
+                 "INSERT INTO store_meta VALUES(?, ?) ON CONFLICT DO UPDATE SET value = "
+                 "excluded.value");
+      !s)
+    return s;
+  if (auto s = p(insert_run_,
+                 "INSERT INTO spool_runs(org_id, day, run, summary, ids) VALUES(?,?,?,?,?)");
+      !s)
+    return s;
+  if (auto s = p(upsert_org_stats_,
+                 "INSERT INTO org_stats VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
+                 "events + excluded.events");
+      !s)
+    return s;
+  return p(read_tail_,
+           "SELECT id, day, type_id, severity, routes FROM events WHERE id > ? ORDER BY id");
+}
+
+Result<int64_t> SpoolWriter::meta(const char* key) {
+  get_meta_.bind(1, std::string_view(key));
+  auto has = get_meta_.step();
+  if (!has) {
+    get_meta_.reset();
+    return has.error();
+  }
+  int64_t v = *has ? get_meta_.int64(0) : 0;
+  get_meta_.reset();
+  return v;
+}
+
+Status SpoolWriter::set_meta(const char* key, int64_t value) {
+  set_meta_.bind(1, std::string_view(key)).bind(2, value);
+  return set_meta_.run();
+}
+
+Result<int64_t> SpoolWriter::watermark() {
+  return meta(kWatermark);
+}
+
+namespace {
+
+// (organisation, day, type, filter) in one sortable word, when the values fit (they do for
+// any real store: day numbers until 2149, up to 16,384 report types); else nullopt.
+std::optional<uint64_t> pack_group(const SpoolEntry& e) {
+  if (e.day < 0 || e.day > 0xffff || e.type_id < 0 || e.type_id > 0x3fff) return std::nullopt;
+  return (static_cast<uint64_t>(e.org_id) << 32) | (static_cast<uint64_t>(e.day) << 16) |
+         (static_cast<uint64_t>(e.type_id) << 2) | static_cast<uint64_t>(e.filter);
+}
+
+SpoolEntry unpack_group(const KeyValue& kv) {
+  uint64_t k = kv.key;
+  return {static_cast<uint32_t>(k >> 32), static_cast<DayNumber>((k >> 16) & 0xffff),
+          static_cast<int64_t>((k >> 2) & 0x3fff), static_cast<MatchFilter>(k & 3),
+          static_cast<int64_t>(kv.value)};
+}
+
+// (organisation, day, type, severity) in one word, when the values fit.
+std::optional<uint64_t> pack_org_stat(const SpoolWriter::OrgStat& s) {
+  if (s.day < 0 || s.day > 0xffff || s.type_id < 0 || s.type_id > 0x1fff || s.severity < 0 ||
+      s.severity > 7) {
+    return std::nullopt;
+  }
+  return (static_cast<uint64_t>(s.org_id) << 32) | (static_cast<uint64_t>(s.day) << 16) |
+         (static_cast<uint64_t>(s.type_id) << 3) | static_cast<uint64_t>(s.severity);
+}
+
+SpoolWriter::OrgStat unpack_org_stat(uint64_t k) {
+  return {static_cast<uint32_t>(k >> 32), static_cast<DayNumber>((k >> 16) & 0xffff),
+          static_cast<int64_t>((k >> 3) & 0x1fff), static_cast<int64_t>(k & 7)};
+}
+
+}  // namespace
+
+template <class EntryAt>
+Status SpoolWriter::write_sorted(size_t n, EntryAt entry_at) {
+  if (n == 0) return {};
+  auto run = meta(kNextRun);
+  if (!run) return run.error();
+  for (size_t i = 0; i < n;) {
+    // One row per (organisation, day); inside it one summary group per (type, filter).
+    const SpoolEntry first = entry_at(i);
+    summary_.clear();
+    ids_.clear();
+    size_t g = i;
+    while (g < n) {
+      SpoolEntry head = entry_at(g);
+      if (head.org_id != first.org_id || head.day != first.day) break;
+      size_t before = ids_.size();
+      int64_t last = 0, count = 0;
+      for (; g < n; ++g) {
+        SpoolEntry e = entry_at(g);
+        if (e.org_id != head.org_id || e.day != head.day || e.type_id != head.type_id ||
+            e.filter != head.filter) {
+          break;
+        }
+        if (count == 0 || e.event_id != last) {  // one entry per event id
+          put_varint(static_cast<uint64_t>(e.event_id - last), ids_);
+          last = e.event_id;
+          ++count;
+        }
+      }
+      put_varint(static_cast<uint64_t>(head.type_id), summary_);
+      put_varint(static_cast<uint64_t>(head.filter), summary_);
+      put_varint(static_cast<uint64_t>(count), summary_);
+      put_varint(ids_.size() - before, summary_);
+    }
+    insert_run_.bind(1, static_cast<int64_t>(first.org_id))
+        .bind(2, first.day)
+        .bind(3, *run)
+        .bind_blob(4, summary_)
+        .bind_blob(5, ids_);
+    if (auto st = insert_run_.run(); !st) return st;
+    i = g;
+  }
+  return set_meta(kNextRun, *run + 1);
+}
+
+Status SpoolWriter::write_entries(std::vector<SpoolEntry>& entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const SpoolEntry& a, const SpoolEntry& b) { return a.key() < b.key(); });
+  return write_sorted(entries.size(), [&](size_t i) { return entries[i]; });
+}
+
+template <class StatAt>
+Status SpoolWriter::upsert_org_stats(size_t n, StatAt stat_at) {
+  for (size_t i = 0; i < n;) {
+    const OrgStat k = stat_at(i);
+    size_t j = i + 1;
+    while (j < n && stat_at(j) == k) ++j;
+    upsert_org_stats_.bind(1, k.day)
+        .bind(2, static_cast<int64_t>(k.org_id))
+        .bind(3, k.type_id)
+        .bind(4, k.severity)
+        .bind(5, static_cast<int64_t>(j - i));
+    if (auto st = upsert_org_stats_.run(); !st) return st;
+    i = j;
+  }
+  return {};
+}
+
+Result<int64_t> SpoolWriter::flush_tail() {
+  if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
+  auto events = fold_tail();
+  // Memory for a flush is large and needed rarely: give it back either way.
+  keyed_ = {};
+  scratch_ = {};
+  entries_ = {};
+  org_keys_ = {};
+  org_scratch_ = {};
+  org_stats_ = {};
+  if (!events) {
+    (void)db_->exec("ROLLBACK");
+    return events;
+  }
+  if (auto st = db_->exec("COMMIT"); !st) {
+    (void)db_->exec("ROLLBACK");
+    return st.error();
+  }
+  return events;
+}
+
+Result<int64_t> SpoolWriter::fold_tail() {
+  auto wm = watermark();
+  if (!wm) return wm.error();
+  // Entries and counters are kept packed into words (16 and 8 bytes each) when their values
+  // fit -- always, in practice -- and as structs otherwise.
+  bool packed = true, stats_packed = true;
+  auto add_entry = [&](const SpoolEntry& e) {
+    if (packed) {
+      if (auto k = pack_group(e)) {
+        keyed_.push_back({*k, static_cast<uint64_t>(e.event_id)});
+        return;
+      }
+      packed = false;
+      for (const auto& kv : keyed_) entries_.push_back(unpack_group(kv));
+      keyed_ = {};
+    }
+    entries_.push_back(e);
+  };
+  auto add_stat = [&](const OrgStat& s) {
+    if (stats_packed) {
+      if (auto k = pack_org_stat(s)) {
+        org_keys_.push_back(*k);
+        return;
+      }
+      stats_packed = false;
+      for (uint64_t k : org_keys_) org_stats_.push_back(unpack_org_stat(k));
+      org_keys_ = {};
+    }
+    org_stats_.push_back(s);
+  };
+  int64_t last_id = *wm, events = 0;
+  read_tail_.bind(1, *wm);
+  while (true) {
+    auto has = read_tail_.step();
+    if (!has) {
+      read_tail_.reset();
+      return has.error();
+    }
+    if (!*has) break;
+    last_id = read_tail_.int64(0);
+    ++events;
+    auto day = static_cast<DayNumber>(read_tail_.int64(1));
+    int64_t type_id = read_tail_.int64(2);
+    int64_t severity = read_tail_.int64(3);
+    decode_routes(read_tail_.text(4), routes_);
+    for (size_t i = 0; i < routes_.size(); ++i) {
+      const OrgRoute& r = routes_[i];
+      add_entry({r.org_id, day, type_id, r.filter, last_id});
+      // An organisation counts once per event, however many filters matched it.
+      if (i == 0 || r.org_id != routes_[i - 1].org_id) {
+        add_stat({r.org_id, day, type_id, severity});
+      }
+    }
+  }
+  read_tail_.reset();
+  if (events == 0) return int64_t{0};
+  Status written;
+  if (packed) {
+    // The tail is read in id order and the sort is stable: ids stay ascending in each group.
+    radix_sort_by_key(keyed_, scratch_);
+    scratch_ = {};
+    written = write_sorted(keyed_.size(), [&](size_t i) { return unpack_group(keyed_[i]); });
+  } else {
+    written = write_entries(entries_);
+  }
+  if (!written) return written.error();
+  keyed_ = {};
+  entries_ = {};
+  if (stats_packed) {
+    radix_sort(org_keys_, org_scratch_);
+    written =
+        upsert_org_stats(org_keys_.size(), [&](size_t i) { return unpack_org_stat(org_keys_[i]); });
+  } else {
+    std::sort(org_stats_.begin(), org_stats_.end());
+    written = upsert_org_stats(org_stats_.size(), [&](size_t i) { return org_stats_[i]; });
+  }
+  if (!written) return written.error();
+  if (auto st = set_meta(kWatermark, last_id); !st) return st.error();
+  return events;
+}
+
+Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
+                             std::optional<uint32_t> org_id,
+                             const std::function<void(const SpoolGroup&)>& group) {
+  auto runs = db_.prepare(
+      org_id ? "SELECT org_id, day, summary, ids FROM spool_runs WHERE org_id = ?3 AND day >= ?1 "
+               "AND day <= ?2"
+             : "SELECT org_id, day, summary, ids FROM spool_runs WHERE day >= ?1 AND day <= ?2");
+  if (!runs) return runs.error();
+  runs->bind(1, first_day).bind(2, last_day);
+  if (org_id) runs->bind(3, *org_id);
+  while (true) {
+    auto has = runs->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    decode_run(static_cast<uint32_t>(runs->int64(0)), static_cast<DayNumber>(runs->int64(1)),
+               runs->text(2), runs->text(3), group);
+  }
+  auto wm = db_.prepare("SELECT value FROM store_meta WHERE key = 'spool_watermark'");
+  if (!wm) return wm.error();
+  auto has_wm = wm->step();
+  if (!has_wm) return has_wm.error();
+  int64_t watermark = *has_wm ? wm->int64(0) : 0;
+  auto tail = db_.prepare(
+      "SELECT id, day, type_id, routes FROM events WHERE id > ?1 AND day >= ?2 AND day <= ?3");
+  if (!tail) return tail.error();
+  tail->bind(1, watermark).bind(2, first_day).bind(3, last_day);
+  std::vector<OrgRoute> routes;
+  while (true) {
+    auto has = tail->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    decode_routes(tail->text(3), routes);
+    SpoolGroup g;
+    g.event_id = tail->int64(0);
+    g.day = static_cast<DayNumber>(tail->int64(1));
+    g.type_id = tail->int64(2);
+    g.count = 1;
+    for (const auto& r : routes) {
+      if (org_id && r.org_id != *org_id) continue;
+      g.org_id = r.org_id;
+      g.filter = r.filter;
+      group(g);
+    }
+  }
+  return {};
+}
+
+}  // namespace vantage::store
