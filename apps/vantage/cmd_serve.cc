@@ -207,6 +207,14 @@ class Service {
                  format_date(day), mailed->delivered, mailed->not_delivered);
   }
 
+  // Folds what the pipeline wrote into the spool's runs and the statistics. The store folds by
+  // itself every pipeline.spool_flush_events and at the end of each input; this bounds how
+  // long a trickle of pushes waits for the dashboard to count it: one watch interval.
+  void settle() {
+    std::lock_guard lock(mu_);
+    if (auto st = rt_->store->settle(); !st) spdlog::warn("store: {}", st.error().message);
+  }
+
   // Drops raw events and report files older than retention.days (statistics stay).
   void retention() {
     if (global_.config.retention_days <= 0) return;
@@ -403,6 +411,7 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
       service.write_state(hooks.command, base, started);
       service.refresh();
       service.scan_inbox();
+      service.settle();
       if (today() != last_retention_day) {
         last_retention_day = today();
         service.retention();

@@ -72,12 +72,16 @@ class RollupWriter {
   Status flush();  // inside the batch's transaction; clears the deltas
   void discard();  // the batch was rolled back: forget its deltas
 
+  // The writer's dictionary of texts (geo, region, tag), shared with the store's other
+  // statistics; ids stay valid until the next flush().
+  uint32_t intern(std::string_view text);
+  const std::string& text(uint32_t id) const { return texts_[id]; }
+
  private:
   struct TextHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
-  uint32_t intern(std::string_view text);
 
   struct Table {
     const RollupTableSpec* spec;

@@ -177,13 +177,9 @@ Status SpoolWriter::prepare(Db& db) {
                  "INSERT INTO spool_runs(org_id, day, run, summary, ids) VALUES(?,?,?,?,?)");
       !s)
     return s;
-  if (auto s = p(upsert_org_stats_,
-                 "INSERT INTO org_stats VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
-                 "events + excluded.events");
-      !s)
-    return s;
-  return p(read_tail_,
-           "SELECT id, day, type_id, severity, routes FROM events WHERE id > ? ORDER BY id");
+  return p(upsert_org_stats_,
+           "INSERT INTO org_stats VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
+           "events + excluded.events");
 }
 
 Result<int64_t> SpoolWriter::meta(const char* key) {
@@ -308,85 +304,61 @@ Status SpoolWriter::upsert_org_stats(size_t n, StatAt stat_at) {
   return {};
 }
 
-Result<int64_t> SpoolWriter::flush_tail() {
-  if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
-  auto events = fold_tail();
-  // Memory for a flush is large and needed rarely: give it back either way.
+void SpoolWriter::begin_fold() {
+  end_fold();
+}
+
+void SpoolWriter::end_fold() {
+  // Memory for a fold is large and needed rarely: give it back.
+  packed_ = stats_packed_ = true;
   keyed_ = {};
   scratch_ = {};
   entries_ = {};
   org_keys_ = {};
   org_scratch_ = {};
   org_stats_ = {};
-  if (!events) {
-    (void)db_->exec("ROLLBACK");
-    return events;
-  }
-  if (auto st = db_->exec("COMMIT"); !st) {
-    (void)db_->exec("ROLLBACK");
-    return st.error();
-  }
-  return events;
 }
 
-Result<int64_t> SpoolWriter::fold_tail() {
-  auto wm = watermark();
-  if (!wm) return wm.error();
+void SpoolWriter::add_tail_event(int64_t event_id, DayNumber day, int64_t type_id, int64_t severity,
+                                 std::string_view routes) {
   // Entries and counters are kept packed into words (16 and 8 bytes each) when their values
   // fit -- always, in practice -- and as structs otherwise.
-  bool packed = true, stats_packed = true;
   auto add_entry = [&](const SpoolEntry& e) {
-    if (packed) {
+    if (packed_) {
       if (auto k = pack_group(e)) {
         keyed_.push_back({*k, static_cast<uint64_t>(e.event_id)});
         return;
       }
-      packed = false;
+      packed_ = false;
       for (const auto& kv : keyed_) entries_.push_back(unpack_group(kv));
       keyed_ = {};
     }
     entries_.push_back(e);
   };
   auto add_stat = [&](const OrgStat& s) {
-    if (stats_packed) {
+    if (stats_packed_) {
       if (auto k = pack_org_stat(s)) {
         org_keys_.push_back(*k);
         return;
       }
-      stats_packed = false;
+      stats_packed_ = false;
       for (uint64_t k : org_keys_) org_stats_.push_back(unpack_org_stat(k));
       org_keys_ = {};
     }
     org_stats_.push_back(s);
   };
-  int64_t last_id = *wm, events = 0;
-  read_tail_.bind(1, *wm);
-  while (true) {
-    auto has = read_tail_.step();
-    if (!has) {
-      read_tail_.reset();
-      return has.error();
-    }
-    if (!*has) break;
-    last_id = read_tail_.int64(0);
-    ++events;
-    auto day = static_cast<DayNumber>(read_tail_.int64(1));
-    int64_t type_id = read_tail_.int64(2);
-    int64_t severity = read_tail_.int64(3);
-    decode_routes(read_tail_.text(4), routes_);
-    for (size_t i = 0; i < routes_.size(); ++i) {
-      const OrgRoute& r = routes_[i];
-      add_entry({r.org_id, day, type_id, r.filter, last_id});
-      // An organisation counts once per event, however many filters matched it.
-      if (i == 0 || r.org_id != routes_[i - 1].org_id) {
-        add_stat({r.org_id, day, type_id, severity});
-      }
-    }
+  decode_routes(routes, routes_);
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const OrgRoute& r = routes_[i];
+    add_entry({r.org_id, day, type_id, r.filter, event_id});
+    // An organisation counts once per event, however many filters matched it.
+    if (i == 0 || r.org_id != routes_[i - 1].org_id) add_stat({r.org_id, day, type_id, severity});
   }
-  read_tail_.reset();
-  if (events == 0) return int64_t{0};
+}
+
+Status SpoolWriter::finish_fold(int64_t last_event_id) {
   Status written;
-  if (packed) {
+  if (packed_) {
     // The tail is read in id order and the sort is stable: ids stay ascending in each group.
     radix_sort_by_key(keyed_, scratch_);
     scratch_ = {};
@@ -394,20 +366,21 @@ Result<int64_t> SpoolWriter::fold_tail() {
   } else {
     written = write_entries(entries_);
   }
-  if (!written) return written.error();
   keyed_ = {};
   entries_ = {};
-  if (stats_packed) {
-    radix_sort(org_keys_, org_scratch_);
-    written =
-        upsert_org_stats(org_keys_.size(), [&](size_t i) { return unpack_org_stat(org_keys_[i]); });
-  } else {
-    std::sort(org_stats_.begin(), org_stats_.end());
-    written = upsert_org_stats(org_stats_.size(), [&](size_t i) { return org_stats_[i]; });
+  if (written.ok()) {
+    if (stats_packed_) {
+      radix_sort(org_keys_, org_scratch_);
+      written = upsert_org_stats(org_keys_.size(),
+                                 [&](size_t i) { return unpack_org_stat(org_keys_[i]); });
+    } else {
+      std::sort(org_stats_.begin(), org_stats_.end());
+      written = upsert_org_stats(org_stats_.size(), [&](size_t i) { return org_stats_[i]; });
+    }
   }
-  if (!written) return written.error();
-  if (auto st = set_meta(kWatermark, last_id); !st) return st.error();
-  return events;
+  if (written.ok()) written = set_meta(kWatermark, last_event_id);
+  end_fold();
+  return written;
 }
 
 Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,

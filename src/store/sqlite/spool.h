@@ -93,9 +93,15 @@ class SpoolWriter {
   Result<int64_t> watermark();
   // Writes `entries` (sorted here) as one new run, inside the caller's write transaction.
   Status write_entries(std::vector<SpoolEntry>& entries);
-  // Moves the tail into runs and org_stats in its own write transaction; returns the number
-  // of events it covered.
-  Result<int64_t> flush_tail();
+
+  // Folding the tail, inside the caller's write transaction: begin_fold(), then every tail
+  // event in id order, then finish_fold() -- which writes the runs, the org_stats counters and
+  // the new watermark -- or, on failure, end_fold() alone.
+  void begin_fold();
+  void add_tail_event(int64_t event_id, DayNumber day, int64_t type_id, int64_t severity,
+                      std::string_view routes);
+  Status finish_fold(int64_t last_event_id);
+  void end_fold();  // releases the fold's memory (finish_fold does it too)
 
   // One organisation counted for one event: org_stats' key.
   struct OrgStat {
@@ -109,7 +115,6 @@ class SpoolWriter {
  private:
   Result<int64_t> meta(const char* key);
   Status set_meta(const char* key, int64_t value);
-  Result<int64_t> fold_tail();  // flush_tail's work, inside its transaction
   // Writes n entries sorted by (organisation, day, type, filter, event id) as one run.
   template <class EntryAt>
   Status write_sorted(size_t n, EntryAt entry_at);
@@ -118,8 +123,9 @@ class SpoolWriter {
   Status upsert_org_stats(size_t n, StatAt stat_at);
 
   Db* db_ = nullptr;
-  Statement get_meta_, set_meta_, insert_run_, read_tail_, upsert_org_stats_;
-  // A flush's working memory, released after it.
+  Statement get_meta_, set_meta_, insert_run_, upsert_org_stats_;
+  // A fold's working memory, released after it.
+  bool packed_ = true, stats_packed_ = true;
   std::vector<KeyValue> keyed_, scratch_;
   std::vector<SpoolEntry> entries_;
   std::vector<uint64_t> org_keys_, org_scratch_;

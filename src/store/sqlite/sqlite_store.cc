@@ -76,10 +76,6 @@ uint64_t from_db(int64_t v) {
 
 constexpr size_t kMaxQuarantineRaw = 4096;
 
-// An untagged event counts under the empty tag. Not std::string_view(): its null data()
-// would bind as SQL NULL, not ''.
-constexpr std::string_view kNoTag = "";
-
 const char* const kEventColumns =
     "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
     "e.region, e.severity, e.tag, e.row";
@@ -260,7 +256,6 @@ class SqliteStore final : public EventStore {
     if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
     auto outcome = write_locked(batch);
     if (!outcome) {
-      rollups_.discard();
       (void)db_->exec("ROLLBACK");
       return outcome;
     }
@@ -287,11 +282,102 @@ class SqliteStore final : public EventStore {
     return settle_locked();
   }
 
+  // The fold: one transaction that reads the events written since the watermark (the tail:
+  // exactly the new events, each once) and adds them to the spool's runs and to every counter
+  // -- stats, stats_tags, the dashboard rollups and org_stats -- then moves the watermark. Per
+  // fold rather than per batch: a group reached many times between folds costs one upsert.
+  // kill -9 leaves either the old watermark (the tail is folded again) or all of it done.
   Status settle_locked() {
-    auto flushed = spool_.flush_tail();
-    if (!flushed) return flushed.error();
+    if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st;
+    auto folded = fold_locked();
+    spool_.end_fold();
+    rollups_.discard();
+    stats_.clear();
+    tag_stats_.clear();
+    if (!folded) {
+      (void)db_->exec("ROLLBACK");
+      return folded;
+    }
+    if (auto st = db_->exec("COMMIT"); !st) {
+      (void)db_->exec("ROLLBACK");
+      return st;
+    }
     flushed_through_ = last_event_id_;
     return {};
+  }
+
+  Status fold_locked() {
+    auto watermark = spool_.watermark();
+    if (!watermark) return watermark.error();
+    spool_.begin_fold();
+    stats_.clear();
+    tag_stats_.clear();
+    int64_t last_id = 0;
+    std::vector<std::string>& tags = tags_scratch_;
+    read_tail_.bind(1, *watermark);
+    while (true) {
+      auto has = read_tail_.step();
+      if (!has) {
+        read_tail_.reset();
+        return has.error();
+      }
+      if (!*has) break;
+      last_id = read_tail_.int64(0);
+      auto day = static_cast<DayNumber>(read_tail_.int64(1));
+      int64_t type_id = read_tail_.int64(2);
+      auto severity = static_cast<uint8_t>(read_tail_.int64(3));
+      spool_.add_tail_event(last_id, day, type_id, severity, read_tail_.text(4));
+      std::string_view geo = read_tail_.text(5), region = read_tail_.text(6);
+      auto asn = static_cast<uint32_t>(read_tail_.int64(7));
+      uint32_t geo_id = rollups_.intern(geo), region_id = rollups_.intern(region);
+      stats_.push_back({day, type_id, geo_id, region_id, asn, severity});
+      tags.clear();
+      for (auto tag : split(read_tail_.text(8), ',')) {
+        tag = trim(tag);
+        if (!tag.empty()) tags.push_back(to_lower(tag));
+      }
+      std::sort(tags.begin(), tags.end());
+      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+      // An untagged event counts under the empty tag.
+      if (tags.empty()) tag_stats_.push_back({day, type_id, geo_id, rollups_.intern({})});
+      for (const auto& tag : tags) {
+        tag_stats_.push_back({day, type_id, geo_id, rollups_.intern(tag)});
+      }
+      rollups_.add(day, type_id, geo, region, severity, tags);
+    }
+    read_tail_.reset();
+    if (last_id == 0) return {};  // nothing new since the last fold
+    if (auto st = spool_.finish_fold(last_id); !st) return st;
+    // The dictionary ids in stats_/tag_stats_ stay valid until rollups_.flush(): last.
+    std::sort(stats_.begin(), stats_.end());
+    for (size_t i = 0; i < stats_.size();) {
+      size_t j = i;
+      while (j < stats_.size() && stats_[j] == stats_[i]) ++j;
+      const StatKey& k = stats_[i];
+      upsert_stats_.bind(1, k.day)
+          .bind(2, k.type_id)
+          .bind(3, std::string_view(rollups_.text(k.geo)))
+          .bind(4, std::string_view(rollups_.text(k.region)))
+          .bind(5, static_cast<int64_t>(k.asn))
+          .bind(6, static_cast<int64_t>(k.severity))
+          .bind(7, static_cast<int64_t>(j - i));
+      if (auto st = upsert_stats_.run(); !st) return st;
+      i = j;
+    }
+    std::sort(tag_stats_.begin(), tag_stats_.end());
+    for (size_t i = 0; i < tag_stats_.size();) {
+      size_t j = i;
+      while (j < tag_stats_.size() && tag_stats_[j] == tag_stats_[i]) ++j;
+      const TagStatKey& k = tag_stats_[i];
+      upsert_stats_tags_.bind(1, k.day)
+          .bind(2, k.type_id)
+          .bind(3, std::string_view(rollups_.text(k.geo)))
+          .bind(4, std::string_view(rollups_.text(k.tag)))
+          .bind(5, static_cast<int64_t>(j - i));
+      if (auto st = upsert_stats_tags_.run(); !st) return st;
+      i = j;
+    }
+    return rollups_.flush();
   }
 
   Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
@@ -710,6 +796,10 @@ class SqliteStore final : public EventStore {
       return s;
     if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
     if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
+    if (!(s = p(read_tail_,
+                "SELECT id, day, type_id, severity, routes, geo, region, asn, tag FROM events "
+                "WHERE id > ? ORDER BY id")))
+      return s;
     if (auto st = spool_.prepare(*db_); !st) return st;
     return rollups_.prepare(*db_);
   }
@@ -735,12 +825,12 @@ class SqliteStore final : public EventStore {
     return id;
   }
 
-  // One new event counted in stats / stats_tags.
+  // One new event counted in stats / stats_tags; texts as ids of rollups_' dictionary.
   struct StatKey {
     DayNumber day;
     int64_t type_id;
-    std::string_view geo;
-    std::string_view region;
+    uint32_t geo;
+    uint32_t region;
     uint32_t asn;
     uint8_t severity;
     auto operator<=>(const StatKey&) const = default;
@@ -748,8 +838,8 @@ class SqliteStore final : public EventStore {
   struct TagStatKey {
     DayNumber day;
     int64_t type_id;
-    std::string_view geo;
-    std::string_view tag;
+    uint32_t geo;
+    uint32_t tag;
     auto operator<=>(const TagStatKey&) const = default;
   };
 
@@ -809,19 +899,10 @@ class SqliteStore final : public EventStore {
     late_.clear();
     auto watermark = spool_.watermark();
     if (!watermark) return watermark.error();
-    // Rollup deltas are summed in memory and written once per group per batch: one entry per
-    // new event (and tag), summed after sorting. The text parts view the batch's own strings
-    // (alive until the batch is written) or interned tags.
-    std::vector<StatKey>& stats = stats_;
-    std::vector<TagStatKey>& tag_stats = tag_stats_;
-    stats.clear();
-    tag_stats.clear();
-    tag_names_.clear();
-    // One entry per (event, organisation) counted; summed per key after sorting -- with ~10
-    // organisations per event a vector beats a tree map by far.
+    // Organisations newly reached by repeats of events before the watermark (the other
+    // counters are the fold's: see settle_locked).
     std::vector<OrgStatKey>& org_stats = org_stats_;
     org_stats.clear();
-    std::vector<std::string> tags;
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
       if (!tid) {
@@ -869,53 +950,10 @@ class SqliteStore final : public EventStore {
       upsert_event_.reset();
       ++out.inserted;
       last_event_id_ = std::max(last_event_id_, event_id);
-      stats.push_back({ev.day, *tid, ev.geo, ev.region, ev.asn, ev.severity});
-      tags.clear();
-      for (auto tag : split(ev.tag, ',')) {
-        tag = trim(tag);
-        if (!tag.empty()) tags.push_back(to_lower(tag));
-      }
-      std::sort(tags.begin(), tags.end());
-      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-      if (tags.empty()) tag_stats.push_back({ev.day, *tid, ev.geo, kNoTag});
-      for (const auto& tag : tags) {
-        tag_stats.push_back({ev.day, *tid, ev.geo, *tag_names_.insert(tag).first});
-      }
-      rollups_.add(ev.day, *tid, ev.geo, ev.region, ev.severity, tags);
-      // Its spool entries and its organisations' counters come from the routes in its row at
-      // the next flush (spool.h).
+      // Its spool entries and every counter of it come from its row at the next fold.
       out.routed += static_cast<int64_t>(route_scratch_.size());
     }
     if (auto st = spool_.write_entries(late_); !st) return st.error();
-    std::sort(stats.begin(), stats.end());
-    for (size_t i = 0; i < stats.size();) {
-      size_t j = i;
-      while (j < stats.size() && stats[j] == stats[i]) ++j;
-      const StatKey& k = stats[i];
-      upsert_stats_.bind(1, k.day)
-          .bind(2, k.type_id)
-          .bind(3, k.geo)
-          .bind(4, k.region)
-          .bind(5, static_cast<int64_t>(k.asn))
-          .bind(6, static_cast<int64_t>(k.severity))
-          .bind(7, static_cast<int64_t>(j - i));
-      if (auto st = upsert_stats_.run(); !st) return st.error();
-      i = j;
-    }
-    std::sort(tag_stats.begin(), tag_stats.end());
-    for (size_t i = 0; i < tag_stats.size();) {
-      size_t j = i;
-      while (j < tag_stats.size() && tag_stats[j] == tag_stats[i]) ++j;
-      const TagStatKey& k = tag_stats[i];
-      upsert_stats_tags_.bind(1, k.day)
-          .bind(2, k.type_id)
-          .bind(3, k.geo)
-          .bind(4, k.tag)
-          .bind(5, static_cast<int64_t>(j - i));
-      if (auto st = upsert_stats_tags_.run(); !st) return st.error();
-      i = j;
-    }
-    if (auto st = rollups_.flush(); !st) return st.error();
     std::sort(org_stats.begin(), org_stats.end());
     for (size_t i = 0; i < org_stats.size();) {
       size_t j = i;
@@ -978,7 +1016,8 @@ class SqliteStore final : public EventStore {
   std::vector<OrgStatKey> org_stats_;
   std::vector<StatKey> stats_;
   std::vector<TagStatKey> tag_stats_;
-  std::unordered_set<std::string> tag_names_;  // this batch's tags; stable for string_views
+  std::vector<std::string> tags_scratch_;
+  Statement read_tail_;
 };
 
 }  // namespace

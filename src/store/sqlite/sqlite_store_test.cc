@@ -18,7 +18,11 @@ class SqliteStoreTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("vantage-store-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
-    auto s = open_sqlite_store((dir_ / "events.sqlite").string());
+    // Counters are folded from the new events after each batch here, so that a test reads
+    // them right after writing (the default folds every 262,144 events or 10 s).
+    SqliteStoreOptions options;
+    options.spool_flush_events = 1;
+    auto s = open_sqlite_store((dir_ / "events.sqlite").string(), options);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
   }
