@@ -109,8 +109,10 @@ Status register_spool_functions(Db& db) {
 
 std::string org_stats_source(uint32_t org_id) {
   std::string org = std::to_string(org_id);
+  // `+day`: a day filter the caller puts on the result must not turn the tail (a rowid range)
+  // into a scan of those days' events through the day index.
   return "(SELECT day, type_id, severity, events FROM org_stats WHERE org_id = " + org +
-         " UNION ALL SELECT day, type_id, severity, 1 FROM events WHERE id > (SELECT "
+         " UNION ALL SELECT +day AS day, type_id, severity, 1 FROM events WHERE id > (SELECT "
          "coalesce(max(value), 0) FROM store_meta WHERE key = 'spool_watermark') AND "
          "spool_has_org(routes, " +
          org + "))";
@@ -405,8 +407,9 @@ Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
   auto has_wm = wm->step();
   if (!has_wm) return has_wm.error();
   int64_t watermark = *has_wm ? wm->int64(0) : 0;
+  // `+day`: the tail is a rowid range; an index on day would read every event of those days.
   auto tail = db_.prepare(
-      "SELECT id, day, type_id, routes FROM events WHERE id > ?1 AND day >= ?2 AND day <= ?3");
+      "SELECT id, day, type_id, routes FROM events WHERE id > ?1 AND +day >= ?2 AND +day <= ?3");
   if (!tail) return tail.error();
   tail->bind(1, watermark).bind(2, first_day).bind(3, last_day);
   std::vector<OrgRoute> routes;

@@ -439,11 +439,12 @@ class SqliteStore final : public EventStore {
     if (!tid) return tid.error();
     if (!*tid) return {};  // no event of this type was ever stored
     if (auto st = fill_org_ids(key.org_id, key.day, key.day, **tid, key.filter); !st) return st;
-    std::string sql = std::string("SELECT ") + kEventColumns +
-                      ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
-                      "p.event_key = e.event_key) "
-                      "FROM temp.org_ids s JOIN events e ON e.id = s.id JOIN types t ON t.id = "
-                      "e.type_id ORDER BY e.first_seen, e.id";
+    std::string sql =
+        std::string("SELECT ") + kEventColumns +
+        ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
+        "p.event_key = e.event_key) "
+        "FROM temp.org_ids s CROSS JOIN events e ON e.id = s.id JOIN types t ON t.id = "
+        "e.type_id ORDER BY e.first_seen, e.id";
     auto st = db_->prepare(sql);
     if (!st) return st.error();
     while (true) {
@@ -489,7 +490,8 @@ class SqliteStore final : public EventStore {
         if (!st) return st.error();
         from =
             "(SELECT e.day AS day, e.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
-            "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM temp.org_ids s JOIN "
+            "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM temp.org_ids s CROSS "
+            "JOIN "
             "events e ON e.id = s.id) r";
       } else {
         from = org_stats_source(*q.org_id) + " r";
@@ -562,7 +564,7 @@ class SqliteStore final : public EventStore {
     if (q.org_id) {
       auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
       if (!st) return st.error();
-      sql += "temp.org_ids s JOIN events e ON e.id = s.id ";
+      sql += "temp.org_ids s CROSS JOIN events e ON e.id = s.id ";
     } else {
       sql += "events e ";
     }
