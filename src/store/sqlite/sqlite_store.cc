@@ -22,7 +22,8 @@ namespace {
 // 1: events, spool, stats, stats_tags, org_stats, quarantine, sources.
 // 2: + the dashboard rollups (rollups.h), backfilled from stats/stats_tags on upgrade.
 // 3: the spool moves from one row per (event, organisation) to events.routes + spool_runs
-//    (spool.h); an older store's spool rows are converted on upgrade.
+//    (spool.h); an older store's spool rows are converted on upgrade. org_stats is keyed by
+//    organisation first: the fold writes it in that order and every reader asks for one.
 constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS stats_tags(
 CREATE TABLE IF NOT EXISTS org_stats(
   day INTEGER NOT NULL, org_id INTEGER NOT NULL, type_id INTEGER NOT NULL,
   severity INTEGER NOT NULL, events INTEGER NOT NULL,
-  PRIMARY KEY(day, org_id, type_id, severity)) WITHOUT ROWID;
+  PRIMARY KEY(org_id, day, type_id, severity)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quarantine(
   id INTEGER PRIMARY KEY, at INTEGER NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL,
   field TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);
@@ -171,6 +172,17 @@ class SqliteStore final : public EventStore {
       if (auto st = backfill_rollups(*db_); !st) return st;
     }
     if (auto st = migrate_spool_rows(); !st) return st;
+    if (*v > 0 && *v < 3) {
+      if (auto st = db_->exec(
+              "CREATE TABLE org_stats_by_org(day INTEGER NOT NULL, org_id INTEGER NOT NULL, "
+              "type_id INTEGER NOT NULL, severity INTEGER NOT NULL, events INTEGER NOT NULL, "
+              "PRIMARY KEY(org_id, day, type_id, severity)) WITHOUT ROWID; "
+              "INSERT INTO org_stats_by_org SELECT * FROM org_stats ORDER BY org_id, day, "
+              "type_id, severity; DROP TABLE org_stats; "
+              "ALTER TABLE org_stats_by_org RENAME TO org_stats");
+          !st)
+        return st;
+    }
     return db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }
 
