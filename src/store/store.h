@@ -191,6 +191,9 @@ struct SqliteStoreOptions {
   int64_t spool_flush_events = 262144;
   // ... or when the tail is older than this at a write.
   std::chrono::seconds spool_flush_interval{10};
+  // A fold holds at most about this many spool entries (16 bytes each, twice while sorting);
+  // a longer tail is folded in several transactions.
+  size_t fold_max_entries = size_t{8} << 20;
 };
 
 // Opens (creating if needed) the embedded SQLite store in `path`.

@@ -101,6 +101,7 @@ class SpoolWriter {
   void add_tail_event(int64_t event_id, DayNumber day, int64_t type_id, int64_t severity,
                       std::string_view routes);
   Status finish_fold(int64_t last_event_id);
+  size_t fold_entries() const { return keyed_.size() + entries_.size(); }  // so far
   void end_fold();  // releases the fold's memory (finish_fold does it too)
 
   // One organisation counted for one event: org_stats' key.

@@ -300,25 +300,33 @@ class SqliteStore final : public EventStore {
   // fold rather than per batch: a group reached many times between folds costs one upsert.
   // kill -9 leaves either the old watermark (the tail is folded again) or all of it done.
   Status settle_locked() {
-    if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st;
-    auto folded = fold_locked();
-    spool_.end_fold();
-    rollups_.discard();
-    stats_.clear();
-    tag_stats_.clear();
-    if (!folded) {
-      (void)db_->exec("ROLLBACK");
-      return folded;
-    }
-    if (auto st = db_->exec("COMMIT"); !st) {
-      (void)db_->exec("ROLLBACK");
-      return st;
+    // One transaction per fold; a fold stops at options_.fold_max_entries spool entries (its
+    // memory is bounded by entries, not events: a registry may route one event to thousands
+    // of organisations), and the next one takes the rest of the tail.
+    while (true) {
+      if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st;
+      bool more = false;
+      auto folded = fold_locked(more);
+      spool_.end_fold();
+      rollups_.discard();
+      stats_.clear();
+      tag_stats_.clear();
+      if (!folded) {
+        (void)db_->exec("ROLLBACK");
+        return folded;
+      }
+      if (auto st = db_->exec("COMMIT"); !st) {
+        (void)db_->exec("ROLLBACK");
+        return st;
+      }
+      if (!more) break;
     }
     flushed_through_ = last_event_id_;
     return {};
   }
 
-  Status fold_locked() {
+  // Sets `more` when it stopped before the end of the tail.
+  Status fold_locked(bool& more) {
     auto watermark = spool_.watermark();
     if (!watermark) return watermark.error();
     spool_.begin_fold();
@@ -334,6 +342,10 @@ class SqliteStore final : public EventStore {
         return has.error();
       }
       if (!*has) break;
+      if (spool_.fold_entries() >= options_.fold_max_entries) {
+        more = true;  // this event and the rest wait for the next fold
+        break;
+      }
       last_id = read_tail_.int64(0);
       auto day = static_cast<DayNumber>(read_tail_.int64(1));
       int64_t type_id = read_tail_.int64(2);

@@ -480,6 +480,12 @@ TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
   auto every_batch = open("every.sqlite", 1);
   auto every_third = open("third.sqlite", 40);
   auto never = open("never.sqlite", int64_t{1} << 40);
+  // Folds cut short after a few entries: each fold takes a part of the tail.
+  SqliteStoreOptions small_folds;
+  small_folds.spool_flush_events = 25;
+  small_folds.fold_max_entries = 4;
+  auto in_pieces = open_sqlite_store((dir_ / "pieces.sqlite").string(), small_folds);
+  ASSERT_TRUE(in_pieces.ok());
   std::mt19937 rng(11);
   const char* types[] = {"scan_http", "scan_ssh", "blocklist"};
   const MatchFilter filters[] = {MatchFilter::kAsn, MatchFilter::kCidr, MatchFilter::kGeo,
@@ -500,7 +506,7 @@ TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
       e.tag = key % 5 ? "mirai" : "";
       batch.events.push_back(e);
     }
-    for (auto* s : {&every_batch, &every_third, &never}) {
+    for (auto* s : {&every_batch, &every_third, &never, &*in_pieces}) {
       auto out = (*s)->write(batch);
       ASSERT_TRUE(out.ok()) << out.error().message;
     }
@@ -510,6 +516,9 @@ TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
   EXPECT_NE(expected.find("report 701"), std::string::npos);
   EXPECT_EQ(spool_snapshot(*every_third, 699, 703, orgs), expected);
   EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
+  EXPECT_EQ(spool_snapshot(**in_pieces, 699, 703, orgs), expected);
+  ASSERT_TRUE((*in_pieces)->settle().ok());
+  EXPECT_EQ(spool_snapshot(**in_pieces, 699, 703, orgs), expected);
   ASSERT_TRUE(never->settle().ok());
   EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
   // A reopened store (another process: the API, the report builder) sees the same.
