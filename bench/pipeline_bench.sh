@@ -10,7 +10,10 @@
 # index take seconds) and over the ingest itself (the command's own summary, start-up excluded),
 # with the load average before and after (the box may be shared). Figures: bench/README.md.
 #
-# Usage: bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
+# REGISTRY_FLAGS=--one-holder-per-asn gives each ASN one claiming organisation (a verified
+# registry) instead of the default's many claims of large ASes (~11 organisations per event).
+#
+# Usage: [REGISTRY_FLAGS=...] bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vantage="${1:-build/release/apps/vantage/vantage}"
@@ -20,8 +23,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time
 
-echo "pipeline_bench: $events events, $orgs organisations, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$vantage" --data-dir "$work/d" generate --registry-only --orgs "$orgs" --seed 5 2>/dev/null
+echo "pipeline_bench: $events events, $orgs organisations ${REGISTRY_FLAGS:-}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck disable=SC2086 # REGISTRY_FLAGS is a list of flags
+"$vantage" --data-dir "$work/d" generate --registry-only --orgs "$orgs" --seed 5 \
+  ${REGISTRY_FLAGS:-} 2>/dev/null
 input="$work/feed.jsonl"
 "$vantage" --data-dir "$work/d" generate -n "$events" --seed 5 -o "$input" 2>/dev/null
 ls -l "$input" | awk '{printf "pipeline_bench: input %.1f MB\n", $5/1e6}'

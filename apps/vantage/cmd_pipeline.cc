@@ -104,6 +104,7 @@ struct GenerateFlags {
   int64_t bad_every = 0;
   int64_t orgs = 0;
   bool registry_only = false;
+  bool one_holder_per_asn = false;
 };
 
 void run_generate(const GenerateFlags& f, const GlobalOptions& global) {
@@ -114,7 +115,8 @@ void run_generate(const GenerateFlags& f, const GlobalOptions& global) {
   auto segments = pipeline::routed_segments(table);
 
   if (f.orgs > 0) {
-    auto snap = pipeline::synthetic_registry(segments, static_cast<size_t>(f.orgs), f.seed);
+    auto snap = pipeline::synthetic_registry(segments, static_cast<size_t>(f.orgs), f.seed,
+                                             f.one_holder_per_asn);
     auto report = rt->registry->import(snap, {});
     if (!report) {
       std::cerr << "vantage generate: registry import: " << report.error().message << "\n";
@@ -225,6 +227,9 @@ void add_pipeline_commands(CLI::App& app, GlobalOptions& global) {
   gen->add_option("--bad-every", g->bad_every, "Make every Nth record malformed (0: none)");
   gen->add_option("--orgs", g->orgs, "Also add N synthetic organisations to the registry");
   gen->add_flag("--registry-only", g->registry_only, "Only add the organisations");
+  gen->add_flag("--one-holder-per-asn", g->one_holder_per_asn,
+                "Each ASN is claimed by one synthetic organisation at most (default: drawn per "
+                "routed segment, so large ASes are claimed many times)");
   gen->callback([g, &global] { run_generate(*g, global); });
 }
 

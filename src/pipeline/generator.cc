@@ -1,6 +1,7 @@
 #include "pipeline/generator.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "enrich/asn_table.h"
 
@@ -175,8 +176,10 @@ void SyntheticFeed::next(core::Event& event) {
 }
 
 registry::RegistrySnapshot synthetic_registry(const std::vector<RoutedSegment>& segments,
-                                              size_t count, uint64_t seed) {
+                                              size_t count, uint64_t seed,
+                                              bool one_holder_per_asn) {
   std::mt19937_64 rng(seed);
+  std::unordered_set<uint32_t> claimed_asns;
   registry::RegistrySnapshot snap;
   static const char* kCountries[] = {"NL", "DE", "JP", "US", "BR", "FR", "GB", "IN", "ZA", "AU"};
   for (size_t i = 0; i < count; ++i) {
@@ -193,7 +196,7 @@ registry::RegistrySnapshot synthetic_registry(const std::vector<RoutedSegment>& 
       r.kind = registry::ResourceKind::kCidr;
       r.value = IpPrefix::make(s.first, len).to_string();
       rec.resources.push_back(r);
-      if (i % 10 == 0) {
+      if (i % 10 == 0 && (!one_holder_per_asn || claimed_asns.insert(s.asn).second)) {
         registry::Resource a;
         a.kind = registry::ResourceKind::kAsn;
         a.value = std::to_string(s.asn);

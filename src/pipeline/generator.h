@@ -74,8 +74,12 @@ class SyntheticFeed {
 
 // `count` organisations, each claiming the prefix around one or two routed segments and,
 // for every tenth, an ASN; the 50th, 100th, ... up to the tenth such are national CSIRTs for
-// ten countries (one each).
+// ten countries (one each). ASNs are drawn by segment, so a large AS is claimed by many
+// organisations (a pessimistic fan-out: ~11 organisations per event with 100,000 of them);
+// with `one_holder_per_asn` an ASN already claimed is not claimed again, as in a registry
+// whose AS holders verified their claims.
 registry::RegistrySnapshot synthetic_registry(const std::vector<RoutedSegment>& segments,
-                                              size_t count, uint64_t seed);
+                                              size_t count, uint64_t seed,
+                                              bool one_holder_per_asn = false);
 
 }  // namespace vantage::pipeline
