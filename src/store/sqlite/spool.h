@@ -9,23 +9,24 @@
 //   - each event row carries its routes (encode_routes: the sorted (organisation, filter)
 //     pairs), so a batch writes nothing else for the spool: durable with the event, once.
 //     These routes are the spool's truth; the runs below are an index over them;
-//   - now and then SpoolWriter::flush_tail() reads the events written since the previous flush
-//     (the "tail": rowids above the watermark in store_meta), sorts their entries by
-//     organisation and writes one spool_runs row per (organisation, day): a summary of its
-//     (type, filter) groups and their event ids, delta-encoded. A flush touches each
-//     organisation's index entry once, however many events it got;
+//   - the store's fold (SqliteStore::settle, which drives begin_fold / add_tail_event /
+//     finish_fold here) reads the events written since the previous fold -- the "tail":
+//     rowids above the watermark in store_meta -- sorts their entries by organisation and
+//     writes one spool_runs row per (organisation, day): a summary of its (type, filter)
+//     groups and their event ids, delta-encoded. A fold touches each organisation's index
+//     entry once, however many events it got;
 //   - readers (SpoolReader) take the runs plus the tail, inside one read transaction, so a
-//     concurrent flush cannot move entries from one to the other under them;
-//   - a repeat occurrence that routes an already-flushed event to a further organisation (the
+//     concurrent fold cannot move entries from one to the other under them;
+//   - a repeat occurrence that routes an already-folded event to a further organisation (the
 //     registry changed during the day; rare) gets a run of its own at once (write_entries);
 //   - the per-organisation counters (org_stats: day x organisation x type x severity) of the
-//     tail's events are added by the same flush -- per flush rather than per batch, so an
-//     organisation reached a hundred times between flushes costs one upsert, not a hundred.
+//     tail's events are added by the same fold -- per fold rather than per batch, so an
+//     organisation reached a hundred times between folds costs one upsert, not a hundred.
 //     Readers add the tail's share with the SQL function spool_has_org(routes, org_id).
 //
-// The flush is a pure function of what is committed -- no in-memory state survives between
-// calls -- so kill -9 at any point leaves either the old watermark (the tail is read again) or
-// the new one with its runs (one transaction).
+// A fold is a pure function of what is committed -- no in-memory state survives between
+// folds -- so kill -9 at any point leaves either the old watermark (the tail is read again)
+// or the new one with its runs and counters (one transaction).
 //
 // Thread-safety: none; the store serialises calls on its connection.
 
