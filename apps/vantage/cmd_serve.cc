@@ -261,6 +261,13 @@ class Service {
     add("vantage_events_routed_total", "Event-to-organisation deliveries spooled.", routed);
     add("vantage_sources_total", "Inputs seen (files, pushes, streams).",
         cps ? static_cast<int64_t>(cps->size()) : 0);
+    if (auto unsettled = rt_->store->unsettled_events()) {
+      out +=
+          "# HELP vantage_store_unsettled_events Events stored but not yet counted in the "
+          "statistics (folded every watch interval).\n# TYPE vantage_store_unsettled_events "
+          "gauge\nvantage_store_unsettled_events " +
+          std::to_string(*unsettled) + "\n";
+    }
     if (rt_->enricher) {
       add("vantage_enrichment_reloads_total", "Enrichment snapshots published.",
           static_cast<int64_t>(rt_->enricher->generation()));

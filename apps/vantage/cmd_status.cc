@@ -135,6 +135,13 @@ void add_status_command(CLI::App& app, GlobalOptions& global) {
         static_cast<long long>(accepted), static_cast<long long>(rejected),
         static_cast<long long>(q ? *q : -1), static_cast<long long>(dedup),
         static_cast<long long>(routed));
+    if (auto unsettled = store->unsettled_events(); unsettled && *unsettled > 0) {
+      std::printf(
+          "store: %lld event(s) not counted in the statistics yet (the pipeline folds them "
+          "every %lld events, at the end of each input and every second in `vantage serve`)\n",
+          static_cast<long long>(*unsettled),
+          static_cast<long long>(global.config.spool_flush_events));
+    }
     print_service_state(global);
     print_last_build(global);
     print_last_deliveries(global);

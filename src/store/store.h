@@ -183,6 +183,9 @@ class EventStore {
   // Brings what was written into its read-optimised layout (the SQLite store's spool runs);
   // reads are correct without it, bulk reads such as a day's report build are faster after it.
   virtual Status settle() = 0;
+  // Events written but not settled yet: the statistics count them once settled. An operator's
+  // view of how far the dashboard lags the pipeline.
+  virtual Result<int64_t> unsettled_events() = 0;
 };
 
 struct SqliteStoreOptions {

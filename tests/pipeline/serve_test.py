@@ -103,6 +103,9 @@ def main():
             metrics = r.read().decode()
         accepted = int(re.search(r"^vantage_events_accepted_total (\d+)$", metrics, re.M).group(1))
         assert accepted == 3, metrics
+        # Every input is folded when it is done: nothing waits to be counted.
+        unsettled = int(re.search(r"^vantage_store_unsettled_events (\d+)$", metrics, re.M).group(1))
+        assert unsettled == 0, metrics
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=30)

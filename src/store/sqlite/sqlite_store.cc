@@ -294,6 +294,18 @@ class SqliteStore final : public EventStore {
     return settle_locked();
   }
 
+  Result<int64_t> unsettled_events() override {
+    std::lock_guard lock(mu_);
+    // A rowid range: cheap while the tail is short, which is the point of folding.
+    auto st = db_->prepare(
+        "SELECT count(*) FROM events WHERE id > (SELECT coalesce(max(value), 0) FROM store_meta "
+        "WHERE key = 'spool_watermark')");
+    if (!st) return st.error();
+    auto has = st->step();
+    if (!has) return has.error();
+    return st->int64(0);
+  }
+
   // The fold: one transaction that reads the events written since the watermark (the tail:
   // exactly the new events, each once) and adds them to the spool's runs and to every counter
   // -- stats, stats_tags, the dashboard rollups and org_stats -- then moves the watermark. Per

@@ -516,10 +516,15 @@ TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
   EXPECT_NE(expected.find("report 701"), std::string::npos);
   EXPECT_EQ(spool_snapshot(*every_third, 699, 703, orgs), expected);
   EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
+  auto distinct = every_batch->query({.first_day = 699, .last_day = 703, .limit = 100000});
+  ASSERT_TRUE(distinct.ok());
+  EXPECT_EQ(*never->unsettled_events(), static_cast<int64_t>(distinct->size()));
+  EXPECT_EQ(*every_batch->unsettled_events(), 0);
   EXPECT_EQ(spool_snapshot(**in_pieces, 699, 703, orgs), expected);
   ASSERT_TRUE((*in_pieces)->settle().ok());
   EXPECT_EQ(spool_snapshot(**in_pieces, 699, 703, orgs), expected);
   ASSERT_TRUE(never->settle().ok());
+  EXPECT_EQ(*never->unsettled_events(), 0);
   EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
   // A reopened store (another process: the API, the report builder) sees the same.
   every_third.reset();
