@@ -95,42 +95,46 @@ Result<std::vector<ReportEntry>> Manifest::upsert_all(std::vector<ReportEntry> e
     impl_->find = std::move(*find);
     impl_->insert = std::move(*insert);
   }
-  if (auto st = db.exec("BEGIN IMMEDIATE"); !st) return st.error();
-  auto fail = [&](const Error& e) -> Result<std::vector<ReportEntry>> {
-    impl_->find->reset();
-    impl_->insert->reset();
-    (void)db.exec("ROLLBACK");
-    return e;
-  };
   UnixSeconds now = now_seconds();
-  for (auto& e : entries) {
-    Statement& find = *impl_->find;
-    find.bind(1, e.org_id).bind(2, e.type).bind(3, e.day).bind(4, e.filter);
-    auto has = find.step();
-    if (!has) return fail(has.error());
-    if (*has) {
-      e.id = std::string(find.text(0));  // a rebuilt report keeps its download id
-    } else if (e.id.empty()) {
-      e.id = new_id();
+  auto write_all = [&]() -> Status {
+    for (auto& e : entries) {
+      Statement& find = *impl_->find;
+      find.bind(1, e.org_id).bind(2, e.type).bind(3, e.day).bind(4, e.filter);
+      auto has = find.step();
+      if (!has) return has.error();
+      if (*has) {
+        e.id = std::string(find.text(0));  // a rebuilt report keeps its download id
+      } else if (e.id.empty()) {
+        e.id = new_id();
+      }
+      find.reset();
+      if (e.created == 0) e.created = now;
+      Statement& st = *impl_->insert;
+      st.bind(1, e.id)
+          .bind(2, e.org_id)
+          .bind(3, e.report)
+          .bind(4, e.type)
+          .bind(5, e.day)
+          .bind(6, e.filter)
+          .bind(7, e.file_name)
+          .bind(8, e.path)
+          .bind(9, e.size)
+          .bind(10, e.sha256)
+          .bind(11, e.rows)
+          .bind(12, e.created);
+      if (auto r = st.run(); !r) return r;
     }
-    find.reset();
-    if (e.created == 0) e.created = now;
-    Statement& st = *impl_->insert;
-    st.bind(1, e.id)
-        .bind(2, e.org_id)
-        .bind(3, e.report)
-        .bind(4, e.type)
-        .bind(5, e.day)
-        .bind(6, e.filter)
-        .bind(7, e.file_name)
-        .bind(8, e.path)
-        .bind(9, e.size)
-        .bind(10, e.sha256)
-        .bind(11, e.rows)
-        .bind(12, e.created);
-    if (auto r = st.run(); !r) return fail(r.error());
-  }
-  if (auto st = db.exec("COMMIT"); !st) return fail(st.error());
+    return {};
+  };
+  auto written = db.transaction([&] {
+    Status st = write_all();
+    if (!st) {  // leave the statements reusable before the rollback
+      impl_->find->reset();
+      impl_->insert->reset();
+    }
+    return st;
+  });
+  if (!written) return written.error();
   return entries;
 }
 

@@ -128,16 +128,7 @@ class SqliteStore final : public EventStore {
       // Create or upgrade in one write transaction, re-checking the version inside it: several
       // processes (serve, the API's readers, `vantage status`) may open the store at once, and
       // only one of them must do the work. An up-to-date store is opened without writing.
-      if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st;
-      auto st = upgrade_locked();
-      if (!st) {
-        (void)db_->exec("ROLLBACK");
-        return st;
-      }
-      if (auto c = db_->exec("COMMIT"); !c) {
-        (void)db_->exec("ROLLBACK");
-        return c;
-      }
+      if (auto st = db_->transaction([&] { return upgrade_locked(); }); !st) return st;
     }
     if (auto st = register_spool_functions(*db_); !st) return st;
     return prepare_writers();
@@ -265,16 +256,16 @@ class SqliteStore final : public EventStore {
 
   Result<BatchOutcome> write(const IngestBatch& batch) override {
     std::lock_guard lock(mu_);
-    if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
-    auto outcome = write_locked(batch);
-    if (!outcome) {
-      (void)db_->exec("ROLLBACK");
-      return outcome;
-    }
-    if (auto st = db_->exec("COMMIT"); !st) {
-      (void)db_->exec("ROLLBACK");
+    BatchOutcome outcome;
+    auto written = db_->transaction([&]() -> Status {
+      auto out = write_locked(batch);
+      if (!out) return out.error();
+      outcome = *out;
+      return {};
+    });
+    if (!written) {
       type_ids_.clear();  // types created by the batch are gone with it
-      return st.error();
+      return written.error();
     }
     // The spool's tail is moved into runs when it is long, when the writer has been quiet
     // about it for a while (a trickle of pushes), or when an input is complete -- so readers
@@ -297,13 +288,9 @@ class SqliteStore final : public EventStore {
   Result<int64_t> unsettled_events() override {
     std::lock_guard lock(mu_);
     // A rowid range: cheap while the tail is short, which is the point of folding.
-    auto st = db_->prepare(
+    return count_rows(
         "SELECT count(*) FROM events WHERE id > (SELECT coalesce(max(value), 0) FROM store_meta "
         "WHERE key = 'spool_watermark')");
-    if (!st) return st.error();
-    auto has = st->step();
-    if (!has) return has.error();
-    return st->int64(0);
   }
 
   // The fold: one transaction that reads the events written since the watermark (the tail:
@@ -315,23 +302,18 @@ class SqliteStore final : public EventStore {
     // One transaction per fold; a fold stops at options_.fold_max_entries spool entries (its
     // memory is bounded by entries, not events: a registry may route one event to thousands
     // of organisations), and the next one takes the rest of the tail.
-    while (true) {
-      if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st;
-      bool more = false;
-      auto folded = fold_locked(more);
-      spool_.end_fold();
-      rollups_.discard();
-      stats_.clear();
-      tag_stats_.clear();
-      if (!folded) {
-        (void)db_->exec("ROLLBACK");
-        return folded;
-      }
-      if (auto st = db_->exec("COMMIT"); !st) {
-        (void)db_->exec("ROLLBACK");
+    bool more = true;
+    while (more) {
+      auto folded = db_->transaction([&] {
+        more = false;
+        auto st = fold_locked(more);
+        spool_.end_fold();
+        rollups_.discard();
+        stats_.clear();
+        tag_stats_.clear();
         return st;
-      }
-      if (!more) break;
+      });
+      if (!folded) return folded;
     }
     flushed_through_ = last_event_id_;
     return {};
@@ -448,208 +430,213 @@ class SqliteStore final : public EventStore {
   Result<std::vector<ReportKey>> report_keys(DayNumber day,
                                              std::optional<uint32_t> org_id) override {
     std::lock_guard lock(mu_);
-    ReadTransaction txn(*db_);
-    std::map<std::tuple<uint32_t, int64_t, MatchFilter>, int64_t> rows;
-    auto st = SpoolReader(*db_).for_each(day, day, org_id, [&](const SpoolGroup& g) {
-      rows[{g.org_id, g.type_id, g.filter}] += g.count;
+    return in_snapshot([&]() -> Result<std::vector<ReportKey>> {
+      std::map<std::tuple<uint32_t, int64_t, MatchFilter>, int64_t> rows;
+      auto st = SpoolReader(*db_).for_each(day, day, org_id, [&](const SpoolGroup& g) {
+        rows[{g.org_id, g.type_id, g.filter}] += g.count;
+      });
+      if (!st) return st.error();
+      std::vector<ReportKey> out;
+      out.reserve(rows.size());
+      for (const auto& [k, n] : rows) {
+        auto name = type_name(std::get<1>(k));
+        if (!name) return name.error();
+        out.push_back({day, std::get<0>(k), *name, std::get<2>(k), n});
+      }
+      std::sort(out.begin(), out.end(), [](const ReportKey& a, const ReportKey& b) {
+        return std::tie(a.org_id, a.type, a.filter) < std::tie(b.org_id, b.type, b.filter);
+      });
+      return out;
     });
-    if (!st) return st.error();
-    std::vector<ReportKey> out;
-    out.reserve(rows.size());
-    for (const auto& [k, n] : rows) {
-      auto name = type_name(std::get<1>(k));
-      if (!name) return name.error();
-      out.push_back({day, std::get<0>(k), *name, std::get<2>(k), n});
-    }
-    std::sort(out.begin(), out.end(), [](const ReportKey& a, const ReportKey& b) {
-      return std::tie(a.org_id, a.type, a.filter) < std::tie(b.org_id, b.type, b.filter);
-    });
-    return out;
   }
 
   Status scan_report(const ReportKey& key,
                      const std::function<bool(const StoredEvent&)>& row) override {
     std::lock_guard lock(mu_);
-    ReadTransaction txn(*db_);
-    auto tid = known_type_id(key.type);
-    if (!tid) return tid.error();
-    if (!*tid) return {};  // no event of this type was ever stored
-    if (auto st = fill_org_ids(key.org_id, key.day, key.day, **tid, key.filter); !st) return st;
-    std::string sql =
-        std::string("SELECT ") + kEventColumns +
-        ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
-        "p.event_key = e.event_key) "
-        "FROM temp.org_ids s CROSS JOIN events e ON e.id = s.id JOIN types t ON t.id = "
-        "e.type_id ORDER BY e.first_seen, e.id";
-    auto st = db_->prepare(sql);
-    if (!st) return st.error();
-    while (true) {
-      auto has = st->step();
-      if (!has) return has.error();
-      if (!*has) break;
-      StoredEvent e = read_event(*st);
-      e.new_since_previous_day = st->int64(14) == 0;
-      if (!row(e)) break;
-    }
-    return {};
+    return in_snapshot([&]() -> Status {
+      auto tid = known_type_id(key.type);
+      if (!tid) return tid.error();
+      if (!*tid) return {};  // no event of this type was ever stored
+      if (auto st = fill_org_ids(key.org_id, key.day, key.day, **tid, key.filter); !st) return st;
+      std::string sql =
+          std::string("SELECT ") + kEventColumns +
+          ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
+          "p.event_key = e.event_key) "
+          "FROM temp.org_ids s CROSS JOIN events e ON e.id = s.id JOIN types t ON t.id = "
+          "e.type_id ORDER BY e.first_seen, e.id";
+      auto st = db_->prepare(sql);
+      if (!st) return st.error();
+      while (true) {
+        auto has = st->step();
+        if (!has) return has.error();
+        if (!*has) break;
+        StoredEvent e = read_event(*st);
+        e.new_since_previous_day = st->int64(14) == 0;
+        if (!row(e)) break;
+      }
+      return {};
+    });
   }
 
   Result<std::vector<StatsRow>> stats(const StatsQuery& q) override {
     std::lock_guard lock(mu_);
-    ReadTransaction txn(*db_);
-    // Pick the narrowest rollup that has every requested dimension; an organisation's view
-    // beyond day/type/severity falls back to its spool (bounded by the organisation's size).
-    bool wants_tag = false, wants_geo_region_asn = false;
-    for (const auto& g : q.group_by) {
-      if (g == "tag") wants_tag = true;
-      if (g == "geo" || g == "region" || g == "asn") wants_geo_region_asn = true;
-      if (g != "day" && g != "type" && g != "geo" && g != "region" && g != "asn" &&
-          g != "severity" && g != "tag") {
-        return Error::invalid("unknown statistics dimension '" + g + "'");
-      }
-    }
-    bool uses_tag = wants_tag || !q.tag.empty();
-    auto rolled = rollup_stats(*db_, q);
-    if (!rolled) return rolled.error();
-    if (*rolled) return std::move(**rolled);
-    std::string from;
-    auto col = [&](const std::string& g) -> std::string {
-      if (g == "type") return "t.name";
-      return "r." + g;
-    };
-    if (q.org_id) {
-      // Per-organisation counters cover day/type/severity; other dimensions come from the
-      // organisation's own spool rows (one row per distinct event).
-      std::string org = std::to_string(*q.org_id);
-      if (uses_tag || wants_geo_region_asn || !q.geo.empty() || !q.region.empty()) {
-        auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
-        if (!st) return st.error();
-        from =
-            "(SELECT e.day AS day, e.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
-            "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM temp.org_ids s CROSS "
-            "JOIN "
-            "events e ON e.id = s.id) r";
-      } else {
-        from = org_stats_source(*q.org_id) + " r";
-      }
-    } else if (uses_tag) {
+    return in_snapshot([&]() -> Result<std::vector<StatsRow>> {
+      // Pick the narrowest rollup that has every requested dimension; an organisation's view
+      // beyond day/type/severity falls back to its spool (bounded by the organisation's size).
+      bool wants_tag = false, wants_geo_region_asn = false;
       for (const auto& g : q.group_by) {
-        if (g == "region" || g == "asn" || g == "severity") {
-          return Error::invalid("tag statistics group by day, type, geo and tag only");
+        if (g == "tag") wants_tag = true;
+        if (g == "geo" || g == "region" || g == "asn") wants_geo_region_asn = true;
+        if (g != "day" && g != "type" && g != "geo" && g != "region" && g != "asn" &&
+            g != "severity" && g != "tag") {
+          return Error::invalid("unknown statistics dimension '" + g + "'");
         }
       }
-      if (q.min_severity) return Error::invalid("tag statistics cannot filter on severity");
-      from = "stats_tags r";
-    } else {
-      from = "stats r";
-    }
-    std::string sql = "SELECT ";
-    for (const auto& g : q.group_by) sql += col(g) + ", ";
-    sql += "sum(r.events) FROM " + from +
-           " JOIN types t ON t.id = r.type_id WHERE r.day >= ?1 AND r.day <= ?2";
-    int param = 3;
-    std::vector<std::pair<int, std::string>> text_params;
-    if (!q.types.empty()) {
-      sql += " AND t.name IN (";
-      for (size_t i = 0; i < q.types.size(); ++i) {
-        sql += (i ? ",?" : "?") + std::to_string(param);
-        text_params.emplace_back(param++, q.types[i]);
-      }
-      sql += ")";
-    }
-    if (!q.geo.empty()) {
-      sql += " AND r.geo = ?" + std::to_string(param);
-      text_params.emplace_back(param++, q.geo);
-    }
-    if (!q.tag.empty()) {
+      bool uses_tag = wants_tag || !q.tag.empty();
+      auto rolled = rollup_stats(*db_, q);
+      if (!rolled) return rolled.error();
+      if (*rolled) return std::move(**rolled);
+      std::string from;
+      auto col = [&](const std::string& g) -> std::string {
+        if (g == "type") return "t.name";
+        return "r." + g;
+      };
       if (q.org_id) {
-        sql += " AND (',' || r.tag || ',') LIKE ('%,' || ?" + std::to_string(param) + " || ',%')";
+        // Per-organisation counters cover day/type/severity; other dimensions come from the
+        // organisation's own spool rows (one row per distinct event).
+        std::string org = std::to_string(*q.org_id);
+        if (uses_tag || wants_geo_region_asn || !q.geo.empty() || !q.region.empty()) {
+          auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
+          if (!st) return st.error();
+          from =
+              "(SELECT e.day AS day, e.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
+              "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM temp.org_ids s CROSS "
+              "JOIN "
+              "events e ON e.id = s.id) r";
+        } else {
+          from = org_stats_source(*q.org_id) + " r";
+        }
+      } else if (uses_tag) {
+        for (const auto& g : q.group_by) {
+          if (g == "region" || g == "asn" || g == "severity") {
+            return Error::invalid("tag statistics group by day, type, geo and tag only");
+          }
+        }
+        if (q.min_severity) return Error::invalid("tag statistics cannot filter on severity");
+        from = "stats_tags r";
       } else {
-        sql += " AND r.tag = ?" + std::to_string(param);
+        from = "stats r";
       }
-      text_params.emplace_back(param++, q.tag);
-    }
-    if (!q.region.empty()) {
-      sql += " AND r.region = ?" + std::to_string(param);
-      text_params.emplace_back(param++, q.region);
-    }
-    if (q.min_severity) sql += " AND r.severity >= " + std::to_string(*q.min_severity);
-    if (!q.severities.empty()) {
-      sql += " AND r.severity IN (";
-      for (size_t i = 0; i < q.severities.size(); ++i)
-        sql += (i ? "," : "") + std::to_string(q.severities[i]);
-      sql += ")";
-    }
-    if (!q.group_by.empty()) {
-      sql += " GROUP BY ";
-      for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
-      sql += " ORDER BY ";
-      for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
-    }
-    auto st = db_->prepare(sql);
-    if (!st) return st.error();
-    st->bind(1, q.first_day).bind(2, q.last_day);
-    for (auto& [i, v] : text_params) st->bind(i, v);
-    return read_stats_rows(*st, q.group_by);
+      std::string sql = "SELECT ";
+      for (const auto& g : q.group_by) sql += col(g) + ", ";
+      sql += "sum(r.events) FROM " + from +
+             " JOIN types t ON t.id = r.type_id WHERE r.day >= ?1 AND r.day <= ?2";
+      int param = 3;
+      std::vector<std::pair<int, std::string>> text_params;
+      if (!q.types.empty()) {
+        sql += " AND t.name IN (";
+        for (size_t i = 0; i < q.types.size(); ++i) {
+          sql += (i ? ",?" : "?") + std::to_string(param);
+          text_params.emplace_back(param++, q.types[i]);
+        }
+        sql += ")";
+      }
+      if (!q.geo.empty()) {
+        sql += " AND r.geo = ?" + std::to_string(param);
+        text_params.emplace_back(param++, q.geo);
+      }
+      if (!q.tag.empty()) {
+        if (q.org_id) {
+          sql += " AND (',' || r.tag || ',') LIKE ('%,' || ?" + std::to_string(param) + " || ',%')";
+        } else {
+          sql += " AND r.tag = ?" + std::to_string(param);
+        }
+        text_params.emplace_back(param++, q.tag);
+      }
+      if (!q.region.empty()) {
+        sql += " AND r.region = ?" + std::to_string(param);
+        text_params.emplace_back(param++, q.region);
+      }
+      if (q.min_severity) sql += " AND r.severity >= " + std::to_string(*q.min_severity);
+      if (!q.severities.empty()) {
+        sql += " AND r.severity IN (";
+        for (size_t i = 0; i < q.severities.size(); ++i)
+          sql += (i ? "," : "") + std::to_string(q.severities[i]);
+        sql += ")";
+      }
+      if (!q.group_by.empty()) {
+        sql += " GROUP BY ";
+        for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
+        sql += " ORDER BY ";
+        for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
+      }
+      auto st = db_->prepare(sql);
+      if (!st) return st.error();
+      st->bind(1, q.first_day).bind(2, q.last_day);
+      for (auto& [i, v] : text_params) st->bind(i, v);
+      return read_stats_rows(*st, q.group_by);
+    });
   }
 
   Result<std::vector<StoredEvent>> query(const EventQuery& q) override {
     std::lock_guard lock(mu_);
-    ReadTransaction txn(*db_);
-    std::string sql = std::string("SELECT DISTINCT ") + kEventColumns + " FROM ";
-    if (q.org_id) {
-      auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
+    return in_snapshot([&]() -> Result<std::vector<StoredEvent>> {
+      std::string sql = std::string("SELECT DISTINCT ") + kEventColumns + " FROM ";
+      if (q.org_id) {
+        auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
+        if (!st) return st.error();
+        sql += "temp.org_ids s CROSS JOIN events e ON e.id = s.id ";
+      } else {
+        sql += "events e ";
+      }
+      sql += "JOIN types t ON t.id = e.type_id WHERE e.day >= ?1 AND e.day <= ?2";
+      int param = 3;
+      std::vector<std::pair<int, std::string>> text_params;
+      auto in_list = [&](const char* column, const std::vector<std::string>& values) {
+        if (values.empty()) return;
+        sql += std::string(" AND ") + column + " IN (";
+        for (size_t i = 0; i < values.size(); ++i) {
+          sql += i ? ",?" : "?";
+          text_params.emplace_back(param++, values[i]);
+        }
+        sql += ")";
+      };
+      in_list("t.name", q.types);
+      in_list("e.ip", q.ips);
+      in_list("e.geo", q.geos);
+      in_list("e.region", q.regions);
+      if (!q.asns.empty()) {
+        sql += " AND e.asn IN (";
+        for (size_t i = 0; i < q.asns.size(); ++i) {
+          sql += (i ? "," : "") + std::to_string(q.asns[i]);
+        }
+        sql += ")";
+      }
+      if (!q.tags.empty()) {
+        sql += " AND (";
+        for (size_t i = 0; i < q.tags.size(); ++i) {
+          sql += i ? " OR " : "";
+          sql += "(',' || e.tag || ',') LIKE ('%,' || ? || ',%')";
+          text_params.emplace_back(param++, q.tags[i]);
+        }
+        sql += ")";
+      }
+      sql +=
+          q.descending ? " ORDER BY e.first_seen DESC, e.id DESC" : " ORDER BY e.first_seen, e.id";
+      sql += " LIMIT " + std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset);
+      auto st = db_->prepare(sql);
       if (!st) return st.error();
-      sql += "temp.org_ids s CROSS JOIN events e ON e.id = s.id ";
-    } else {
-      sql += "events e ";
-    }
-    sql += "JOIN types t ON t.id = e.type_id WHERE e.day >= ?1 AND e.day <= ?2";
-    int param = 3;
-    std::vector<std::pair<int, std::string>> text_params;
-    auto in_list = [&](const char* column, const std::vector<std::string>& values) {
-      if (values.empty()) return;
-      sql += std::string(" AND ") + column + " IN (";
-      for (size_t i = 0; i < values.size(); ++i) {
-        sql += i ? ",?" : "?";
-        text_params.emplace_back(param++, values[i]);
+      st->bind(1, q.first_day).bind(2, q.last_day);
+      for (auto& [i, v] : text_params) st->bind(i, v);
+      std::vector<StoredEvent> out;
+      while (true) {
+        auto has = st->step();
+        if (!has) return has.error();
+        if (!*has) break;
+        out.push_back(read_event(*st));
       }
-      sql += ")";
-    };
-    in_list("t.name", q.types);
-    in_list("e.ip", q.ips);
-    in_list("e.geo", q.geos);
-    in_list("e.region", q.regions);
-    if (!q.asns.empty()) {
-      sql += " AND e.asn IN (";
-      for (size_t i = 0; i < q.asns.size(); ++i) {
-        sql += (i ? "," : "") + std::to_string(q.asns[i]);
-      }
-      sql += ")";
-    }
-    if (!q.tags.empty()) {
-      sql += " AND (";
-      for (size_t i = 0; i < q.tags.size(); ++i) {
-        sql += i ? " OR " : "";
-        sql += "(',' || e.tag || ',') LIKE ('%,' || ? || ',%')";
-        text_params.emplace_back(param++, q.tags[i]);
-      }
-      sql += ")";
-    }
-    sql += q.descending ? " ORDER BY e.first_seen DESC, e.id DESC" : " ORDER BY e.first_seen, e.id";
-    sql += " LIMIT " + std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset);
-    auto st = db_->prepare(sql);
-    if (!st) return st.error();
-    st->bind(1, q.first_day).bind(2, q.last_day);
-    for (auto& [i, v] : text_params) st->bind(i, v);
-    std::vector<StoredEvent> out;
-    while (true) {
-      auto has = st->step();
-      if (!has) return has.error();
-      if (!*has) break;
-      out.push_back(read_event(*st));
-    }
-    return out;
+      return out;
+    });
   }
 
   Result<std::vector<QuarantineRecord>> quarantine(int64_t limit) override {
@@ -680,44 +667,35 @@ class SqliteStore final : public EventStore {
 
   Result<int64_t> drop_events_before(DayNumber day) override {
     std::lock_guard lock(mu_);
-    if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) return st.error();
-    auto del_spool = db_->prepare("DELETE FROM spool_runs WHERE day < ?");
-    auto del_events = db_->prepare("DELETE FROM events WHERE day < ?");
-    if (!del_spool || !del_events) {
-      (void)db_->exec("ROLLBACK");
-      return Error::internal("cannot prepare retention statements");
-    }
-    del_spool->bind(1, day);
-    del_events->bind(1, day);
-    if (auto st = del_spool->run(); !st) {
-      (void)db_->exec("ROLLBACK");
-      return st.error();
-    }
-    if (auto st = del_events->run(); !st) {
-      (void)db_->exec("ROLLBACK");
-      return st.error();
-    }
-    int64_t dropped = db_->changes();
-    if (auto st = db_->exec("COMMIT"); !st) return st.error();
+    int64_t dropped = 0;
+    auto st = db_->transaction([&]() -> Status {
+      auto del_spool = db_->prepare("DELETE FROM spool_runs WHERE day < ?");
+      auto del_events = db_->prepare("DELETE FROM events WHERE day < ?");
+      if (!del_spool || !del_events) return Error::internal("cannot prepare retention statements");
+      del_spool->bind(1, day);
+      del_events->bind(1, day);
+      if (auto s = del_spool->run(); !s) return s;
+      if (auto s = del_events->run(); !s) return s;
+      dropped = db_->changes();
+      return {};
+    });
+    if (!st) return st.error();
     return dropped;
   }
 
  private:
-  // A consistent snapshot for reads that take several statements (the spool's runs and its
-  // tail must come from the same state). Ends with a COMMIT: nothing was written to `main`.
-  class ReadTransaction {
-   public:
-    explicit ReadTransaction(Db& db) : db_(db), open_(db.exec("BEGIN").ok()) {}
-    ~ReadTransaction() {
-      if (open_) (void)db_.exec("COMMIT");
-    }
-    ReadTransaction(const ReadTransaction&) = delete;
-    ReadTransaction& operator=(const ReadTransaction&) = delete;
-
-   private:
-    Db& db_;
-    bool open_;
-  };
+  // Runs a read of several statements in one snapshot (the spool's runs and its tail must come
+  // from the same state) and returns the body's answer; nothing is written to `main`.
+  template <typename F>
+  auto in_snapshot(F&& body) -> decltype(body()) {
+    std::optional<decltype(body())> answer;
+    auto st = db_->read_transaction([&] {
+      answer.emplace(body());
+      return Status{};  // a read has nothing to roll back: the body's error is its answer
+    });
+    if (!answer || (!st && answer->ok())) return st.error();  // BEGIN or COMMIT failed
+    return std::move(*answer);
+  }
 
   // Fills temp.org_ids with the events spooled to `org_id` on those days (one type and filter,
   // or all), so that the queries can join them like a table. The temp schema is this
