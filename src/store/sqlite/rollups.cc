@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/equal_runs.h"
+
 namespace vantage::store {
 
 const char* const kRollupSchema = R"sql(
@@ -223,28 +225,27 @@ void RollupWriter::discard() {
 Status RollupWriter::flush() {
   for (auto& t : tables_) {
     std::sort(t.deltas.begin(), t.deltas.end());
-    for (size_t i = 0; i < t.deltas.size();) {
-      size_t j = i;
-      while (j < t.deltas.size() && t.deltas[j] == t.deltas[i]) ++j;
-      const RollupKey& k = t.deltas[i];
-      auto n = static_cast<int64_t>(j - i);
-      i = j;
-      for (int grain : {kDay, kMonth}) {
-        t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
-        int col = 3;
-        for (Dim d : t.spec->dims) {
-          switch (d) {
-            case Dim::kType: t.upsert.bind(col++, k.type_id); break;
-            case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
-            case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
-            case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
-            case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
+    auto written = for_each_equal_run(
+        t.deltas.size(), [&](size_t i) { return t.deltas[i]; },
+        [&](const RollupKey& k, int64_t n) -> Status {
+          for (int grain : {kDay, kMonth}) {
+            t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
+            int col = 3;
+            for (Dim d : t.spec->dims) {
+              switch (d) {
+                case Dim::kType: t.upsert.bind(col++, k.type_id); break;
+                case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
+                case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
+                case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
+                case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
+              }
+            }
+            t.upsert.bind(col, n);
+            if (auto s = t.upsert.run(); !s) return s;
           }
-        }
-        t.upsert.bind(col, n);
-        if (auto s = t.upsert.run(); !s) return s;
-      }
-    }
+          return {};
+        });
+    if (!written) return written;
     t.deltas.clear();
   }
   constexpr size_t kMaxTexts = 1 << 20;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "common/equal_runs.h"
 #include "common/radix_sort.h"
 
 namespace vantage::store {
@@ -291,19 +292,19 @@ Status SpoolWriter::write_entries(std::vector<SpoolEntry>& entries) {
 
 template <class StatAt>
 Status SpoolWriter::upsert_org_stats(size_t n, StatAt stat_at) {
-  for (size_t i = 0; i < n;) {
-    const OrgStat k = stat_at(i);
-    size_t j = i + 1;
-    while (j < n && stat_at(j) == k) ++j;
+  return for_each_equal_run(n, stat_at, [&](const OrgStat& k, int64_t count) {
     upsert_org_stats_.bind(1, k.day)
         .bind(2, static_cast<int64_t>(k.org_id))
         .bind(3, k.type_id)
         .bind(4, k.severity)
-        .bind(5, static_cast<int64_t>(j - i));
-    if (auto st = upsert_org_stats_.run(); !st) return st;
-    i = j;
-  }
-  return {};
+        .bind(5, count);
+    return upsert_org_stats_.run();
+  });
+}
+
+Status SpoolWriter::add_org_stats(std::vector<OrgStat>& counts) {
+  std::sort(counts.begin(), counts.end());
+  return upsert_org_stats(counts.size(), [&](size_t i) { return counts[i]; });
 }
 
 void SpoolWriter::begin_fold() {
@@ -376,8 +377,7 @@ Status SpoolWriter::finish_fold(int64_t last_event_id) {
       written = upsert_org_stats(org_keys_.size(),
                                  [&](size_t i) { return unpack_org_stat(org_keys_[i]); });
     } else {
-      std::sort(org_stats_.begin(), org_stats_.end());
-      written = upsert_org_stats(org_stats_.size(), [&](size_t i) { return org_stats_[i]; });
+      written = add_org_stats(org_stats_);
     }
   }
   if (written.ok()) written = set_meta(kWatermark, last_event_id);

@@ -113,6 +113,9 @@ class SpoolWriter {
     int64_t severity;
     auto operator<=>(const OrgStat&) const = default;
   };
+  // Adds one count per element to org_stats (sorted here; one upsert per distinct key),
+  // inside the caller's write transaction.
+  Status add_org_stats(std::vector<OrgStat>& counts);
 
  private:
   Result<int64_t> meta(const char* key);

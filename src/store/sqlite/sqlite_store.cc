@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/equal_runs.h"
 #include "common/strings.h"
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/spool.h"
@@ -368,33 +369,31 @@ class SqliteStore final : public EventStore {
     if (auto st = spool_.finish_fold(last_id); !st) return st;
     // The dictionary ids in stats_/tag_stats_ stay valid until rollups_.flush(): last.
     std::sort(stats_.begin(), stats_.end());
-    for (size_t i = 0; i < stats_.size();) {
-      size_t j = i;
-      while (j < stats_.size() && stats_[j] == stats_[i]) ++j;
-      const StatKey& k = stats_[i];
-      upsert_stats_.bind(1, k.day)
-          .bind(2, k.type_id)
-          .bind(3, std::string_view(rollups_.text(k.geo)))
-          .bind(4, std::string_view(rollups_.text(k.region)))
-          .bind(5, static_cast<int64_t>(k.asn))
-          .bind(6, static_cast<int64_t>(k.severity))
-          .bind(7, static_cast<int64_t>(j - i));
-      if (auto st = upsert_stats_.run(); !st) return st;
-      i = j;
-    }
+    auto written = for_each_equal_run(
+        stats_.size(), [&](size_t i) { return stats_[i]; },
+        [&](const StatKey& k, int64_t n) {
+          upsert_stats_.bind(1, k.day)
+              .bind(2, k.type_id)
+              .bind(3, std::string_view(rollups_.text(k.geo)))
+              .bind(4, std::string_view(rollups_.text(k.region)))
+              .bind(5, static_cast<int64_t>(k.asn))
+              .bind(6, static_cast<int64_t>(k.severity))
+              .bind(7, n);
+          return upsert_stats_.run();
+        });
+    if (!written) return written;
     std::sort(tag_stats_.begin(), tag_stats_.end());
-    for (size_t i = 0; i < tag_stats_.size();) {
-      size_t j = i;
-      while (j < tag_stats_.size() && tag_stats_[j] == tag_stats_[i]) ++j;
-      const TagStatKey& k = tag_stats_[i];
-      upsert_stats_tags_.bind(1, k.day)
-          .bind(2, k.type_id)
-          .bind(3, std::string_view(rollups_.text(k.geo)))
-          .bind(4, std::string_view(rollups_.text(k.tag)))
-          .bind(5, static_cast<int64_t>(j - i));
-      if (auto st = upsert_stats_tags_.run(); !st) return st;
-      i = j;
-    }
+    written = for_each_equal_run(
+        tag_stats_.size(), [&](size_t i) { return tag_stats_[i]; },
+        [&](const TagStatKey& k, int64_t n) {
+          upsert_stats_tags_.bind(1, k.day)
+              .bind(2, k.type_id)
+              .bind(3, std::string_view(rollups_.text(k.geo)))
+              .bind(4, std::string_view(rollups_.text(k.tag)))
+              .bind(5, n);
+          return upsert_stats_tags_.run();
+        });
+    if (!written) return written;
     return rollups_.flush();
   }
 
@@ -794,10 +793,6 @@ class SqliteStore final : public EventStore {
                 "INSERT INTO stats_tags VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
                 "events + excluded.events")))
       return s;
-    if (!(s = p(upsert_org_stats_,
-                "INSERT INTO org_stats VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
-                "events + excluded.events")))
-      return s;
     if (!(s = p(insert_quarantine_,
                 "INSERT INTO quarantine(at, source, line, field, reason, raw) "
                 "VALUES(strftime('%s','now'),?,?,?,?,?)")))
@@ -859,15 +854,6 @@ class SqliteStore final : public EventStore {
     auto operator<=>(const TagStatKey&) const = default;
   };
 
-  // One organisation counted for one event in org_stats.
-  struct OrgStatKey {
-    DayNumber day;
-    uint32_t org_id;
-    int64_t type_id;
-    uint8_t severity;
-    auto operator<=>(const OrgStatKey&) const = default;
-  };
-
   static bool route_less(const OrgRoute& a, const OrgRoute& b) {
     return std::tie(a.org_id, a.filter) < std::tie(b.org_id, b.filter);
   }
@@ -896,7 +882,7 @@ class SqliteStore final : public EventStore {
       bool org_known = std::any_of(stored_routes_.begin(), stored_routes_.end(),
                                    [&](const OrgRoute& s) { return s.org_id == r.org_id; });
       if (flushed && !org_known && (!any || r.org_id != last_org)) {
-        org_stats_.push_back({ev.day, r.org_id, type_id, ev.severity});
+        org_stats_.push_back({r.org_id, ev.day, type_id, ev.severity});
       }
       any = true;
       last_org = r.org_id;
@@ -917,8 +903,7 @@ class SqliteStore final : public EventStore {
     if (!watermark) return watermark.error();
     // Organisations newly reached by repeats of events before the watermark (the other
     // counters are the fold's: see settle_locked).
-    std::vector<OrgStatKey>& org_stats = org_stats_;
-    org_stats.clear();
+    org_stats_.clear();
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
       if (!tid) {
@@ -970,19 +955,7 @@ class SqliteStore final : public EventStore {
       out.routed += static_cast<int64_t>(route_scratch_.size());
     }
     if (auto st = spool_.write_entries(late_); !st) return st.error();
-    std::sort(org_stats.begin(), org_stats.end());
-    for (size_t i = 0; i < org_stats.size();) {
-      size_t j = i;
-      while (j < org_stats.size() && org_stats[j] == org_stats[i]) ++j;
-      const OrgStatKey& k = org_stats[i];
-      upsert_org_stats_.bind(1, k.day)
-          .bind(2, static_cast<int64_t>(k.org_id))
-          .bind(3, k.type_id)
-          .bind(4, static_cast<int64_t>(k.severity))
-          .bind(5, static_cast<int64_t>(j - i));
-      if (auto st = upsert_org_stats_.run(); !st) return st.error();
-      i = j;
-    }
+    if (auto st = spool_.add_org_stats(org_stats_); !st) return st.error();
     for (const auto& q : batch.quarantined) {
       std::string_view raw = q.raw;
       if (raw.size() > kMaxQuarantineRaw) raw = raw.substr(0, kMaxQuarantineRaw);
@@ -1017,8 +990,8 @@ class SqliteStore final : public EventStore {
   Statement insert_org_id_;
   bool org_ids_ready_ = false;
   std::vector<int64_t> ids_scratch_;
-  Statement upsert_event_, update_routes_, upsert_stats_, upsert_stats_tags_, upsert_org_stats_,
-      insert_quarantine_, upsert_source_, select_type_, insert_type_;
+  Statement upsert_event_, update_routes_, upsert_stats_, upsert_stats_tags_, insert_quarantine_,
+      upsert_source_, select_type_, insert_type_;
   RollupWriter rollups_;
   SpoolWriter spool_;
   SqliteStoreOptions options_;
@@ -1029,7 +1002,7 @@ class SqliteStore final : public EventStore {
   std::vector<SpoolEntry> late_;  // late routes of events before the watermark
   std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_;
   std::string routes_blob_, stored_blob_;
-  std::vector<OrgStatKey> org_stats_;
+  std::vector<SpoolWriter::OrgStat> org_stats_;  // organisations reached late
   std::vector<StatKey> stats_;
   std::vector<TagStatKey> tag_stats_;
   std::vector<std::string> tags_scratch_;
