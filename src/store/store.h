@@ -36,7 +36,8 @@ std::optional<MatchFilter> parse_match_filter(std::string_view s);
 struct OrgRoute {
   uint32_t org_id = 0;
   MatchFilter filter = MatchFilter::kCidr;
-  bool operator==(const OrgRoute&) const = default;
+  // By organisation, then filter: the order of an event's stored routes.
+  auto operator<=>(const OrgRoute&) const = default;
 };
 
 // One occurrence of an event as the pipeline hands it to the store. The store deduplicates

@@ -120,10 +120,7 @@ std::string org_stats_source(uint32_t org_id) {
 }
 
 void sort_routes(std::vector<OrgRoute>& routes) {
-  auto less = [](const OrgRoute& a, const OrgRoute& b) {
-    return std::tie(a.org_id, a.filter) < std::tie(b.org_id, b.filter);
-  };
-  std::sort(routes.begin(), routes.end(), less);
+  std::sort(routes.begin(), routes.end());
   routes.erase(std::unique(routes.begin(), routes.end()), routes.end());
 }
 

@@ -727,7 +727,8 @@ class SqliteStore final : public EventStore {
     return {};
   }
 
-  // The id of a type name, or nullopt when no event of it was ever stored (reads only).
+  // The id of a type name, or nullopt when no event of it was ever stored (reads only; a
+  // found id is cached).
   Result<std::optional<int64_t>> known_type_id(const std::string& name) {
     if (auto it = type_ids_.find(name); it != type_ids_.end()) return std::optional(it->second);
     select_type_.bind(1, name);
@@ -737,7 +738,7 @@ class SqliteStore final : public EventStore {
       return has.error();
     }
     std::optional<int64_t> id;
-    if (*has) id = select_type_.int64(0);
+    if (*has) id = type_ids_.emplace(name, select_type_.int64(0)).first->second;
     select_type_.reset();
     return id;
   }
@@ -815,21 +816,14 @@ class SqliteStore final : public EventStore {
     return rollups_.prepare(*db_);
   }
 
+  // The id of a type name, created on first use (inside the batch's transaction).
   Result<int64_t> type_id(const std::string& name) {
-    if (auto it = type_ids_.find(name); it != type_ids_.end()) return it->second;
-    select_type_.bind(1, name);
-    auto has = select_type_.step();
-    if (!has) return has.error();
-    int64_t id;
-    if (*has) {
-      id = select_type_.int64(0);
-      select_type_.reset();
-    } else {
-      select_type_.reset();
-      insert_type_.bind(1, name);
-      if (auto st = insert_type_.run(); !st) return st.error();
-      id = db_->last_insert_rowid();
-    }
+    auto known = known_type_id(name);
+    if (!known) return known.error();
+    if (*known) return **known;
+    insert_type_.bind(1, name);
+    if (auto st = insert_type_.run(); !st) return st.error();
+    int64_t id = db_->last_insert_rowid();
     // Cached only after COMMIT would be stricter; a rolled-back insert is re-resolved because
     // write() clears the cache on failure.
     type_ids_.emplace(name, id);
@@ -854,10 +848,6 @@ class SqliteStore final : public EventStore {
     auto operator<=>(const TagStatKey&) const = default;
   };
 
-  static bool route_less(const OrgRoute& a, const OrgRoute& b) {
-    return std::tie(a.org_id, a.filter) < std::tie(b.org_id, b.filter);
-  }
-
   // Adds `ev`'s routes that the stored event (routes `stored`) lacks: they go into its row,
   // into the spool (the tail holds them until the next flush; an event before the watermark
   // gets them as a run of this batch), and each organisation it reaches for the first time
@@ -868,7 +858,7 @@ class SqliteStore final : public EventStore {
     decode_routes(stored, stored_routes_);
     added_routes_.clear();
     for (const auto& r : route_scratch_) {
-      if (!std::binary_search(stored_routes_.begin(), stored_routes_.end(), r, route_less)) {
+      if (!std::binary_search(stored_routes_.begin(), stored_routes_.end(), r)) {
         added_routes_.push_back(r);
       }
     }
