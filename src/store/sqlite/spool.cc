@@ -18,6 +18,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS spool_runs_org ON spool_runs(org_id, day, run)
 CREATE INDEX IF NOT EXISTS spool_runs_day ON spool_runs(day);
 )sql";
 
+const char* const kWatermarkSql =
+    "(SELECT coalesce(max(value), 0) FROM store_meta WHERE key = 'spool_watermark')";
+
 namespace {
 
 constexpr const char* kWatermark = "spool_watermark";
@@ -113,10 +116,8 @@ std::string org_stats_source(uint32_t org_id) {
   // `+day`: a day filter the caller puts on the result must not turn the tail (a rowid range)
   // into a scan of those days' events through the day index.
   return "(SELECT day, type_id, severity, events FROM org_stats WHERE org_id = " + org +
-         " UNION ALL SELECT +day AS day, type_id, severity, 1 FROM events WHERE id > (SELECT "
-         "coalesce(max(value), 0) FROM store_meta WHERE key = 'spool_watermark') AND "
-         "spool_has_org(routes, " +
-         org + "))";
+         " UNION ALL SELECT +day AS day, type_id, severity, 1 FROM events WHERE id > " +
+         kWatermarkSql + " AND spool_has_org(routes, " + org + "))";
 }
 
 void sort_routes(std::vector<OrgRoute>& routes) {
@@ -399,16 +400,11 @@ Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
     decode_run(static_cast<uint32_t>(runs->int64(0)), static_cast<DayNumber>(runs->int64(1)),
                runs->text(2), runs->text(3), group);
   }
-  auto wm = db_.prepare("SELECT value FROM store_meta WHERE key = 'spool_watermark'");
-  if (!wm) return wm.error();
-  auto has_wm = wm->step();
-  if (!has_wm) return has_wm.error();
-  int64_t watermark = *has_wm ? wm->int64(0) : 0;
   // `+day`: the tail is a rowid range; an index on day would read every event of those days.
-  auto tail = db_.prepare(
-      "SELECT id, day, type_id, routes FROM events WHERE id > ?1 AND +day >= ?2 AND +day <= ?3");
+  auto tail = db_.prepare(std::string("SELECT id, day, type_id, routes FROM events WHERE id > ") +
+                          kWatermarkSql + " AND +day >= ?1 AND +day <= ?2");
   if (!tail) return tail.error();
-  tail->bind(1, watermark).bind(2, first_day).bind(3, last_day);
+  tail->bind(1, first_day).bind(2, last_day);
   std::vector<OrgRoute> routes;
   while (true) {
     auto has = tail->step();

@@ -48,6 +48,8 @@ namespace vantage::store {
 
 // DDL for the spool tables (idempotent).
 extern const char* const kSpoolSchema;
+// The watermark as a SQL scalar subquery: events with a greater id are the tail.
+extern const char* const kWatermarkSql;
 
 // Registers spool_has_org(routes BLOB, org_id INTEGER) -> 0/1 on the connection.
 Status register_spool_functions(Db& db);

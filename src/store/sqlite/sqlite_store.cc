@@ -290,8 +290,7 @@ class SqliteStore final : public EventStore {
     std::lock_guard lock(mu_);
     // A rowid range: cheap while the tail is short, which is the point of folding.
     return count_rows(
-        "SELECT count(*) FROM events WHERE id > (SELECT coalesce(max(value), 0) FROM store_meta "
-        "WHERE key = 'spool_watermark')");
+        (std::string("SELECT count(*) FROM events WHERE id > ") + kWatermarkSql).c_str());
   }
 
   // The fold: one transaction that reads the events written since the watermark (the tail:
