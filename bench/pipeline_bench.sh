@@ -22,6 +22,7 @@ orgs="${3:-100000}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time
+command -v bc >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq bc
 
 echo "pipeline_bench: $events events, $orgs organisations ${REGISTRY_FLAGS:-}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086 # REGISTRY_FLAGS is a list of flags

@@ -24,6 +24,7 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time
+command -v bc >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq bc
 
 echo "report_bench: $events events on $day, $orgs organisations, $(nproc) cores," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
