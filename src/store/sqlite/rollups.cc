@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "common/equal_runs.h"
-
 namespace vantage::store {
 
 const char* const kRollupSchema = R"sql(
@@ -182,38 +180,32 @@ uint32_t RollupWriter::intern(std::string_view text) {
   return id;
 }
 
-void RollupWriter::add(DayNumber day, int64_t type_id, std::string_view geo,
-                       std::string_view region, uint8_t severity,
-                       const std::vector<std::string>& tags) {
-  uint32_t geo_id = intern(geo), region_id = intern(region);
-  uint32_t tag_ids[8];
-  std::vector<uint32_t> many_tags;
-  const uint32_t* tag_begin = tag_ids;
-  size_t tag_count = 0;
-  if (tags.empty()) {
-    tag_ids[0] = intern({});  // an untagged event counts under the empty tag
-    tag_count = 1;
-  } else if (tags.size() <= std::size(tag_ids)) {
-    for (const auto& t : tags) tag_ids[tag_count++] = intern(t);
-  } else {
-    for (const auto& t : tags) many_tags.push_back(intern(t));
-    tag_begin = many_tags.data();
-    tag_count = many_tags.size();
-  }
+void RollupWriter::add_events(DayNumber day, int64_t type_id, uint32_t geo, uint32_t region,
+                              uint8_t severity, int64_t n) {
+  add({day, type_id, geo, region, 0, severity}, false, n);
+}
+
+void RollupWriter::add_tagged(DayNumber day, int64_t type_id, uint32_t geo, uint32_t tag,
+                              int64_t n) {
+  add({day, type_id, geo, 0, tag, 0}, true, n);
+}
+
+void RollupWriter::add(const RollupKey& group, bool tagged, int64_t n) {
   for (auto& t : tables_) {
+    if (t.spec->has(Dim::kTag) != tagged) continue;
     RollupKey k;
-    k.day = day;
-    if (t.spec->has(Dim::kType)) k.type_id = type_id;
-    if (t.spec->has(Dim::kGeo)) k.geo = geo_id;
-    if (t.spec->has(Dim::kRegion)) k.region = region_id;
-    if (t.spec->has(Dim::kSeverity)) k.severity = severity;
-    if (!t.spec->has(Dim::kTag)) {
-      t.deltas.push_back(k);
-      continue;
-    }
-    for (size_t i = 0; i < tag_count; ++i) {
-      k.tag = tag_begin[i];
-      t.deltas.push_back(k);
+    k.day = group.day;
+    if (t.spec->has(Dim::kType)) k.type_id = group.type_id;
+    if (t.spec->has(Dim::kGeo)) k.geo = group.geo;
+    if (t.spec->has(Dim::kRegion)) k.region = group.region;
+    if (t.spec->has(Dim::kSeverity)) k.severity = group.severity;
+    if (t.spec->has(Dim::kTag)) k.tag = group.tag;
+    // The groups come in the store's sort order, so a coarse table often gets the same key
+    // twice in a row: sum it here rather than sort it twice.
+    if (!t.deltas.empty() && t.deltas.back().first == k) {
+      t.deltas.back().second += n;
+    } else {
+      t.deltas.emplace_back(k, n);
     }
   }
 }
@@ -224,28 +216,28 @@ void RollupWriter::discard() {
 
 Status RollupWriter::flush() {
   for (auto& t : tables_) {
-    std::sort(t.deltas.begin(), t.deltas.end());
-    auto written = for_each_equal_run(
-        t.deltas.size(), [&](size_t i) { return t.deltas[i]; },
-        [&](const RollupKey& k, int64_t n) -> Status {
-          for (int grain : {kDay, kMonth}) {
-            t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
-            int col = 3;
-            for (Dim d : t.spec->dims) {
-              switch (d) {
-                case Dim::kType: t.upsert.bind(col++, k.type_id); break;
-                case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
-                case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
-                case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
-                case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
-              }
-            }
-            t.upsert.bind(col, n);
-            if (auto s = t.upsert.run(); !s) return s;
+    std::sort(t.deltas.begin(), t.deltas.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < t.deltas.size();) {
+      const RollupKey& k = t.deltas[i].first;
+      int64_t n = 0;
+      for (; i < t.deltas.size() && t.deltas[i].first == k; ++i) n += t.deltas[i].second;
+      for (int grain : {kDay, kMonth}) {
+        t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
+        int col = 3;
+        for (Dim d : t.spec->dims) {
+          switch (d) {
+            case Dim::kType: t.upsert.bind(col++, k.type_id); break;
+            case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
+            case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
+            case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
+            case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
           }
-          return {};
-        });
-    if (!written) return written;
+        }
+        t.upsert.bind(col, n);
+        if (auto s = t.upsert.run(); !s) return s;
+      }
+    }
     t.deltas.clear();
   }
   constexpr size_t kMaxTexts = 1 << 20;

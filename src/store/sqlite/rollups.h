@@ -65,10 +65,15 @@ class RollupWriter {
  public:
   RollupWriter();
   Status prepare(Db& db);
-  // One newly stored event (not a duplicate occurrence). `tags` are normalised (lower case,
-  // trimmed, unique, no empties); an untagged event counts under the empty tag.
-  void add(DayNumber day, int64_t type_id, std::string_view geo, std::string_view region,
-           uint8_t severity, const std::vector<std::string>& tags);
+  // `n` newly stored events (not duplicate occurrences) of one (day, type, geo, region,
+  // severity) group, for the tables without a tag; texts are ids from intern(). The store
+  // passes its own statistics' groups, so the rollups sort groups, not events.
+  void add_events(DayNumber day, int64_t type_id, uint32_t geo, uint32_t region, uint8_t severity,
+                  int64_t n);
+  // `n` (event, tag) pairs of one (day, type, geo, tag) group, for the tag tables: an event
+  // counts once under each normalised tag (lower case, trimmed, unique), an untagged one under
+  // the empty tag.
+  void add_tagged(DayNumber day, int64_t type_id, uint32_t geo, uint32_t tag, int64_t n);
   Status flush();  // inside the batch's transaction; clears the deltas
   void discard();  // the batch was rolled back: forget its deltas
 
@@ -85,9 +90,11 @@ class RollupWriter {
 
   struct Table {
     const RollupTableSpec* spec;
-    std::vector<RollupKey> deltas;  // one per counted event (and tag); summed at flush
+    std::vector<std::pair<RollupKey, int64_t>> deltas;  // (group, events); summed at flush
     Statement upsert;
   };
+  // Projects a group onto each table of one kind (with or without a tag dimension).
+  void add(const RollupKey& group, bool tagged, int64_t n);
   std::vector<Table> tables_;
   // Geo, region and tag texts seen by this writer (a few thousand in practice); emptied at a
   // flush when it grows past a bound, so hostile tag values cannot grow it without limit.

@@ -1,0 +1,153 @@
+// The embedded store's writer, alone: what one event costs the pipeline's single writer thread
+// (issue #5), without parsing, enrichment or routing in front of it. Two phases, as the writer
+// runs them:
+//
+//   BM_StoreWrite/R   batch transactions (event upserts with their routes, the checkpoint):
+//                     262,144 occurrences in batches of 4,096, 16% of them repeats
+//   BM_StoreFold/R    the fold of those events: spool runs, stats, stats_tags, org_stats and
+//                     the dashboard rollups (SqliteStore's settle)
+//
+// R is the number of organisations each event reaches (0, 3 or 11; the pipeline bench's
+// registry gives 11.4, or 3.5 with --one-holder-per-asn): the same R of 100,000 for every event
+// of an ASN. The events mimic `vantage generate`'s: 3 days, the catalogue's types, 20,000 ASNs
+// (skewed), 60 countries with 5 regions, 30 tags, a 150-byte row. Each iteration writes into a
+// fresh store in a temporary directory (on the same disk as $TMPDIR: fsyncs count).
+//
+//   build/release/bench/store_benchmark     (the figure: items_per_second, events/s)
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/catalogue.h"
+#include "store/store.h"
+
+namespace vantage::store {
+namespace {
+
+constexpr size_t kOccurrences = 262144;
+constexpr size_t kBatch = 4096;
+constexpr DayNumber kFirstDay = 20600;
+
+std::vector<IngestBatch> make_batches(int routes_per_event) {
+  const auto& types = core::Catalogue::builtin().types();
+  std::mt19937_64 rng(5);
+  std::vector<IngestBatch> batches;
+  std::vector<uint64_t> keys;
+  for (size_t i = 0; i < kOccurrences; ++i) {
+    if (i % kBatch == 0) batches.emplace_back();
+    EventRecord e;
+    // One in six occurrences repeats an earlier event (the pipeline bench's input has 16%).
+    bool repeat = !keys.empty() && rng() % 6 == 0;
+    uint64_t key = repeat ? keys[rng() % keys.size()] : rng();
+    if (!repeat) keys.push_back(key);
+    std::mt19937_64 event_rng(key);  // a repeat has the same fields as its first occurrence
+    e.day = kFirstDay + static_cast<DayNumber>(event_rng() % 3);
+    size_t t = std::min<size_t>(event_rng() % 40, event_rng() % 40);
+    e.type = types[t * 3 % types.size()]->name;
+    e.event_key = key;
+    e.timestamp = static_cast<UnixSeconds>(e.day) * 86400 + static_cast<int64_t>(i % 86400);
+    e.ip = "198.51.100." + std::to_string(event_rng() % 256);
+    // Skewed like real feeds: large networks carry most events.
+    e.asn = 1 + static_cast<uint32_t>(std::min(event_rng() % 20000, event_rng() % 20000));
+    int g = static_cast<int>(std::min(event_rng() % 60, event_rng() % 60));
+    e.geo = std::string{static_cast<char>('A' + g / 26), static_cast<char>('A' + g % 26)};
+    e.region = "Region " + std::to_string(event_rng() % 5);
+    e.severity = static_cast<uint8_t>(t % 5);  // mostly the type's default severity
+    e.tag = event_rng() % 3 == 0 ? "" : "tag" + std::to_string(event_rng() % 30);
+    e.row.resize(150);
+    for (auto& c : e.row) c = static_cast<char>(event_rng());
+    // Routes follow the ASN, as a registry's ASN and CIDR claims make them: the same
+    // organisations for every event of an AS.
+    std::mt19937_64 asn_rng(e.asn);
+    for (int r = 0; r < routes_per_event; ++r) {
+      e.routes.push_back(
+          {1 + static_cast<uint32_t>(asn_rng() % 100000), static_cast<MatchFilter>(asn_rng() % 4)});
+    }
+    batches.back().events.push_back(std::move(e));
+  }
+  for (size_t b = 0; b < batches.size(); ++b) {
+    SourceCheckpoint cp;
+    cp.source_key = "store_benchmark";
+    cp.source_name = "store_benchmark";
+    cp.line = static_cast<int64_t>((b + 1) * kBatch);
+    cp.accepted = cp.line;
+    batches[b].checkpoint = cp;  // never `done`: that would fold inside the write phase
+  }
+  return batches;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "store-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) std::abort();
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file() const { return path_ + "/events.sqlite"; }
+
+ private:
+  std::string path_;
+};
+
+SqliteStoreOptions no_folds_while_writing() {
+  SqliteStoreOptions options;
+  options.spool_flush_events = int64_t{1} << 40;
+  options.spool_flush_interval = std::chrono::hours(24);
+  return options;
+}
+
+void write_all(EventStore& store, const std::vector<IngestBatch>& batches) {
+  for (const auto& b : batches) {
+    if (!store.write(b)) std::abort();
+  }
+}
+
+void BM_StoreWrite(benchmark::State& state) {
+  auto batches = make_batches(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto dir = std::make_unique<TempDir>();
+    auto store = open_sqlite_store(dir->file(), no_folds_while_writing());
+    if (!store) std::abort();
+    state.ResumeTiming();
+    write_all(**store, batches);
+    state.PauseTiming();
+    store->reset();
+    dir.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kOccurrences));
+}
+
+void BM_StoreFold(benchmark::State& state) {
+  auto batches = make_batches(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto dir = std::make_unique<TempDir>();
+    auto store = open_sqlite_store(dir->file(), no_folds_while_writing());
+    if (!store) std::abort();
+    write_all(**store, batches);
+    state.ResumeTiming();
+    if (!(*store)->settle()) std::abort();
+    state.PauseTiming();
+    store->reset();
+    dir.reset();
+    state.ResumeTiming();
+  }
+  // Per occurrence written, so the two phases add up: 1/write + 1/fold = 1/writer.
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kOccurrences));
+}
+
+BENCHMARK(BM_StoreWrite)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StoreFold)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace vantage::store
+
+BENCHMARK_MAIN();
