@@ -235,6 +235,9 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
   BoundedQueue<std::unique_ptr<DecodedBatch>> decoded(options.queue_depth);
   BoundedQueue<std::unique_ptr<DecodedBatch>> spare(options.queue_depth + 2);
   BoundedQueue<store::IngestBatch> to_write(options.queue_depth);
+  // Written batches go back to the processing stage, which reuses their records' buffers: the
+  // writer is the pipeline's narrowest stage, and freeing a batch's strings cost it time.
+  BoundedQueue<store::IngestBatch> written(options.queue_depth + 2);
   for (size_t i = 0; i < options.queue_depth + 2; ++i) {
     auto b = std::make_unique<DecodedBatch>();
     b->events.resize(batch_size);
@@ -329,6 +332,7 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
       routed += outcome->routed;
       progress_events += static_cast<int64_t>(batch->events.size());
       progress.tick(batch->checkpoint->offset, progress_events);
+      (void)written.try_push(*batch);  // when full, it is freed here
     }
   });
 
@@ -352,20 +356,22 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
     }
     processor.begin_batch();
     store::IngestBatch out;
-    out.events.reserve(batch->count);
+    if (auto reused = written.try_pop()) out = std::move(*reused);
     out.quarantined = std::move(batch->rejected);
     batch->rejected = {};
+    out.checkpoint.reset();
     summary.rejected += static_cast<int64_t>(out.quarantined.size());
+    // out.events[0, used) are this batch's; records past `used` are buffers to write over.
+    size_t used = 0;
     for (size_t i = 0; i < batch->count; ++i) {
-      out.events.emplace_back();
-      switch (processor.process(batch->events[i], out.events.back(), field, reason)) {
-        case Outcome::kAccepted: ++summary.accepted; break;
-        case Outcome::kAllowlisted:
-          out.events.pop_back();
-          ++summary.allowlisted;
+      if (used == out.events.size()) out.events.emplace_back();
+      switch (processor.process(batch->events[i], out.events[used], field, reason)) {
+        case Outcome::kAccepted:
+          ++used;
+          ++summary.accepted;
           break;
+        case Outcome::kAllowlisted: ++summary.allowlisted; break;
         case Outcome::kRejected: {
-          out.events.pop_back();
           std::string raw;
           core::append_csv_record(batch->events[i], raw);
           out.quarantined.push_back({input.name, batch->lines[i], field, reason, raw});
@@ -374,6 +380,7 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
         }
       }
     }
+    out.events.resize(used);
     summary.records = batch->records_end - base.line;
     cp.line = batch->records_end;
     cp.offset = batch->bytes_end;

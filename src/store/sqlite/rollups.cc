@@ -158,16 +158,13 @@ RollupWriter::RollupWriter() {
 
 Status RollupWriter::prepare(Db& db) {
   for (auto& t : tables_) {
-    std::string cols = "grain, day", marks = "?, ?";
-    for (Dim d : t.spec->dims) {
-      cols += std::string(", ") + column_of(d);
-      marks += ", ?";
-    }
-    auto st =
-        db.prepare(std::string("INSERT INTO ") + t.spec->name + "(" + cols + ", events) VALUES(" +
-                   marks + ", ?) ON CONFLICT DO UPDATE SET events = events + excluded.events");
-    if (!st) return st.error();
-    t.upsert = std::move(*st);
+    std::string cols = "grain, day";
+    for (Dim d : t.spec->dims) cols += std::string(", ") + column_of(d);
+    if (auto st = t.upsert.prepare(db, std::string(t.spec->name) + "(" + cols + ", events)",
+                                   static_cast<int>(t.spec->dims.size()) + 3,
+                                   "ON CONFLICT DO UPDATE SET events = events + excluded.events");
+        !st)
+      return st;
   }
   return {};
 }
@@ -216,6 +213,7 @@ void RollupWriter::discard() {
 
 Status RollupWriter::flush() {
   for (auto& t : tables_) {
+    t.upsert.start();
     std::sort(t.deltas.begin(), t.deltas.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 0; i < t.deltas.size();) {
@@ -235,9 +233,10 @@ Status RollupWriter::flush() {
           }
         }
         t.upsert.bind(col, n);
-        if (auto s = t.upsert.run(); !s) return s;
+        if (auto s = t.upsert.end_row(); !s) return s;
       }
     }
+    if (auto s = t.upsert.finish(); !s) return s;
     t.deltas.clear();
   }
   constexpr size_t kMaxTexts = 1 << 20;

@@ -91,7 +91,7 @@ class RollupWriter {
   struct Table {
     const RollupTableSpec* spec;
     std::vector<std::pair<RollupKey, int64_t>> deltas;  // (group, events); summed at flush
-    Statement upsert;
+    BulkInsert upsert;
   };
   // Projects a group onto each table of one kind (with or without a tag dimension).
   void add(const RollupKey& group, bool tagged, int64_t n);

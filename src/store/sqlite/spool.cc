@@ -174,13 +174,10 @@ Status SpoolWriter::prepare(Db& db) {
                  "excluded.value");
       !s)
     return s;
-  if (auto s = p(insert_run_,
-                 "INSERT INTO spool_runs(org_id, day, run, summary, ids) VALUES(?,?,?,?,?)");
-      !s)
+  if (auto s = insert_run_.prepare(db, "spool_runs(org_id, day, run, summary, ids)", 5, ""); !s)
     return s;
-  return p(upsert_org_stats_,
-           "INSERT INTO org_stats VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
-           "events + excluded.events");
+  return upsert_org_stats_.prepare(db, "org_stats", 5,
+                                   "ON CONFLICT DO UPDATE SET events = events + excluded.events");
 }
 
 Result<int64_t> SpoolWriter::meta(const char* key) {
@@ -243,6 +240,7 @@ Status SpoolWriter::write_sorted(size_t n, EntryAt entry_at) {
   if (n == 0) return {};
   auto run = meta(kNextRun);
   if (!run) return run.error();
+  insert_run_.start();
   for (size_t i = 0; i < n;) {
     // One row per (organisation, day); inside it one summary group per (type, filter).
     const SpoolEntry first = entry_at(i);
@@ -276,9 +274,10 @@ Status SpoolWriter::write_sorted(size_t n, EntryAt entry_at) {
         .bind(3, *run)
         .bind_blob(4, summary_)
         .bind_blob(5, ids_);
-    if (auto st = insert_run_.run(); !st) return st;
+    if (auto st = insert_run_.end_row(); !st) return st;
     i = g;
   }
+  if (auto st = insert_run_.finish(); !st) return st;
   return set_meta(kNextRun, *run + 1);
 }
 
@@ -290,14 +289,16 @@ Status SpoolWriter::write_entries(std::vector<SpoolEntry>& entries) {
 
 template <class StatAt>
 Status SpoolWriter::upsert_org_stats(size_t n, StatAt stat_at) {
-  return for_each_equal_run(n, stat_at, [&](const OrgStat& k, int64_t count) {
+  upsert_org_stats_.start();
+  auto written = for_each_equal_run(n, stat_at, [&](const OrgStat& k, int64_t count) {
     upsert_org_stats_.bind(1, k.day)
         .bind(2, static_cast<int64_t>(k.org_id))
         .bind(3, k.type_id)
         .bind(4, k.severity)
         .bind(5, count);
-    return upsert_org_stats_.run();
+    return upsert_org_stats_.end_row();
   });
+  return written ? upsert_org_stats_.finish() : written;
 }
 
 Status SpoolWriter::add_org_stats(std::vector<OrgStat>& counts) {

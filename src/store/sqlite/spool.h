@@ -130,7 +130,8 @@ class SpoolWriter {
   Status upsert_org_stats(size_t n, StatAt stat_at);
 
   Db* db_ = nullptr;
-  Statement get_meta_, set_meta_, insert_run_, upsert_org_stats_;
+  Statement get_meta_, set_meta_;
+  BulkInsert insert_run_, upsert_org_stats_;
   // A fold's working memory, released after it.
   bool packed_ = true, stats_packed_ = true;
   std::vector<KeyValue> keyed_, scratch_;

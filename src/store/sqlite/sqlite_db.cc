@@ -115,4 +115,50 @@ Result<Statement> Db::prepare(std::string_view sql) {
   return Statement(db_, stmt);
 }
 
+Status BulkInsert::prepare(Db& db, std::string_view into, int columns, std::string_view tail) {
+  std::string row = "(";
+  for (int c = 0; c < columns; ++c) row += c ? ",?" : "?";
+  row += ")";
+  std::string sql = "INSERT INTO " + std::string(into) + " SELECT * FROM (VALUES ";
+  for (int r = 0; r < kRows; ++r) sql += (r ? "," : "") + row;
+  sql += ") WHERE column1 IS NOT NULL " + std::string(tail);
+  auto st = db.prepare(sql);
+  if (!st) return st.error();
+  stmt_ = std::move(*st);
+  columns_ = columns;
+  rows_ = 0;
+  return {};
+}
+
+void BulkInsert::start() {
+  stmt_.reset();
+  rows_ = 0;
+}
+
+BulkInsert& BulkInsert::bind(int column, int64_t v) {
+  stmt_.bind(param(column), v);
+  return *this;
+}
+
+BulkInsert& BulkInsert::bind(int column, std::string_view text) {
+  stmt_.bind(param(column), text);
+  return *this;
+}
+
+BulkInsert& BulkInsert::bind_blob(int column, std::string_view bytes) {
+  stmt_.bind_blob(param(column), bytes);
+  return *this;
+}
+
+Status BulkInsert::end_row() {
+  if (++rows_ < kRows) return {};
+  return finish();
+}
+
+Status BulkInsert::finish() {
+  if (rows_ == 0) return {};
+  rows_ = 0;
+  return stmt_.run();  // after an error, start() clears what is left bound
+}
+
 }  // namespace vantage::store

@@ -370,6 +370,7 @@ class SqliteStore final : public EventStore {
     if (auto st = spool_.finish_fold(last_id); !st) return st;
     // The dictionary ids in stats_/tag_stats_ stay valid until rollups_.flush(): last.
     std::sort(stats_.begin(), stats_.end());
+    upsert_stats_.start();
     auto written = for_each_equal_run(
         stats_.size(), [&](size_t i) { return stats_[i]; },
         [&](const StatKey& k, int64_t n) {
@@ -381,10 +382,11 @@ class SqliteStore final : public EventStore {
               .bind(6, static_cast<int64_t>(k.severity))
               .bind(7, n);
           rollups_.add_events(k.day, k.type_id, k.geo, k.region, k.severity, n);
-          return upsert_stats_.run();
+          return upsert_stats_.end_row();
         });
-    if (!written) return written;
+    if (!written || !(written = upsert_stats_.finish())) return written;
     std::sort(tag_stats_.begin(), tag_stats_.end());
+    upsert_stats_tags_.start();
     written = for_each_equal_run(
         tag_stats_.size(), [&](size_t i) { return tag_stats_[i]; },
         [&](const TagStatKey& k, int64_t n) {
@@ -394,9 +396,9 @@ class SqliteStore final : public EventStore {
               .bind(4, std::string_view(rollups_.text(k.tag)))
               .bind(5, n);
           rollups_.add_tagged(k.day, k.type_id, k.geo, k.tag, n);
-          return upsert_stats_tags_.run();
+          return upsert_stats_tags_.end_row();
         });
-    if (!written) return written;
+    if (!written || !(written = upsert_stats_tags_.finish())) return written;
     return rollups_.flush();
   }
 
@@ -793,14 +795,10 @@ class SqliteStore final : public EventStore {
                 "?3), count = count + 1 WHERE day = ?1 AND event_key = ?2 RETURNING id, routes")))
       return s;
     if (!(s = p(update_routes_, "UPDATE events SET routes = ? WHERE id = ?"))) return s;
-    if (!(s = p(upsert_stats_,
-                "INSERT INTO stats VALUES(?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
-                "events + excluded.events")))
-      return s;
-    if (!(s = p(upsert_stats_tags_,
-                "INSERT INTO stats_tags VALUES(?,?,?,?,?) ON CONFLICT DO UPDATE SET events = "
-                "events + excluded.events")))
-      return s;
+    constexpr std::string_view kAddEvents =
+        "ON CONFLICT DO UPDATE SET events = events + excluded.events";
+    if (!(s = upsert_stats_.prepare(*db_, "stats", 7, kAddEvents))) return s;
+    if (!(s = upsert_stats_tags_.prepare(*db_, "stats_tags", 5, kAddEvents))) return s;
     if (!(s = p(insert_quarantine_,
                 "INSERT INTO quarantine(at, source, line, field, reason, raw) "
                 "VALUES(strftime('%s','now'),?,?,?,?,?)")))
@@ -991,8 +989,9 @@ class SqliteStore final : public EventStore {
   Statement insert_org_id_;
   bool org_ids_ready_ = false;
   std::vector<int64_t> ids_scratch_;
-  Statement insert_event_, repeat_event_, update_routes_, upsert_stats_, upsert_stats_tags_,
-      insert_quarantine_, upsert_source_, select_type_, insert_type_;
+  BulkInsert upsert_stats_, upsert_stats_tags_;
+  Statement insert_event_, repeat_event_, update_routes_, insert_quarantine_, upsert_source_,
+      select_type_, insert_type_;
   RollupWriter rollups_;
   SpoolWriter spool_;
   SqliteStoreOptions options_;
