@@ -3,7 +3,7 @@
 // runs them:
 //
 //   BM_StoreWrite/R   batch transactions (event upserts with their routes, the checkpoint):
-//                     262,144 occurrences in batches of 4,096, 16% of them repeats
+//                     262,144 occurrences in batches of 32,768, 16% of them repeats
 //   BM_StoreFold/R    the fold of those events: spool runs, stats, stats_tags, org_stats and
 //                     the dashboard rollups (SqliteStore's settle)
 //
@@ -21,16 +21,19 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/catalogue.h"
+#include "store/sqlite/spool.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
 namespace vantage::store {
 namespace {
 
 constexpr size_t kOccurrences = 262144;
-constexpr size_t kBatch = 4096;
+constexpr size_t kBatch = 32768;  // what the pipeline's group commit writes at once, or less
 constexpr DayNumber kFirstDay = 20600;
 
 std::vector<IngestBatch> make_batches(int routes_per_event) {
@@ -144,8 +147,69 @@ void BM_StoreFold(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kOccurrences));
 }
 
+// The floor under BM_StoreWrite: SQLite's own cost for the same rows in the same table (the
+// store's schema, made by opening a store), one plain prepared INSERT per new event in
+// transactions of 32,768 -- no repeats, no dedup logic, no fold, nothing else. Arg 1 keeps the
+// dedup index (day, event_key), Arg 0 drops it. Whatever the store does above this is its own.
+void BM_SqliteInsertFloor(benchmark::State& state) {
+  auto batches = make_batches(11);
+  std::vector<const EventRecord*> firsts;
+  std::unordered_set<uint64_t> seen;
+  for (const auto& b : batches) {
+    for (const auto& e : b.events) {
+      if (seen.insert(e.event_key).second) firsts.push_back(&e);  // not a repeat
+    }
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto dir = std::make_unique<TempDir>();
+    if (!open_sqlite_store(dir->file())) std::abort();  // the schema, then closed
+    auto db = Db::open(dir->file());
+    if (!db) std::abort();
+    for (const char* sql :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA cache_size=-131072"}) {
+      if (!(*db)->exec(sql)) std::abort();
+    }
+    if (state.range(0) == 0 && !(*db)->exec("DROP INDEX events_day_key")) std::abort();
+    auto insert = (*db)->prepare(
+        "INSERT INTO events(day, type_id, event_key, first_seen, last_seen, count, ip, asn, geo, "
+        "region, severity, tag, row, routes) VALUES(?,1,?,?,?,1,?,?,?,?,?,?,?,?)");
+    if (!insert) std::abort();
+    std::string routes;
+    state.ResumeTiming();
+    for (size_t i = 0; i < firsts.size(); ++i) {
+      if (i % 32768 == 0 && !(*db)->exec(i ? "COMMIT; BEGIN" : "BEGIN")) std::abort();
+      const EventRecord& e = *firsts[i];
+      std::vector<OrgRoute> sorted = e.routes;
+      sort_routes(sorted);
+      encode_routes(sorted, routes);
+      insert->bind(1, e.day)
+          .bind(2, static_cast<int64_t>(e.event_key))
+          .bind(3, e.timestamp)
+          .bind(4, e.timestamp)
+          .bind(5, e.ip)
+          .bind(6, static_cast<int64_t>(e.asn))
+          .bind(7, e.geo)
+          .bind(8, e.region)
+          .bind(9, static_cast<int64_t>(e.severity))
+          .bind(10, e.tag)
+          .bind_blob(11, e.row)
+          .bind(12, std::string_view(routes));
+      if (!insert->run()) std::abort();
+    }
+    if (!(*db)->exec("COMMIT")) std::abort();
+    state.PauseTiming();
+    *insert = {};
+    db->reset();
+    dir.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * firsts.size()));
+}
+
 BENCHMARK(BM_StoreWrite)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StoreFold)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SqliteInsertFloor)->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace vantage::store
