@@ -110,6 +110,40 @@ TEST_F(IngestTest, ResumesFromTheCommittedCheckpoint) {
   EXPECT_EQ((**cp).deduplicated, 0);
 }
 
+TEST_F(IngestTest, ReusedBatchesCarryNothingOver) {
+  // Written batches come back to the processing stage and their records are written over; a
+  // batch whose last records are rejected must not send a previous batch's record again.
+  std::string body;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 4 == 3) {
+      body += R"({"type":"scan_http","ip":"192.0.2.)" + std::to_string(i) +
+              R"("})"
+              "\n";
+      continue;  // no timestamp: rejected by the processing stage, after decoding
+    }
+    body += R"({"type":"scan_http","timestamp":"2024-01-04 10:00:00","ip":"192.0.2.)" +
+            std::to_string(i) + R"(","port":)" + std::to_string(1000 + i) + "}\n";
+  }
+  std::string path = write_file("reuse.jsonl", body);
+  IngestOptions opts;
+  opts.batch_size = 4;
+  opts.queue_depth = 1;
+  Ingestor ingestor(cat(), {}, *store_);
+  auto r = ingestor.ingest_file(path, opts);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->accepted, 30);
+  EXPECT_EQ(r->rejected, 10);
+  EXPECT_EQ(r->inserted, 30);
+  EXPECT_EQ(r->deduplicated, 0);
+  auto q = store_->quarantine(100);
+  ASSERT_TRUE(q.ok());
+  std::set<int64_t> lines;
+  for (const auto& rec : *q) lines.insert(rec.line);
+  std::set<int64_t> expected;
+  for (int i = 3; i < 40; i += 4) expected.insert(i + 1);
+  EXPECT_EQ(lines, expected);
+}
+
 TEST_F(IngestTest, UnknownTypeIsAClearErrorAndForcedTypeFixesIt) {
   std::string path = write_file("partner-feed.csv",
                                 "\"timestamp\",\"ip\"\n\"2024-01-04 10:00:00\",\"192.0.2.1\"\n");
