@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/sql_transaction.h"
 
 namespace vantage::registry::sqlite {
 
@@ -59,30 +60,15 @@ class Connection {
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it returns an error.
   template <typename F>
   Status transaction(F&& body) {
-    return run_in("BEGIN IMMEDIATE", body);
+    return run_in_transaction(*this, "BEGIN IMMEDIATE", body);
   }
   // Runs `body` in a deferred (read) transaction: a consistent view, no write lock.
   template <typename F>
   Status read_transaction(F&& body) {
-    return run_in("BEGIN", body);
+    return run_in_transaction(*this, "BEGIN", body);
   }
 
  private:
-  template <typename F>
-  Status run_in(const char* begin, F& body) {
-    if (auto st = exec(begin); !st) return st;
-    Status st = body();
-    if (!st) {
-      (void)exec("ROLLBACK");
-      return st;
-    }
-    if (auto c = exec("COMMIT"); !c) {
-      (void)exec("ROLLBACK");
-      return c;
-    }
-    return {};
-  }
-
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
 };

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/sql_transaction.h"
 
 namespace vantage::store {
 
@@ -85,33 +86,18 @@ class Db {
   sqlite3* raw() { return db_; }
 
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it or the commit fails.
-  // (The same contract as the registry's Connection::transaction.)
+  // (common/sql_transaction.h: the same code as the registry's Connection::transaction.)
   template <typename F>
   Status transaction(F&& body) {
-    return run_in("BEGIN IMMEDIATE", body);
+    return run_in_transaction(*this, "BEGIN IMMEDIATE", body);
   }
   // Runs `body` in a deferred (read) transaction: one consistent snapshot, no write lock.
   template <typename F>
   Status read_transaction(F&& body) {
-    return run_in("BEGIN", body);
+    return run_in_transaction(*this, "BEGIN", body);
   }
 
  private:
-  template <typename F>
-  Status run_in(const char* begin, F& body) {
-    if (auto st = exec(begin); !st) return st;
-    Status st = body();
-    if (!st) {
-      (void)exec("ROLLBACK");
-      return st;
-    }
-    if (auto c = exec("COMMIT"); !c) {
-      (void)exec("ROLLBACK");
-      return c;
-    }
-    return {};
-  }
-
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
 };
