@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/equal_runs.h"
+
 namespace vantage::store {
 
 const char* const kRollupSchema = R"sql(
@@ -216,26 +218,28 @@ Status RollupWriter::flush() {
     t.upsert.start();
     std::sort(t.deltas.begin(), t.deltas.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t i = 0; i < t.deltas.size();) {
-      const RollupKey& k = t.deltas[i].first;
-      int64_t n = 0;
-      for (; i < t.deltas.size() && t.deltas[i].first == k; ++i) n += t.deltas[i].second;
-      for (int grain : {kDay, kMonth}) {
-        t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
-        int col = 3;
-        for (Dim d : t.spec->dims) {
-          switch (d) {
-            case Dim::kType: t.upsert.bind(col++, k.type_id); break;
-            case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
-            case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
-            case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
-            case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
+    auto written = for_each_equal_run_sum(
+        t.deltas.size(), [&](size_t i) { return t.deltas[i].first; },
+        [&](size_t i) { return t.deltas[i].second; },
+        [&](const RollupKey& k, int64_t n) -> Status {
+          for (int grain : {kDay, kMonth}) {
+            t.upsert.bind(1, grain).bind(2, grain == kDay ? k.day : month_start(k.day));
+            int col = 3;
+            for (Dim d : t.spec->dims) {
+              switch (d) {
+                case Dim::kType: t.upsert.bind(col++, k.type_id); break;
+                case Dim::kGeo: t.upsert.bind(col++, std::string_view(texts_[k.geo])); break;
+                case Dim::kRegion: t.upsert.bind(col++, std::string_view(texts_[k.region])); break;
+                case Dim::kTag: t.upsert.bind(col++, std::string_view(texts_[k.tag])); break;
+                case Dim::kSeverity: t.upsert.bind(col++, int64_t{k.severity}); break;
+              }
+            }
+            t.upsert.bind(col, n);
+            if (auto s = t.upsert.end_row(); !s) return s;
           }
-        }
-        t.upsert.bind(col, n);
-        if (auto s = t.upsert.end_row(); !s) return s;
-      }
-    }
+          return {};
+        });
+    if (!written) return written;
     if (auto s = t.upsert.finish(); !s) return s;
     t.deltas.clear();
   }
