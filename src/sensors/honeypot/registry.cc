@@ -1,0 +1,54 @@
+#include "sensors/honeypot/service.h"
+
+namespace vantage::honeypot {
+
+const std::vector<ServiceModule>& builtin_services() {
+  static const std::vector<ServiceModule> services{
+      redis_service(),
+  };
+  return services;
+}
+
+const ServiceModule* find_service(std::string_view name) {
+  for (const auto& s : builtin_services())
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const char* transport_name(Transport t) {
+  switch (t) {
+    case Transport::kTcp: return "tcp";
+    case Transport::kTls: return "tls";
+    case Transport::kUdp: return "udp";
+    case Transport::kOwn: return "own";
+  }
+  return "?";
+}
+
+sensors::JsonLine begin_event(std::string& out, std::string_view type,
+                              const HoneypotSettings& settings, const sensors::Endpoint& src,
+                              const sensors::Endpoint& dst, std::string_view protocol,
+                              UnixSeconds when) {
+  sensors::JsonLine line(out, type);
+  line.time("timestamp", when)
+      .str("protocol", protocol)
+      .ip("src_ip", src.ip)
+      .num("src_port", src.port)
+      .ip("dst_ip", dst.ip)
+      .num("dst_port", dst.port)
+      .str("public_source", settings.sensor_name);
+  return line;
+}
+
+sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
+                                      const sensors::Endpoint& at) {
+  sensors::ListenerOptions lo;
+  lo.name = std::move(name);
+  lo.bind = at;
+  lo.idle_timeout = ctx.settings->idle_timeout;
+  lo.session_timeout = ctx.settings->session_timeout;
+  lo.max_input_bytes = ctx.settings->max_input_bytes;
+  return lo;
+}
+
+}  // namespace vantage::honeypot

@@ -1,0 +1,77 @@
+#pragma once
+// The honeypot's service contract (the scanner's probe registry, applied to listeners): a
+// service is a plain value -- its name, transport, the port it normally runs on, the port
+// `vantage up` gives it on loopback, the report types it fills -- and one function that
+// installs its listener(s) on the sensor host (sensors/common/sensor_host.h). Services are
+// listed by hand in registry.cc (no static self-registration); each lives in its own folder.
+//
+// What a service must do (docs/honeypots.md):
+//   * log every interaction worth reporting as an event4_honeypot_* record through the record
+//     buffer of the thread it runs on (begin_event() below fills the shared columns), and
+//     nothing per event to the process log (count instead);
+//   * never connect anywhere, never execute or fetch anything an attacker sends;
+//   * stay within the host's bounds (idle/session timeouts, input caps) and its own: an
+//     amplification service answers only within its per-source budget;
+//   * parse attacker bytes with functions that are fuzzed (fuzz/fuzz_honeypot_*.cc).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "sensors/common/json_line.h"
+#include "sensors/common/sensor_host.h"
+
+namespace vantage::honeypot {
+
+// [honeypot] settings shared by every service; immutable once the sensor runs.
+struct HoneypotSettings {
+  std::string sensor_name = "vantage-honeypot";  // the public_source column
+  std::string mode = "low";  // "low": logins always refused; "medium": fake shells (ssh/telnet)
+  std::string rules_dir;     // data files of the services (e.g. HTTP exploit signatures)
+  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds session_timeout{120000};
+  size_t max_input_bytes = 256 * 1024;  // per connection
+};
+
+struct ServiceContext {
+  const HoneypotSettings* settings = nullptr;
+  sensors::SensorHost* host = nullptr;
+};
+
+enum class Transport { kTcp, kTls, kUdp, kOwn };
+const char* transport_name(Transport t);
+
+struct ServiceModule {
+  std::string name;  // the key in honeypot.listen ("redis=0.0.0.0:6379")
+  Transport transport = Transport::kTcp;
+  uint16_t standard_port = 0;  // where the real service listens
+  uint16_t loopback_port = 0;  // where `vantage up` runs it on 127.0.0.1 (unprivileged)
+  std::vector<std::string> report_types;
+  std::string description;
+  // Adds the service's listener(s) to the host, bound to `at` (before privileges drop).
+  std::function<Result<sensors::Endpoint>(ServiceContext&, const sensors::Endpoint& at)> install;
+};
+
+const std::vector<ServiceModule>& builtin_services();
+const ServiceModule* find_service(std::string_view name);
+
+// Starts a record of `type` in `out` with the columns every event4_honeypot_* row shares:
+// timestamp, protocol, src_ip/src_port (the peer), dst_ip/dst_port (the honeypot), and
+// public_source (the sensor). The caller adds its own columns and calls finish().
+sensors::JsonLine begin_event(std::string& out, std::string_view type,
+                              const HoneypotSettings& settings, const sensors::Endpoint& src,
+                              const sensors::Endpoint& dst, std::string_view protocol,
+                              UnixSeconds when);
+
+// The listener options every TCP service starts from: name, bind, the settings' bounds.
+sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
+                                      const sensors::Endpoint& at);
+
+// Module builders (one per folder).
+ServiceModule redis_service();
+
+}  // namespace vantage::honeypot
