@@ -66,6 +66,20 @@ struct Config {
   std::vector<std::string> scan_ports;
   int64_t scan_rate = 0;
   int64_t scan_interval_minutes = 0;
+  // [sensor] -- shared by the listening sensors (honeypot, sinkhole)
+  std::string sensor_user;
+  std::string sensor_push_url;
+  std::string sensor_ingest_key;
+  std::string sensor_ingest_secret;
+  // [honeypot]
+  std::vector<std::string> honeypot_listen;
+  std::string honeypot_sensor_name;
+  std::string honeypot_mode;
+  std::string honeypot_rules_dir;
+  int64_t honeypot_threads = 0;
+  int64_t honeypot_max_connections = 0;
+  int64_t honeypot_idle_timeout_s = 0;
+  int64_t honeypot_session_timeout_s = 0;
   // [retention]
   int64_t retention_days = 0;
   // [log]
