@@ -38,6 +38,7 @@ void add_report_command(CLI::App& app, GlobalOptions& global);
 void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_status_command(CLI::App& app, GlobalOptions& global);
 void add_deliveries_command(CLI::App& app, GlobalOptions& global);
+void add_honeypot_command(CLI::App& app, GlobalOptions& global);
 void add_key_command(CLI::App& app, GlobalOptions& global);
 void add_lookup_command(CLI::App& app, GlobalOptions& global);
 void add_match_command(CLI::App& app, GlobalOptions& global);

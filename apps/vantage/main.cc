@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   add_serve_command(app, global);
   add_up_command(app, global);
   add_scan_commands(app, global);
+  add_honeypot_command(app, global);
   add_status_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);
