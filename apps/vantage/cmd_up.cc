@@ -22,10 +22,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -56,6 +58,7 @@ struct UpFlags {
   int feed_interval_s = 60;
   int64_t feed_events = 300;
   bool no_scan = false;
+  bool no_sensors = false;
 };
 
 // What `up` remembers about its demo between runs (<data_dir>/demo/credentials, mode 0600).
@@ -312,6 +315,81 @@ int run_bounded(const std::vector<std::string>& argv, const std::string& log,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Keeps `argv` running until the service stops: output to `log`, `env_extra` ("NAME=value")
+// added to the environment (secrets travel there, not in argv where `ps` shows them), a
+// crashed child restarted with growing back-off, SIGTERM on stop (SIGKILL if it lingers).
+void run_supervised(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra,
+                    const std::string& log, const ServiceInfo& info) {
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
+  env_text.insert(env_text.end(), env_extra.begin(), env_extra.end());
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  auto backoff = std::chrono::seconds(2);
+  while (!info.stop->load()) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      std::cerr << "vantage up: cannot start " << argv[3] << ": " << std::strerror(rc) << "\n";
+      return;
+    }
+    auto started = std::chrono::steady_clock::now();
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+      if (info.stop->load()) {
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 150 && waitpid(pid, &status, WNOHANG) == 0; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (kill(pid, 0) == 0) {
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+        }
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (std::chrono::steady_clock::now() - started > std::chrono::minutes(5)) {
+      backoff = std::chrono::seconds(2);
+    }
+    std::cerr << "vantage up: " << argv[3] << " exited (status " << status << "); restarting in "
+              << backoff.count() << " s, see " << log << "\n";
+    if (!sleep_unless_stopped(info, backoff)) return;
+    backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::seconds(60));
+  }
+}
+
+// Where the sensors that `up` runs listen, from their status files (for the banner).
+std::string sensor_listeners(const std::string& data_dir) {
+  std::string out;
+  for (const char* sensor : {"honeypot", "sinkhole"}) {
+    std::ifstream in(data_dir + "/sensors/" + sensor + "/status.json");
+    if (!in) continue;
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.contains("listeners")) continue;
+    std::string line;
+    for (const auto& l : j["listeners"]) {
+      if (!l.contains("listen")) continue;
+      line += (line.empty() ? "" : "  ") + l.value("service", std::string()) + " " +
+              l.value("listen", std::string());
+    }
+    if (!line.empty()) {
+      std::string label = sensor;
+      label.resize(10, ' ');
+      out += "  " + label + "  " + line + "\n";
+    }
+  }
+  return out;
+}
+
 // Only single loopback addresses: `probe` wants HOST:PORT targets.
 bool is_loopback_target(const std::string& t) {
   auto a = IpAddress::parse(t);
@@ -365,14 +443,23 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   bool history_needed = !f.no_demo && !fs::exists(demo_dir(global) + "/history.done");
   bool announce_demo = !f.no_demo;
 
+  // The listening sensors run in the demo, and without it when configured.
+  bool sensors_wanted = !f.no_sensors && (!f.no_demo || !global.config.honeypot_listen.empty());
+
   // The banner, printed once the demo history (if any) is in and its reports are built.
   auto banner = [=](const ServiceInfo& info) {
+    // The sensors say where they listen in their status files: give a starting child a moment.
+    for (int i = 0; sensors_wanted && i < 100 && !info.stop->load(); ++i) {
+      if (fs::exists(data_dir + "/sensors/honeypot/status.json")) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     std::ostringstream o;
     o << "\nVantage is up" << (announce_demo ? " -- DEMO constituency, synthetic data" : "")
       << "\n  dashboard   " << info.base_url << "/\n  API base    " << info.base_url
       << "/api2/\n  downloads   " << info.base_url << "/dl/<id>\n  push        POST "
       << info.base_url << "/ingest (ingest key + HMAC2)\n  inbox       " << info.inbox
-      << "\n  metrics     " << info.base_url << "/metrics\n  data        " << data_dir << "\n";
+      << "\n  metrics     " << info.base_url << "/metrics\n  data        " << data_dir << "\n"
+      << sensor_listeners(data_dir);
     if (creds) {
       std::string api_file = shadowserver_api_file(*creds, info.base_url);
       write_private(data_dir + "/demo/shadowserver.api", api_file);
@@ -502,6 +589,34 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
       }
     });
   }
+  // The listening sensors, each a child process of its own (it drops privileges when `up`
+  // runs as root) shipping to the push endpoint: in the demo on loopback ports; otherwise
+  // when configured (honeypot.listen) with the configured ingest key.
+  if (sensors_wanted) {
+    hooks.jobs.push_back([=](const ServiceInfo& info) {
+      std::string key = global.config.sensor_ingest_key,
+                  secret = global.config.sensor_ingest_secret;
+      if (creds && !creds->ingest_key.empty()) {
+        key = creds->ingest_key;
+        secret = creds->ingest_secret;
+      }
+      if (key.empty() || secret.empty()) {
+        std::cerr << "vantage up: honeypot not started: no ingest key (sensor.ingest_key and "
+                     "sensor.ingest_secret)\n";
+        return;
+      }
+      std::vector<std::string> argv = {self,
+                                       "--data-dir",
+                                       data_dir,
+                                       "honeypot",
+                                       "--push",
+                                       info.base_url + "/ingest",
+                                       "--any-port-if-busy"};
+      run_supervised(argv,
+                     {"VANTAGE_SENSOR_INGEST_KEY=" + key, "VANTAGE_SENSOR_INGEST_SECRET=" + secret},
+                     data_dir + "/demo/honeypot.log", info);
+    });
+  }
   fs::create_directories(demo_dir(global), ec);
   run_service(global, hooks);
 }
@@ -535,6 +650,7 @@ void add_up_command(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_flag("--no-scan", f->no_scan, "Do not run the loopback scan schedule");
+  cmd->add_flag("--no-sensors", f->no_sensors, "Do not run the honeypot and sinkhole");
   cmd->callback([f, &global] {
     for (auto& c : f->demo_country)
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -152,6 +152,32 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
     check(any(n.startswith("demo-feed-") for n in done), "synthetic feed batches are ingested")
     check(any(n.startswith("scan-") for n in done), "loopback scan results are ingested")
 
+    # The honeypot runs as a child process, listed in the banner; what it logs reaches the
+    # pipeline through the push endpoint (shipped only once the service committed it).
+    hp = re.search(r"honeypot\s+.*redis (\S+):(\d+)", out)
+    check(hp is not None, "banner lists the honeypot's services")
+    if hp:
+        with socket.create_connection((hp.group(1), int(hp.group(2))), timeout=10) as s:
+            s.sendall(b"AUTH up-test-password\r\nQUIT\r\n")
+            reply = s.recv(200)
+        check(reply.startswith(b"-ERR invalid password"), "the redis honeypot refuses the login")
+        status_path = os.path.join(data, "sensors", "honeypot", "status.json")
+        shipped = {}
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                shipped = json.load(open(status_path))
+            except (OSError, ValueError):
+                shipped = {}
+            if (shipped.get("journal", {}).get("records", 0) >= 1 and
+                    shipped.get("shipper", {}).get("shipped", 0) >= 1 and
+                    shipped.get("shipper", {}).get("backlog", 1) == 0):
+                break
+            time.sleep(0.5)
+        check(shipped.get("shipper", {}).get("shipped", 0) >= 1 and
+              shipped.get("shipper", {}).get("backlog", 1) == 0,
+              f"the honeypot's events are pushed into the pipeline: {shipped.get('shipper')}")
+
     rc, err = stop(proc)
     check(rc == 0 and "stopped cleanly" in err, f"Ctrl-C stops cleanly (exit {rc})")
 
