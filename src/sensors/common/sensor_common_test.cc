@@ -426,6 +426,29 @@ TEST(TcpReactor, ServesSessionsAndEnforcesItsBounds) {
   EXPECT_EQ(s.active, 0);
 }
 
+TEST(TcpReactor, ClientFirstListenersReadTheFirstBytesAtAccept) {
+  ReactorFixture fx;
+  TcpReactor reactor({1, 100, nullptr, 50ms});
+  ListenerOptions lo;
+  lo.name = "client-first";
+  lo.bind = *parse_endpoint("127.0.0.1:0");
+  lo.factory = fx.factory();
+  lo.client_speaks_first = true;
+  auto bound = reactor.listen(lo);
+  ASSERT_TRUE(bound.ok());
+  ASSERT_TRUE(reactor.start().ok());
+  for (int i = 0; i < 3; ++i) {
+    int fd = connect_to(*bound);
+    std::string msg = "req" + std::to_string(i) + "\nquit\n";
+    ASSERT_EQ(::send(fd, msg.data(), msg.size(), 0), static_cast<ssize_t>(msg.size()));
+    EXPECT_EQ(read_until_close(fd), "hello \nreq" + std::to_string(i) + "\n");
+    ::close(fd);
+  }
+  fx.wait_closed(3);
+  reactor.stop();
+  EXPECT_EQ(reactor.stats().accepted, 3);
+}
+
 TEST(TcpReactor, SpeaksTlsAndReportsSniCipherAndClientHello) {
   ReactorFixture fx;
   TcpReactor reactor({1, 100, nullptr, 50ms});

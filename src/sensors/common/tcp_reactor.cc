@@ -191,6 +191,8 @@ struct Tag {
 struct ListenTag : Tag {
   const ListenerOptions* options = nullptr;
   int fd = -1;
+  Endpoint bound;
+  bool wildcard = false;  // bound to 0.0.0.0 / ::: the local address differs per connection
 };
 
 constexpr size_t kReadChunk = 64 * 1024;
@@ -315,10 +317,15 @@ struct TcpReactor::Loop {
       c->fd = fd;
       c->ci.listener = lt.options->name;
       c->ci.peer = from_sockaddr(peer);
-      sockaddr_storage local{};
-      socklen_t llen = sizeof local;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
-      c->ci.local = from_sockaddr(local);
+      if (lt.wildcard) {
+        // Which of the host's addresses the peer connected to.
+        sockaddr_storage local{};
+        socklen_t llen = sizeof local;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
+        c->ci.local = from_sockaddr(local);
+      } else {
+        c->ci.local = lt.bound;
+      }
       c->ci.opened = now_seconds();
       c->ci.thread = index;
       c->opened = c->last_activity = std::chrono::steady_clock::now();
@@ -354,6 +361,8 @@ struct TcpReactor::Loop {
         if (!after_callback(c)) continue;
       }
       arm_timer(*c);
+      // With TCP_DEFER_ACCEPT the first bytes are already here.
+      if (lt.options->client_speaks_first) on_readable(c);
     }
   }
 
@@ -502,8 +511,7 @@ struct TcpReactor::Loop {
     closed[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
     if (c->session) c->session->on_close(why, c->in, *c);
     if (c->ssl) SSL_free(c->ssl);
-    ::epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, nullptr);
-    ::close(c->fd);
+    ::close(c->fd);  // also leaves the epoll set (the descriptor is never duplicated)
     slots[c->slot] = nullptr;
     free_slots.push_back(c->slot);
     reactor->active_.fetch_sub(1, std::memory_order_relaxed);
@@ -590,6 +598,11 @@ Result<Endpoint> TcpReactor::listen(ListenerOptions options) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (l->options.client_speaks_first) {
+      int secs = static_cast<int>(std::max<int64_t>(
+          1, std::chrono::duration_cast<std::chrono::seconds>(l->options.idle_timeout).count()));
+      ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs);
+    }
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
         ::listen(fd, l->options.backlog) != 0) {
       std::string why = errno_text();
@@ -631,6 +644,8 @@ Status TcpReactor::start() {
       tag->kind = Kind::kListen;
       tag->options = &l->options;
       tag->fd = l->fds[static_cast<size_t>(i)];
+      tag->bound = l->bound;
+      tag->wildcard = l->bound.ip == IpAddress::from_v4(0) || l->bound.ip == IpAddress();
       epoll_event ev{};
       ev.events = EPOLLIN;
       ev.data.ptr = static_cast<Tag*>(tag.get());

@@ -129,6 +129,10 @@ struct ListenerOptions {
   uint64_t max_input_bytes = 1024 * 1024;  // per connection, all of it
   size_t max_output_bytes = 256 * 1024;
   int backlog = 4096;
+  // The client speaks first (HTTP, RDP, SMB, ...): the kernel hands over a connection only
+  // once its first bytes arrived (TCP_DEFER_ACCEPT), and they are read at accept, which
+  // saves a wake-up per connection. Never for protocols where the server greets first.
+  bool client_speaks_first = false;
 };
 
 struct ReactorOptions {
