@@ -168,11 +168,18 @@ class UdpSession : public ProbeSession<udp::socket>,
     const udp::endpoint ep(to_asio(job_.target.ip), job_.target.port);
     boost::system::error_code ec;
     socket_.open(ep.protocol(), ec);
-    if (!ec) socket_.connect(ep, ec);
+    // A connected socket sees only replies from the probed port (and ICMP errors); a module
+    // whose server answers from another port gets an unconnected one, filtered by address.
+    any_port_ = job_.module->reply_from_any_port;
+    if (!ec && !any_port_) socket_.connect(ep, ec);
     if (ec) return finish("unknown-error", ec.message());
     const std::string framed = job_.module->request(job_.target);
     for (auto d : udp_unframe(framed)) {
-      socket_.send(asio::buffer(d.data(), d.size()), 0, ec);
+      if (any_port_) {
+        socket_.send_to(asio::buffer(d.data(), d.size()), ep, 0, ec);
+      } else {
+        socket_.send(asio::buffer(d.data(), d.size()), 0, ec);
+      }
       if (ec)
         return finish(
             ec == asio::error::connection_refused ? "connection-refused" : "unknown-error",
@@ -192,23 +199,28 @@ class UdpSession : public ProbeSession<udp::socket>,
  private:
   void read() {
     auto self = shared_from_this();
-    socket_.async_receive(asio::buffer(buf_), [self](boost::system::error_code ec, size_t n) {
-      if (ec) {
-        if (ec == asio::error::connection_refused && self->datagrams_ == 0)
-          return self->finish("connection-refused", ec.message());
-        return self->finish_with_data();
-      }
-      ++self->datagrams_;
-      self->data_ += udp_frames({std::string(self->buf_.data(), n)});
-      if (self->data_.size() >= self->opt_.max_bytes || self->datagrams_ >= kMaxDatagrams ||
-          self->job_.module->complete(self->data_))
-        return self->finish_with_data();
-      self->read();
-    });
+    socket_.async_receive_from(
+        asio::buffer(buf_), from_, [self](boost::system::error_code ec, size_t n) {
+          if (!ec && self->any_port_ && self->from_.address() != to_asio(self->job_.target.ip))
+            return self->read();  // another host's datagram on our unconnected socket
+          if (ec) {
+            if (ec == asio::error::connection_refused && self->datagrams_ == 0)
+              return self->finish("connection-refused", ec.message());
+            return self->finish_with_data();
+          }
+          ++self->datagrams_;
+          self->data_ += udp_frames({std::string(self->buf_.data(), n)});
+          if (self->data_.size() >= self->opt_.max_bytes || self->datagrams_ >= kMaxDatagrams ||
+              self->job_.module->complete(self->data_))
+            return self->finish_with_data();
+          self->read();
+        });
   }
 
   std::array<char, 16384> buf_{};  // larger datagrams are cut (no probe here needs more)
   size_t datagrams_ = 0;
+  bool any_port_ = false;
+  udp::endpoint from_;
 };
 
 }  // namespace

@@ -63,6 +63,9 @@ struct ProbeModule {
   std::function<bool(std::string_view)> complete;
   std::function<Result<nlohmann::json>(std::string_view)> parse;
   Transport transport = Transport::tcp;
+  // UDP only: the server answers from another port of the same host (TFTP's transfer
+  // identifier), so the engine takes replies from any source port of the target.
+  bool reply_from_any_port = false;
   // Set for stateful modules; request/complete/parse are then unused by the engine.
   std::function<std::unique_ptr<Exchange>(const ProbeTarget&)> exchange;
 };
