@@ -108,5 +108,32 @@ ProbeModule mysql_module();
 ProbeModule postgres_module();
 ProbeModule mqtt_module();
 ProbeModule elasticsearch_module();
+// UDP and ICS modules (issue #18).
+ProbeModule chargen_module();
+ProbeModule qotd_module();
+ProbeModule tftp_module();
+ProbeModule portmapper_module();
+ProbeModule netbios_module();
+ProbeModule mdns_module();
+ProbeModule isakmp_module();
+ProbeModule stun_module();
+ProbeModule coap_module();
+ProbeModule ipmi_module();
+ProbeModule xdmcp_module();
+ProbeModule quic_module();
+ProbeModule modbus_module();
+ProbeModule bacnet_module();
+ProbeModule s7_module();
+ProbeModule dnp3_module();
+ProbeModule iec104_module();
+ProbeModule enip_module();
+ProbeModule fox_module();
+ProbeModule ubiquiti_module();
+ProbeModule slp_module();
+ProbeModule mssql_module();
+ProbeModule nat_pmp_module();
+ProbeModule ws_discovery_module();
+ProbeModule gtp_module();
+ProbeModule dvr_dhcpdiscover_module();
 
 }  // namespace vantage::scanner
