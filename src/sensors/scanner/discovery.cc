@@ -1,6 +1,7 @@
 #include "sensors/scanner/discovery.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_set>
 
@@ -57,6 +59,48 @@ Result<uint32_t> iface_ipv4(const std::string& name) {
   sockaddr_in sin;
   std::memcpy(&sin, &ifr.ifr_addr, sizeof sin);
   return sin.sin_addr.s_addr;
+}
+
+// The interface's first global IPv6 address (link-local ones cannot be scanned from).
+Result<std::array<uint8_t, 16>> iface_ipv6(const std::string& name) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return Error::io("getifaddrs failed");
+  std::optional<std::array<uint8_t, 16>> found;
+  for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || name != i->ifa_name) continue;
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+    const uint8_t* b = sin6->sin6_addr.s6_addr;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) continue;
+    std::array<uint8_t, 16> a;
+    std::memcpy(a.data(), b, 16);
+    found = a;
+  }
+  freeifaddrs(list);
+  if (!found) return Error::io("no global IPv6 address on " + name + "; give --src-ip");
+  return *found;
+}
+
+// Accept only IPv6 frames whose next header is our protocol, addressed to our source address.
+Status attach_filter6(int fd, uint8_t proto, const std::array<uint8_t, 16>& src) {
+  auto word = [&](int i) {
+    return (uint32_t{src[static_cast<size_t>(4 * i)]} << 24) |
+           (uint32_t{src[static_cast<size_t>(4 * i + 1)]} << 16) |
+           (uint32_t{src[static_cast<size_t>(4 * i + 2)]} << 8) |
+           src[static_cast<size_t>(4 * i + 3)];
+  };
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 11),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, proto, 0, 9),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 38), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(0), 0, 7),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 42), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(1), 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 46), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(2), 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 50), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word(3), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 256),         BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+    return Error::io("SO_ATTACH_FILTER failed");
+  return {};
 }
 
 // Accept only IPv4 frames of our protocol addressed to our source address.
@@ -115,6 +159,9 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
   // Sender and receiver agree on the key; the source port base is drawn from it too.
   params.sport_base = static_cast<uint16_t>(32768 + keygen() % (61000 - 32768 - 256));
 
+  // One family per scan: the targets' (cmd_scan splits a mixed list into two scans).
+  const bool v6 = !cfg.targets.at(0).is_v4();
+  const uint16_t ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP;
   const uint64_t nports = cfg.ports.size();
   const uint64_t space = cfg.targets.size() * nports;
   const uint64_t total_sub = uint64_t{cfg.shards} * cfg.threads;
@@ -128,8 +175,8 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
     auto idx = iface_index(cfg.iface);
     if (!idx) return idx.error();
     ifindex = *idx;
-    tx.fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
-    rx.fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+    tx.fd = socket(AF_PACKET, SOCK_RAW, htons(ethertype));
+    rx.fd = socket(AF_PACKET, SOCK_RAW, htons(ethertype));
     if (tx.fd < 0 || rx.fd < 0)
       return Error::io("AF_PACKET socket: " + std::string(std::strerror(errno)) +
                        " (needs root or CAP_NET_RAW)");
@@ -142,7 +189,11 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
     } else if (!loopback) {
       return Error::invalid("--gateway-mac is required on " + cfg.iface);
     }
-    if (cfg.src_ip) {
+    if (v6) {
+      auto a = cfg.src_ip6 ? Result<std::array<uint8_t, 16>>(*cfg.src_ip6) : iface_ipv6(cfg.iface);
+      if (!a) return a.error();
+      params.src_ip6 = *a;
+    } else if (cfg.src_ip) {
       params.src_ip = *cfg.src_ip;
     } else {
       auto a = iface_ipv4(cfg.iface);
@@ -151,11 +202,14 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
     }
     sockaddr_ll sll{};
     sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_IP);
+    sll.sll_protocol = htons(ethertype);
     sll.sll_ifindex = ifindex;
     if (bind(tx.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
       return Error::io("bind tx: " + std::string(std::strerror(errno)));
-    if (auto st = attach_filter(rx.fd, params.protocol, params.src_ip); !st) return st.error();
+    if (auto st = v6 ? attach_filter6(rx.fd, params.protocol, params.src_ip6)
+                     : attach_filter(rx.fd, params.protocol, params.src_ip);
+        !st)
+      return st.error();
     int rcvbuf = 64 << 20;
     setsockopt(rx.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
     if (bind(rx.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
@@ -175,6 +229,7 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
   if (!cfg.dry_run) {
     receiver = std::thread([&] {
       std::unordered_set<uint64_t> seen;
+      std::set<std::pair<IpAddress, uint16_t>> seen6;
       uint8_t buf[2048];
       pollfd pfd{rx.fd, POLLIN, 0};
       while (!stop_rx.load(std::memory_order_relaxed)) {
@@ -188,11 +243,15 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
           if (from.sll_pkttype == PACKET_OUTGOING || n <= static_cast<ssize_t>(kEthHeader))
             continue;
           Hit hit;
-          const auto kind = classify_reply(
-              params, key, {buf + kEthHeader, static_cast<size_t>(n) - kEthHeader}, &hit);
+          const std::span<const uint8_t> packet{buf + kEthHeader,
+                                                static_cast<size_t>(n) - kEthHeader};
+          const auto kind = v6 ? classify_reply6(params, key, packet, &hit)
+                               : classify_reply(params, key, packet, &hit);
           if (kind == ReplyKind::kClosed) closed.fetch_add(1, std::memory_order_relaxed);
           if (kind != ReplyKind::kOpen) continue;
-          if (!seen.insert((uint64_t{hit.ip} << 16) | hit.port).second) continue;
+          if (v6 ? !seen6.insert({hit.addr, hit.port}).second
+                 : !seen.insert((uint64_t{hit.ip} << 16) | hit.port).second)
+            continue;
           hits.fetch_add(1, std::memory_order_relaxed);
           if (cfg.on_hit) cfg.on_hit(hit);
         }
@@ -246,8 +305,14 @@ Result<ScanStats> run_discovery(const ScanConfig& cfg) {
           }
           for (int r = 0; r < cfg.probes && n < cfg.batch; ++r) {
             uint8_t* f = frames.data() + size_t{n} * kMaxFrame;
-            const size_t len =
-                build_probe(params, key, dst, port, static_cast<uint16_t>(idgen()), f);
+            size_t len;
+            if (v6) {
+              uint8_t dst6[16];
+              addr.to_bytes(dst6);
+              len = build_probe6(params, key, dst6, port, idgen() & 0xfffff, f);
+            } else {
+              len = build_probe(params, key, dst, port, static_cast<uint16_t>(idgen()), f);
+            }
             iov[n] = {f, len};
             msgs[n] = {};
             msgs[n].msg_hdr.msg_iov = &iov[n];

@@ -1,5 +1,6 @@
 #pragma once
-// Stateless discovery scan (ZMap's design, see docs/sensors.md A.1): sender threads walk
+// Stateless discovery scan (ZMap's design, see docs/sensors.md A.1), IPv4 or IPv6 (the family
+// of the targets; IPv6 targets come from hit lists, see docs/scanner.md): sender threads walk
 // their sub-shard of the cyclic permutation and push prebuilt frames through an AF_PACKET
 // socket with sendmmsg batches, paced by a token bucket; one receiver thread reads an
 // AF_PACKET socket under a classic BPF filter (IPv4 + protocol + our source address) and
@@ -27,12 +28,15 @@
 namespace vantage::scanner {
 
 struct ScanConfig {
-  TargetSpace targets;             // IPv4 addresses after the blocklist
+  TargetSpace targets;             // addresses after the blocklist, all of one family
   std::vector<uint16_t> ports;     // at least one
   std::string iface;               // required unless dry_run
   std::optional<Mac> gateway_mac;  // default: 00:..:00 on loopback, required elsewhere
   std::optional<uint32_t> src_ip;  // network order; default: the interface's address
-  uint64_t rate = 10000;           // packets/s in total; 0 = unlimited
+  // IPv6 scans (every target IPv6; a scan is one family): the source address, default the
+  // interface's first global address.
+  std::optional<std::array<uint8_t, 16>> src_ip6;
+  uint64_t rate = 10000;  // packets/s in total; 0 = unlimited
   uint32_t shard = 0, shards = 1;
   uint32_t threads = 1;                    // sender threads
   uint64_t seed = 0;                       // 0: random

@@ -120,7 +120,90 @@ ReplyKind classify_reply(const ProbeParams& p, const SipKey& key, std::span<cons
     if (flags & 0x04) return ReplyKind::kClosed;  // RST
     if ((flags & 0x12) != 0x12) return ReplyKind::kNotOurs;
   }
-  if (hit) *hit = {from, sport};
+  if (hit) *hit = {from, sport, IpAddress::from_v4(ntohl(from))};
+  return ReplyKind::kOpen;
+}
+
+namespace {
+
+// The L4 header of a probe (TCP SYN with MSS, or UDP with the payload) at `l4`; returns its
+// length. The checksum field is left zero.
+size_t write_l4(const ProbeParams& p, uint16_t sport, uint16_t dst_port, uint64_t v, uint8_t* l4,
+                size_t room) {
+  if (p.protocol == 6) {
+    put16(l4, sport);
+    put16(l4 + 2, dst_port);
+    put32(l4 + 4, static_cast<uint32_t>(v));
+    put32(l4 + 8, 0);
+    l4[12] = 6 << 4;
+    l4[13] = 0x02;
+    put16(l4 + 14, 65535);
+    put16(l4 + 16, 0);
+    put16(l4 + 18, 0);
+    l4[20] = 2;
+    l4[21] = 4;
+    put16(l4 + 22, 1460);
+    return 24;
+  }
+  const size_t n = std::min(p.udp_payload.size(), room - 8);
+  put16(l4, sport);
+  put16(l4 + 2, dst_port);
+  put16(l4 + 4, static_cast<uint16_t>(8 + n));
+  put16(l4 + 6, 0);
+  std::memcpy(l4 + 8, p.udp_payload.data(), n);
+  return 8 + n;
+}
+
+// Sum of the IPv6 pseudo-header (RFC 8200 8.1) for the addresses at ip6+8 and ip6+24.
+uint32_t pseudo_sum6(const uint8_t* ip6, uint8_t proto, uint32_t l4_len) {
+  uint32_t s = 0;
+  for (int i = 8; i < 40; i += 2) s += get16(ip6 + i);
+  return s + (l4_len >> 16) + (l4_len & 0xffff) + proto;
+}
+
+}  // namespace
+
+size_t build_probe6(const ProbeParams& p, const SipKey& key, const uint8_t dst_ip[16],
+                    uint16_t dst_port, uint32_t flow_label, uint8_t* out) {
+  std::memcpy(out, p.dst_mac.data(), 6);
+  std::memcpy(out + 6, p.src_mac.data(), 6);
+  out[12] = 0x86;
+  out[13] = 0xdd;
+  uint8_t* ip6 = out + kEthHeader;
+  const uint64_t v = probe_validation6(key, p.src_ip6.data(), dst_ip, dst_port, p.protocol);
+  uint8_t* l4 = ip6 + 40;
+  const size_t l4_len =
+      write_l4(p, source_port(p, v), dst_port, v, l4, kMaxFrame - kEthHeader - 40);
+  put32(ip6, (6u << 28) | (flow_label & 0xfffff));
+  put16(ip6 + 4, static_cast<uint16_t>(l4_len));
+  ip6[6] = p.protocol;
+  ip6[7] = p.ttl;
+  std::memcpy(ip6 + 8, p.src_ip6.data(), 16);
+  std::memcpy(ip6 + 24, dst_ip, 16);
+  uint16_t c =
+      inet_checksum(l4, l4_len, pseudo_sum6(ip6, p.protocol, static_cast<uint32_t>(l4_len)));
+  if (p.protocol == 17 && c == 0) c = 0xffff;
+  put16(l4 + (p.protocol == 6 ? 16 : 6), c);
+  return kEthHeader + 40 + l4_len;
+}
+
+ReplyKind classify_reply6(const ProbeParams& p, const SipKey& key, std::span<const uint8_t> ip6,
+                          Hit* hit) {
+  if (ip6.size() < 40 + 8 || (ip6[0] >> 4) != 6 || ip6[6] != p.protocol) return ReplyKind::kNotOurs;
+  if (std::memcmp(ip6.data() + 24, p.src_ip6.data(), 16) != 0) return ReplyKind::kNotOurs;
+  const uint8_t* from = ip6.data() + 8;
+  const uint8_t* l4 = ip6.data() + 40;
+  const uint16_t sport = get16(l4), dport = get16(l4 + 2);
+  const uint64_t v = probe_validation6(key, p.src_ip6.data(), from, sport, p.protocol);
+  if (dport != source_port(p, v)) return ReplyKind::kNotOurs;
+  if (p.protocol == 6) {
+    if (ip6.size() < 40 + 20) return ReplyKind::kNotOurs;
+    const uint8_t flags = l4[13];
+    if (get32(l4 + 8) != static_cast<uint32_t>(v) + 1) return ReplyKind::kNotOurs;
+    if (flags & 0x04) return ReplyKind::kClosed;
+    if ((flags & 0x12) != 0x12) return ReplyKind::kNotOurs;
+  }
+  if (hit) *hit = {0, sport, IpAddress::from_bytes(from, 16)};
   return ReplyKind::kOpen;
 }
 

@@ -69,4 +69,14 @@ uint64_t probe_validation(const SipKey& key, uint32_t src_ip, uint32_t dst_ip, u
   return siphash24(key, buf, sizeof buf);
 }
 
+uint64_t probe_validation6(const SipKey& key, const uint8_t src_ip[16], const uint8_t dst_ip[16],
+                           uint16_t dst_port, uint8_t protocol) {
+  uint8_t buf[35];
+  std::memcpy(buf, src_ip, 16);
+  std::memcpy(buf + 16, dst_ip, 16);
+  std::memcpy(buf + 32, &dst_port, 2);
+  buf[34] = protocol;
+  return siphash24(key, buf, sizeof buf);
+}
+
 }  // namespace vantage::scanner

@@ -22,5 +22,8 @@ uint64_t siphash24(const SipKey& key, const void* data, size_t len);
 // addresses in network order. Source port is derived from it, so it is not an input.
 uint64_t probe_validation(const SipKey& key, uint32_t src_ip, uint32_t dst_ip, uint16_t dst_port,
                           uint8_t protocol);
+// The same for IPv6: 16-byte addresses as they sit in the packet.
+uint64_t probe_validation6(const SipKey& key, const uint8_t src_ip[16], const uint8_t dst_ip[16],
+                           uint16_t dst_port, uint8_t protocol);
 
 }  // namespace vantage::scanner

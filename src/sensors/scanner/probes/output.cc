@@ -1,8 +1,16 @@
 #include "sensors/scanner/probes/output.h"
 
 #include "common/time.h"
+#include "core/catalogue.h"
 
 namespace vantage::scanner {
+
+std::string report_type_for(const ProbeModule& module, const IpAddress& ip) {
+  const std::string& type = module.report_type;
+  if (ip.is_v4() || !type.starts_with("scan_")) return type;
+  std::string six = "scan6_" + type.substr(5);
+  return core::Catalogue::builtin().find(six) ? six : type;
+}
 
 std::string format_event(const ProbeOutcome& o, int64_t unix_seconds) {
   nlohmann::json fields = nlohmann::json::object();
@@ -21,7 +29,8 @@ std::string format_event(const ProbeOutcome& o, int64_t unix_seconds) {
         if (c == k) fields[k] = v;
     }
   }
-  nlohmann::json ev = {{"type", o.module->report_type}, {"fields", std::move(fields)}};
+  nlohmann::json ev = {{"type", report_type_for(*o.module, o.target.ip)},
+                       {"fields", std::move(fields)}};
   return ev.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -5,7 +5,8 @@
 //    "port":22,"protocol":"tcp","tag":"ssh","serverid_raw":"SSH-2.0-OpenSSH_9.2p1",...}}
 //
 // - "type" is the Shadowserver report type the module declares (scan_http, scan_ssh, ...;
-//   template checks default to scan_http_vulnerable).
+//   template checks default to scan_http_vulnerable); for an IPv6 target it is the type's
+//   scan6_ twin when the catalogue has one (scan_ssh -> scan6_ssh; scan_chargen stays).
 // - "fields" uses exactly the catalogue's column names; only columns the module declares
 //   (plus timestamp, ip, port, protocol, tag, severity) ever appear; columns with no value
 //   are omitted rather than written empty.
@@ -21,5 +22,8 @@
 namespace vantage::scanner {
 
 std::string format_event(const ProbeOutcome& outcome, int64_t unix_seconds);
+
+// The report type an event of `module` about `ip` goes to (see "type" above).
+std::string report_type_for(const ProbeModule& module, const IpAddress& ip);
 
 }  // namespace vantage::scanner
