@@ -161,6 +161,18 @@ const std::vector<Declaration>& declarations() {
        100000000},
       {"scan.interval_minutes", SettingType::kInt, &Config::scan_interval_minutes, "60",
        "Minutes between scheduled scans.", 1, 100000},
+      {"scan.schedule", SettingType::kStringList, &Config::scan_schedule, "[]",
+       "Scheduled probe modules, \"module:minutes\" or \"module:minutes:cidr,cidr\" (e.g. "
+       "\"ssh:1440\", \"mdns:10080\"): each module's default port is probed that often over its "
+       "CIDRs, else scan.targets, else the constituency's own registered prefixes. Results go "
+       "through the inbox; the last scan of each module is kept in <data_dir>/scan_state.json "
+       "and shown by `vantage status`. Runs in `vantage serve`/`up` when scan.enabled."},
+      {"scan.allow_reserved", SettingType::kStringList, &Config::scan_allow_reserved, "[]",
+       "CIDRs lifted from the built-in blocklist for scheduled scans (test ranges only)."},
+      {"scan.max_addresses", SettingType::kInt, &Config::scan_max_addresses, "65536",
+       "Largest target set a scheduled scan probes (addresses after the blocklist); a larger "
+       "one is refused and recorded as such.",
+       1, 16777216},
       {"sensor.user", SettingType::kString, &Config::sensor_user, "nobody",
        "User the honeypot and sinkhole switch to once their ports are bound, when started as "
        "root (they never serve as root)."},

@@ -66,6 +66,9 @@ struct Config {
   std::vector<std::string> scan_ports;
   int64_t scan_rate = 0;
   int64_t scan_interval_minutes = 0;
+  std::vector<std::string> scan_schedule;
+  std::vector<std::string> scan_allow_reserved;
+  int64_t scan_max_addresses = 0;
   // [sensor] -- shared by the listening sensors (honeypot, sinkhole)
   std::string sensor_user;
   std::string sensor_push_url;
