@@ -1,5 +1,7 @@
 #include "sensors/scanner/probes/output.h"
 
+#include <ctime>
+
 #include "common/time.h"
 #include "core/catalogue.h"
 
@@ -32,6 +34,26 @@ std::string format_event(const ProbeOutcome& o, int64_t unix_seconds) {
   nlohmann::json ev = {{"type", report_type_for(*o.module, o.target.ip)},
                        {"fields", std::move(fields)}};
   return ev.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+ProbeRunStats run_probes_to_jsonl(const std::vector<ProbeJob>& jobs, const EngineOptions& options,
+                                  std::FILE* out,
+                                  const std::function<void(const ProbeOutcome&)>& on_failure) {
+  ProbeRunStats st;
+  st.jobs = jobs.size();
+  run_probes(jobs, options, [&](const ProbeOutcome& o) {
+    if (o.status == "success") {
+      const std::string line = format_event(o, static_cast<int64_t>(std::time(nullptr)));
+      std::fwrite(line.data(), 1, line.size(), out);
+      st.report_types.insert(report_type_for(*o.module, o.target.ip));
+      ++st.events;
+    } else {
+      ++st.failed;
+      if (on_failure) on_failure(o);
+    }
+  });
+  std::fflush(out);
+  return st;
 }
 
 }  // namespace vantage::scanner

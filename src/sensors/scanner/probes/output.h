@@ -15,6 +15,9 @@
 //   stats) stay strings, as Shadowserver's CSVs carry them.
 // - Lines end with "\n"; strings are UTF-8 with invalid bytes replaced (U+FFFD).
 
+#include <cstdio>
+#include <functional>
+#include <set>
 #include <string>
 
 #include "sensors/scanner/probes/engine.h"
@@ -25,5 +28,16 @@ std::string format_event(const ProbeOutcome& outcome, int64_t unix_seconds);
 
 // The report type an event of `module` about `ip` goes to (see "type" above).
 std::string report_type_for(const ProbeModule& module, const IpAddress& ip);
+
+struct ProbeRunStats {
+  size_t jobs = 0, events = 0, failed = 0;
+  std::set<std::string> report_types;  // of the events written
+};
+
+// Runs `jobs` (run_probes) and writes one event line per success to `out`; every other
+// outcome goes to `on_failure` (may be empty). Timestamps are the time of each reply.
+ProbeRunStats run_probes_to_jsonl(const std::vector<ProbeJob>& jobs, const EngineOptions& options,
+                                  std::FILE* out,
+                                  const std::function<void(const ProbeOutcome&)>& on_failure);
 
 }  // namespace vantage::scanner
