@@ -5,7 +5,9 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "scan_schedule.h"
 #include "sensors/scanner/discovery.h"
 #include "sensors/scanner/probes/checks/checks.h"
 #include "sensors/scanner/probes/engine.h"
@@ -60,7 +63,8 @@ void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
   cmd->add_option("--module", f.modules,
                   "Probe module (default: by port: http 80, ssh 22, ssl 443, dns 53/udp, ...)")
       ->expected(1)
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--checks", f.checks_dir, "Directory of JSON check templates (conf/checks)");
   cmd->add_option("--events", f.events_path, "JSON Lines events output ('-' = stdout)")
       ->capture_default_str();
@@ -113,24 +117,15 @@ size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags
   opt.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
   opt.max_bytes = f.max_bytes;
   opt.rate = f.probe_rate;
-  size_t events = 0, failed = 0;
-  run_probes(jobs, opt, [&](const ProbeOutcome& o) {
-    if (o.status == "success") {
-      const std::string line = format_event(o, static_cast<int64_t>(std::time(nullptr)));
-      std::fwrite(line.data(), 1, line.size(), out);
-      ++events;
-    } else {
-      ++failed;
-      std::fprintf(stderr, "probe %s %s:%u: %s%s%s\n", o.module->name.c_str(),
-                   o.target.ip.to_string().c_str(), o.target.port, o.status.c_str(),
-                   o.error.empty() ? "" : ": ", o.error.c_str());
-    }
+  const ProbeRunStats st = run_probes_to_jsonl(jobs, opt, out, [](const ProbeOutcome& o) {
+    std::fprintf(stderr, "probe %s %s:%u: %s%s%s\n", o.module->name.c_str(),
+                 o.target.ip.to_string().c_str(), o.target.port, o.status.c_str(),
+                 o.error.empty() ? "" : ": ", o.error.c_str());
   });
-  std::fflush(out);
   if (out != stdout) std::fclose(out);
-  std::fprintf(stderr, "probe: %zu jobs, %zu events, %zu without result\n", jobs.size(), events,
-               failed);
-  return events;
+  std::fprintf(stderr, "probe: %zu jobs, %zu events, %zu without result\n", st.jobs, st.events,
+               st.failed);
+  return st.events;
 }
 
 // The built-in blocklist minus the --allow-reserved holes.
@@ -156,6 +151,7 @@ struct ScanFlags {
   int probes = 1;
   double cooldown = 8;
   bool dry_run = false, no_probes = false, quiet = false;
+  bool connect = false;  // no raw discovery: every target address goes to the probes
   ProbeFlags probe;
 };
 
@@ -195,7 +191,10 @@ void run_scan(ScanFlags& f) {
   v4all.add(IpPrefix::parse("0.0.0.0/0")->prefix);
   v4all.normalise();
   const IntervalSet v6part = targets.minus(v4all);
-  if (!v6part.empty()) fail(2, "IPv6 targets go in --ipv6-targets FILE (a hit list), not CIDRs");
+  if (!v6part.empty() && !f.connect)
+    fail(2,
+         "IPv6 targets go in --ipv6-targets FILE (a hit list), not CIDRs (--connect takes "
+         "small IPv6 prefixes)");
 
   std::vector<ProbeTarget> found;
   std::mutex found_mu;
@@ -204,9 +203,31 @@ void run_scan(ScanFlags& f) {
     out = f.out_path == "-" ? stdout : std::fopen(f.out_path.c_str(), "w");
     if (!out) fail(2, "cannot write " + f.out_path);
   }
-  if (!targets.empty()) {
+  IntervalSet hitlist6;  // IPv6 hit list, one address an interval
+  if (!f.ipv6_targets.empty()) {
+    const std::string list = read_file(f.ipv6_targets);
+    size_t line_no = 0;
+    std::istringstream in(list);
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+        line.pop_back();
+      if (line.empty()) continue;
+      auto a = IpAddress::parse(line);
+      if (!a || a->is_v4())
+        fail(2, f.ipv6_targets + ":" + std::to_string(line_no) + ": not an IPv6 address");
+      hitlist6.add(a->u128(), a->u128());
+    }
+    hitlist6.normalise();
+  }
+  // IPv6 hit lists go through SYN (or UDP) discovery like IPv4 when raw sockets are in use
+  // (--iface or --dry-run); without them every listed address goes straight to the
+  // connect-based probes.
+  const bool raw6 = !f.iface.empty() || f.dry_run;
+  auto discover = [&](const IntervalSet& family_targets) {
     ScanConfig cfg;
-    cfg.targets = TargetSpace::make(targets, blocked);
+    cfg.targets = TargetSpace::make(family_targets, blocked);
     if (cfg.targets.size() == 0)
       fail(2, "every target is in the blocklist (use --allow-reserved CIDR for a test range)");
     cfg.ports = f.ports;
@@ -217,8 +238,16 @@ void run_scan(ScanFlags& f) {
     }
     if (!f.src_ip.empty()) {
       in_addr a{};
-      if (inet_pton(AF_INET, f.src_ip.c_str(), &a) != 1) fail(2, "bad --src-ip");
-      cfg.src_ip = a.s_addr;
+      in6_addr a6{};
+      if (inet_pton(AF_INET, f.src_ip.c_str(), &a) == 1) {
+        cfg.src_ip = a.s_addr;
+      } else if (inet_pton(AF_INET6, f.src_ip.c_str(), &a6) == 1) {
+        std::array<uint8_t, 16> b;
+        std::memcpy(b.data(), a6.s6_addr, 16);
+        cfg.src_ip6 = b;
+      } else {
+        fail(2, "bad --src-ip");
+      }
     }
     cfg.rate = f.rate;
     cfg.seed = f.seed;
@@ -239,7 +268,7 @@ void run_scan(ScanFlags& f) {
     }
     const bool single_port = f.ports.size() == 1;
     cfg.on_hit = [&](const Hit& h) {
-      const auto ip = IpAddress::from_v4(ntohl(h.ip));
+      const IpAddress ip = h.addr;
       std::lock_guard lk(found_mu);
       found.push_back({ip, h.port});
       if (out) {
@@ -258,27 +287,37 @@ void run_scan(ScanFlags& f) {
                  st->seconds > 0 ? static_cast<double>(st->sent) / st->seconds : 0.0,
                  static_cast<unsigned long long>(st->hits),
                  static_cast<unsigned long long>(st->closed));
+  };
+  if (f.connect) {
+    // Connect mode (no raw sockets, no --iface): every address left after the blocklist is
+    // probed on every --port, for scheduled and small scans; bounded by --max-targets.
+    for (const auto* set : {&targets, &hitlist6}) {
+      const TargetSpace space = TargetSpace::make(*set, blocked);
+      const uint64_t cap = f.max_targets ? f.max_targets : 65536;
+      if (space.size() * f.ports.size() > cap)
+        fail(2, "--connect over " + std::to_string(space.size()) +
+                    " addresses exceeds --max-targets " + std::to_string(cap));
+      for (uint64_t i = 0; i < space.size(); ++i)
+        for (uint16_t p : f.ports) found.push_back({space.at(i), p});
+    }
+    if (found.empty()) fail(2, "every target is in the blocklist");
+  } else if (!targets.empty()) {
+    discover(targets);
   }
-  if (out && out != stdout) std::fclose(out);
-  if (!f.ipv6_targets.empty()) {
-    // Hit-list mode: IPv6 space cannot be enumerated, so the listed addresses go straight to
-    // the (connect-based) probe stage on every --port, after the blocklist.
-    const std::string list = read_file(f.ipv6_targets);
-    size_t line_no = 0;
-    std::istringstream in(list);
-    for (std::string line; std::getline(in, line);) {
-      ++line_no;
-      if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
-      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
-        line.pop_back();
-      if (line.empty()) continue;
-      auto a = IpAddress::parse(line);
-      if (!a || a->is_v4())
-        fail(2, f.ipv6_targets + ":" + std::to_string(line_no) + ": not an IPv6 address");
-      if (blocked.contains(*a)) continue;
-      for (uint16_t p : f.ports) found.push_back({*a, p});
+  if (!hitlist6.empty() && !f.connect) {
+    if (raw6) {
+      discover(hitlist6);
+    } else {
+      // No raw sockets: IPv6 space cannot be enumerated anyway, so the listed addresses go
+      // straight to the (connect-based) probe stage on every --port, after the blocklist.
+      for (const auto& iv : hitlist6.intervals()) {
+        const IpAddress a = IpAddress::from_u128(iv.lo);
+        if (blocked.contains(a)) continue;
+        for (uint16_t p : f.ports) found.push_back({a, p});
+      }
     }
   }
+  if (out && out != stdout) std::fclose(out);
   if (!f.udp.empty()) f.probe.discovered_by = Transport::udp;
   if (!f.no_probes && !f.dry_run) run_probe_stage(found, f.probe);
 }
@@ -313,22 +352,26 @@ std::vector<ProbeTarget> parse_host_ports(const std::vector<std::string>& items)
 
 }  // namespace
 
-void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
+void add_scan_commands(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<ScanFlags>();
   auto* scan = app.add_subcommand("scan", "Stateless SYN/UDP discovery scan, then probes");
   scan->add_option("targets", flags->targets, "IPv4 CIDRs or addresses (required; no default)");
   scan->add_option("--target-file", flags->target_file, "File of CIDRs, one a line");
-  scan->add_option("--ipv6-targets", flags->ipv6_targets, "IPv6 hit list (probed by connect)");
+  scan->add_option("--ipv6-targets", flags->ipv6_targets,
+                   "IPv6 hit list, one address a line (SYN/UDP discovery with --iface, else "
+                   "probed by connect)");
   scan->add_option("--optout", flags->optout_file,
                    "Operator opt-out list (CIDRs), added to the blocklist");
   scan->add_option("--allow-reserved", flags->allow_reserved,
                    "Lift the built-in blocklist for exactly this CIDR (test ranges)")
       ->expected(1)
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   scan->add_option("-p,--port", flags->ports_text, "Ports, comma-separated")->capture_default_str();
   scan->add_option("--udp", flags->udp, "UDP discovery module: dns, ntp, snmp, ssdp, memcached");
   scan->add_option("--iface", flags->iface, "Interface to send on (AF_PACKET)");
-  scan->add_option("--src-ip", flags->src_ip, "Source IPv4 (default: the interface's)");
+  scan->add_option("--src-ip", flags->src_ip,
+                   "Source IPv4, or IPv6 for a hit-list scan (default: the interface's)");
   scan->add_option("--gateway-mac", flags->gateway_mac, "Next-hop MAC (required off loopback)");
   scan->add_option("--rate", flags->rate, "Packets per second, 0 = unlimited")
       ->capture_default_str();
@@ -343,9 +386,43 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
   scan->add_option("--out", flags->out_path, "Hit list: 'ip' (one port) or 'ip,port' lines");
   scan->add_flag("--dry-run", flags->dry_run, "Print the probes (ip,port) instead of sending");
   scan->add_flag("--no-probes", flags->no_probes, "Discovery only");
+  scan->add_flag("--connect", flags->connect,
+                 "No raw discovery: probe every target address on every --port by connect "
+                 "(at most --max-targets, default 65536, address-port pairs)");
   scan->add_flag("-q,--quiet", flags->quiet, "No progress lines");
   add_probe_flags(scan, flags->probe);
   scan->callback([flags] { run_scan(*flags); });
+
+  // `vantage hitlist`: the IPv6 addresses the pipeline has seen, for --ipv6-targets.
+  struct HitlistFlags {
+    int days = 30;
+    std::vector<std::string> within;
+    std::string out = "-";
+  };
+  auto hflags = std::make_shared<HitlistFlags>();
+  auto* hitlist = app.add_subcommand(
+      "hitlist", "IPv6 hit list: addresses of stored events, one a line (for scan --ipv6-targets)");
+  hitlist->add_option("--days", hflags->days, "Events of the last N days")->capture_default_str();
+  hitlist->add_option("--within", hflags->within, "Only addresses inside this prefix (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  hitlist->add_option("--out", hflags->out, "Output file ('-' = stdout)")->capture_default_str();
+  hitlist->callback([hflags, &global] {
+    std::vector<IpPrefix> within;
+    for (const auto& w : hflags->within) {
+      auto p = IpPrefix::parse(w);
+      if (!p || p->prefix.is_v4()) fail(2, "--within wants an IPv6 prefix: " + w);
+      within.push_back(p->prefix);
+    }
+    auto list = ipv6_hitlist(global.data_dir, hflags->days, within);
+    if (!list) fail(1, list.error().message);
+    std::FILE* out = hflags->out == "-" ? stdout : std::fopen(hflags->out.c_str(), "w");
+    if (!out) fail(2, "cannot write " + hflags->out);
+    for (const auto& a : *list) std::fprintf(out, "%s\n", a.to_string().c_str());
+    if (out != stdout) std::fclose(out);
+    std::fprintf(stderr, "hitlist: %zu IPv6 addresses\n", list->size());
+  });
 
   auto pflags = std::make_shared<ProbeFlags>();
   auto hosts = std::make_shared<std::vector<std::string>>();
@@ -356,7 +433,8 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
       ->add_option("--allow-reserved", *allow,
                    "Lift the built-in blocklist for exactly this CIDR (test ranges)")
       ->expected(1)
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add_probe_flags(probe, *pflags);
   probe->callback([pflags, hosts, allow] {
     if (pflags->modules.empty() && pflags->checks_dir.empty())

@@ -34,6 +34,7 @@
 #include "pipeline/ingest.h"
 #include "report/builder.h"
 #include "runtime.h"
+#include "scan_schedule.h"
 #include "serve.h"
 #include "web/dashboard_service.h"
 
@@ -408,6 +409,8 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
                    [&service](DayNumber day) { service.day_close(day); }};
   std::vector<std::thread> jobs;
   for (const auto& job : hooks.jobs) jobs.emplace_back([&job, &info] { job(info); });
+  const auto scan_schedule = scan_schedule_job(global);  // returns at once when not configured
+  jobs.emplace_back([&scan_schedule, &info] { scan_schedule(info); });
   if (hooks.on_ready) hooks.on_ready(info);
   std::string started = format_timestamp(now_seconds());
   std::thread watcher([&] {

@@ -16,6 +16,7 @@
 #include "delivery/delivery_log.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "report/manifest.h"
+#include "sensors/scanner/schedule.h"
 #include "store/store.h"
 
 namespace vantage::cli {
@@ -101,6 +102,30 @@ void print_last_deliveries(const GlobalOptions& global) {
   }
 }
 
+// When each probe module last scanned, over what, with what result (scan_state.json).
+void print_last_scans(const GlobalOptions& global) {
+  auto state = scanner::load_scan_state(global.data_dir);
+  if (!state) {
+    std::printf("last scans: %s\n", state.error().message.c_str());
+    return;
+  }
+  if (state->empty()) {
+    std::printf("last scans: none yet (scan.enabled with scan.schedule, or `vantage up`)\n");
+    return;
+  }
+  std::printf("last scan per module (%zu):\n", state->size());
+  for (const auto& r : *state) {
+    std::string types, targets;
+    for (const auto& t : r.report_types) types += (types.empty() ? "" : ",") + t;
+    for (size_t i = 0; i < r.targets.size() && i < 3; ++i) targets += (i ? "," : "") + r.targets[i];
+    if (r.targets.size() > 3) targets += ",... (" + std::to_string(r.targets.size()) + ")";
+    std::printf("  %-14s %-24s %s  %llu addresses, %llu events  targets %s  %s\n", r.module.c_str(),
+                types.c_str(), format_timestamp(r.finished).c_str(),
+                static_cast<unsigned long long>(r.addresses),
+                static_cast<unsigned long long>(r.events), targets.c_str(), r.status.c_str());
+  }
+}
+
 }  // namespace
 
 void add_status_command(CLI::App& app, GlobalOptions& global) {
@@ -145,6 +170,7 @@ void add_status_command(CLI::App& app, GlobalOptions& global) {
     print_service_state(global);
     print_last_build(global);
     print_last_deliveries(global);
+    print_last_scans(global);
   });
 
   auto* quarantine = app.add_subcommand("quarantine", "Show rejected records and why");
