@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -37,6 +38,7 @@
 #include "registry/sqlite/sqlite_registry.h"
 #include "runtime.h"
 #include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/schedule.h"
 #include "serve.h"
 #include "store/store.h"
 #include "synthetic.h"
@@ -517,8 +519,10 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
     }
   });
 
-  // The loopback scan belongs to the demo; without it, scan.enabled turns it on.
-  if (!f.no_scan && (!f.no_demo || global.config.scan_enabled)) {
+  // The loopback scan belongs to the demo; without it, scan.enabled turns it on. A configured
+  // scan.schedule replaces it (run_service runs that schedule).
+  if (!f.no_scan && (!f.no_demo || global.config.scan_enabled) &&
+      global.config.scan_schedule.empty()) {
     std::vector<std::string> targets = global.config.scan_targets;
     if (targets.empty()) targets = {"127.0.0.1"};
     std::vector<std::string> loopback;
@@ -574,8 +578,22 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
                                            "--read-timeout-ms",
                                            "2000"};
           argv.insert(argv.end(), targets_of_module.begin(), targets_of_module.end());
+          scanner::ScanRecord rec;
+          rec.module = module;
+          rec.started = now_seconds();
+          rec.targets = loopback;
+          rec.addresses = targets_of_module.size();
           int rc =
               run_bounded(argv, data_dir + "/demo/scan.log", std::chrono::seconds(120), *info.stop);
+          rec.finished = now_seconds();
+          rec.status = rc == 0 ? "ok" : "probe exit " + std::to_string(rc);
+          if (const auto* m = scanner::find_module(module)) rec.report_types = {m->report_type};
+          {
+            std::ifstream lines(part);
+            rec.events =
+                static_cast<uint64_t>(std::count(std::istreambuf_iterator<char>(lines), {}, '\n'));
+          }
+          (void)scanner::record_scan(data_dir, rec);  // best effort: status shows it
           std::error_code e2;
           if (rc == 0 && fs::file_size(part, e2) > 0) {
             fs::rename(part, info.inbox + "/" + name, e2);
