@@ -21,6 +21,8 @@ test_pkgs=(
   clang libclang-rt-14-dev clang-format
   postfix sasl2-bin libsasl2-modules gnupg unzip python3  # delivery: loopback Postfix (+AUTH), PGP, zip
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
+  openbsd-inetd tftpd-hpa rpcbind samba avahi-daemon strongswan-charon coturn libcoap3-bin  # scanner:
+  openipmi xdm ngtcp2-server python3-pymodbus python3-serial-asyncio  # UDP/ICS servers, test namespaces
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
 )
