@@ -6,6 +6,8 @@
 #include <string>
 
 #include "common/ip.h"
+#include "core/catalogue.h"
+#include "core/event.h"
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/probes/udp_util.h"
 
@@ -24,6 +26,21 @@ std::string request(const char* name) {
   return mod(name).request({*IpAddress::parse("127.0.0.1"), mod(name).default_port});
 }
 
+// What `vantage ingest` does with an event's fields (pipeline/jsonl_decoder.cc): every value,
+// as text, must convert to its catalogue column's type (integer, float, boolean, ...).
+void expect_typed(const char* name, const nlohmann::json& fields) {
+  const auto* type = core::Catalogue::builtin().find(mod(name).report_type);
+  ASSERT_NE(type, nullptr);
+  core::Event ev(type);
+  for (const auto& [k, v] : fields.items()) {
+    const int col = type->column_index(k);
+    ASSERT_GE(col, 0) << name << ": " << k;
+    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+    EXPECT_EQ(ev.set_text(col, text), core::ValueError::kNone)
+        << name << ": " << k << " = " << text;
+  }
+}
+
 // Every prefix of a good reply parses to an event or an error, never crashes; the junk reply
 // never yields an event.
 void check_truncations(const char* name, const std::string& reply) {
@@ -40,11 +57,13 @@ TEST(UdpModules, ChargenAndQotd) {
       "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefgh\r\n";
   auto f = mod("chargen").parse(udp_frames({line}));
   ASSERT_TRUE(f.ok());
+  expect_typed("chargen", *f);
   EXPECT_EQ((*f)["response_size"], line.size());
   EXPECT_DOUBLE_EQ((*f)["amplification"].get<double>(), static_cast<double>(line.size()));
   EXPECT_FALSE(mod("chargen").parse(udp_frames({"\x00\x01\x02"s})).ok());
   auto q = mod("qotd").parse(udp_frames({"\"Be yourself.\" - Oscar Wilde\r\n"}));
   ASSERT_TRUE(q.ok());
+  expect_typed("qotd", *q);
   EXPECT_EQ((*q)["quote"], "\"Be yourself.\" - Oscar Wilde");
   EXPECT_FALSE(mod("qotd").parse(udp_frames({"\x05\x00binary"s})).ok());
 }
@@ -60,6 +79,7 @@ TEST(UdpModules, Tftp) {
       "File not found\x00"s;
   auto f = mod("tftp").parse(udp_frames({err}));
   ASSERT_TRUE(f.ok());
+  expect_typed("tftp", *f);
   EXPECT_EQ((*f)["opcode"], 5);
   EXPECT_EQ((*f)["errorcode"], 1);
   EXPECT_EQ((*f)["error"], "File not found");
@@ -89,6 +109,7 @@ TEST(UdpModules, Portmapper) {
   EXPECT_EQ(octets::be32(req[0], 20), 4u);  // PMAPPROC_DUMP
   auto f = mod("portmapper").parse(udp_frames({rpc_dump_reply()}));
   ASSERT_TRUE(f.ok());
+  expect_typed("portmapper", *f);
   EXPECT_EQ((*f)["programs"],
             "100000/2/tcp/111 portmapper; 100000/2/udp/111 portmapper; 100005/3/tcp/20048 "
             "mountd; 100005/3/udp/20049 mountd");
@@ -111,6 +132,7 @@ TEST(UdpModules, Netbios) {
   r += rd;
   auto f = mod("netbios").parse(udp_frames({r}));
   ASSERT_TRUE(f.ok()) << f.error().message;
+  expect_typed("netbios", *f);
   EXPECT_EQ((*f)["machine_name"], "HOST1");
   EXPECT_EQ((*f)["workgroup"], "WORKGROUP");
   EXPECT_EQ((*f)["username"], "ALICE");
@@ -131,6 +153,7 @@ TEST(UdpModules, IsakmpNotify) {
   r += "\x00\x00\x00\x0c\x00\x00\x00\x01\x01\x00\x00\x0e"s;  // notify NO-PROPOSAL-CHOSEN
   auto f = mod("isakmp").parse(udp_frames({r}));
   ASSERT_TRUE(f.ok());
+  expect_typed("isakmp", *f);
   EXPECT_EQ((*f)["responder_spi"], "1122334455667788");
   EXPECT_EQ((*f)["exchange_type"], 5);
   EXPECT_EQ((*f)["next_payload"], 11);
@@ -150,6 +173,7 @@ TEST(UdpModules, Stun) {
   r += "\x80\x28\x00\x04\xde\xad\xbe\xef"s;
   auto f = mod("stun").parse(udp_frames({r}));
   ASSERT_TRUE(f.ok());
+  expect_typed("stun", *f);
   EXPECT_EQ((*f)["xor_mapped_address"], "127.0.0.1");
   EXPECT_EQ((*f)["xor_mapped_port"], 40000);
   EXPECT_EQ((*f)["xor_mapped_family"], 1);
@@ -163,6 +187,7 @@ TEST(UdpModules, CoapIpmiXdmcpQuic) {
   const std::string coap = "\x60\x45\x56\x41\xc1\x28\xff</time>;ct=0"s;
   auto c = mod("coap").parse(udp_frames({coap}));
   ASSERT_TRUE(c.ok());
+  expect_typed("coap", *c);
   EXPECT_EQ((*c)["version"], 1);
   EXPECT_EQ((*c)["response"], "</time>;ct=0");
   check_truncations("coap", coap);
@@ -173,6 +198,7 @@ TEST(UdpModules, CoapIpmiXdmcpQuic) {
       "\x81\x1c\x63\x20\x00\x38\x00\x01\x85\x03\x02\x00\x00\x00\x00\x00"s;
   auto i = mod("ipmi").parse(udp_frames({caps}));
   ASSERT_TRUE(i.ok());
+  expect_typed("ipmi", *i);
   EXPECT_EQ((*i)["ipmi_version"], "2.0");
   EXPECT_EQ((*i)["md5_auth"], true);
   EXPECT_EQ((*i)["none_auth"], true);
@@ -184,6 +210,7 @@ TEST(UdpModules, CoapIpmiXdmcpQuic) {
   const std::string willing = "\x00\x01\x00\x05\x00\x16\x00\x00\x00\x05host1\x00\x0dLinux 6.1.0 x"s;
   auto x = mod("xdmcp").parse(udp_frames({willing}));
   ASSERT_TRUE(x.ok());
+  expect_typed("xdmcp", *x);
   EXPECT_EQ((*x)["opcode"], "Willing");
   EXPECT_EQ((*x)["reported_hostname"], "host1");
   EXPECT_EQ((*x)["status"], "Linux 6.1.0 x");
@@ -197,6 +224,7 @@ TEST(UdpModules, CoapIpmiXdmcpQuic) {
       "\x80\x00\x00\x00\x00\x08vantage2\x08VANTAGE1\x00\x00\x00\x01\xff\x00\x00\x1d"s;
   auto v = mod("quic").parse(udp_frames({vn}));
   ASSERT_TRUE(v.ok());
+  expect_typed("quic", *v);
   EXPECT_EQ((*v)["version_field_1"], "00000001");
   EXPECT_EQ((*v)["version_field_2"], "ff00001d");
   EXPECT_FALSE(v->contains("version_field_3"));
@@ -238,6 +266,7 @@ TEST(UdpModules, Mdns) {
   EXPECT_TRUE(mod("mdns").complete(udp_frames({http, svc})));
   auto f = mod("mdns").parse(udp_frames({http, svc}));
   ASSERT_TRUE(f.ok());
+  expect_typed("mdns", *f);
   EXPECT_EQ((*f)["services"], "_http._tcp.local;_ssh._tcp.local");
   EXPECT_EQ((*f)["http_name"], "Printer");
   EXPECT_EQ((*f)["http_target"], "pr.local");
@@ -268,6 +297,7 @@ TEST(IcsModules, ModbusDeviceIdentification) {
   EXPECT_TRUE(mod("modbus").complete(r));
   auto f = mod("modbus").parse(r);
   ASSERT_TRUE(f.ok());
+  expect_typed("modbus", *f);
   EXPECT_EQ((*f)["device_vendor"], "Pymodbus");
   EXPECT_EQ((*f)["device_id"], "PM");
   EXPECT_EQ((*f)["device_version"], "3.0.0");
@@ -303,6 +333,7 @@ TEST(IcsModules, Bacnet) {
   EXPECT_FALSE(mod("bacnet").complete(udp_frames({id, vendor})));
   auto f = mod("bacnet").parse(udp_frames({id, vendor, model, fw, err}));
   ASSERT_TRUE(f.ok()) << f.error().message;
+  expect_typed("bacnet", *f);
   EXPECT_EQ((*f)["device_id"], "1234");
   EXPECT_EQ((*f)["device_vendor"], "Vantage Tests");
   EXPECT_EQ((*f)["device_model"], "VT1");
@@ -337,6 +368,7 @@ TEST(IcsModules, EnipListIdentity) {
   r += "VANTAGE\x00"s + std::string(4, '\0') + items;
   auto f = mod("enip").parse(udp_frames({r}));
   ASSERT_TRUE(f.ok()) << f.error().message;
+  expect_typed("enip", *f);
   EXPECT_EQ((*f)["device_vendor"], "Rockwell Automation/Allen-Bradley");
   EXPECT_EQ((*f)["device_type"], "Programmable Logic Controller");
   EXPECT_EQ((*f)["device_model"], "1756-L61/B LOG");
@@ -401,6 +433,7 @@ TEST(IcsModules, S7Exchange) {
   EXPECT_TRUE(done);
   auto f = ex->result();
   ASSERT_TRUE(f.ok());
+  expect_typed("s7", *f);
   EXPECT_EQ((*f)["device_vendor"], "Siemens");
   EXPECT_EQ((*f)["device_model"], "CPU 315-2 PN/DP");
   EXPECT_EQ((*f)["device_version"], "V3.2.6");
@@ -433,6 +466,7 @@ TEST(IcsModules, Dnp3Iec104Fox) {
   EXPECT_TRUE(mod("dnp3").complete(frame));
   auto d = mod("dnp3").parse(frame);
   ASSERT_TRUE(d.ok());
+  expect_typed("dnp3", *d);
   EXPECT_EQ((*d)["device_id"], "10");
   frame[9] ^= 1;
   EXPECT_FALSE(mod("dnp3").parse(frame).ok());  // bad CRC
@@ -443,6 +477,7 @@ TEST(IcsModules, Dnp3Iec104Fox) {
   EXPECT_TRUE(mod("iec104").complete(iec));
   auto i = mod("iec104").parse(iec);
   ASSERT_TRUE(i.ok());
+  expect_typed("iec104", *i);
   EXPECT_EQ((*i)["device_id"], "42");
   EXPECT_FALSE(mod("iec104").parse("\x68\x04\x07\x00\x00\x00"s).ok());  // our own STARTDT act
 
@@ -454,6 +489,7 @@ TEST(IcsModules, Dnp3Iec104Fox) {
   EXPECT_TRUE(mod("fox").complete(fox));
   auto x = mod("fox").parse(fox);
   ASSERT_TRUE(x.ok());
+  expect_typed("fox", *x);
   EXPECT_EQ((*x)["device_vendor"], "vykon");
   EXPECT_EQ((*x)["device_version"], "3.8.311");
   EXPECT_EQ((*x)["device_id"], "Qnx-JVLN-0000-05A1-7B93");
@@ -471,13 +507,14 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
                    "wifi"s +
                    "\x14\x00\x0e"
                    "NanoStation M5"s +
-                   "\x03\x00\x0f"
+                   "\x03\x00\x0e"
                    "XM.ar7240.v6.3"s;
   std::string u = "\x01\x00"s;
   octets::put_be16(u, static_cast<unsigned>(tl.size()));
   u += tl;
   auto f = mod("ubiquiti").parse(udp_frames({u}));
   ASSERT_TRUE(f.ok());
+  expect_typed("ubiquiti", *f);
   EXPECT_EQ((*f)["mac"], "24:a4:3c:01:02:03");
   EXPECT_EQ((*f)["radioname"], "ap-01");
   EXPECT_EQ((*f)["modelshort"], "LM5");
@@ -496,6 +533,7 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
       "abcdef"s;
   auto s = mod("slp").parse(udp_frames({slp}));
   ASSERT_TRUE(s.ok());
+  expect_typed("slp", *s);
   EXPECT_EQ((*s)["function"], 10);
   EXPECT_EQ((*s)["function_text"], "SrvTypeRply");
   EXPECT_EQ((*s)["error_code"], 0);
@@ -512,6 +550,7 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
   ms += body;
   auto m = mod("mssql").parse(udp_frames({ms}));
   ASSERT_TRUE(m.ok());
+  expect_typed("mssql", *m);
   EXPECT_EQ((*m)["server_name"], "DB1");
   EXPECT_EQ((*m)["instance_name"], "SQLEXPRESS");
   EXPECT_EQ((*m)["version"], "15.0.2000.5");
@@ -523,6 +562,7 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
   const std::string np = "\x00\x80\x00\x00\x00\x01\x51\x80\xc6\x33\x64\x05"s;
   auto n = mod("nat_pmp").parse(udp_frames({np}));
   ASSERT_TRUE(n.ok());
+  expect_typed("nat_pmp", *n);
   EXPECT_EQ((*n)["external_ip"], "198.51.100.5");
   EXPECT_EQ((*n)["uptime"], 86400);
   EXPECT_EQ((*n)["opcode"], 128);
@@ -534,6 +574,7 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
       "</s:Reason></s:Fault></s:Body></s:Envelope>";
   auto w = mod("ws_discovery").parse(udp_frames({fault}));
   ASSERT_TRUE(w.ok());
+  expect_typed("ws_discovery", *w);
   EXPECT_EQ((*w)["error"], "Bad probe");
   EXPECT_EQ((*w)["raw_response"], octets::hex(fault, 1024));
   EXPECT_TRUE(
@@ -543,6 +584,7 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
   const std::string echo = "\x32\x02\x00\x06\x00\x00\x00\x00\x56\x41\x00\x00\x0e\x07"s;
   auto g = mod("gtp").parse(udp_frames({echo}));
   ASSERT_TRUE(g.ok());
+  expect_typed("gtp", *g);
   EXPECT_EQ((*g)["message_type_text"], "Echo Response");
   EXPECT_EQ((*g)["sequence"], 0x5641);
   EXPECT_EQ((*g)["recovery"], 7);
@@ -569,6 +611,7 @@ TEST(UdpModules, UbiquitiSlpMssqlNatpmpWsdGtpDvr) {
       std::string(24, '\0') + json;
   auto v = mod("dvr_dhcpdiscover").parse(udp_frames({dvr}));
   ASSERT_TRUE(v.ok());
+  expect_typed("dvr_dhcpdiscover", *v);
   EXPECT_EQ((*v)["device_vendor"], "Dahua");
   EXPECT_EQ((*v)["device_model"], "DH-XVR5104HS");
   EXPECT_EQ((*v)["device_serial"], "4G0123PAZ00001");
