@@ -12,30 +12,8 @@
 # usage: ipv6_test.sh path/to/vantage
 set -u
 V=$(readlink -f "$1")
-[[ $(id -u) == 0 ]] && command -v ip >/dev/null || { echo "skip - needs root and iproute2"; exit 77; }
-T=$(mktemp -d)
-chmod 755 "$T"
-S=vs6$$ N=vt6$$
-fails=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
-cleanup() {
-  if [[ -f $T/pids ]]; then while read -r p; do kill "$p" 2>/dev/null; done <"$T/pids"; fi
-  [[ -n ${svc_pid:-} ]] && kill "$svc_pid" 2>/dev/null
-  [[ -n ${serve_pid:-} ]] && kill "$serve_pid" 2>/dev/null
-  wait 2>/dev/null
-  ip netns del "$S" 2>/dev/null
-  ip netns del "$N" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-ip netns add "$S" && ip netns add "$N" || { echo "skip - cannot create network namespaces"; exit 77; }
-ip link add vs0 netns "$S" type veth peer name vt0 netns "$N"
-for ns in "$S" "$N"; do ip -n "$ns" link set lo up; done
-ip -n "$S" -6 addr add 2001:db8:46::1/64 dev vs0 nodad
-ip -n "$N" -6 addr add 2001:db8:46::2/64 dev vt0 nodad
-ip -n "$S" link set vs0 up
-ip -n "$N" link set vt0 up
+source "$(dirname "$0")/netns_bed.sh"
+bed_up vs6$$ vt6$$ "2001:db8:46::1/64" "2001:db8:46::2/64"
 GW=$(ip -n "$N" -br link show vt0 | awk '{print $3}')
 TA=2001:db8:46::2
 ALLOW=(--allow-reserved 2001:db8:46::/64)
@@ -57,7 +35,7 @@ command -v turnserver >/dev/null && start turnserver -n --listening-ip $TA --lis
 touch "$T/started"
 exec sleep 170  # the pid the test kills
 EOF
-ip netns exec "$N" bash "$T/services.sh" & svc_pid=$!
+ip netns exec "$N" bash "$T/services.sh" & BED_PIDS+=($!)
 for i in $(seq 100); do [[ -e $T/started ]] && break; sleep 0.1; done
 for p in 22 1883; do for i in $(seq 50); do ip netns exec "$N" ss -Hlnt "sport = :$p" | grep -q . && break; sleep 0.1; done; done
 for p in 161 3478; do for i in $(seq 50); do ip netns exec "$N" ss -Hlnu "sport = :$p" | grep -q . && break; sleep 0.1; done; done
@@ -131,12 +109,15 @@ rate = 100
 listen = "127.0.0.1:0"
 EOF
 ip netns exec "$S" ip link set lo up
-ip netns exec "$S" "$V" --data-dir "$D" --config "$T/vantage.toml" serve --no-day-close >"$T/serve.log" 2>&1 & serve_pid=$!
+ip netns exec "$S" "$V" --data-dir "$D" --config "$T/vantage.toml" serve --no-day-close >"$T/serve.log" 2>&1 &
+serve_pid=$!
+BED_PIDS+=($serve_pid)
 for i in $(seq 150); do
   grep -q '"module": "stun"' "$D/scan_state.json" 2>/dev/null && ls "$D/inbox/done" 2>/dev/null | grep -q scan-stun && break
   sleep 0.2
 done
-kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; serve_pid=
+kill "$serve_pid" 2>/dev/null
+wait "$serve_pid" 2>/dev/null
 "$V" --data-dir "$D" status >"$T/status.txt" 2>&1
 if grep -E "^  stun +scan6_stun .* 1 addresses, 1 events +targets 2001:db8:46::/48 +ok" "$T/status.txt" >/dev/null \
   && ls "$D/inbox/done" | grep -q '^scan-stun-.*\.jsonl$'; then

@@ -12,35 +12,8 @@
 # usage: udp_ics_test.sh path/to/vantage
 set -u
 V=$(readlink -f "$1")
-[[ $(id -u) == 0 ]] && command -v ip >/dev/null || { echo "skip - needs root and iproute2"; exit 77; }
-T=$(mktemp -d)
-chmod 755 "$T"
-S=vs$$ N=vt$$
-fails=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
-skip() { echo "skip - $*"; }
-cleanup() {
-  if [[ -f $T/pids ]]; then while read -r p; do kill "$p" 2>/dev/null; done <"$T/pids"; fi
-  [[ -n ${svc_pid:-} ]] && kill "$svc_pid" 2>/dev/null
-  sleep 0.3
-  if [[ -f $T/pids ]]; then while read -r p; do kill -9 "$p" 2>/dev/null; done <"$T/pids"; fi
-  wait 2>/dev/null
-  ip netns del "$S" 2>/dev/null
-  ip netns del "$N" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-ip netns add "$S" && ip netns add "$N" || { echo "skip - cannot create network namespaces"; exit 77; }
-ip link add vs0 netns "$S" type veth peer name vt0 netns "$N"
-for ns in "$S" "$N"; do ip -n "$ns" link set lo up; done
-ip -n "$S" addr add 198.18.41.1/24 dev vs0
-ip -n "$N" addr add 198.18.41.2/24 dev vt0
-ip -n "$S" -6 addr add 2001:db8:41::1/64 dev vs0 nodad
-ip -n "$N" -6 addr add 2001:db8:41::2/64 dev vt0 nodad
-ip -n "$S" link set vs0 up multicast on
-ip -n "$N" link set vt0 up multicast on
+source "$(dirname "$0")/netns_bed.sh"
+bed_up vs$$ vt$$ "198.18.41.1/24 2001:db8:41::1/64" "198.18.41.2/24 2001:db8:41::2/64"
 TA=198.18.41.2 TA6=2001:db8:41::2
 
 # --- the servers, in the target namespace (own mount namespace: a tmpfs /run for pid files)
@@ -156,7 +129,7 @@ have /usr/sbin/gtlsserver && start /usr/sbin/gtlsserver -q $TA 443 "$T/quic.key"
 touch "$T/started"
 exec sleep 170  # the pid the test kills
 EOF
-ip netns exec "$N" unshare -m --propagation private bash "$T/services.sh" & svc_pid=$!
+ip netns exec "$N" unshare -m --propagation private bash "$T/services.sh" & BED_PIDS+=($!)
 for i in $(seq 100); do [[ -e $T/started ]] && break; sleep 0.1; done
 # Wait until each installed server is bound (UDP or TCP) in the target namespace.
 for p in 19 69 111 137 177 443 500 502 623 3478 5353 5683; do
