@@ -168,6 +168,14 @@ expect "$(B /usr/sbin/gtlsserver)" quic $TA:443 "e[0]['type']=='scan_quic' and '
 if /usr/bin/python3 -c "import pymodbus.server" 2>/dev/null; then pym=true; else pym=false; fi
 expect $pym modbus $TA:502 "e[0]['type']=='scan_ics' and f['tag']=='modbus' and f['device_vendor']=='Vantage Test' and f['device_id']=='VT-PLC' and f['device_version']=='3.0.0' and f['device_model']=='VT-1000' and f['device_type']=='Vantage PLC'"
 
+# `vantage scan --connect` (no raw sockets): every address of a /29 probed, one answers.
+if has inetd; then
+  ip netns exec "$S" "$V" scan --connect --allow-reserved 198.18.41.0/24 --module chargen --port 19 \
+    --read-timeout-ms 1000 --events "$T/connect.jsonl" 198.18.41.0/29 2>"$T/connect.err"
+  if python3 -c "import json,sys; e=[json.loads(l) for l in open('$T/connect.jsonl')]; sys.exit(0 if [x['fields']['ip'] for x in e]==['$TA'] else 1)" \
+    && grep -q "probe: 8 jobs, 1 events" "$T/connect.err"; then ok "scan --connect: 8 addresses probed, the one chargen server reported"
+  else bad "scan --connect: $(cat "$T/connect.jsonl" 2>/dev/null) $(tail -3 "$T/connect.err")"; fi
+fi
 # A port with nothing behind it: no event (ICMP port unreachable).
 probe chargen $TA:7
 [[ ! -s "$T/chargen.jsonl" ]] && ok "closed UDP port: no event" || bad "closed port gave an event"
