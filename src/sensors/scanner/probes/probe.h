@@ -105,5 +105,25 @@ ProbeModule mysql_module();
 ProbeModule postgres_module();
 ProbeModule mqtt_module();
 ProbeModule elasticsearch_module();
+ProbeModule imap_module();
+ProbeModule pop3_module();
+ProbeModule vnc_module();
+ProbeModule rdp_module();
+ProbeModule smb_module();
+ProbeModule ldap_tcp_module();
+ProbeModule amqp_module();
+ProbeModule sip_module();
+ProbeModule couchdb_module();
+ProbeModule docker_module();
+ProbeModule kubernetes_module();
+ProbeModule etcd_module();
+ProbeModule mongodb_module();
+ProbeModule mssql_module();
+ProbeModule ipp_module();
+ProbeModule http_proxy_module();
+ProbeModule citrix_module();
+ProbeModule fortinet_module();
+ProbeModule ivanti_module();
+ProbeModule paloalto_module();
 
 }  // namespace vantage::scanner

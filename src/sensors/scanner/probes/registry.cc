@@ -4,11 +4,17 @@ namespace vantage::scanner {
 
 const std::vector<ProbeModule>& builtin_modules() {
   static const std::vector<ProbeModule> modules{
-      dns_module(),        elasticsearch_module(), ftp_module(),   http_module(),
-      memcached_module(),  mqtt_module(),          mysql_module(), ntp_module(),
-      ntpmonitor_module(), postgres_module(),      redis_module(), smtp_module(),
-      snmp_module(),       ssdp_module(),          ssh_module(),   ssl_module(),
-      telnet_module(),
+      // One per line, so that additions merge cleanly.
+      dns_module(),        elasticsearch_module(), ftp_module(),      http_module(),
+      memcached_module(),  mqtt_module(),          mysql_module(),    ntp_module(),
+      ntpmonitor_module(), postgres_module(),      redis_module(),    smtp_module(),
+      snmp_module(),       ssdp_module(),          ssh_module(),      ssl_module(),
+      telnet_module(),     amqp_module(),          citrix_module(),   couchdb_module(),
+      docker_module(),     etcd_module(),          fortinet_module(), http_proxy_module(),
+      imap_module(),       ipp_module(),           ivanti_module(),   kubernetes_module(),
+      ldap_tcp_module(),   mongodb_module(),       mssql_module(),    paloalto_module(),
+      pop3_module(),       rdp_module(),           sip_module(),      smb_module(),
+      vnc_module(),
   };
   return modules;
 }
