@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "common/strings.h"
-#include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
 #include "sensors/scanner/probes/starttls/starttls.h"
 #include "sensors/scanner/probes/text_util.h"
@@ -216,9 +216,7 @@ class LdapExchange : public Exchange {
     f["response_size"] = response_size_;
     const double amp = static_cast<double>(response_size_) / search_request().size();
     f["amplification"] = std::round(amp * 100) / 100;
-    if (tls_)
-      if (auto t = tls_->result())
-        for (const auto& [k, v] : t->items()) f[k] = v;
+    add_tls_columns(f, tls_.get());
     return f;
   }
 
@@ -233,22 +231,11 @@ class LdapExchange : public Exchange {
 }  // namespace
 
 ProbeModule ldap_tcp_module() {
-  ProbeModule m;
-  m.name = "ldap";
-  m.report_type = "scan_ldap_tcp";
-  m.tag = "ldap";
-  m.default_port = 389;
-  m.columns = {"response_size", "amplification", "tlsv13_support", "tlsv13_cipher"};
-  for (const Attr& a : kAttrs) m.columns.push_back(a.column);
-  for (const auto& c : tls_certificate_columns()) m.columns.push_back(c);
-  m.exchange = [](const ProbeTarget&) { return std::make_unique<LdapExchange>(); };
-  m.request = [](const ProbeTarget&) { return search_request(); };
-  m.complete = [](std::string_view) { return true; };
-  m.parse = [](std::string_view b) {
-    LdapExchange x;
-    return replay_exchange(x, b);
-  };
-  return m;
+  std::vector<std::string> columns{"response_size", "amplification", "tlsv13_support",
+                                   "tlsv13_cipher"};
+  for (const Attr& a : kAttrs) columns.push_back(a.column);
+  for (const auto& c : tls_certificate_columns()) columns.push_back(c);
+  return exchange_module<LdapExchange>("ldap", "scan_ldap_tcp", 389, std::move(columns));
 }
 
 }  // namespace vantage::scanner

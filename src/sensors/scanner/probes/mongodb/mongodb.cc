@@ -11,8 +11,7 @@
 #include <cstring>
 #include <string>
 
-#include "sensors/scanner/probes/probe.h"
-#include "sensors/scanner/probes/starttls/starttls.h"
+#include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/text_util.h"
 #include "sensors/scanner/probes/wire.h"
 
@@ -267,22 +266,10 @@ class MongoExchange : public Exchange {
 }  // namespace
 
 ProbeModule mongodb_module() {
-  ProbeModule m;
-  m.name = "mongodb";
-  m.report_type = "scan_mongodb";
-  m.tag = "mongodb";
-  m.default_port = 27017;
-  m.columns = {"version",   "gitversion",       "sysinfo", "opensslversion",
-               "allocator", "javascriptengine", "bits",    "maxbsonobjectsize",
-               "ok",        "visible_databases"};
-  m.exchange = [](const ProbeTarget&) { return std::make_unique<MongoExchange>(); };
-  m.request = [](const ProbeTarget&) { return op_query(1, "isMaster"); };
-  m.complete = [](std::string_view) { return true; };
-  m.parse = [](std::string_view b) {
-    MongoExchange x;
-    return replay_exchange(x, b);
-  };
-  return m;
+  return exchange_module<MongoExchange>(
+      "mongodb", "scan_mongodb", 27017,
+      {"version", "gitversion", "sysinfo", "opensslversion", "allocator", "javascriptengine",
+       "bits", "maxbsonobjectsize", "ok", "visible_databases"});
 }
 
 }  // namespace vantage::scanner

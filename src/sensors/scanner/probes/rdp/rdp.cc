@@ -10,9 +10,8 @@
 // means the server speaks only standard RDP security: "RDP").
 #include <string>
 
-#include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
-#include "sensors/scanner/probes/starttls/starttls.h"
 #include "sensors/scanner/probes/wire.h"
 
 namespace vantage::scanner {
@@ -108,10 +107,7 @@ class RdpExchange : public Exchange {
     if (!*confirm_) return confirm_->error();
     nlohmann::json f = nlohmann::json::object();
     f["rdp_protocol"] = (*confirm_)->protocol;
-    if (tls_) {
-      if (auto t = tls_->result())
-        for (const auto& [k, v] : t->items()) f[k] = v;
-    }
+    add_tls_columns(f, tls_.get());
     return f;
   }
 
@@ -124,25 +120,12 @@ class RdpExchange : public Exchange {
 }  // namespace
 
 ProbeModule rdp_module() {
-  ProbeModule m;
-  m.name = "rdp";
-  m.report_type = "scan_rdp";
-  m.tag = "rdp";
-  m.default_port = 3389;
-  m.columns = {"rdp_protocol",         "handshake",           "cert_length",
-               "subject_common_name",  "issuer_common_name",  "cert_issue_date",
-               "cert_expiration_date", "sha1_fingerprint",    "cert_serial_number",
-               "ssl_version",          "signature_algorithm", "key_algorithm",
-               "sha256_fingerprint",   "sha512_fingerprint",  "md5_fingerprint",
-               "tlsv13_support",       "tlsv13_cipher"};
-  m.exchange = [](const ProbeTarget&) { return std::make_unique<RdpExchange>(); };
-  m.request = [](const ProbeTarget&) { return kConnectionRequest; };
-  m.complete = [](std::string_view) { return true; };
-  m.parse = [](std::string_view b) {
-    RdpExchange x;
-    return replay_exchange(x, b);
-  };
-  return m;
+  return exchange_module<RdpExchange>(
+      "rdp", "scan_rdp", 3389,
+      {"rdp_protocol", "handshake", "cert_length", "subject_common_name", "issuer_common_name",
+       "cert_issue_date", "cert_expiration_date", "sha1_fingerprint", "cert_serial_number",
+       "ssl_version", "signature_algorithm", "key_algorithm", "sha256_fingerprint",
+       "sha512_fingerprint", "md5_fingerprint", "tlsv13_support", "tlsv13_cipher"});
 }
 
 }  // namespace vantage::scanner

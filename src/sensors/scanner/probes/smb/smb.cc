@@ -10,8 +10,7 @@
 // server announced is read but the catalogue has no column for it.
 #include <string>
 
-#include "sensors/scanner/probes/probe.h"
-#include "sensors/scanner/probes/starttls/starttls.h"
+#include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/wire.h"
 
 namespace vantage::scanner {
@@ -193,20 +192,9 @@ class SmbExchange : public Exchange {
 }  // namespace
 
 ProbeModule smb_module() {
-  ProbeModule m;
-  m.name = "smb";
-  m.report_type = "scan_smb";
-  m.tag = "smb";
-  m.default_port = 445;
-  m.columns = {"smb_major_number", "smb_minor_number", "smb_revision", "smb_version_string"};
-  m.exchange = [](const ProbeTarget&) { return std::make_unique<SmbExchange>(); };
-  m.request = [](const ProbeTarget&) { return smb1_negotiate(); };
-  m.complete = [](std::string_view) { return true; };
-  m.parse = [](std::string_view b) {
-    SmbExchange x;
-    return replay_exchange(x, b);
-  };
-  return m;
+  return exchange_module<SmbExchange>(
+      "smb", "scan_smb", 445,
+      {"smb_major_number", "smb_minor_number", "smb_revision", "smb_version_string"});
 }
 
 }  // namespace vantage::scanner

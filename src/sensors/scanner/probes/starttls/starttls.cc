@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
 #include "sensors/scanner/probes/text_util.h"
 
@@ -163,22 +164,8 @@ Result<nlohmann::json> StarttlsExchange::result() {
   f["banner"] = printable(greeting_);
   if (!auth_tls_response_.empty()) f["auth_tls_response"] = auth_tls_response_;
   if (!auth_ssl_response_.empty()) f["auth_ssl_response"] = auth_ssl_response_;
-  if (tls_) {
-    auto t = tls_->result();
-    if (t)
-      for (const auto& [k, v] : t->items()) f[k] = v;
-  }
+  add_tls_columns(f, tls_.get());
   return f;
-}
-
-Result<nlohmann::json> replay_exchange(Exchange& x, std::string_view server_bytes) {
-  (void)x.start();
-  bool done = false;
-  size_t i = 0;
-  for (; i < server_bytes.size() && i < 64 && !done; ++i)
-    (void)x.feed(server_bytes.substr(i, 1), &done);
-  if (!done && i < server_bytes.size()) (void)x.feed(server_bytes.substr(i), &done);
-  return x.result();
 }
 
 const std::vector<std::string>& tls_certificate_columns() {

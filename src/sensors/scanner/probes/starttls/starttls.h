@@ -43,11 +43,6 @@ class StarttlsExchange : public Exchange {
   std::unique_ptr<TlsExchange> tls_;
 };
 
-// Runs the exchange over a whole recorded server side (every server reply in order, as one
-// string): for tests and fuzzing. Replies are fed one byte at a time for the first 64 bytes
-// (a slow server), then in one piece.
-Result<nlohmann::json> replay_exchange(Exchange& x, std::string_view server_bytes);
-
 // The certificate and handshake columns every TLS-carrying scan type shares (scan_ftp,
 // scan_smtp, scan_imap, scan_pop3, scan_ldap_tcp, scan_kubernetes ...), as TlsExchange fills
 // them; tlsv13_support/tlsv13_cipher are separate since some of those types lack them.
