@@ -12,6 +12,8 @@
 #   wait_port PORT SECONDS    true once something accepts on 127.0.0.1:PORT
 #   tcp_servers_stop          stops them all
 
+PATH=$PATH:/usr/sbin:/sbin  # smbd, slapd, dovecot, cupsd, xrdp live there
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # Each server in its own process group (setsid), so the group goes down with every child.
 start() {  # name command...
