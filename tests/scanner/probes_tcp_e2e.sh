@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The TCP application-layer probes of issue #18 end to end: each module against a real
 # Debian 12 server started here on a free 127.0.0.1 port (dovecot, vsftpd, postfix,
-# Xtigervnc, xrdp, smbd, slapd, rabbitmq-server, kamailio, cupsd, etcd, tinyproxy), or, where
-# Debian has no package, against tests/scanner/tcp_responders.py (MongoDB, SQL Server,
-# CouchDB, Kubernetes, Docker, the edge appliances). Then the negative controls: every
+# Xtigervnc, xrdp, smbd, slapd, rabbitmq-server, kamailio, cupsd, etcd, tinyproxy, dockerd),
+# or, where Debian has no package, against tests/scanner/tcp_responders.py (MongoDB, SQL
+# Server, CouchDB, Kubernetes, the edge appliances). Then the negative controls: every
 # fingerprint module against an ordinary web server yields no event. Packages come from
 # scripts/install-deps.sh (test list); a server whose binary is missing is reported as a
 # failure, not skipped, since CI installs them all. Traffic stays on 127.0.0.1.
@@ -68,7 +68,7 @@ expect http_proxy $PROXY scan_http_proxy "'tinyproxy' in f['via'] and f['server'
 expect mongodb $(port_of mongodb) scan_mongodb "f['version']=='7.0.5' and f['gitversion']=='7809d71e84e314b497f282ea8aa06d7ded3eb205' and f['opensslversion']=='OpenSSL 3.0.2 15 Mar 2022' and f['allocator']=='tcmalloc' and f['javascriptengine']=='mozjs' and f['bits']=='64' and f['maxbsonobjectsize']=='16777216' and f['ok'] is True and f['visible_databases']=='admin|config|local' and f['sysinfo']=='deprecated'"
 expect mssql $(port_of mssql) scan_mssql "f['version']=='15.0.2000.5' and f['response_size']>30"
 expect couchdb $(port_of couchdb) scan_couchdb "f['couchdb_version']=='3.3.3' and f['couchdb_message']=='Welcome' and f['git_sha']=='40afbcfc7' and f['vendor']=='The Apache Software Foundation' and f['features'].startswith('access-ready|') and f['server_version'].startswith('CouchDB/3.3.3') and f['error']=='unauthorized' and 'visible_databases' not in f"
-expect docker $(port_of docker) scan_docker "f['version']=='20.10.24+dfsg1' and f['api_version']=='1.41' and f['min_api_version']=='1.12' and f['os']=='linux' and f['arch']=='amd64' and f['kernel_version']=='6.1.0-18-amd64' and f['git_commit']=='5d6db84' and f['go_version']=='go1.19.8' and f['http_code']==200"
+expect docker $DOCKER scan_docker "f['version']=='$(dockerd --version 2>/dev/null | sed -E 's/^Docker version ([^,]+),.*/\1/')' and f['api_version'].count('.')==1 and f['min_api_version'].count('.')==1 and f['os']=='linux' and f['kernel_version']=='$(uname -r)' and f['git_commit']!='' and f['go_version'].startswith('go') and f['http_code']==200 and f['server'].startswith('Docker/')"
 expect kubernetes $(port_of kubernetes) scan_kubernetes "f['version']=='v1.28.2' and f['git_version']=='v1.28.2' and f['major']=='1' and f['minor']=='28' and f['platform']=='linux/amd64' and f['git_tree_state']=='clean' and f['build_date']=='2023-09-13T09:29:07Z' and f['sha256_fingerprint']=='$FP'"
 expect citrix $(port_of citrix) scan_http "f['tag']=='citrix' and f['http_code']==200"
 expect fortinet $(port_of fortinet) scan_http "f['tag']=='fortinet' and f['server']=='xxxxxxxx-xxxxx'"
@@ -85,6 +85,7 @@ none "fortinet ivanti paloalto" $(port_of citrix) "a Citrix gateway"
 none "citrix fortinet ivanti" $(port_of paloalto) "a GlobalProtect portal"
 none "rdp smb vnc ldap mongodb mssql amqp sip imap pop3 ftp smtp" $(port_of nginx) "an HTTP server"
 none "rdp vnc ldap mongodb mssql amqp sip" $SMB "smbd"
+none "couchdb etcd kubernetes http_proxy ipp" $DOCKER "dockerd"
 none "smb rdp mongodb mssql amqp" $LDAP "slapd"
 echo "probes_tcp_e2e: $fails failure(s)"
 exit $((fails > 0))

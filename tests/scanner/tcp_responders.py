@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scripted servers for the TCP probes whose software Debian 12 does not package (MongoDB,
-SQL Server, CouchDB, the Kubernetes API server, Docker's API as the test does not start
-dockerd, and the Citrix/Fortinet/Ivanti/Palo Alto appliances), answering with the shapes
+SQL Server, CouchDB, the Kubernetes API server, and the Citrix/Fortinet/Ivanti/Palo Alto
+appliances), answering with the shapes
 those products send (field names, types and order as captured from real servers), plus an
 ordinary web server as the negative control for the fingerprints. Loopback only; every
 listener stops after --seconds.
@@ -117,10 +117,6 @@ COUCH_ROOT = json.dumps({"couchdb": "Welcome", "version": "3.3.3", "git_sha": "4
                          "features": ["access-ready", "partitioned", "pluggable-storage-engines", "reshard", "scheduler"],
                          "vendor": {"name": "The Apache Software Foundation"}}).encode()
 COUCH_DBS_401 = b'{"error":"unauthorized","reason":"You are not a server admin."}'
-DOCKER_VERSION = json.dumps({"Platform": {"Name": ""}, "Components": [{"Name": "Engine", "Version": "20.10.24+dfsg1"}],
-                             "Version": "20.10.24+dfsg1", "ApiVersion": "1.41", "MinAPIVersion": "1.12",
-                             "GitCommit": "5d6db84", "GoVersion": "go1.19.8", "Os": "linux", "Arch": "amd64",
-                             "KernelVersion": "6.1.0-18-amd64", "BuildTime": "2023-05-18T08:38:34.000000000+00:00"}).encode()
 K8S_VERSION = json.dumps({"major": "1", "minor": "28", "gitVersion": "v1.28.2",
                           "gitCommit": "89a4ea3e1e4ddd7f7572286090359983e0387b2f", "gitTreeState": "clean",
                           "buildDate": "2023-09-13T09:29:07Z", "goVersion": "go1.20.8", "compiler": "gc",
@@ -159,9 +155,6 @@ SERVERS = {
     "mssql": (mssql, False),
     "couchdb": (http_server(lambda p: (200, COUCH_ROOT, "application/json", b"") if p == "/" else
                             (401, COUCH_DBS_401, "application/json", b""), b"CouchDB/3.3.3 (Erlang OTP/24)"), False),
-    "docker": (http_server(lambda p: (200, DOCKER_VERSION, "application/json", b"Api-Version: 1.41\r\n")
-                           if p == "/version" else (404, b'{"message":"page not found"}', "application/json", b""),
-                           b"Docker/20.10.24+dfsg1 (linux)"), False),
     "kubernetes": (http_server(lambda p: (200, K8S_VERSION, "application/json",
                                           b"Audit-Id: 3f2c\r\nCache-Control: no-cache, private\r\n")
                                if p == "/version" else (404, b"{}", "application/json", b""), b""), True),

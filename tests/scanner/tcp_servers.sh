@@ -1,14 +1,15 @@
 # Sourced by tests/scanner/probes_tcp_e2e.sh and bench/probe_tcp_bench.sh: the real servers
 # the TCP probes of issue #18 are tested against, each started on a free 127.0.0.1 port in
 # its own process group (dovecot, vsftpd, postfix, Xtigervnc, xrdp, smbd, slapd,
-# rabbitmq-server, kamailio, cupsd, etcd, tinyproxy), plus tcp_responders.py for what Debian
-# does not package. Needs root; the caller sets T (a fresh directory), SRC, groups=() and the
+# rabbitmq-server, kamailio, cupsd, etcd, tinyproxy, dockerd), plus tcp_responders.py for
+# what Debian does not package. Needs root; the caller sets T (a fresh directory), SRC, groups=() and the
 # functions ok/bad, and calls tcp_servers_stop on exit.
 #
 #   tcp_servers_start         starts everything; sets IMAP POP3 FTP SMTP VNC RDP SMB LDAP AMQP
-#                             SIP IPP ETCD PROXY, FP (the certificate's SHA-256 fingerprint)
-#   port_of NAME              a scripted responder's port (mongodb, mssql, couchdb, docker,
-#                             kubernetes, citrix, fortinet, ivanti, paloalto, nginx, nginx_tls)
+#                             SIP IPP ETCD PROXY DOCKER, FP (the certificate's SHA-256
+#                             fingerprint)
+#   port_of NAME              a scripted responder's port (mongodb, mssql, couchdb, kubernetes,
+#                             citrix, fortinet, ivanti, paloalto, nginx, nginx_tls)
 #   wait_port PORT SECONDS    true once something accepts on 127.0.0.1:PORT
 #   tcp_servers_stop          stops them all
 
@@ -167,10 +168,14 @@ CF
   start etcd etcd --name vantage --data-dir "$T/etcd" --listen-client-urls http://127.0.0.1:$ETCD \
     --advertise-client-urls http://127.0.0.1:$ETCD --listen-peer-urls $ETCD_PEER \
     --initial-advertise-peer-urls $ETCD_PEER --initial-cluster vantage=$ETCD_PEER
+  # dockerd with its API on TCP only (no unix socket, no iptables, no bridge): GET /version.
+  DOCKER=$(free_port)
+  start docker dockerd --host tcp://127.0.0.1:$DOCKER --data-root "$T/docker/root" --exec-root "$T/docker/exec" \
+    --pidfile "$T/docker/pid" --iptables=false --ip-masq=false --bridge=none --log-level error
   PROXY=$(free_port)
   printf 'Port %s\nListen 127.0.0.1\nTimeout 10\nMaxClients 20\nAllow 127.0.0.1\nLogLevel Error\n' $PROXY > "$T/tinyproxy.conf"
   start http_proxy tinyproxy -d -c "$T/tinyproxy.conf"
 
   for i in $(seq 100); do [[ -s "$T/ports" ]] && break; sleep 0.1; done
-  for p in $IMAP $POP3 $FTP $SMTP $VNC $RDP $SMB $LDAP $SIP $IPP $ETCD $PROXY; do wait_port $p 20; done
+  for p in $IMAP $POP3 $FTP $SMTP $VNC $RDP $SMB $LDAP $SIP $IPP $ETCD $PROXY $DOCKER; do wait_port $p 20; done
 }

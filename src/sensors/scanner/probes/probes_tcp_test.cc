@@ -3,8 +3,9 @@
 // by a relay between `vantage probe` and the server, up to the STARTTLS upgrade). Recorded
 // from Debian 12's dovecot (imap, pop3), vsftpd (ftp), postfix (smtp), Xtigervnc (vnc), xrdp
 // (rdp), smbd (smb), slapd (ldap), rabbitmq-server (amqp), kamailio (sip), cupsd (ipp),
-// etcd (etcd), tinyproxy (http_proxy); from tests/scanner/tcp_responders.py for the products
-// Debian does not package (mongodb, mssql, couchdb, docker, kubernetes and the edge devices).
+// etcd (etcd), tinyproxy (http_proxy), dockerd (docker); from tests/scanner/tcp_responders.py
+// for the products Debian does not package (mongodb, mssql, couchdb, kubernetes and the edge
+// devices).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -192,7 +193,8 @@ TEST(TcpProbes, HttpApisAndProxy) {
   EXPECT_EQ(couch["error_reason"], "You are not a server admin.");
   auto docker = parse("docker", fixture("docker"));
   EXPECT_EQ(docker["api_version"], "1.41");
-  EXPECT_EQ(docker["kernel_version"], "6.1.0-18-amd64");
+  EXPECT_EQ(docker["version"], "20.10.24+dfsg1");
+  EXPECT_EQ(docker["server"], "Docker/20.10.24+dfsg1 (linux)");
   auto k8s = parse("kubernetes", fixture("kubernetes"));
   EXPECT_EQ(k8s["git_version"], "v1.28.2");
   EXPECT_EQ(k8s["minor"], "28");
