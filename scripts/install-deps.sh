@@ -22,7 +22,7 @@ test_pkgs=(
   postfix sasl2-bin libsasl2-modules gnupg unzip python3  # delivery: loopback Postfix (+AUTH), PGP, zip
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   dovecot-imapd dovecot-pop3d vsftpd tigervnc-standalone-server xrdp samba slapd  # scanner TCP
-  rabbitmq-server kamailio cups etcd-server tinyproxy  # probes (tests/scanner/probes_tcp_e2e.sh)
+  rabbitmq-server kamailio cups etcd-server tinyproxy docker.io  # probes (tests/scanner/probes_tcp_e2e.sh)
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
 )
