@@ -7,7 +7,6 @@
 #include <string>
 
 #include "common/strings.h"
-#include "sensors/scanner/probes/http/http.h"
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/probes/text_util.h"
 
