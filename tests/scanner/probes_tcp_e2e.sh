@@ -87,5 +87,8 @@ none "rdp smb vnc ldap mongodb mssql amqp sip imap pop3 ftp smtp" $(port_of ngin
 none "rdp vnc ldap mongodb mssql amqp sip" $SMB "smbd"
 none "couchdb etcd kubernetes http_proxy ipp" $DOCKER "dockerd"
 none "smb rdp mongodb mssql amqp" $LDAP "slapd"
+# FTP and SMTP both greet "220 ...": the answer to the first command tells them apart.
+none "ftp imap pop3" $SMTP "postfix"
+none "smtp imap pop3" $FTP "vsftpd"
 echo "probes_tcp_e2e: $fails failure(s)"
 exit $((fails > 0))

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/strings.h"
 #include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
 #include "sensors/scanner/probes/text_util.h"
@@ -39,6 +40,31 @@ size_t reply_end(std::string_view b, TextDialect d, bool tagged) {
 
 bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
+}
+
+bool mentions(std::string_view text, std::string_view word) {
+  return to_lower(text).find(word) != std::string::npos;
+}
+
+// "502 5.5.2 ...": a reply code followed by an RFC 3463 enhanced status code, SMTP's alone.
+bool enhanced_status(std::string_view reply) {
+  return reply.size() >= 9 && reply[3] == ' ' &&
+         (reply[4] == '2' || reply[4] == '4' || reply[4] == '5') && reply[5] == '.' &&
+         std::isdigit(static_cast<unsigned char>(reply[6]));
+}
+
+// True when what the server said shows it speaks the other 220-greeting protocol.
+bool other_protocol(TextDialect d, std::string_view greeting, std::string_view first_answer) {
+  if (d == TextDialect::smtp) {
+    if (starts_with(first_answer, "250")) return false;  // EHLO accepted: SMTP
+    return mentions(first_answer, "user and pass") ||
+           (mentions(greeting, "ftp") && !mentions(greeting, "smtp"));
+  }
+  if (d == TextDialect::ftp) {
+    if (starts_with(first_answer, "234")) return false;  // AUTH TLS accepted: FTP
+    return enhanced_status(first_answer) || mentions(greeting, "smtp");
+  }
+  return false;
 }
 
 bool greeting_ok(std::string_view g, TextDialect d) {
@@ -96,6 +122,7 @@ std::string StarttlsExchange::next_after_reply(bool* done) {
   const size_t end = reply_end(buf_, dialect_, stage_ != Stage::greeting);
   const std::string reply = buf_.substr(0, end);
   buf_.erase(0, end);
+  if (stage_ != Stage::greeting && first_answer_.empty()) first_answer_ = reply.substr(0, 512);
   auto stop = [&] {
     stage_ = Stage::over;
     *done = true;
@@ -160,6 +187,8 @@ std::string StarttlsExchange::next_after_reply(bool* done) {
 Result<nlohmann::json> StarttlsExchange::result() {
   if (greeting_.empty() && stage_ == Stage::greeting) greeting_ = buf_;
   if (!greeting_ok(greeting_, dialect_)) return Error::invalid("no greeting of this protocol");
+  if (other_protocol(dialect_, greeting_, first_answer_))
+    return Error::invalid("the server speaks the other 220-greeting protocol");
   nlohmann::json f = nlohmann::json::object();
   f["banner"] = printable(greeting_);
   if (!auth_tls_response_.empty()) f["auth_tls_response"] = auth_tls_response_;

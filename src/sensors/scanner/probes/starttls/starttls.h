@@ -6,7 +6,11 @@
 //            -> TLS handshake in-band (ssl/ssl.h) -> stop (nothing after the handshake)
 //
 // The greeting alone is enough for an event (banner); the certificate columns are added when
-// the server upgrades. Nothing else is sent: no login, no MAIL FROM, no credentials.
+// the server upgrades. FTP and SMTP greet alike ("220 ..."), so the answer to the first
+// command tells them apart: an FTP server answering EHLO (530 "login with USER and PASS",
+// or a greeting naming FTP and no 250) is no SMTP server, and an SMTP server answering
+// AUTH TLS with an enhanced status code ("502 5.5.2", RFC 3463) or greeting as (E)SMTP is no
+// FTP server. Nothing else is sent: no login, no MAIL FROM, no credentials.
 // feed() buffers at most kMaxReply bytes of text per reply; a longer reply ends the exchange.
 
 #include <memory>
@@ -40,6 +44,7 @@ class StarttlsExchange : public Exchange {
   TextDialect dialect_;
   Stage stage_ = Stage::greeting;
   std::string buf_, greeting_, auth_tls_response_, auth_ssl_response_;
+  std::string first_answer_;  // the server's answer to our first command (EHLO, AUTH TLS, ...)
   std::unique_ptr<TlsExchange> tls_;
 };
 
