@@ -23,6 +23,8 @@ test_pkgs=(
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   openbsd-inetd tftpd-hpa rpcbind samba avahi-daemon strongswan-charon coturn libcoap3-bin  # scanner:
   openipmi xdm ngtcp2-server python3-pymodbus python3-serial-asyncio  # UDP/ICS servers, test namespaces
+  dovecot-imapd dovecot-pop3d vsftpd tigervnc-standalone-server xrdp samba slapd  # scanner TCP
+  rabbitmq-server kamailio cups etcd-server tinyproxy docker.io  # probes (tests/scanner/probes_tcp_e2e.sh)
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
 )

@@ -135,5 +135,26 @@ ProbeModule nat_pmp_module();
 ProbeModule ws_discovery_module();
 ProbeModule gtp_module();
 ProbeModule dvr_dhcpdiscover_module();
+// TCP application-layer modules (issue #18).
+ProbeModule imap_module();
+ProbeModule pop3_module();
+ProbeModule vnc_module();
+ProbeModule rdp_module();
+ProbeModule smb_module();
+ProbeModule ldap_tcp_module();
+ProbeModule amqp_module();
+ProbeModule sip_module();
+ProbeModule couchdb_module();
+ProbeModule docker_module();
+ProbeModule kubernetes_module();
+ProbeModule etcd_module();
+ProbeModule mongodb_module();
+ProbeModule mssql_tds_module();
+ProbeModule ipp_module();
+ProbeModule http_proxy_module();
+ProbeModule citrix_module();
+ProbeModule fortinet_module();
+ProbeModule ivanti_module();
+ProbeModule paloalto_module();
 
 }  // namespace vantage::scanner

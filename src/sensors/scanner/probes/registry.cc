@@ -48,6 +48,27 @@ const std::vector<ProbeModule>& builtin_modules() {
       ubiquiti_module(),
       ws_discovery_module(),
       dvr_dhcpdiscover_module(),
+      // TCP application-layer modules (issue #18).
+      amqp_module(),
+      citrix_module(),
+      couchdb_module(),
+      docker_module(),
+      etcd_module(),
+      fortinet_module(),
+      http_proxy_module(),
+      imap_module(),
+      ipp_module(),
+      ivanti_module(),
+      kubernetes_module(),
+      ldap_tcp_module(),
+      mongodb_module(),
+      mssql_tds_module(),
+      paloalto_module(),
+      pop3_module(),
+      rdp_module(),
+      sip_module(),
+      smb_module(),
+      vnc_module(),
   };
   return modules;
 }

@@ -39,9 +39,6 @@ void for_each_line(std::string_view s, F&& f) {
 
 namespace vantage::scanner {
 
-// FTP/SMTP greeting helpers (probes/ftp/ftp.cc).
-bool reply_code_complete(std::string_view b);
-Result<nlohmann::json> greeting_banner(std::string_view b, std::string_view code);
 // Telnet IAC stripping (probes/telnet/telnet.cc).
 std::string strip_telnet_iac(std::string_view b, bool* saw_iac);
 

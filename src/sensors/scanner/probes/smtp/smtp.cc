@@ -1,20 +1,12 @@
-// SMTP: the 220 greeting only (see ftp/ftp.cc); no EHLO, no STARTTLS, no mail.
-#include "sensors/scanner/probes/probe.h"
-#include "sensors/scanner/probes/text_util.h"
+// SMTP (scan_smtp): the 220 greeting, then EHLO and STARTTLS (RFC 3207) when offered, for the
+// certificate (starttls/starttls.h). No MAIL FROM, no AUTH.
+#include "sensors/scanner/probes/starttls/starttls.h"
 
 namespace vantage::scanner {
 
 ProbeModule smtp_module() {
-  ProbeModule m;
-  m.name = "smtp";
-  m.report_type = "scan_smtp";
-  m.tag = "smtp";
-  m.default_port = 25;
-  m.columns = {"banner"};
-  m.request = [](const ProbeTarget&) { return std::string(); };
-  m.complete = reply_code_complete;
-  m.parse = [](std::string_view b) { return greeting_banner(b, "220"); };
-  return m;
+  return starttls_module("smtp", "scan_smtp", 25, TextDialect::smtp,
+                         {"auth_tls_response", "tlsv13_support", "tlsv13_cipher"});
 }
 
 }  // namespace vantage::scanner

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "common/time.h"
 
@@ -196,9 +197,38 @@ std::string TlsExchange::feed(std::string_view chunk, bool* done) {
     }
   }
   ERR_clear_error();
-  // Our Finished (or alert) is not sent after the handshake is done: nothing more is needed.
+  // Our Finished (or alert) is not sent after the handshake is done: nothing more is needed,
+  // unless application data follows (wrap() sends it first).
   std::string out = drain();
-  return *done ? std::string{} : out;
+  if (*done) {
+    if (done_ok_) held_ = std::move(out);
+    return {};
+  }
+  return out;
+}
+
+std::string TlsExchange::wrap(std::string_view plain) {
+  if (!done_ok_ || failed_) return {};
+  std::string out = std::exchange(held_, {});
+  if (!plain.empty() && SSL_write(ssl_, plain.data(), static_cast<int>(plain.size())) <= 0) {
+    ERR_clear_error();
+    return out;
+  }
+  return out + drain();
+}
+
+std::string TlsExchange::unwrap(std::string_view chunk) {
+  if (!done_ok_ || failed_) return {};
+  BIO_write(rbio_, chunk.data(), static_cast<int>(chunk.size()));
+  std::string out;
+  char buf[4096];
+  for (int i = 0; i < 256; ++i) {  // bounded by what arrived: 1 MiB at most per chunk
+    const int n = SSL_read(ssl_, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ERR_clear_error();
+  return out;
 }
 
 Result<nlohmann::json> TlsExchange::result() {

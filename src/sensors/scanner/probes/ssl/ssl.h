@@ -37,8 +37,16 @@ class TlsExchange : public Exchange {
   Result<nlohmann::json> result() override;
   bool handshake_done() const { return done_ok_; }
 
+  // Application data after a completed handshake (HTTPS probes). wrap() encrypts `plain` and
+  // returns the bytes to send, preceded by any handshake bytes feed() held back (TLS 1.3's
+  // client Finished); unwrap() takes received bytes and returns the plaintext they complete.
+  // Both return "" before the handshake is done or after a failure.
+  std::string wrap(std::string_view plain);
+  std::string unwrap(std::string_view chunk);
+
  private:
   std::string drain();
+  std::string held_;  // our last handshake flight, not sent when feed() reported done
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;  // owned by ssl_
   BIO* wbio_ = nullptr;  // owned by ssl_
