@@ -15,12 +15,14 @@ build_pkgs=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
+  libre2-dev  # scanner check templates: linear-time regexes on hostile replies
   nodejs npm
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
   postfix sasl2-bin libsasl2-modules gnupg unzip python3  # delivery: loopback Postfix (+AUTH), PGP, zip
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
+  nginx-light  # scanner: vulnerability checks against a real web server (plain and TLS)
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
 )
