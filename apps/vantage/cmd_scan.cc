@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "sensors/scanner/discovery.h"
 #include "sensors/scanner/probes/checks/checks.h"
+#include "sensors/scanner/probes/checks/fixtures.h"
 #include "sensors/scanner/probes/engine.h"
 #include "sensors/scanner/probes/output.h"
 #include "sensors/scanner/targets.h"
@@ -373,6 +374,34 @@ void add_scan_commands(CLI::App& app, GlobalOptions& /*global*/) {
     }
     if (targets.empty()) fail(2, "no target left after the blocklist");
     run_probe_stage(targets, *pflags);
+  });
+
+  // `vantage checks list|test [DIR]`: what a checks directory holds, and its fixtures run
+  // (docs/checks.md). Nothing is sent anywhere.
+  auto* checks = app.add_subcommand("checks", "Vulnerability check templates (docs/checks.md)");
+  checks->require_subcommand(1);
+  auto dir = std::make_shared<std::string>("conf/checks");
+  auto* list = checks->add_subcommand("list", "Load every check in DIR and list them");
+  list->add_option("dir", *dir, "Checks directory")->capture_default_str();
+  list->callback([dir] {
+    auto loaded = load_check_templates(*dir);
+    if (!loaded) fail(2, loaded.error().message);
+    for (const auto& c : *loaded)
+      std::printf("check:%s\t%s/%u\t%s\t%s\t%s\n", c->id.c_str(),
+                  c->protocol == CheckProtocol::udp ? "udp" : "tcp", c->port,
+                  c->report_type.c_str(), c->tag.c_str(), c->info.name.c_str());
+  });
+  auto* test = checks->add_subcommand("test", "Run every check in DIR against DIR/fixtures/");
+  test->add_option("dir", *dir, "Checks directory")->capture_default_str();
+  test->callback([dir] {
+    auto report = run_fixture_dir(*dir);
+    if (!report) fail(2, report.error().message);
+    for (const auto& f : report->failures)
+      std::fprintf(stderr, "FAIL %s%s%s: %s\n", f.check.c_str(), f.name.empty() ? "" : " / ",
+                   f.name.c_str(), f.reason.c_str());
+    std::printf("checks: %zu checks (%zu with CVEs), %zu fixture cases, %zu failures\n",
+                report->checks, report->cves, report->cases, report->failures.size());
+    if (!report->failures.empty()) throw CommandFailed(1, "fixture failures");
   });
 }
 

@@ -11,9 +11,8 @@
 #include "common/time.h"
 
 namespace vantage::scanner {
-namespace {
 
-SSL_CTX* client_ctx() {
+SSL_CTX* tls_client_context() {
   // One context for the process; SSL_CTX is safe to share once configured.
   static SSL_CTX* ctx = [] {
     SSL_CTX* c = SSL_CTX_new(TLS_client_method());
@@ -28,6 +27,8 @@ SSL_CTX* client_ctx() {
   }();
   return ctx;
 }
+
+namespace {
 
 std::string hex_colon(const unsigned char* d, unsigned n) {
   static const char* h = "0123456789ABCDEF";
@@ -139,7 +140,7 @@ nlohmann::json certificate_fields(X509* cert, int64_t now) {
 }
 
 TlsExchange::TlsExchange(std::string sni) : sni_(std::move(sni)) {
-  ssl_ = SSL_new(client_ctx());
+  ssl_ = SSL_new(tls_client_context());
   if (!ssl_) return;
   rbio_ = BIO_new(BIO_s_mem());
   wbio_ = BIO_new(BIO_s_mem());

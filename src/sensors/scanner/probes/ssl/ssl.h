@@ -17,6 +17,10 @@
 
 namespace vantage::scanner {
 
+// The scanner's one client context: no verification during the handshake (we report what is
+// served and judge trust afterwards), every protocol version and cipher OpenSSL still has.
+SSL_CTX* tls_client_context();
+
 // The certificate columns shared by scan_ssl, scan_mysql, scan_postgres, scan_mqtt:
 // subject_*/issuer_* names, dates, serial, fingerprints, key and signature algorithms,
 // cert_length (key bits), ssl_version (X.509 version, 0-based as Shadowserver's), self_signed,
