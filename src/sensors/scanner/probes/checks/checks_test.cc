@@ -266,6 +266,24 @@ TEST(CheckRun, SubstitutedValuesCannotBreakTheRules) {
   EXPECT_EQ(reqs.size(), 1u);
 }
 
+TEST(CheckRun, RawPayloadVariablesAreCheckedAfterSubstitution) {
+  auto t = must_parse(R"J({"id":"v","protocol":"tcp","port":25,"report_type":"scan_smtp_vulnerable",
+    "steps":[{"read":{"until":"\\n"},"extract":[{"name":"who","regex":"^220 ([^ \\r\\n]+)"}],"match":{"regex":"^220"}},
+             {"send":"EHLO {{who}}\r\n","match":{"regex":"^250"}}]})J");
+  ASSERT_TRUE(t);
+  std::vector<std::string> reqs;
+  EXPECT_TRUE(
+      run_check_on_replies(t, target(), {"220 mx.example ESMTP\r\n", "250 hi\r\n"}, &reqs).ok());
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1], "EHLO mx.example\r\n");
+  reqs.clear();
+  // A banner carrying an injection string never reaches the next request.
+  EXPECT_FALSE(
+      run_check_on_replies(t, target(), {"220 ${jndi:ldap://x/a} ESMTP\r\n", "250 hi\r\n"}, &reqs)
+          .ok());
+  EXPECT_EQ(reqs.size(), 1u);
+}
+
 TEST(CheckRun, RawTcpStepsBinaryExtractorsAndMaps) {
   auto t =
       must_parse(R"J({"id":"raw","protocol":"tcp","port":2000,"report_type":"scan_smtp_vulnerable",
