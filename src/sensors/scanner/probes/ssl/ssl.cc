@@ -9,6 +9,8 @@
 #include <ctime>
 
 #include "common/time.h"
+#include "sensors/scanner/probes/ssl/jarm.h"
+#include "sensors/scanner/probes/ssl/trust.h"
 
 namespace vantage::scanner {
 
@@ -226,6 +228,92 @@ std::unique_ptr<Exchange> make_tls_exchange(std::string sni) {
   return std::make_unique<TlsExchange>(std::move(sni));
 }
 
+namespace {
+
+// scan_ssl over several connections: the OpenSSL handshake (certificate, cipher, trust), then
+// the ten JARM ClientHellos, one connection each. A target that does not complete the
+// handshake gets no JARM probes.
+class SslProbeExchange : public Exchange {
+ public:
+  SslProbeExchange(const ProbeTarget& target, X509_STORE* store, bool jarm)
+      : target_(target), store_(store), jarm_(jarm) {}
+
+  std::string start() override {
+    if (probe_ == 0) {
+      tls_ = std::make_unique<TlsExchange>(target_.host);
+      return tls_->start();
+    }
+    reply_.clear();
+    // jarm.py sends what it was given as the server name: the address text without a host.
+    const std::string sni = target_.host.empty() ? target_.ip.to_string() : target_.host;
+    return jarm::client_hello(probe_ - 1, sni, jarm::system_random());
+  }
+
+  std::string feed(std::string_view chunk, bool* done) override {
+    if (probe_ == 0) return tls_->feed(chunk, done);
+    if (reply_.size() < jarm::kMaxReply)
+      reply_.append(chunk.substr(0, jarm::kMaxReply - reply_.size()));
+    *done = jarm::reply_complete(reply_);
+    return {};
+  }
+
+  bool next_connection(ConnectionEnd how) override {
+    if (probe_ == 0) {
+      if (!jarm_ || !tls_->handshake_done()) return false;
+      probe_ = 1;
+      return true;
+    }
+    // jarm.py: a probe that times out with nothing received makes the whole fingerprint zeros.
+    if (how == ConnectionEnd::timeout && reply_.empty()) {
+      results_.assign(jarm::kProbes, "|||");
+      return false;
+    }
+    results_.push_back(jarm::read_server_hello(reply_));
+    if (static_cast<int>(results_.size()) == jarm::kProbes) return false;
+    ++probe_;
+    return true;
+  }
+
+  Result<nlohmann::json> result() override {
+    if (!tls_) return Error::invalid("TLS: no connection");
+    auto f = tls_->result();
+    if (!f) return f;
+    if (SSL* ssl = tls_->handle()) {
+      X509* leaf = SSL_get0_peer_certificate(ssl);
+      const auto trust = trust_fields(leaf, SSL_get_peer_cert_chain(ssl), store_, target_.host,
+                                      target_.ip.to_string());
+      for (const auto& [k, v] : trust.items()) (*f)[k] = v;
+    }
+    // A fingerprint needs all ten probes (a reconnect that failed leaves it unknown).
+    if (static_cast<int>(results_.size()) == jarm::kProbes)
+      (*f)["jarm"] = jarm::fuzzy_hash(results_);
+    return f;
+  }
+
+ private:
+  ProbeTarget target_;
+  X509_STORE* store_;
+  bool jarm_;
+  int probe_ = 0;  // 0: the handshake; 1..10: JARM probes
+  std::unique_ptr<TlsExchange> tls_;
+  std::string reply_;
+  std::vector<std::string> results_;
+};
+
+}  // namespace
+
+Result<ProbeModule> ssl_module(const TlsProbeOptions& options) {
+  auto store = trust_store(options.ca_file);
+  if (!store && !options.ca_file.empty()) return store.error();
+  X509_STORE* s = store ? *store : nullptr;  // no system store: trust columns are left out
+  ProbeModule m = ssl_module();
+  const bool jarm = options.jarm;
+  m.exchange = [s, jarm](const ProbeTarget& t) -> std::unique_ptr<Exchange> {
+    return std::make_unique<SslProbeExchange>(t, s, jarm);
+  };
+  return m;
+}
+
 ProbeModule ssl_module() {
   ProbeModule m;
   m.name = "ssl";
@@ -274,8 +362,16 @@ ProbeModule ssl_module() {
                "self_signed",
                "cert_expired",
                "tlsv13_support",
-               "tlsv13_cipher"};
-  m.exchange = [](const ProbeTarget&) { return make_tls_exchange({}); };
+               "tlsv13_cipher",
+               "cert_valid",
+               "browser_trusted",
+               "browser_error",
+               "validation_level",
+               "jarm"};
+  m.exchange = [](const ProbeTarget& t) -> std::unique_ptr<Exchange> {
+    auto store = trust_store("");
+    return std::make_unique<SslProbeExchange>(t, store ? *store : nullptr, true);
+  };
   // request/complete/parse are unused for an exchange module, but kept callable.
   m.request = [](const ProbeTarget&) { return std::string(); };
   m.complete = [](std::string_view) { return true; };

@@ -31,6 +31,15 @@ nlohmann::json certificate_fields(X509* cert, int64_t now);
 // `sni` may be empty (addresses cannot be SNI names).
 std::unique_ptr<Exchange> make_tls_exchange(std::string sni);
 
+// What the scan_ssl module does besides the handshake.
+struct TlsProbeOptions {
+  std::string ca_file;  // trust store for cert_valid/browser_trusted; "" = the system store
+  bool jarm = true;     // ten more connections for the JARM fingerprint (jarm.h)
+};
+// scan_ssl with these options (ssl_module() in probe.h is the default: system store, JARM).
+// An Error when the CA file cannot be loaded.
+Result<ProbeModule> ssl_module(const TlsProbeOptions& options);
+
 // A TLS handshake exchange that can also report its connection-level columns.
 class TlsExchange : public Exchange {
  public:
@@ -40,6 +49,8 @@ class TlsExchange : public Exchange {
   std::string feed(std::string_view chunk, bool* done) override;
   Result<nlohmann::json> result() override;
   bool handshake_done() const { return done_ok_; }
+  // The connection (for the peer's certificate chain); null when the context failed.
+  SSL* handle() const { return ssl_; }
 
  private:
   std::string drain();
