@@ -10,19 +10,12 @@
 set -u
 V=$1
 SRC=$2
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fails=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
+source "$(dirname "$0")/e2e_lib.sh"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [[ ! -x $NGINX ]]; then
   echo "skip - nginx not installed (scripts/install-deps.sh --test installs nginx-light)"
   exit 77
 fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HTTP=$(free_port) HTTPS=$(free_port) RAW=$(free_port) AMQ=$(free_port) SSH=$(free_port) MCU=$(free_port) MCT=$(free_port)
 
 # --- what nginx serves -------------------------------------------------------------------------
@@ -108,9 +101,7 @@ fi
 if command -v memcached >/dev/null; then
   memcached -l 127.0.0.1 -p $MCT -U $MCU -u root >/dev/null 2>&1 & pids+=($!)
 fi
-for port in $HTTP $HTTPS $RAW $AMQ; do
-  for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+wait_tcp $HTTP $HTTPS $RAW $AMQ
 
 probe() {  # target... -> $T/ev.jsonl (every shipped check on every target)
   "$V" probe --allow-reserved 127.0.0.0/8 --checks "$SRC/conf/checks" --read-timeout-ms 2000 \

@@ -8,14 +8,7 @@
 # Traffic stays on 127.0.0.0/8. usage: ssl_e2e_test.sh path/to/vantage
 set -u
 V=$1
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fails=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/e2e_lib.sh"
 cd "$T"
 
 # A private CA and two leaves: tls.vantage.test (OV policy, an organisation) and
@@ -37,9 +30,7 @@ openssl s_server -quiet -accept 127.0.0.1:$P1 -cert default.vantage.test.pem -ke
   -cert_chain ca.pem -servername tls.vantage.test -cert2 tls.vantage.test.pem -key2 tls.vantage.test.key \
   </dev/null >/dev/null 2>&1 & pids+=($!)
 openssl s_server -quiet -accept 127.0.0.1:$P2 -cert self.pem -key self.key </dev/null >/dev/null 2>&1 & pids+=($!)
-for port in $P1 $P2; do
-  for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+wait_tcp $P1 $P2
 
 probe() {  # args... -> $T/ev.json (the one event's fields)
   "$V" probe --allow-reserved 127.0.0.0/8 --module ssl --read-timeout-ms 3000 "$@" >ev.jsonl 2>probe.err
@@ -98,7 +89,7 @@ while time.time()<end:
   n+=1; c.sendall(b'220 not tls\r\n'); c.close()
   open('$T/plain_count','w').write(str(n))
 " & pids+=($!)
-for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PLAIN) 2>/dev/null && break; sleep 0.1; done
+wait_tcp $PLAIN
 probe 127.0.0.1:$PLAIN
 sleep 0.3
 [[ ! -s ev.jsonl && "$(cat plain_count)" == 2 ]] && ok "non-TLS port: no event, one connection (no JARM probes)" \

@@ -141,67 +141,38 @@ nlohmann::json certificate_fields(X509* cert, int64_t now) {
   return f;
 }
 
-TlsExchange::TlsExchange(std::string sni) : sni_(std::move(sni)) {
-  ssl_ = SSL_new(tls_client_context());
-  if (!ssl_) return;
-  rbio_ = BIO_new(BIO_s_mem());
-  wbio_ = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl_, rbio_, wbio_);
-  SSL_set_connect_state(ssl_);
-  if (!sni_.empty()) SSL_set_tlsext_host_name(ssl_, sni_.c_str());
-}
+TlsExchange::TlsExchange(std::string sni)
+    : sni_(std::move(sni)), pipe_(std::make_unique<TlsClientPipe>(sni_)) {}
 
-TlsExchange::~TlsExchange() {
-  if (ssl_) SSL_free(ssl_);
-}
-
-std::string TlsExchange::drain() {
-  std::string out;
-  char buf[4096];
-  for (int i = 0; i < 64; ++i) {  // bounded: a handshake flight is a few KiB
-    const int n = BIO_read(wbio_, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
+TlsExchange::~TlsExchange() = default;
 
 std::string TlsExchange::start() {
-  if (!ssl_) {
+  if (pipe_->failed()) {
     failed_ = true;
-    error_ = "TLS context unavailable";
+    error_ = pipe_->error();
     return {};
   }
-  SSL_do_handshake(ssl_);  // wants to read; the ClientHello is now in wbio
-  return drain();
+  return pipe_->start();  // the ClientHello
 }
 
 std::string TlsExchange::feed(std::string_view chunk, bool* done) {
-  if (!ssl_ || failed_ || done_ok_) {
+  if (failed_ || done_ok_) {
     *done = true;
     return {};
   }
   got_bytes_ = got_bytes_ || !chunk.empty();
-  BIO_write(rbio_, chunk.data(), static_cast<int>(chunk.size()));
-  const int r = SSL_do_handshake(ssl_);
-  if (r == 1) {
+  std::string out = pipe_->feed(chunk);
+  if (pipe_->established()) {
     done_ok_ = true;
-    *done = true;
+  } else if (pipe_->failed()) {
+    failed_ = true;
+    error_ = pipe_->error();
   } else {
-    const int e = SSL_get_error(ssl_, r);
-    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-      failed_ = true;
-      *done = true;
-      const unsigned long code = ERR_peek_error();
-      char buf[256];
-      ERR_error_string_n(code, buf, sizeof buf);
-      error_ = code ? buf : "TLS handshake failed";
-    }
+    return out;
   }
-  ERR_clear_error();
   // Our Finished (or alert) is not sent after the handshake is done: nothing more is needed.
-  std::string out = drain();
-  return *done ? std::string{} : out;
+  *done = true;
+  return {};
 }
 
 Result<nlohmann::json> TlsExchange::result() {
@@ -209,15 +180,16 @@ Result<nlohmann::json> TlsExchange::result() {
     if (!error_.empty()) return Error::invalid("TLS: " + error_);
     return Error::invalid(got_bytes_ ? "TLS: handshake incomplete" : "TLS: no reply");
   }
-  X509* cert = SSL_get1_peer_certificate(ssl_);
+  SSL* ssl = pipe_->handle();
+  X509* cert = SSL_get1_peer_certificate(ssl);
   nlohmann::json f = certificate_fields(cert, static_cast<int64_t>(std::time(nullptr)));
   if (cert) X509_free(cert);
-  f["handshake"] = SSL_get_version(ssl_);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) {
+  f["handshake"] = SSL_get_version(ssl);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) {
     const char* std_name = SSL_CIPHER_standard_name(c);
     f["cipher_suite"] = std_name ? std_name : SSL_CIPHER_get_name(c);
     // We offer 1.3, so a server settling lower does not speak it.
-    const bool v13 = SSL_version(ssl_) == TLS1_3_VERSION;
+    const bool v13 = SSL_version(ssl) == TLS1_3_VERSION;
     f["tlsv13_support"] = v13 ? "Y" : "N";
     if (v13) f["tlsv13_cipher"] = f["cipher_suite"];
   }

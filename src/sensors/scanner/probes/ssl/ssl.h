@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/ssl/tls_pipe.h"
 
 namespace vantage::scanner {
 
@@ -50,14 +51,11 @@ class TlsExchange : public Exchange {
   Result<nlohmann::json> result() override;
   bool handshake_done() const { return done_ok_; }
   // The connection (for the peer's certificate chain); null when the context failed.
-  SSL* handle() const { return ssl_; }
+  SSL* handle() const { return pipe_->handle(); }
 
  private:
-  std::string drain();
-  SSL* ssl_ = nullptr;
-  BIO* rbio_ = nullptr;  // owned by ssl_
-  BIO* wbio_ = nullptr;  // owned by ssl_
   std::string sni_, error_;
+  std::unique_ptr<TlsClientPipe> pipe_;
   bool done_ok_ = false, failed_ = false, got_bytes_ = false;
 };
 

@@ -29,6 +29,8 @@ class TlsClientPipe {
   std::string write(std::string_view plaintext);
 
   bool established() const { return established_; }
+  // The connection (peer certificate, version, cipher); null when no context could be made.
+  SSL* handle() const { return ssl_; }
   bool failed() const { return failed_; }
   const std::string& error() const { return error_; }
   // Everything the server has sent inside TLS so far.
