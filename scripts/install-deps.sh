@@ -15,6 +15,7 @@ build_pkgs=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
+  libre2-dev  # scanner check templates: linear-time regexes on hostile replies
   nodejs npm
 )
 test_pkgs=(
@@ -25,6 +26,7 @@ test_pkgs=(
   openipmi xdm ngtcp2-server python3-pymodbus python3-serial-asyncio  # UDP/ICS servers, test namespaces
   dovecot-imapd dovecot-pop3d vsftpd tigervnc-standalone-server xrdp samba slapd  # scanner TCP
   rabbitmq-server kamailio cups etcd-server tinyproxy docker.io  # probes (tests/scanner/probes_tcp_e2e.sh)
+  nginx-light  # scanner: vulnerability checks against a real web server (plain and TLS)
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
 )

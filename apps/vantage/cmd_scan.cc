@@ -4,6 +4,7 @@
 // is lifted only range by range with --allow-reserved; --optout adds the operator's list.
 
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <array>
 #include <cstdio>
@@ -12,14 +13,17 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "commands.h"
 #include "scan_schedule.h"
 #include "sensors/scanner/discovery.h"
 #include "sensors/scanner/probes/checks/checks.h"
+#include "sensors/scanner/probes/checks/fixtures.h"
 #include "sensors/scanner/probes/engine.h"
 #include "sensors/scanner/probes/output.h"
+#include "sensors/scanner/probes/ssl/ssl.h"
 #include "sensors/scanner/targets.h"
 
 namespace vantage::cli {
@@ -55,6 +59,8 @@ struct ProbeFlags {
   int read_timeout_ms = 5000;
   size_t max_bytes = 64 * 1024;
   double probe_rate = 1000;  // probes started per second (UDP probes can amplify: be gentle)
+  std::string ca_file;       // ssl: trust store for cert_valid/browser_trusted
+  bool no_jarm = false;      // ssl: skip the ten JARM connections
   bool checks_on_every_port = false;         // `vantage probe`: run every check on every target
   Transport discovered_by = Transport::tcp;  // hits from a UDP scan go to UDP modules
 };
@@ -75,6 +81,10 @@ void add_probe_flags(CLI::App* cmd, ProbeFlags& f) {
   cmd->add_option("--probe-rate", f.probe_rate, "Probes started per second, 0 = unlimited")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ca-file", f.ca_file,
+                  "ssl: PEM file of trusted CAs for cert_valid/browser_trusted (default: the "
+                  "system store, /etc/ssl/certs)");
+  cmd->add_flag("--no-jarm", f.no_jarm, "ssl: skip the JARM fingerprint (ten more connections)");
 }
 
 // Runs probes on targets; returns the number of events written.
@@ -85,9 +95,19 @@ size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags
     if (!c) fail(2, c.error().message);
     checks = std::move(*c);
   }
+  // The ssl module with the operator's trust store / without JARM replaces the built-in one.
+  std::optional<ProbeModule> ssl_override;
+  if (!f.ca_file.empty() || f.no_jarm) {
+    auto m = ssl_module(TlsProbeOptions{f.ca_file, !f.no_jarm});
+    if (!m) fail(2, m.error().message);
+    ssl_override = std::move(*m);
+  }
+  auto resolve = [&](const ProbeModule* m) {
+    return ssl_override && m && m->name == "ssl" ? &*ssl_override : m;
+  };
   std::vector<const ProbeModule*> chosen;
   for (const auto& name : f.modules) {
-    const ProbeModule* m = find_module(name);
+    const ProbeModule* m = resolve(find_module(name));
     if (!m) {
       for (const auto& c : checks)
         if (c.name == name) m = &c;
@@ -100,7 +120,7 @@ size_t run_probe_stage(const std::vector<ProbeTarget>& targets, const ProbeFlags
     if (!chosen.empty()) {
       for (auto* m : chosen) jobs.push_back({t, m});
     } else {
-      for (auto* m : modules_for_port(t.port, f.discovered_by)) jobs.push_back({t, m});
+      for (auto* m : modules_for_port(t.port, f.discovered_by)) jobs.push_back({t, resolve(m)});
     }
     if (f.modules.empty())
       for (const auto& c : checks)
@@ -322,22 +342,59 @@ void run_scan(ScanFlags& f) {
   if (!f.no_probes && !f.dry_run) run_probe_stage(found, f.probe);
 }
 
+// The addresses `name` resolves to (the system resolver: /etc/hosts, then DNS), first one.
+std::optional<IpAddress> resolve_host(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &res) != 0 || !res) return std::nullopt;
+  std::optional<IpAddress> out;
+  for (addrinfo* a = res; a && !out; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr =
+        a->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+        inet_ntop(a->ai_family, addr, text, sizeof text))
+      if (auto ip = IpAddress::parse(text)) out = *ip;
+  }
+  freeaddrinfo(res);
+  return out;
+}
+
+// HOST:PORT, [V6]:PORT, NAME:PORT (resolved) or NAME@ADDRESS:PORT (not resolved). A name is
+// kept as the target's host: TLS SNI and the HTTP Host header.
 std::vector<ProbeTarget> parse_host_ports(const std::vector<std::string>& items) {
   std::vector<ProbeTarget> out;
   for (const auto& s : items) {
-    std::string host, port;
-    if (!s.empty() && s[0] == '[') {
-      const auto close = s.find("]:");
-      if (close == std::string::npos) fail(2, "bad target " + s + " (want [v6]:PORT)");
-      host = s.substr(1, close - 1);
-      port = s.substr(close + 2);
-    } else {
-      const auto colon = s.rfind(':');
-      if (colon == std::string::npos) fail(2, "bad target " + s + " (want HOST:PORT)");
-      host = s.substr(0, colon);
-      port = s.substr(colon + 1);
+    std::string name, host, port;
+    std::string rest = s;
+    if (const auto at = rest.find('@'); at != std::string::npos) {
+      name = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      if (name.empty()) fail(2, "bad target " + s + " (want NAME@ADDRESS:PORT)");
     }
-    auto a = IpAddress::parse(host);
+    if (!rest.empty() && rest[0] == '[') {
+      const auto close = rest.find("]:");
+      if (close == std::string::npos) fail(2, "bad target " + s + " (want [v6]:PORT)");
+      host = rest.substr(1, close - 1);
+      port = rest.substr(close + 2);
+    } else {
+      const auto colon = rest.rfind(':');
+      if (colon == std::string::npos) fail(2, "bad target " + s + " (want HOST:PORT)");
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+    }
+    std::optional<IpAddress> a;
+    if (auto literal = IpAddress::parse(host)) a = *literal;
+    if (!a && name.empty()) {
+      // A host name: resolved here, and kept for SNI and Host.
+      name = host;
+      a = resolve_host(host);
+      if (!a) fail(2, "cannot resolve " + host);
+    }
     int p = 0;
     try {
       p = std::stoi(port);
@@ -345,7 +402,7 @@ std::vector<ProbeTarget> parse_host_ports(const std::vector<std::string>& items)
       p = 0;
     }
     if (!a || p <= 0 || p > 65535) fail(2, "bad target " + s);
-    out.push_back({*a, static_cast<uint16_t>(p)});
+    out.push_back({*a, static_cast<uint16_t>(p), name});
   }
   return out;
 }
@@ -428,7 +485,11 @@ void add_scan_commands(CLI::App& app, GlobalOptions& global) {
   auto hosts = std::make_shared<std::vector<std::string>>();
   auto allow = std::make_shared<std::vector<std::string>>();
   auto* probe = app.add_subcommand("probe", "Application-layer probes on HOST:PORT targets");
-  probe->add_option("targets", *hosts, "HOST:PORT or [V6]:PORT")->required();
+  probe
+      ->add_option("targets", *hosts,
+                   "ADDRESS:PORT, [V6]:PORT, NAME:PORT (resolved) or NAME@ADDRESS:PORT; a name is "
+                   "sent as TLS SNI and HTTP Host")
+      ->required();
   probe
       ->add_option("--allow-reserved", *allow,
                    "Lift the built-in blocklist for exactly this CIDR (test ranges)")
@@ -451,6 +512,34 @@ void add_scan_commands(CLI::App& app, GlobalOptions& global) {
     }
     if (targets.empty()) fail(2, "no target left after the blocklist");
     run_probe_stage(targets, *pflags);
+  });
+
+  // `vantage checks list|test [DIR]`: what a checks directory holds, and its fixtures run
+  // (docs/checks.md). Nothing is sent anywhere.
+  auto* checks = app.add_subcommand("checks", "Vulnerability check templates (docs/checks.md)");
+  checks->require_subcommand(1);
+  auto dir = std::make_shared<std::string>("conf/checks");
+  auto* list = checks->add_subcommand("list", "Load every check in DIR and list them");
+  list->add_option("dir", *dir, "Checks directory")->capture_default_str();
+  list->callback([dir] {
+    auto loaded = load_check_templates(*dir);
+    if (!loaded) fail(2, loaded.error().message);
+    for (const auto& c : *loaded)
+      std::printf("check:%s\t%s/%u\t%s\t%s\t%s\n", c->id.c_str(),
+                  c->protocol == CheckProtocol::udp ? "udp" : "tcp", c->port,
+                  c->report_type.c_str(), c->tag.c_str(), c->info.name.c_str());
+  });
+  auto* test = checks->add_subcommand("test", "Run every check in DIR against DIR/fixtures/");
+  test->add_option("dir", *dir, "Checks directory")->capture_default_str();
+  test->callback([dir] {
+    auto report = run_fixture_dir(*dir);
+    if (!report) fail(2, report.error().message);
+    for (const auto& f : report->failures)
+      std::fprintf(stderr, "FAIL %s%s%s: %s\n", f.check.c_str(), f.name.empty() ? "" : " / ",
+                   f.name.c_str(), f.reason.c_str());
+    std::printf("checks: %zu checks (%zu with CVEs), %zu fixture cases, %zu failures\n",
+                report->checks, report->cves, report->cases, report->failures.size());
+    if (!report->failures.empty()) throw CommandFailed(1, "fixture failures");
   });
 }
 

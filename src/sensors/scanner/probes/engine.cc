@@ -1,5 +1,6 @@
 #include "sensors/scanner/probes/engine.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <memory>
@@ -31,7 +32,8 @@ class ProbeSession {
       : socket_(io), timer_(io), job_(job), opt_(opt), done_(std::move(done)) {}
 
   void finish_with_data(const std::string& err = "") {
-    if (data_.empty()) return finish(timed_out_ ? "io-timeout" : "connection-closed", err);
+    if (data_.empty() && data_bytes_ == 0)
+      return finish(timed_out_ ? "io-timeout" : "connection-closed", err);
     auto parsed = exchange_ ? exchange_->result() : job_.module->parse(data_);
     if (!parsed) return finish("protocol-error", parsed.error().message);
     fields_ = std::move(*parsed);
@@ -50,7 +52,7 @@ class ProbeSession {
     o.status = std::move(status);
     o.error = std::move(err);
     o.fields = std::move(fields_);
-    o.bytes = data_.size();
+    o.bytes = data_bytes_ + data_.size();
     done_(std::move(o));
   }
 
@@ -62,6 +64,7 @@ class ProbeSession {
   std::string data_;
   std::optional<nlohmann::json> fields_;
   std::unique_ptr<Exchange> exchange_;  // stateful TCP modules only
+  size_t data_bytes_ = 0;               // bytes of an exchange's earlier connections
   bool timed_out_ = false, finished_ = false;
 };
 
@@ -71,46 +74,71 @@ class Session : public ProbeSession<tcp::socket>, public std::enable_shared_from
           std::function<void(ProbeOutcome)> done)
       : ProbeSession(io, job, opt, std::move(done)) {}
 
-  void start() {
+  void start() { connect(); }
+
+ private:
+  // One connection (the first, or the next one an exchange asked for).
+  void connect() {
     const asio::ip::address addr = to_asio(job_.target.ip);
     arm(opt_.connect_timeout, "connection-timeout");
     auto self = shared_from_this();
-    socket_.async_connect(tcp::endpoint(addr, job_.target.port),
-                          [self](boost::system::error_code ec) {
-                            if (ec) {
-                              self->finish(ec == asio::error::connection_refused
-                                               ? "connection-refused"
-                                               : self->timeout_status_or("unknown-error"),
-                                           ec.message());
-                              return;
-                            }
-                            self->arm(self->opt_.read_timeout, "io-timeout");
-                            if (self->job_.module->exchange) {
-                              self->exchange_ = self->job_.module->exchange(self->job_.target);
-                              self->request_ = self->exchange_->start();
-                            } else {
-                              self->request_ = self->job_.module->request(self->job_.target);
-                            }
-                            if (self->request_.empty()) {
-                              self->read();
-                            } else {
-                              asio::async_write(self->socket_, asio::buffer(self->request_),
-                                                [self](boost::system::error_code wec, size_t) {
-                                                  if (wec)
-                                                    return self->finish_with_data(wec.message());
-                                                  self->read();
-                                                });
-                            }
+    socket_.async_connect(tcp::endpoint(addr, job_.target.port), [self](
+                                                                     boost::system::error_code ec) {
+      if (ec) {
+        // A later connection of an exchange that fails to open ends it
+        // with what the earlier ones gathered.
+        if (self->connections_ > 0) return self->finish_with_data(ec.message());
+        self->finish(ec == asio::error::connection_refused
+                         ? "connection-refused"
+                         : self->timeout_status_or("unknown-error"),
+                     ec.message());
+        return;
+      }
+      ++self->connections_;
+      self->arm(self->opt_.read_timeout, "io-timeout");
+      if (self->job_.module->exchange) {
+        if (!self->exchange_) self->exchange_ = self->job_.module->exchange(self->job_.target);
+        self->request_ = self->exchange_->start();
+      } else {
+        self->request_ = self->job_.module->request(self->job_.target);
+      }
+      if (self->request_.empty()) {
+        self->read();
+      } else {
+        asio::async_write(self->socket_, asio::buffer(self->request_),
+                          [self](boost::system::error_code wec, size_t) {
+                            if (wec)
+                              return self->connection_ended(ConnectionEnd::closed, wec.message());
+                            self->read();
                           });
+      }
+    });
   }
 
- private:
+  // An exchange's connection is over: open the next one if it asks for it, else report.
+  void connection_ended(ConnectionEnd how, const std::string& err) {
+    if (exchange_ && connections_ < Exchange::kMaxExchangeConnections &&
+        exchange_->next_connection(how)) {
+      boost::system::error_code ignore;
+      socket_.close(ignore);
+      timer_.cancel();
+      timed_out_ = false;
+      data_bytes_ += data_.size();
+      data_.clear();
+      return connect();
+    }
+    finish_with_data(err);
+  }
+
   void arm(std::chrono::milliseconds d, const char* status) {
     timeout_status_ = status;
     timer_.expires_after(d);
     auto self = shared_from_this();
-    timer_.async_wait([self](boost::system::error_code ec) {
-      if (ec) return;  // cancelled
+    // The generation guards a deadline that fired just before a reconnect re-armed the timer:
+    // its handler must not close the next connection.
+    const uint64_t gen = ++timer_generation_;
+    timer_.async_wait([self, gen](boost::system::error_code ec) {
+      if (ec || gen != self->timer_generation_) return;  // cancelled or superseded
       self->timed_out_ = true;
       boost::system::error_code ignore;
       self->socket_.close(ignore);
@@ -124,22 +152,11 @@ class Session : public ProbeSession<tcp::socket>, public std::enable_shared_from
   void read() {
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(buf_), [self](boost::system::error_code ec, size_t n) {
+      if (self->exchange_) return self->on_exchange_bytes(ec, n);
       self->data_.append(self->buf_.data(), n);
       if (self->data_.size() >= self->opt_.max_bytes) {
         self->data_.resize(self->opt_.max_bytes);
         return self->finish_with_data("");
-      }
-      if (self->exchange_) {
-        if (ec) return self->finish_with_data(ec == asio::error::eof ? "" : ec.message());
-        bool done = false;
-        self->request_ = self->exchange_->feed(std::string_view(self->buf_.data(), n), &done);
-        if (done) return self->finish_with_data("");
-        if (self->request_.empty()) return self->read();
-        return asio::async_write(self->socket_, asio::buffer(self->request_),
-                                 [self](boost::system::error_code wec, size_t) {
-                                   if (wec) return self->finish_with_data(wec.message());
-                                   self->read();
-                                 });
       }
       if (!ec && self->job_.module->complete(self->data_)) return self->finish_with_data("");
       if (ec) return self->finish_with_data(ec == asio::error::eof ? "" : ec.message());
@@ -147,9 +164,34 @@ class Session : public ProbeSession<tcp::socket>, public std::enable_shared_from
     });
   }
 
+  // Exchanges see every chunk; data_ only counts for the byte cap and the outcome.
+  void on_exchange_bytes(boost::system::error_code ec, size_t n) {
+    if (ec) {
+      const ConnectionEnd how = timed_out_ ? ConnectionEnd::timeout : ConnectionEnd::closed;
+      return connection_ended(how, ec == asio::error::eof ? "" : ec.message());
+    }
+    const size_t room = opt_.max_bytes > data_.size() ? opt_.max_bytes - data_.size() : 0;
+    const size_t take = std::min(n, room);
+    data_.append(buf_.data(), take);
+    bool done = false;
+    request_ = exchange_->feed(std::string_view(buf_.data(), take), &done);
+    if (done) return connection_ended(ConnectionEnd::done, "");
+    if (data_.size() >= opt_.max_bytes) return connection_ended(ConnectionEnd::closed, "byte cap");
+    if (request_.empty()) return read();
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(request_),
+                      [self](boost::system::error_code wec, size_t) {
+                        if (wec)
+                          return self->connection_ended(ConnectionEnd::closed, wec.message());
+                        self->read();
+                      });
+  }
+
   std::string request_;
   std::array<char, 4096> buf_{};
   std::string timeout_status_;
+  int connections_ = 0;  // opened so far (exchanges may open several)
+  uint64_t timer_generation_ = 0;
 };
 
 // One UDP probe: a connected socket (so an ICMP port-unreachable surfaces as

@@ -19,7 +19,8 @@
 //
 // A conversation that depends on what the server said (a TLS handshake, PostgreSQL's
 // SSLRequest answer) is an Exchange instead: the engine hands it every chunk that arrives and
-// sends whatever it returns.
+// sends whatever it returns. An exchange may span several connections to the same target
+// (JARM's ten handshakes, one connection per HTTP check step): see next_connection().
 
 #include <functional>
 #include <memory>
@@ -37,6 +38,16 @@ namespace vantage::scanner {
 struct ProbeTarget {
   IpAddress ip;
   uint16_t port = 0;
+  // The host name the target was given as ("" = an address only): sent as TLS SNI and as the
+  // HTTP Host header. Never resolved by the engine; `ip` is what it connects to.
+  std::string host;
+};
+
+// How one connection of an exchange ended (see Exchange::next_connection).
+enum class ConnectionEnd {
+  done,     // feed() set *done
+  closed,   // the server closed or reset it, or a write failed
+  timeout,  // the read deadline passed
 };
 
 enum class Transport { tcp, udp };
@@ -51,6 +62,15 @@ class Exchange {
   // The columns, or an Error when the server never spoke this protocol. Called once, also
   // after a timeout or a close (the exchange decides whether what it has is enough).
   virtual Result<nlohmann::json> result() = 0;
+  // The current connection ended (`how`). Return true to have the engine open a fresh
+  // connection to the same target and call start() again; false ends the exchange and
+  // result() follows. At most kMaxExchangeConnections connections per exchange; each gets
+  // its own connect and read deadlines and byte cap. A failed reconnect ends the exchange.
+  virtual bool next_connection(ConnectionEnd how) {
+    (void)how;
+    return false;
+  }
+  static constexpr int kMaxExchangeConnections = 16;
 };
 
 struct ProbeModule {

@@ -10,11 +10,12 @@
 #include <utility>
 
 #include "common/time.h"
+#include "sensors/scanner/probes/ssl/jarm.h"
+#include "sensors/scanner/probes/ssl/trust.h"
 
 namespace vantage::scanner {
-namespace {
 
-SSL_CTX* client_ctx() {
+SSL_CTX* tls_client_context() {
   // One context for the process; SSL_CTX is safe to share once configured.
   static SSL_CTX* ctx = [] {
     SSL_CTX* c = SSL_CTX_new(TLS_client_method());
@@ -29,6 +30,8 @@ SSL_CTX* client_ctx() {
   }();
   return ctx;
 }
+
+namespace {
 
 std::string hex_colon(const unsigned char* d, unsigned n) {
   static const char* h = "0123456789ABCDEF";
@@ -139,96 +142,53 @@ nlohmann::json certificate_fields(X509* cert, int64_t now) {
   return f;
 }
 
-TlsExchange::TlsExchange(std::string sni) : sni_(std::move(sni)) {
-  ssl_ = SSL_new(client_ctx());
-  if (!ssl_) return;
-  rbio_ = BIO_new(BIO_s_mem());
-  wbio_ = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl_, rbio_, wbio_);
-  SSL_set_connect_state(ssl_);
-  if (!sni_.empty()) SSL_set_tlsext_host_name(ssl_, sni_.c_str());
-}
+TlsExchange::TlsExchange(std::string sni)
+    : sni_(std::move(sni)), pipe_(std::make_unique<TlsClientPipe>(sni_)) {}
 
-TlsExchange::~TlsExchange() {
-  if (ssl_) SSL_free(ssl_);
-}
-
-std::string TlsExchange::drain() {
-  std::string out;
-  char buf[4096];
-  for (int i = 0; i < 64; ++i) {  // bounded: a handshake flight is a few KiB
-    const int n = BIO_read(wbio_, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
+TlsExchange::~TlsExchange() = default;
 
 std::string TlsExchange::start() {
-  if (!ssl_) {
+  if (pipe_->failed()) {
     failed_ = true;
-    error_ = "TLS context unavailable";
+    error_ = pipe_->error();
     return {};
   }
-  SSL_do_handshake(ssl_);  // wants to read; the ClientHello is now in wbio
-  return drain();
+  return pipe_->start();  // the ClientHello
 }
 
 std::string TlsExchange::feed(std::string_view chunk, bool* done) {
-  if (!ssl_ || failed_ || done_ok_) {
+  if (failed_ || done_ok_) {
     *done = true;
     return {};
   }
   got_bytes_ = got_bytes_ || !chunk.empty();
-  BIO_write(rbio_, chunk.data(), static_cast<int>(chunk.size()));
-  const int r = SSL_do_handshake(ssl_);
-  if (r == 1) {
+  std::string out = pipe_->feed(chunk);
+  if (pipe_->established()) {
     done_ok_ = true;
-    *done = true;
+  } else if (pipe_->failed()) {
+    failed_ = true;
+    error_ = pipe_->error();
   } else {
-    const int e = SSL_get_error(ssl_, r);
-    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-      failed_ = true;
-      *done = true;
-      const unsigned long code = ERR_peek_error();
-      char buf[256];
-      ERR_error_string_n(code, buf, sizeof buf);
-      error_ = code ? buf : "TLS handshake failed";
-    }
+    return out;
   }
-  ERR_clear_error();
   // Our Finished (or alert) is not sent after the handshake is done: nothing more is needed,
   // unless application data follows (wrap() sends it first).
-  std::string out = drain();
-  if (*done) {
-    if (done_ok_) held_ = std::move(out);
-    return {};
-  }
-  return out;
+  *done = true;
+  if (done_ok_) held_ = std::move(out);
+  return {};
 }
 
 std::string TlsExchange::wrap(std::string_view plain) {
   if (!done_ok_ || failed_) return {};
   std::string out = std::exchange(held_, {});
-  if (!plain.empty() && SSL_write(ssl_, plain.data(), static_cast<int>(plain.size())) <= 0) {
-    ERR_clear_error();
-    return out;
-  }
-  return out + drain();
+  if (!plain.empty()) out += pipe_->write(plain);
+  return out;
 }
 
 std::string TlsExchange::unwrap(std::string_view chunk) {
   if (!done_ok_ || failed_) return {};
-  BIO_write(rbio_, chunk.data(), static_cast<int>(chunk.size()));
-  std::string out;
-  char buf[4096];
-  for (int i = 0; i < 256; ++i) {  // bounded by what arrived: 1 MiB at most per chunk
-    const int n = SSL_read(ssl_, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ERR_clear_error();
-  return out;
+  (void)pipe_->feed(chunk);  // a post-handshake message needs no answer from a probe
+  return pipe_->take_plaintext();
 }
 
 Result<nlohmann::json> TlsExchange::result() {
@@ -236,15 +196,16 @@ Result<nlohmann::json> TlsExchange::result() {
     if (!error_.empty()) return Error::invalid("TLS: " + error_);
     return Error::invalid(got_bytes_ ? "TLS: handshake incomplete" : "TLS: no reply");
   }
-  X509* cert = SSL_get1_peer_certificate(ssl_);
+  SSL* ssl = pipe_->handle();
+  X509* cert = SSL_get1_peer_certificate(ssl);
   nlohmann::json f = certificate_fields(cert, static_cast<int64_t>(std::time(nullptr)));
   if (cert) X509_free(cert);
-  f["handshake"] = SSL_get_version(ssl_);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) {
+  f["handshake"] = SSL_get_version(ssl);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) {
     const char* std_name = SSL_CIPHER_standard_name(c);
     f["cipher_suite"] = std_name ? std_name : SSL_CIPHER_get_name(c);
     // We offer 1.3, so a server settling lower does not speak it.
-    const bool v13 = SSL_version(ssl_) == TLS1_3_VERSION;
+    const bool v13 = SSL_version(ssl) == TLS1_3_VERSION;
     f["tlsv13_support"] = v13 ? "Y" : "N";
     if (v13) f["tlsv13_cipher"] = f["cipher_suite"];
   }
@@ -253,6 +214,92 @@ Result<nlohmann::json> TlsExchange::result() {
 
 std::unique_ptr<Exchange> make_tls_exchange(std::string sni) {
   return std::make_unique<TlsExchange>(std::move(sni));
+}
+
+namespace {
+
+// scan_ssl over several connections: the OpenSSL handshake (certificate, cipher, trust), then
+// the ten JARM ClientHellos, one connection each. A target that does not complete the
+// handshake gets no JARM probes.
+class SslProbeExchange : public Exchange {
+ public:
+  SslProbeExchange(const ProbeTarget& target, X509_STORE* store, bool jarm)
+      : target_(target), store_(store), jarm_(jarm) {}
+
+  std::string start() override {
+    if (probe_ == 0) {
+      tls_ = std::make_unique<TlsExchange>(target_.host);
+      return tls_->start();
+    }
+    reply_.clear();
+    // jarm.py sends what it was given as the server name: the address text without a host.
+    const std::string sni = target_.host.empty() ? target_.ip.to_string() : target_.host;
+    return jarm::client_hello(probe_ - 1, sni, jarm::system_random());
+  }
+
+  std::string feed(std::string_view chunk, bool* done) override {
+    if (probe_ == 0) return tls_->feed(chunk, done);
+    if (reply_.size() < jarm::kMaxReply)
+      reply_.append(chunk.substr(0, jarm::kMaxReply - reply_.size()));
+    *done = jarm::reply_complete(reply_);
+    return {};
+  }
+
+  bool next_connection(ConnectionEnd how) override {
+    if (probe_ == 0) {
+      if (!jarm_ || !tls_->handshake_done()) return false;
+      probe_ = 1;
+      return true;
+    }
+    // jarm.py: a probe that times out with nothing received makes the whole fingerprint zeros.
+    if (how == ConnectionEnd::timeout && reply_.empty()) {
+      results_.assign(jarm::kProbes, "|||");
+      return false;
+    }
+    results_.push_back(jarm::read_server_hello(reply_));
+    if (static_cast<int>(results_.size()) == jarm::kProbes) return false;
+    ++probe_;
+    return true;
+  }
+
+  Result<nlohmann::json> result() override {
+    if (!tls_) return Error::invalid("TLS: no connection");
+    auto f = tls_->result();
+    if (!f) return f;
+    if (SSL* ssl = tls_->handle()) {
+      X509* leaf = SSL_get0_peer_certificate(ssl);
+      const auto trust = trust_fields(leaf, SSL_get_peer_cert_chain(ssl), store_, target_.host,
+                                      target_.ip.to_string());
+      for (const auto& [k, v] : trust.items()) (*f)[k] = v;
+    }
+    // A fingerprint needs all ten probes (a reconnect that failed leaves it unknown).
+    if (static_cast<int>(results_.size()) == jarm::kProbes)
+      (*f)["jarm"] = jarm::fuzzy_hash(results_);
+    return f;
+  }
+
+ private:
+  ProbeTarget target_;
+  X509_STORE* store_;
+  bool jarm_;
+  int probe_ = 0;  // 0: the handshake; 1..10: JARM probes
+  std::unique_ptr<TlsExchange> tls_;
+  std::string reply_;
+  std::vector<std::string> results_;
+};
+
+}  // namespace
+
+Result<ProbeModule> ssl_module(const TlsProbeOptions& options) {
+  auto store = trust_store(options.ca_file);
+  if (!store && !options.ca_file.empty()) return store.error();
+  X509_STORE* s = store ? *store : nullptr;  // no system store: trust columns are left out
+  ProbeModule m = ssl_module();
+  const bool jarm = options.jarm;
+  m.exchange = [s, jarm](const ProbeTarget& t) -> std::unique_ptr<Exchange> {
+    return std::make_unique<SslProbeExchange>(t, s, jarm);
+  };
+  return m;
 }
 
 ProbeModule ssl_module() {
@@ -303,8 +350,16 @@ ProbeModule ssl_module() {
                "self_signed",
                "cert_expired",
                "tlsv13_support",
-               "tlsv13_cipher"};
-  m.exchange = [](const ProbeTarget&) { return make_tls_exchange({}); };
+               "tlsv13_cipher",
+               "cert_valid",
+               "browser_trusted",
+               "browser_error",
+               "validation_level",
+               "jarm"};
+  m.exchange = [](const ProbeTarget& t) -> std::unique_ptr<Exchange> {
+    auto store = trust_store("");
+    return std::make_unique<SslProbeExchange>(t, store ? *store : nullptr, true);
+  };
   // request/complete/parse are unused for an exchange module, but kept callable.
   m.request = [](const ProbeTarget&) { return std::string(); };
   m.complete = [](std::string_view) { return true; };

@@ -14,8 +14,13 @@
 
 #include "common/result.h"
 #include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/ssl/tls_pipe.h"
 
 namespace vantage::scanner {
+
+// The scanner's one client context: no verification during the handshake (we report what is
+// served and judge trust afterwards), every protocol version and cipher OpenSSL still has.
+SSL_CTX* tls_client_context();
 
 // The certificate columns shared by scan_ssl, scan_mysql, scan_postgres, scan_mqtt:
 // subject_*/issuer_* names, dates, serial, fingerprints, key and signature algorithms,
@@ -27,6 +32,15 @@ nlohmann::json certificate_fields(X509* cert, int64_t now);
 // `sni` may be empty (addresses cannot be SNI names).
 std::unique_ptr<Exchange> make_tls_exchange(std::string sni);
 
+// What the scan_ssl module does besides the handshake.
+struct TlsProbeOptions {
+  std::string ca_file;  // trust store for cert_valid/browser_trusted; "" = the system store
+  bool jarm = true;     // ten more connections for the JARM fingerprint (jarm.h)
+};
+// scan_ssl with these options (ssl_module() in probe.h is the default: system store, JARM).
+// An Error when the CA file cannot be loaded.
+Result<ProbeModule> ssl_module(const TlsProbeOptions& options);
+
 // A TLS handshake exchange that can also report its connection-level columns.
 class TlsExchange : public Exchange {
  public:
@@ -36,6 +50,8 @@ class TlsExchange : public Exchange {
   std::string feed(std::string_view chunk, bool* done) override;
   Result<nlohmann::json> result() override;
   bool handshake_done() const { return done_ok_; }
+  // The connection (for the peer's certificate chain); null when the context failed.
+  SSL* handle() const { return pipe_->handle(); }
 
   // Application data after a completed handshake (HTTPS probes). wrap() encrypts `plain` and
   // returns the bytes to send, preceded by any handshake bytes feed() held back (TLS 1.3's
@@ -45,12 +61,9 @@ class TlsExchange : public Exchange {
   std::string unwrap(std::string_view chunk);
 
  private:
-  std::string drain();
   std::string held_;  // our last handshake flight, not sent when feed() reported done
-  SSL* ssl_ = nullptr;
-  BIO* rbio_ = nullptr;  // owned by ssl_
-  BIO* wbio_ = nullptr;  // owned by ssl_
   std::string sni_, error_;
+  std::unique_ptr<TlsClientPipe> pipe_;
   bool done_ok_ = false, failed_ = false, got_bytes_ = false;
 };
 
