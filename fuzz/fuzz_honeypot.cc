@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sensors/honeypot/ftp/ftp.h"
 #include "sensors/honeypot/redis/redis.h"
 
 namespace {
@@ -23,6 +24,18 @@ const std::vector<Reader>& readers() {
           size_t used = 0;
           if (redis::parse_command(in, args, used) != redis::Parse::kComplete) break;
           if (used == 0 || used > in.size()) __builtin_trap();
+          in.remove_prefix(used);
+        }
+      },
+      // FTP: command lines, as the session reads them.
+      [](std::string_view in) {
+        for (int i = 0; i < 256 && !in.empty(); ++i) {
+          std::string_view line;
+          size_t used = 0;
+          if (read_line(in, 1024, line, used) != LineRead::kComplete) break;
+          if (used == 0 || used > in.size() || line.size() > 1024) __builtin_trap();
+          auto c = ftp::split_command(line);
+          if (c.verb.size() > 8) __builtin_trap();
           in.remove_prefix(used);
         }
       },

@@ -15,6 +15,7 @@
 
 #include "core/catalogue.h"
 #include "pipeline/jsonl_decoder.h"
+#include "sensors/honeypot/ftp/ftp.h"
 #include "sensors/honeypot/redis/redis.h"
 
 namespace vantage::honeypot {
@@ -47,9 +48,8 @@ class HoneypotFixture : public ::testing::Test {
     ho.udp_threads = 1;
     ho.allow_root = true;  // the test process keeps its privileges; `vantage honeypot` drops
     ho.destination = sensors::inbox_destination((dir_ / "inbox").string());
-    HoneypotSettings settings;
+    HoneypotSettings settings = settings_;
     settings.sensor_name = "test-honeypot";
-    settings.idle_timeout = 2s;
     hp_ = Honeypot::create(settings, *bindings, std::move(ho));
     ASSERT_TRUE(hp_.ok()) << hp_.error().message;
     for (const auto& [name, at] : (*hp_)->bound()) ports_[name] = at.port;
@@ -110,6 +110,11 @@ class HoneypotFixture : public ::testing::Test {
   }
 
   fs::path dir_;
+  HoneypotSettings settings_ = [] {
+    HoneypotSettings s;
+    s.idle_timeout = 2s;
+    return s;
+  }();  // a test may change it before start()
   Result<std::unique_ptr<Honeypot>> hp_{Error::internal("not started")};
   std::map<std::string, uint16_t> ports_;
 };
@@ -189,6 +194,137 @@ TEST_F(HoneypotFixture, RedisLogsEveryAuthAttemptAndRefusesIt) {
   EXPECT_EQ(evs[0].fields.count("username"), 0u);
   EXPECT_EQ(evs[1].fields.at("username"), "admin");
   EXPECT_EQ(evs[1].fields.at("password"), "p\\xff\"w");
+}
+
+// ---- Login services (ftp, telnet, mysql, vnc, ssh) ---------------------------------------
+
+// Reads what the service sends until `want` appears (or 5 s pass); returns all of it.
+std::string read_until(int fd, std::string_view want) {
+  std::string got;
+  char buf[4096];
+  while (got.find(want) == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+// Reads until `want` has appeared `times` times.
+std::string read_times(int fd, std::string_view want, int times) {
+  std::string got;
+  char buf[4096];
+  auto count = [&] {
+    int n = 0;
+    for (size_t p = got.find(want); p != std::string::npos; p = got.find(want, p + 1)) ++n;
+    return n;
+  };
+  while (count() < times) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+void send_all(int fd, std::string_view bytes) {
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(bytes.size()));
+}
+
+// True once the peer closed the connection (read returns 0 or an error) within 5 s.
+bool closed_by_peer(int fd) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+    if (n < 0) return false;  // the 5 s receive timeout
+  }
+}
+
+std::vector<Decoded> of_service(const std::vector<Decoded>& evs, const std::string& app) {
+  std::vector<Decoded> out;
+  for (const auto& e : evs)
+    if (e.fields.count("application") && e.fields.at("application") == app) out.push_back(e);
+  return out;
+}
+
+std::string field(const Decoded& e, const std::string& name) {
+  auto it = e.fields.find(name);
+  return it == e.fields.end() ? std::string() : it->second;
+}
+
+TEST(FtpCommand, SplitsVerbAndKeepsTheWholeArgument) {
+  auto c = ftp::split_command("pass  two words ");
+  EXPECT_EQ(c.verb, "PASS");
+  EXPECT_EQ(c.arg, " two words ");
+  EXPECT_EQ(ftp::split_command("QUIT").arg, "");
+  EXPECT_EQ(ftp::split_command("averyveryverylongverb x").verb, "AVERYVER");
+  std::string_view line;
+  size_t used = 0;
+  EXPECT_EQ(read_line("USER a\r\nPASS", 1024, line, used), LineRead::kComplete);
+  EXPECT_EQ(line, "USER a");
+  EXPECT_EQ(used, 8u);
+  EXPECT_EQ(read_line("USER a", 1024, line, used), LineRead::kIncomplete);
+  EXPECT_EQ(read_line(std::string(2000, 'x'), 1024, line, used), LineRead::kTooLong);
+  EXPECT_EQ(read_line(std::string(1025, 'x') + "\n", 1024, line, used), LineRead::kTooLong);
+}
+
+TEST_F(HoneypotFixture, FtpLogsEveryUserPassPairAndClosesAfterMaxAttempts) {
+  settings_.max_attempts = 3;
+  start({"ftp"});
+  run();
+  int fd = connect_to("ftp");
+  EXPECT_EQ(read_until(fd, "\r\n"), "220 (vsFTPd 3.0.3)\r\n");
+  EXPECT_EQ(exchange(fd, "SYST\r\n", 1), "215 UNIX Type: L8\r\n");
+  EXPECT_EQ(exchange(fd, "PASS early\r\n", 1), "503 Login with USER first.\r\n");
+  // Pipelined, with a password holding spaces and one that is not UTF-8.
+  send_all(fd, "USER root\r\nPASS two words\r\nuser admin\nPASS p\xff\xfe\r\n");
+  EXPECT_EQ(read_times(fd, "530 Login incorrect.\r\n", 2),
+            "331 Please specify the password.\r\n530 Login incorrect.\r\n"
+            "331 Please specify the password.\r\n530 Login incorrect.\r\n");
+  EXPECT_EQ(exchange(fd, "LIST\r\n", 1), "530 Please login with USER and PASS.\r\n");
+  send_all(fd, "USER x\r\nPASS y\r\n");
+  EXPECT_EQ(read_until(fd, "530 Login incorrect.\r\n"),
+            "331 Please specify the password.\r\n530 Login incorrect.\r\n");
+  EXPECT_TRUE(closed_by_peer(fd));  // the third refusal ends the connection
+  ::close(fd);
+  auto evs = of_service(events(), "ftp");
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(field(evs[0], "username"), "root");
+  EXPECT_EQ(field(evs[0], "password"), "two words");
+  EXPECT_EQ(field(evs[1], "username"), "admin");
+  EXPECT_EQ(field(evs[1], "password"), "p\\xff\\xfe");
+  EXPECT_EQ(field(evs[2], "username"), "x");
+  for (const auto& e : evs) {
+    EXPECT_EQ(e.type, "event4_honeypot_brute_force");
+    EXPECT_EQ(field(e, "service"), "ftp");
+    EXPECT_EQ(field(e, "tag"), "ftp-brute-force");
+    EXPECT_EQ(field(e, "dst_port"), std::to_string(ports_["ftp"]));
+    EXPECT_FALSE(field(e, "start_time").empty());
+    EXPECT_FALSE(field(e, "end_time").empty());
+  }
+  // One connection: one id, attempts numbered.
+  std::string id = field(evs[0], "event_id");
+  ASSERT_EQ(id.size(), 18u);
+  EXPECT_EQ(id.substr(16), "-1");
+  EXPECT_EQ(field(evs[2], "event_id"), id.substr(0, 16) + "-3");
+}
+
+TEST_F(HoneypotFixture, FtpBoundsLinesAndKeepsWhatWasLogged) {
+  start({"ftp"});
+  run();
+  int fd = connect_to("ftp");
+  read_until(fd, "\r\n");
+  send_all(fd, "USER a\r\nPASS b\r\n");
+  read_until(fd, "530");
+  send_all(fd, "USER " + std::string(5000, 'A'));  // no end of line, ever
+  EXPECT_NE(read_until(fd, "500").find("500 Input line too long."), std::string::npos);
+  EXPECT_TRUE(closed_by_peer(fd));
+  ::close(fd);
+  auto evs = of_service(events(), "ftp");
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(field(evs[0], "password"), "b");
 }
 
 }  // namespace

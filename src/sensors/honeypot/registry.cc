@@ -5,6 +5,7 @@ namespace vantage::honeypot {
 const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
       redis_service(),
+      ftp_service(),     // ftp/
   };
   return services;
 }

@@ -35,6 +35,12 @@ struct HoneypotSettings {
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds session_timeout{120000};
   size_t max_input_bytes = 256 * 1024;  // per connection
+  // Login services (ssh, telnet, ftp, mysql, vnc): attempts per connection before it is closed.
+  int max_attempts = 6;
+  // SSH: the host key (an OpenSSH or PEM private key file); empty: Ed25519, ECDSA and RSA
+  // keys generated at first start into <state dir>/ssh/ (never the machine's own keys).
+  std::string ssh_host_key;
+  std::string ssh_version = "OpenSSH_9.2p1 Debian-2+deb12u3";  // after "SSH-2.0-"
 };
 
 struct ServiceContext {
@@ -73,5 +79,6 @@ sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string nam
 
 // Module builders (one per folder).
 ServiceModule redis_service();
+ServiceModule ftp_service();
 
 }  // namespace vantage::honeypot
