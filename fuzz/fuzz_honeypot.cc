@@ -9,6 +9,8 @@
 
 #include "sensors/honeypot/ftp/ftp.h"
 #include "sensors/honeypot/redis/redis.h"
+#include "sensors/honeypot/shell/shell.h"
+#include "sensors/honeypot/telnet/telnet.h"
 
 namespace {
 
@@ -38,6 +40,37 @@ const std::vector<Reader>& readers() {
           if (c.verb.size() > 8) __builtin_trap();
           in.remove_prefix(used);
         }
+      },
+      // Telnet: the NVT stream in arbitrary pieces (the first byte sets the piece size).
+      [](std::string_view in) {
+        telnet::Reader reader(telnet::Limits{64, 16});
+        std::vector<telnet::Item> items;
+        std::string echo, pending;
+        size_t piece = in.empty() ? 1 : 1 + static_cast<uint8_t>(in[0]) % 17;
+        for (size_t pos = 0; pos < in.size(); pos += piece) {
+          pending.append(in.substr(pos, piece));
+          for (int k = 0; k < 64 && !pending.empty(); ++k) {
+            items.clear();
+            size_t used = reader.feed(pending, items, &echo);
+            if (used > pending.size()) __builtin_trap();
+            for (const auto& it : items) {
+              if (it.kind == telnet::Item::Kind::kLine && it.text.size() > 64) __builtin_trap();
+              std::string name;
+              uint16_t w = 0, h = 0;
+              (void)telnet::parse_ttype(it.text, name);
+              (void)telnet::parse_naws(it.text, w, h);
+            }
+            pending.erase(0, used);
+            if (used == 0) break;
+          }
+        }
+      },
+      // The fake shell: what an attacker types into it.
+      [](std::string_view in) {
+        auto r = shell::respond(in.substr(0, 4096), "root");
+        if (r.urls.size() > shell::kMaxUrls) __builtin_trap();
+        for (const auto& u : r.urls)
+          if (u.size() > shell::kMaxUrlBytes) __builtin_trap();
       },
   };
   return r;

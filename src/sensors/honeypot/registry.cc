@@ -6,6 +6,7 @@ const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
       redis_service(),
       ftp_service(),     // ftp/
+      telnet_service(),  // telnet/
   };
   return services;
 }

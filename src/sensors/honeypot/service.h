@@ -80,5 +80,6 @@ sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string nam
 // Module builders (one per folder).
 ServiceModule redis_service();
 ServiceModule ftp_service();
+ServiceModule telnet_service();
 
 }  // namespace vantage::honeypot
