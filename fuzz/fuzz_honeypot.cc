@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sensors/honeypot/ftp/ftp.h"
+#include "sensors/honeypot/mysql/mysql.h"
 #include "sensors/honeypot/redis/redis.h"
 #include "sensors/honeypot/shell/shell.h"
 #include "sensors/honeypot/telnet/telnet.h"
@@ -64,6 +65,19 @@ const std::vector<Reader>& readers() {
             if (used == 0) break;
           }
         }
+      },
+      // MySQL: a packet, read as the client's handshake response.
+      [](std::string_view in) {
+        std::string_view payload;
+        uint8_t seq = 0;
+        size_t used = 0;
+        if (mysql::read_packet(in, payload, seq, used) == mysql::Parse::kComplete) {
+          if (used > in.size()) __builtin_trap();
+          in = payload;
+        }
+        mysql::HandshakeResponse hr;
+        (void)mysql::parse_handshake_response(in, hr);
+        if (hr.plugin.size() > 64 || hr.client_name.size() > 64) __builtin_trap();
       },
       // The fake shell: what an attacker types into it.
       [](std::string_view in) {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "core/catalogue.h"
 #include "pipeline/jsonl_decoder.h"
 #include "sensors/honeypot/ftp/ftp.h"
+#include "sensors/honeypot/mysql/mysql.h"
 #include "sensors/honeypot/redis/redis.h"
 #include "sensors/honeypot/shell/shell.h"
 #include "sensors/honeypot/telnet/telnet.h"
@@ -465,6 +467,137 @@ TEST_F(HoneypotFixture, TelnetMediumModeShellLogsUrlsAndFetchesNothing) {
   EXPECT_EQ(field(evs[2], "tag"), "telnet-payload");
   EXPECT_EQ(field(evs[2], "payload_url"), "http://198.51.100.7/x.sh");
   EXPECT_EQ(field(evs[2], "username"), "");
+}
+
+// mysql_native_password's answer (the MySQL manual): SHA1(pw) XOR SHA1(salt + SHA1(SHA1(pw))).
+std::string native_scramble(std::string_view salt, std::string_view pw) {
+  auto sha1 = [](std::string_view in) {
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(in.data(), in.size(), d, &n, EVP_sha1(), nullptr);
+    return std::string(reinterpret_cast<char*>(d), n);
+  };
+  std::string h1 = sha1(pw), h2 = sha1(h1), h3 = sha1(std::string(salt) + h2);
+  for (size_t i = 0; i < h1.size(); ++i) h1[i] = static_cast<char>(h1[i] ^ h3[i]);
+  return h1;
+}
+
+// The greeting's 20-byte salt: 8 bytes after the connection id, 12 after the reserved bytes.
+std::string greeting_salt(std::string_view g) {
+  size_t v = g.find('\0', 5);
+  std::string salt(g.substr(v + 5, 8));
+  salt += g.substr(v + 5 + 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10, 12);
+  return salt;
+}
+
+std::string handshake41(uint32_t caps, std::string_view user, std::string_view auth,
+                        std::string_view plugin, std::string_view attrs = {}) {
+  std::string p;
+  for (int i = 0; i < 4; ++i) p.push_back(static_cast<char>((caps >> (8 * i)) & 0xff));
+  p.append("\x00\x00\x00\x01\x21", 5);
+  p.append(23, '\0');
+  p.append(user).push_back('\0');
+  p.push_back(static_cast<char>(auth.size()));
+  p.append(auth);
+  if (!plugin.empty()) p.append(plugin).push_back('\0');
+  if (!attrs.empty()) {
+    p.push_back(static_cast<char>(attrs.size()));
+    p.append(attrs);
+  }
+  return mysql::packet(1, p);
+}
+
+TEST(MysqlProtocol, ReadsHandshakeResponsesOldAndNew) {
+  using namespace mysql;
+  std::string_view payload;
+  uint8_t seq = 0;
+  size_t used = 0;
+  std::string attrs = std::string(
+      "\x0c_client_name\x08libmysql\x0f_client_version\x06"
+      "8.0.36",
+      45);
+  std::string pkt = handshake41(
+      kClientProtocol41 | kClientSecureConnection | kClientPluginAuth | kClientConnectAttrs, "root",
+      "01234567890123456789", "caching_sha2_password", attrs);
+  std::string with_more = pkt + "extra";
+  ASSERT_EQ(read_packet(with_more, payload, seq, used), Parse::kComplete);
+  EXPECT_EQ(seq, 1);
+  EXPECT_EQ(used, pkt.size());
+  HandshakeResponse hr;
+  ASSERT_TRUE(parse_handshake_response(payload, hr));
+  EXPECT_EQ(hr.username, "root");
+  EXPECT_EQ(hr.auth_response, "01234567890123456789");
+  EXPECT_EQ(hr.plugin, "caching_sha2_password");
+  EXPECT_EQ(hr.client_name, "libmysql");
+  EXPECT_EQ(hr.client_version, "8.0.36");
+  // 3.20 form: 2-byte capabilities, 3-byte max packet, user, scrambled answer.
+  std::string old(
+      "\x05\x00\xff\xff\x00sa\x00"
+      "ABCDEFGH",
+      16);
+  ASSERT_TRUE(parse_handshake_response(old, hr));
+  EXPECT_EQ(hr.username, "sa");
+  EXPECT_EQ(hr.auth_response, "ABCDEFGH");
+  // SSLRequest, truncated and oversized packets.
+  std::string ssl(32, '\0');
+  ssl[0] = 0x00;
+  ssl[1] = 0x0a;  // PROTOCOL_41 | SSL in the low 16 bits
+  ssl[1] = static_cast<char>((kClientProtocol41 | kClientSsl) >> 8);
+  ASSERT_TRUE(parse_handshake_response(ssl, hr));
+  EXPECT_TRUE(hr.ssl_request);
+  EXPECT_FALSE(parse_handshake_response(std::string("\x00\x02\x00", 3), hr));
+  EXPECT_EQ(read_packet(std::string("\x10\x00\x00\x01"
+                                    "abc",
+                                    7),
+                        payload, seq, used),
+            Parse::kIncomplete);
+  EXPECT_EQ(read_packet(std::string("\xff\xff\xff\x01", 4), payload, seq, used), Parse::kMalformed);
+  EXPECT_EQ(native_notation("ab", "\x01\xff"), "$mysqlna$6162*01ff");
+}
+
+TEST_F(HoneypotFixture, MysqlLogsTheScrambleAClearPasswordAndSwitchesOtherMethods) {
+  start({"mysql"});
+  run();
+  constexpr uint32_t kCaps =
+      mysql::kClientProtocol41 | mysql::kClientSecureConnection | mysql::kClientPluginAuth;
+  // mysql_native_password: the salt and the answer are logged, the answer checks out.
+  int fd = connect_to("mysql");
+  std::string g = read_until(fd, "mysql_native_password");
+  ASSERT_GT(g.size(), 60u);
+  EXPECT_EQ(g[4], 10);  // protocol 10
+  std::string salt = greeting_salt(g.substr(4));
+  std::string answer = native_scramble(salt, "hunter2");
+  std::string err = exchange(fd, handshake41(kCaps, "root", answer, "mysql_native_password"), 60);
+  EXPECT_NE(err.find("Access denied for user 'root'@'127.0.0.1' (using password: YES)"),
+            std::string::npos);
+  EXPECT_EQ(static_cast<uint8_t>(err[4]), 0xff);
+  EXPECT_TRUE(closed_by_peer(fd));
+  ::close(fd);
+  // mysql_clear_password: the password itself.
+  fd = connect_to("mysql");
+  read_until(fd, "mysql_native_password");
+  exchange(fd, handshake41(kCaps, "admin", std::string("pl@in\0", 6), "mysql_clear_password"), 40);
+  ::close(fd);
+  // caching_sha2_password: asked to switch to mysql_native_password, then logged.
+  fd = connect_to("mysql");
+  g = read_until(fd, "mysql_native_password");
+  std::string salt3 = greeting_salt(g.substr(4));
+  std::string sw =
+      exchange(fd, handshake41(kCaps, "dba", std::string(32, 'x'), "caching_sha2_password"), 30);
+  ASSERT_GE(sw.size(), 5u);
+  EXPECT_EQ(sw[3], 2);  // sequence number
+  EXPECT_EQ(static_cast<uint8_t>(sw[4]), 0xfe);
+  EXPECT_NE(sw.find("mysql_native_password"), std::string::npos);
+  std::string answer3 = native_scramble(salt3, "letmein");
+  exchange(fd, mysql::packet(3, answer3), 40);
+  ::close(fd);
+  auto evs = of_service(events(), "mysql");
+  ASSERT_EQ(evs.size(), 3u);
+  std::map<std::string, std::string> by_user;  // connections may land on either loop thread
+  for (const auto& e : evs) by_user[field(e, "username")] = field(e, "password");
+  EXPECT_EQ(by_user["root"], mysql::native_notation(salt, answer));
+  EXPECT_EQ(by_user["admin"], "pl@in");
+  EXPECT_EQ(by_user["dba"], mysql::native_notation(salt3, answer3));
 }
 
 }  // namespace

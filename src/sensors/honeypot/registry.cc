@@ -7,6 +7,7 @@ const std::vector<ServiceModule>& builtin_services() {
       redis_service(),
       ftp_service(),     // ftp/
       telnet_service(),  // telnet/
+      mysql_service(),   // mysql/
   };
   return services;
 }

@@ -81,5 +81,6 @@ sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string nam
 ServiceModule redis_service();
 ServiceModule ftp_service();
 ServiceModule telnet_service();
+ServiceModule mysql_service();
 
 }  // namespace vantage::honeypot
