@@ -12,6 +12,7 @@
 #include "sensors/honeypot/redis/redis.h"
 #include "sensors/honeypot/shell/shell.h"
 #include "sensors/honeypot/telnet/telnet.h"
+#include "sensors/honeypot/vnc/vnc.h"
 
 namespace {
 
@@ -78,6 +79,13 @@ const std::vector<Reader>& readers() {
         mysql::HandshakeResponse hr;
         (void)mysql::parse_handshake_response(in, hr);
         if (hr.plugin.size() > 64 || hr.client_name.size() > 64) __builtin_trap();
+      },
+      // VNC: the client's ProtocolVersion message.
+      [](std::string_view in) {
+        int major = 0, minor = 0;
+        if (vnc::parse_version(in.substr(0, 12), major, minor) && (major > 999 || minor > 999))
+          __builtin_trap();
+        if (in.size() >= 32) (void)vnc::john_notation(in.substr(0, 16), in.substr(16, 16));
       },
       // The fake shell: what an attacker types into it.
       [](std::string_view in) {

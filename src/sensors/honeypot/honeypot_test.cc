@@ -21,6 +21,7 @@
 #include "sensors/honeypot/redis/redis.h"
 #include "sensors/honeypot/shell/shell.h"
 #include "sensors/honeypot/telnet/telnet.h"
+#include "sensors/honeypot/vnc/vnc.h"
 
 namespace vantage::honeypot {
 namespace {
@@ -598,6 +599,43 @@ TEST_F(HoneypotFixture, MysqlLogsTheScrambleAClearPasswordAndSwitchesOtherMethod
   EXPECT_EQ(by_user["root"], mysql::native_notation(salt, answer));
   EXPECT_EQ(by_user["admin"], "pl@in");
   EXPECT_EQ(by_user["dba"], mysql::native_notation(salt3, answer3));
+}
+
+TEST_F(HoneypotFixture, VncLogsChallengeAndResponseIn38And33) {
+  start({"vnc"});
+  run();
+  int fd = connect_to("vnc");
+  EXPECT_EQ(read_until(fd, "\n"), "RFB 003.008\n");
+  EXPECT_EQ(exchange(fd, "RFB 003.008\n", 2), std::string("\x01\x02", 2));
+  std::string challenge = exchange(fd, std::string(1, '\x02'), 16);
+  ASSERT_EQ(challenge.size(), 16u);
+  std::string response = "0123456789abcdef";
+  send_all(fd, response);
+  std::string result = read_until(fd, "failed");
+  EXPECT_EQ(result, std::string("\0\0\0\x01\0\0\0\x15"
+                                "Authentication failed",
+                                29));
+  ::close(fd);
+  fd = connect_to("vnc");
+  read_until(fd, "\n");
+  std::string c33 = exchange(fd, "RFB 003.003\n", 20);
+  ASSERT_EQ(c33.size(), 20u);
+  EXPECT_EQ(c33.substr(0, 4), std::string("\0\0\0\x02", 4));  // 3.3: the server picks type 2
+  exchange(fd, std::string(16, 'z'), 4);
+  ::close(fd);
+  fd = connect_to("vnc");  // not RFB: closed, nothing logged
+  read_until(fd, "\n");
+  send_all(fd, "GET / HTTP/1.0\r\n");
+  EXPECT_TRUE(closed_by_peer(fd));
+  ::close(fd);
+  auto evs = of_service(events(), "vnc");
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(field(evs[0], "password"), vnc::john_notation(challenge, response));
+  EXPECT_EQ(field(evs[0], "client_version"), "RFB 003.008");
+  EXPECT_EQ(field(evs[0], "username"), "");
+  EXPECT_EQ(field(evs[1], "password"), vnc::john_notation(c33.substr(4), std::string(16, 'z')));
+  EXPECT_EQ(field(evs[1], "client_version"), "RFB 003.003");
+  EXPECT_EQ(vnc::john_notation("\x01\xab", "\xff"), "$vnc$*01AB*FF");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@ const std::vector<ServiceModule>& builtin_services() {
       ftp_service(),     // ftp/
       telnet_service(),  // telnet/
       mysql_service(),   // mysql/
+      vnc_service(),     // vnc/
   };
   return services;
 }

@@ -82,5 +82,6 @@ ServiceModule redis_service();
 ServiceModule ftp_service();
 ServiceModule telnet_service();
 ServiceModule mysql_service();
+ServiceModule vnc_service();
 
 }  // namespace vantage::honeypot
