@@ -16,6 +16,7 @@ build_pkgs=(
   libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
   nodejs npm
+  libssh-dev  # honeypot: the SSH service runs on libssh's server
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
@@ -23,6 +24,7 @@ test_pkgs=(
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
+  hydra medusa ncrack openssl  # honeypot: brute-force tools against the login services, DES for VNC
 )
 
 missing=()
