@@ -11,6 +11,7 @@
 #include "sensors/honeypot/mysql/mysql.h"
 #include "sensors/honeypot/redis/redis.h"
 #include "sensors/honeypot/shell/shell.h"
+#include "sensors/honeypot/ssh/client_hello.h"
 #include "sensors/honeypot/telnet/telnet.h"
 #include "sensors/honeypot/vnc/vnc.h"
 
@@ -86,6 +87,17 @@ const std::vector<Reader>& readers() {
         if (vnc::parse_version(in.substr(0, 12), major, minor) && (major > 999 || minor > 999))
           __builtin_trap();
         if (in.size() >= 32) (void)vnc::john_notation(in.substr(0, 16), in.substr(16, 16));
+      },
+      // SSH: the client's hello (identification line and KEXINIT), read as it grows.
+      [](std::string_view in) {
+        ssh::ClientHello hello;
+        for (size_t n = 1; n <= in.size(); n += 1 + n / 2) {
+          hello = {};
+          auto r = ssh::parse_client_hello(in.substr(0, n), hello);
+          if (r == ssh::HelloParse::kComplete && hello.hassh.size() != 32) __builtin_trap();
+          if (r == ssh::HelloParse::kInvalid) break;
+        }
+        (void)ssh::parse_client_hello(in, hello);
       },
       // The fake shell: what an attacker types into it.
       [](std::string_view in) {

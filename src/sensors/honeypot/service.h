@@ -83,5 +83,6 @@ ServiceModule ftp_service();
 ServiceModule telnet_service();
 ServiceModule mysql_service();
 ServiceModule vnc_service();
+ServiceModule ssh_service();
 
 }  // namespace vantage::honeypot
