@@ -31,6 +31,7 @@
 #include "child_process.h"
 #include "commands.h"
 #include "common/strings.h"
+#include "demo_attacks.h"
 #include "pipeline/generator.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "runtime.h"
@@ -327,6 +328,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   // service loads its own enrichment.
   std::shared_ptr<const std::vector<pipeline::RoutedSegment>> segments;
   std::shared_ptr<const core::Catalogue> catalogue;
+  std::string attacker;  // the demo attacker's source address (demo_attacks.h)
   if (!f.no_demo) {
     RuntimeOptions ro;
     ro.store = false;
@@ -336,6 +338,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
         pipeline::routed_segments(table));
     catalogue = rt->catalogue;
     std::tie(creds, created) = ensure_demo(global, f, rt.get(), *segments);
+    attacker = demo_attacker_address(*rt->registry);
   }
 
   ServiceHooks hooks;
@@ -521,6 +524,15 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
                      {"VANTAGE_SENSOR_INGEST_KEY=" + key, "VANTAGE_SENSOR_INGEST_SECRET=" + secret},
                      data_dir + "/demo/honeypot.log", info);
     });
+  }
+  // The demo's attacker: hydra against the honeypots every few minutes (demo_attacks.h).
+  if (sensors_wanted && !f.no_demo) {
+    DemoAttackOptions ao;
+    ao.vantage = self;
+    ao.data_dir = data_dir;
+    ao.source = attacker;
+    ao.sensor_user = global.config.sensor_user;
+    hooks.jobs.push_back([ao](const ServiceInfo& info) { run_demo_attacks(ao, info); });
   }
   fs::create_directories(demo_dir(global), ec);
   run_service(global, hooks);
