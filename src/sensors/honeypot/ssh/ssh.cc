@@ -748,7 +748,8 @@ class SshService : public sensors::StandaloneService {
       return Error::io("cannot listen on " + at.to_string() + " (ssh): " + fds.error().message);
     auto svc = std::unique_ptr<SshService>(new SshService());
     size_t cap = std::max<size_t>(1, ctx.host->options().max_connections);
-    for (int fd : *fds) {
+    for (size_t i = 0; i < fds->size(); ++i) {
+      int fd = (*fds)[i];
       ssh_bind b = ssh_bind_new();
       bool ok = b != nullptr;
       bool no = false;
@@ -765,7 +766,7 @@ class SshService : public sensors::StandaloneService {
       }
       if (!ok) {
         if (b) ssh_bind_free(b);
-        ::close(fd);
+        for (size_t k = i; k < fds->size(); ++k) ::close((*fds)[k]);
         return Error::internal("ssh: cannot set up libssh's server");
       }
       svc->workers_.push_back(std::make_unique<Worker>(ctx, svc->stats_, fd, b, cap));
