@@ -40,6 +40,17 @@ void write_login(std::string& out, const HoneypotSettings& settings, const senso
       .finish();
 }
 
+void log_tcp_login(const ServiceContext& ctx, sensors::SessionIo& io, ConnectionId& id,
+                   LoginAttempt attempt) {
+  const auto& info = io.info();
+  auto& buf = ctx.host->tcp_buffer(info.thread);
+  std::string event_id = id.next();
+  attempt.start_time = info.opened;
+  attempt.event_id = event_id;
+  write_login(buf.text(), *ctx.settings, info.peer, info.local, attempt, now_seconds());
+  buf.commit();
+}
+
 bool medium_login_accepted(const HoneypotSettings& settings, std::string_view username,
                            std::string_view password) {
   return settings.mode == "medium" && (username == "root" || username == "admin") &&

@@ -45,6 +45,13 @@ struct LoginAttempt {
 void write_login(std::string& out, const HoneypotSettings& settings, const sensors::Endpoint& peer,
                  const sensors::Endpoint& local, const LoginAttempt& attempt, UnixSeconds now);
 
+class ConnectionId;
+
+// write_login() for a connection of the TCP front end: start_time and the endpoints come from
+// `io`, event_id from `id`; the row goes into the buffer of the loop thread serving it.
+void log_tcp_login(const ServiceContext& ctx, sensors::SessionIo& io, ConnectionId& id,
+                   LoginAttempt attempt);
+
 // Medium mode (honeypot.mode = "medium"): whether a login gets into the fake shell. Only the
 // names bots try first on devices (root, admin) with a non-empty password; everything else is
 // refused as in low mode, so a scanner that checks with a random name still sees a failure.

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,16 @@ sensors::JsonLine begin_event(std::string& out, std::string_view type,
 // The listener options every TCP service starts from: name, bind, the settings' bounds.
 sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
                                       const sensors::Endpoint& at);
+
+// install() of a TCP service whose sessions are made as `S(ctx)`, one per connection.
+template <class S>
+Result<sensors::Endpoint> install_tcp_sessions(ServiceContext& ctx, std::string name,
+                                               const sensors::Endpoint& at) {
+  auto lo = tcp_listener(ctx, std::move(name), at);
+  ServiceContext copy = ctx;
+  lo.factory = [copy](const sensors::ConnectionInfo&) { return std::make_unique<S>(copy); };
+  return ctx.host->add_tcp(std::move(lo));
+}
 
 // Module builders (one per folder).
 ServiceModule redis_service();

@@ -95,17 +95,11 @@ class FtpSession : public sensors::Session {
   }
 
   void log_attempt(sensors::SessionIo& io, std::string_view password) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    std::string id = id_.next();
     LoginAttempt a;
     a.service = "ftp";
     a.username = user_;
     a.password = password;
-    a.start_time = info.opened;
-    a.event_id = id;
-    write_login(buf.text(), *ctx_.settings, info.peer, info.local, a, now_seconds());
-    buf.commit();
+    log_tcp_login(ctx_, io, id_, a);
   }
 
   ServiceContext ctx_;
@@ -125,12 +119,7 @@ ServiceModule ftp_service() {
   m.report_types = {"event4_honeypot_brute_force"};
   m.description = "FTP (vsftpd's replies): every USER/PASS pair is logged and refused";
   m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "ftp", at);
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<FtpSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
+    return install_tcp_sessions<FtpSession>(ctx, "ftp", at);
   };
   return m;
 }

@@ -282,18 +282,13 @@ class MysqlSession : public sensors::Session {
 
  private:
   void finish(sensors::SessionIo& io, uint8_t seq, std::string_view password, bool with_password) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    std::string id = id_.next();
     LoginAttempt a;
     a.service = "mysql";
     a.client_version = client_;
     a.username = user_;
     a.password = password;
-    a.start_time = info.opened;
-    a.event_id = id;
-    write_login(buf.text(), *ctx_.settings, info.peer, info.local, a, now_seconds());
-    buf.commit();
+    log_tcp_login(ctx_, io, id_, a);
+    const auto& info = io.info();
     io.send(mysql::error_packet(static_cast<uint8_t>(seq + 1), 1045, "28000",
                                 "Access denied for user '" + user_ + "'@'" +
                                     info.peer.ip.to_string() +
@@ -321,12 +316,7 @@ ServiceModule mysql_service() {
       "MySQL 5.7 login: every login is logged (native auth: salt and scrambled answer; clear "
       "text auth: the password) and refused";
   m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "mysql", at);
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<MysqlSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
+    return install_tcp_sessions<MysqlSession>(ctx, "mysql", at);
   };
   return m;
 }

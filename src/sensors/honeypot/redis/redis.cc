@@ -138,17 +138,11 @@ class RedisSession : public sensors::Session {
 
  private:
   void log_attempt(sensors::SessionIo& io, std::string_view user, std::string_view password) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    std::string id = id_.next();
     LoginAttempt a;
     a.service = "redis";
     a.username = user;
     a.password = password;
-    a.start_time = info.opened;
-    a.event_id = id;
-    write_login(buf.text(), *ctx_.settings, info.peer, info.local, a, now_seconds());
-    buf.commit();
+    log_tcp_login(ctx_, io, id_, a);
   }
 
   ServiceContext ctx_;
@@ -167,12 +161,7 @@ ServiceModule redis_service() {
   m.report_types = {std::string(kType)};
   m.description = "Redis with a password: every AUTH is logged and refused";
   m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "redis", at);
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<RedisSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
+    return install_tcp_sessions<RedisSession>(ctx, "redis", at);
   };
   return m;
 }

@@ -273,9 +273,6 @@ class TelnetSession : public sensors::Session {
 
   void log(sensors::SessionIo& io, std::string_view user, std::string_view password,
            std::string_view url, std::string_view tag) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    std::string id = id_.next();
     LoginAttempt a;
     a.service = "telnet";
     a.tag = tag;
@@ -283,10 +280,7 @@ class TelnetSession : public sensors::Session {
     a.username = user;
     a.password = password;
     a.payload_url = url;
-    a.start_time = info.opened;
-    a.event_id = id;
-    write_login(buf.text(), *ctx_.settings, info.peer, info.local, a, now_seconds());
-    buf.commit();
+    log_tcp_login(ctx_, io, id_, a);
   }
 
   ServiceContext ctx_;
@@ -312,12 +306,7 @@ ServiceModule telnet_service() {
       "Telnet login: every login/password pair is logged and refused (medium mode: a fake "
       "shell for root/admin that logs the URLs it is told to fetch)";
   m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "telnet", at);
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<TelnetSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
+    return install_tcp_sessions<TelnetSession>(ctx, "telnet", at);
   };
   return m;
 }

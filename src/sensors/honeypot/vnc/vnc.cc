@@ -120,18 +120,12 @@ class VncSession : public sensors::Session {
   }
 
   void log(sensors::SessionIo& io, std::string_view response) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    std::string id = id_.next();
     std::string password = vnc::john_notation(challenge_, response);
     LoginAttempt a;
     a.service = "vnc";
     a.client_version = client_;
     a.password = password;
-    a.start_time = info.opened;
-    a.event_id = id;
-    write_login(buf.text(), *ctx_.settings, info.peer, info.local, a, now_seconds());
-    buf.commit();
+    log_tcp_login(ctx_, io, id_, a);
   }
 
   ServiceContext ctx_;
@@ -154,12 +148,7 @@ ServiceModule vnc_service() {
       "VNC (RFB 3.8, VNC authentication): every answer to the challenge is logged (challenge "
       "and response) and refused";
   m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "vnc", at);
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<VncSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
+    return install_tcp_sessions<VncSession>(ctx, "vnc", at);
   };
   return m;
 }
