@@ -210,6 +210,10 @@ def main():
         t0 = time.time()
         run_tools(tmp, ports)
         print("tools ran in %.1f s" % (time.time() - t0))
+        if os.geteuid() == 0:
+            with open("/proc/%d/status" % hp.pid) as f:
+                uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+            check("0" not in uids, "started as root, the honeypot serves as another user (uids %s)" % uids)
     finally:
         hp.send_signal(signal.SIGINT)
         try:
