@@ -163,8 +163,10 @@ class DemoAttacker {
       argv.push_back(std::string(name) + "=" + kHoneypotAddress + ":" +
                      std::to_string(s->standard_port));
     }
-    run_supervised(argv, {"VANTAGE_HONEYPOT_SENSOR_NAME=vantage-demo-attacker"},
-                   dir_ + "/attack-honeypot.log", info_);
+    run_supervised(
+        argv,
+        {"VANTAGE_HONEYPOT_SENSOR_NAME=vantage-demo-attacker", "VANTAGE_HONEYPOT_EXTRA_TAG=demo"},
+        dir_ + "/attack-honeypot.log", info_);
   }
 
   // Sleeps like sleep_unless_stopped, moving the namespace honeypot's events meanwhile.

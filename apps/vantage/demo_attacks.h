@@ -3,7 +3,7 @@
 // honeypot's login services every few minutes, so that the dashboard and the demo
 // organisations' reports show honeypot data from the start. Everything it causes is marked
 // as demo data: every password it tries starts with "demo-", and the honeypot it attacks in a
-// namespace calls itself "vantage-demo-attacker" (public_source).
+// namespace tags its rows "demo" and calls itself "vantage-demo-attacker" (public_source).
 //
 // Two ways, chosen at start:
 //   * as root, with iproute2 and hydra: two private network namespaces joined by a veth pair.

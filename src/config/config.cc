@@ -213,6 +213,8 @@ const std::vector<Declaration>& declarations() {
       {"honeypot.ssh_version", SettingType::kString, &Config::honeypot_ssh_version,
        "OpenSSH_9.2p1 Debian-2+deb12u3",
        "What the SSH honeypot's identification string says after \"SSH-2.0-\"."},
+      {"honeypot.extra_tag", SettingType::kString, &Config::honeypot_extra_tag, "",
+       "A tag added to every login service's row (`vantage up`'s demo attacker sets \"demo\")."},
       {"retention.days", SettingType::kInt, &Config::retention_days, "90",
        "Raw events older than this are dropped; statistics are kept.", 1, 36500},
       {"log.level",

@@ -319,6 +319,7 @@ TEST_F(HoneypotFixture, FtpLogsEveryUserPassPairAndClosesAfterMaxAttempts) {
 }
 
 TEST_F(HoneypotFixture, FtpBoundsLinesAndKeepsWhatWasLogged) {
+  settings_.extra_tag = "demo";
   start({"ftp"});
   run();
   int fd = connect_to("ftp");
@@ -332,6 +333,7 @@ TEST_F(HoneypotFixture, FtpBoundsLinesAndKeepsWhatWasLogged) {
   auto evs = of_service(events(), "ftp");
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(field(evs[0], "password"), "b");
+  EXPECT_EQ(field(evs[0], "tag"), "ftp-brute-force,demo");  // honeypot.extra_tag
 }
 
 TEST(TelnetReader, SplitsNegotiationsSubnegotiationsAndLines) {

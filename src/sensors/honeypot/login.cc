@@ -24,11 +24,14 @@ void write_login(std::string& out, const HoneypotSettings& settings, const senso
   std::string tag;
   if (a.tag.empty()) {
     tag.append(a.service).append("-brute-force");
+  } else {
+    tag.assign(a.tag);
   }
+  if (!settings.extra_tag.empty()) tag.append(",").append(settings.extra_tag);
   begin_event(out, kType, settings, peer, local, "tcp", now)
       .str("application", a.service)
       .str("service", a.service)
-      .str("tag", a.tag.empty() ? std::string_view(tag) : a.tag)
+      .str("tag", tag)
       .str("event_id", a.event_id)
       .time("start_time", a.start_time)
       .time("end_time", now)

@@ -7,7 +7,7 @@
 //   application, service  the service's name ("ssh")
 //   tag                   "<service>-brute-force"; "<service>-payload" for a fake shell's
 //                         download rows (medium mode), "<service>-login" when medium mode let
-//                         the login in
+//                         the login in; then ",<honeypot.extra_tag>" when set
 //   start_time            when the connection opened; end_time: when the attempt was made
 //   event_id              "<connection id>-<attempt number>": unique per attempt, so two equal
 //                         attempts in one connection stay two rows (the pipeline deduplicates

@@ -42,6 +42,8 @@ struct HoneypotSettings {
   // keys generated at first start into <state dir>/ssh/ (never the machine's own keys).
   std::string ssh_host_key;
   std::string ssh_version = "OpenSSH_9.2p1 Debian-2+deb12u3";  // after "SSH-2.0-"
+  // Added to the tag of every login service's row ("demo": `vantage up`'s demo attacker).
+  std::string extra_tag;
 };
 
 struct ServiceContext {
