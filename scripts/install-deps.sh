@@ -17,6 +17,7 @@ build_pkgs=(
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
   libre2-dev  # scanner check templates: linear-time regexes on hostile replies
   nodejs npm
+  libssh-dev  # honeypot: the SSH service runs on libssh's server
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
@@ -29,6 +30,7 @@ test_pkgs=(
   nginx-light  # scanner: vulnerability checks against a real web server (plain and TLS)
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
+  hydra medusa ncrack openssl  # honeypot: brute-force tools against the login services, DES for VNC
 )
 
 missing=()

@@ -55,6 +55,10 @@ void run_honeypot(const HoneypotFlags& f, const GlobalOptions& global) {
   settings.rules_dir = c.honeypot_rules_dir;
   settings.idle_timeout = std::chrono::seconds(c.honeypot_idle_timeout_s);
   settings.session_timeout = std::chrono::seconds(c.honeypot_session_timeout_s);
+  settings.max_attempts = static_cast<int>(c.honeypot_max_attempts);
+  settings.ssh_host_key = c.honeypot_ssh_host_key;
+  settings.ssh_version = c.honeypot_ssh_version;
+  settings.extra_tag = c.honeypot_extra_tag;
   auto host =
       sensor_host_options(global, f.sensor, "honeypot", static_cast<int>(c.honeypot_threads),
                           static_cast<size_t>(c.honeypot_max_connections));

@@ -14,10 +14,7 @@
 // Ctrl-C stops everything cleanly; the next `vantage up` continues with the same data.
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,8 +29,10 @@
 #include <sstream>
 #include <thread>
 
+#include "child_process.h"
 #include "commands.h"
 #include "common/strings.h"
+#include "demo_attacks.h"
 #include "pipeline/generator.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "runtime.h"
@@ -42,8 +41,6 @@
 #include "serve.h"
 #include "store/store.h"
 #include "synthetic.h"
-
-extern char** environ;
 
 namespace vantage::cli {
 
@@ -267,16 +264,6 @@ std::pair<std::optional<DemoCredentials>, bool> ensure_demo(
   return {creds, true};
 }
 
-// Sleeps up to `d`, returning early (false) when the service is stopping.
-bool sleep_unless_stopped(const ServiceInfo& info, std::chrono::milliseconds d) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < until) {
-    if (info.stop->load()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return !info.stop->load();
-}
-
 // Waits until the inbox watcher has moved `name` to done/ or failed/.
 bool wait_ingested(const ServiceInfo& info, const std::string& name, std::chrono::seconds limit) {
   auto until = std::chrono::steady_clock::now() + limit;
@@ -286,87 +273,6 @@ bool wait_ingested(const ServiceInfo& info, const std::string& name, std::chrono
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return false;
-}
-
-// Runs `argv` with a time limit; output goes to the log file. Returns the exit status.
-int run_bounded(const std::vector<std::string>& argv, const std::string& log,
-                std::chrono::seconds limit, const std::atomic<bool>& stop) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  auto until = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (true) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (stop.load() || std::chrono::steady_clock::now() > until) {
-      kill(pid, SIGTERM);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Keeps `argv` running until the service stops: output to `log`, `env_extra` ("NAME=value")
-// added to the environment (secrets travel there, not in argv where `ps` shows them), a
-// crashed child restarted with growing back-off, SIGTERM on stop (SIGKILL if it lingers).
-void run_supervised(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra,
-                    const std::string& log, const ServiceInfo& info) {
-  std::vector<std::string> env_text;
-  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
-  env_text.insert(env_text.end(), env_extra.begin(), env_extra.end());
-  std::vector<char*> envp;
-  for (auto& e : env_text) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  auto backoff = std::chrono::seconds(2);
-  while (!info.stop->load()) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      std::cerr << "vantage up: cannot start " << argv[3] << ": " << std::strerror(rc) << "\n";
-      return;
-    }
-    auto started = std::chrono::steady_clock::now();
-    int status = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (info.stop->load()) {
-        kill(pid, SIGTERM);
-        for (int i = 0; i < 150 && waitpid(pid, &status, WNOHANG) == 0; ++i)
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (kill(pid, 0) == 0) {
-          kill(pid, SIGKILL);
-          waitpid(pid, &status, 0);
-        }
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    if (std::chrono::steady_clock::now() - started > std::chrono::minutes(5)) {
-      backoff = std::chrono::seconds(2);
-    }
-    std::cerr << "vantage up: " << argv[3] << " exited (status " << status << "); restarting in "
-              << backoff.count() << " s, see " << log << "\n";
-    if (!sleep_unless_stopped(info, backoff)) return;
-    backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::seconds(60));
-  }
 }
 
 // Where the sensors that `up` runs listen, from their status files (for the banner).
@@ -424,6 +330,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   // service loads its own enrichment.
   std::shared_ptr<const std::vector<pipeline::RoutedSegment>> segments;
   std::shared_ptr<const core::Catalogue> catalogue;
+  std::string attacker;  // the demo attacker's source address (demo_attacks.h)
   if (!f.no_demo) {
     RuntimeOptions ro;
     ro.store = false;
@@ -433,6 +340,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
         pipeline::routed_segments(table));
     catalogue = rt->catalogue;
     std::tie(creds, created) = ensure_demo(global, f, rt.get(), *segments);
+    attacker = demo_attacker_address(*rt->registry);
   }
 
   ServiceHooks hooks;
@@ -634,6 +542,15 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
                      {"VANTAGE_SENSOR_INGEST_KEY=" + key, "VANTAGE_SENSOR_INGEST_SECRET=" + secret},
                      data_dir + "/demo/honeypot.log", info);
     });
+  }
+  // The demo's attacker: hydra against the honeypots every few minutes (demo_attacks.h).
+  if (sensors_wanted && !f.no_demo) {
+    DemoAttackOptions ao;
+    ao.vantage = self;
+    ao.data_dir = data_dir;
+    ao.source = attacker;
+    ao.sensor_user = global.config.sensor_user;
+    hooks.jobs.push_back([ao](const ServiceInfo& info) { run_demo_attacks(ao, info); });
   }
   fs::create_directories(demo_dir(global), ec);
   run_service(global, hooks);

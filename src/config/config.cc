@@ -215,6 +215,18 @@ const std::vector<Declaration>& declarations() {
        "A connection silent this long is closed.", 1, 86400},
       {"honeypot.session_timeout_s", SettingType::kInt, &Config::honeypot_session_timeout_s, "120",
        "A connection is closed after this long whatever it does.", 1, 86400},
+      {"honeypot.max_attempts", SettingType::kInt, &Config::honeypot_max_attempts, "6",
+       "Login attempts per connection (ssh, telnet, ftp) before the honeypot closes it, as real "
+       "servers do.",
+       1, 1000},
+      {"honeypot.ssh_host_key", SettingType::kPath, &Config::honeypot_ssh_host_key, "",
+       "Private key file the SSH honeypot presents; empty: Ed25519, ECDSA and RSA keys generated "
+       "at first start into <data_dir>/sensors/honeypot/ssh/ (never the machine's own keys)."},
+      {"honeypot.ssh_version", SettingType::kString, &Config::honeypot_ssh_version,
+       "OpenSSH_9.2p1 Debian-2+deb12u3",
+       "What the SSH honeypot's identification string says after \"SSH-2.0-\"."},
+      {"honeypot.extra_tag", SettingType::kString, &Config::honeypot_extra_tag, "",
+       "A tag added to every login service's row (`vantage up`'s demo attacker sets \"demo\")."},
       {"retention.days", SettingType::kInt, &Config::retention_days, "90",
        "Raw events older than this are dropped; statistics are kept.", 1, 36500},
       {"log.level",

@@ -83,6 +83,10 @@ struct Config {
   int64_t honeypot_max_connections = 0;
   int64_t honeypot_idle_timeout_s = 0;
   int64_t honeypot_session_timeout_s = 0;
+  int64_t honeypot_max_attempts = 0;
+  std::string honeypot_ssh_host_key;
+  std::string honeypot_ssh_version;
+  std::string honeypot_extra_tag;
   // [retention]
   int64_t retention_days = 0;
   // [log]

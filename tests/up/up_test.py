@@ -12,6 +12,7 @@ import json
 import os
 import re
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -156,12 +157,12 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
     # pipeline through the push endpoint (shipped only once the service committed it).
     hp = re.search(r"honeypot\s+.*redis (\S+):(\d+)", out)
     check(hp is not None, "banner lists the honeypot's services")
+    status_path = os.path.join(data, "sensors", "honeypot", "status.json")
     if hp:
         with socket.create_connection((hp.group(1), int(hp.group(2))), timeout=10) as s:
             s.sendall(b"AUTH up-test-password\r\nQUIT\r\n")
             reply = s.recv(200)
         check(reply.startswith(b"-ERR invalid password"), "the redis honeypot refuses the login")
-        status_path = os.path.join(data, "sensors", "honeypot", "status.json")
         shipped = {}
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -178,8 +179,31 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
               shipped.get("shipper", {}).get("backlog", 1) == 0,
               f"the honeypot's events are pushed into the pipeline: {shipped.get('shipper')}")
 
+    # The demo attacker (hydra, when installed) brute-forces the honeypots: as root from a demo
+    # organisation's address in private network namespaces, its events arrive through the
+    # inbox; otherwise from 127.0.0.1 into the loopback honeypot.
+    in_netns = os.geteuid() == 0 and shutil.which("ip") is not None
+    if shutil.which("hydra"):
+        deadline = time.time() + 120
+        attacked = False
+        while time.time() < deadline and not attacked:
+            if in_netns:
+                attacked = any(n.startswith("demo-attack-")
+                               for n in os.listdir(os.path.join(data, "inbox", "done")))
+            else:
+                try:
+                    attacked = json.load(open(status_path))["journal"]["records"] >= 10
+                except (OSError, ValueError, KeyError):
+                    pass
+            time.sleep(1)
+        check(attacked, "the demo attacker's logins reach the pipeline (%s)" %
+              ("network namespaces" if in_netns else "loopback"))
+
     rc, err = stop(proc)
     check(rc == 0 and "stopped cleanly" in err, f"Ctrl-C stops cleanly (exit {rc})")
+    if in_netns:
+        check(not any(os.path.exists("/run/netns/vantage-demo-%s-%d" % (side, proc.pid))
+                      for side in ("hp", "atk")), "the demo attacker's network namespaces are gone")
 
     # Second start: the configured port is taken -> a free port, same data, no new demo.
     blocker = socket.socket()

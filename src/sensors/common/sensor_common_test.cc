@@ -22,6 +22,7 @@
 #include "sensors/common/http_request.h"
 #include "sensors/common/json_line.h"
 #include "sensors/common/privileges.h"
+#include "sensors/common/sensor_host.h"
 #include "sensors/common/shipper.h"
 #include "sensors/common/tcp_reactor.h"
 #include "sensors/common/udp_reactor.h"
@@ -638,6 +639,76 @@ TEST(HttpRequestParser, ReadsWhatBotsSend) {
             HttpParse::kMalformed);
   EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", r, {}, &why),
             HttpParse::kMalformed);
+}
+
+// ---- SensorHost: a service with its own loop ------------------------------------------
+
+// A service with its own listening sockets (listen_reuseport) and thread, as a libssh one has.
+class OwnLoopService : public StandaloneService {
+ public:
+  explicit OwnLoopService(std::vector<int> fds) : fds_(std::move(fds)) {}
+  ~OwnLoopService() override {
+    stop();
+    for (int fd : fds_) ::close(fd);
+  }
+  std::string name() const override { return "own"; }
+  Status start() override {
+    started = true;
+    return {};
+  }
+  void stop() override { stopped = true; }
+  nlohmann::json status() const override { return {{"sockets", fds_.size()}}; }
+  std::atomic<bool> started{false}, stopped{false};
+
+ private:
+  std::vector<int> fds_;
+};
+
+TEST(SensorHost, RunsStandaloneServicesAndListsWhereTheyListen) {
+  fs::path dir = temp_dir("standalone");
+  SensorHostOptions ho;
+  ho.sensor = "test";
+  ho.state_dir = (dir / "state").string();
+  ho.allow_root = true;
+  auto host = SensorHost::create(std::move(ho));
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  Endpoint bound;
+  auto fds = listen_reuseport(*parse_endpoint("127.0.0.1:0"), 3, 16, bound);
+  ASSERT_TRUE(fds.ok()) << fds.error().message;
+  ASSERT_EQ(fds->size(), 3u);
+  ASSERT_NE(bound.port, 0);
+  for (int fd : *fds) {  // every socket is on the port the first one got
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    EXPECT_EQ(from_sockaddr(ss).port, bound.port);
+  }
+  {
+    // A port held by a socket that does not share it is an error.
+    int plain = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_storage ss{};
+    socklen_t len = to_sockaddr(*parse_endpoint("127.0.0.1:0"), ss);
+    ASSERT_EQ(::bind(plain, reinterpret_cast<sockaddr*>(&ss), len), 0);
+    ASSERT_EQ(::listen(plain, 1), 0);
+    len = sizeof ss;
+    ::getsockname(plain, reinterpret_cast<sockaddr*>(&ss), &len);
+    Endpoint held = from_sockaddr(ss), ignored;
+    EXPECT_FALSE(listen_reuseport(held, 2, 16, ignored).ok());
+    ::close(plain);
+  }
+  auto svc = std::make_unique<OwnLoopService>(std::move(*fds));
+  auto* raw = svc.get();
+  (*host)->add_standalone(std::move(svc), {bound});
+  ASSERT_TRUE((*host)->start().ok());
+  EXPECT_TRUE(raw->started);
+  auto st = (*host)->status();
+  ASSERT_EQ(st["listeners"].size(), 1u);
+  EXPECT_EQ(st["listeners"][0]["service"], "own");
+  EXPECT_EQ(st["listeners"][0]["listen"], bound.to_string());
+  EXPECT_EQ(st["services"]["own"]["sockets"], 3);
+  (*host)->stop();
+  EXPECT_TRUE(raw->stopped);
+  fs::remove_all(dir);
 }
 
 // ---- Privileges ------------------------------------------------------------------------

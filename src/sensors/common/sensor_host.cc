@@ -89,8 +89,13 @@ Result<Endpoint> SensorHost::add_udp(UdpListenerOptions listener,
   return bound;
 }
 
-void SensorHost::add_standalone(std::unique_ptr<StandaloneService> service) {
-  listeners_.push_back({{"service", service->name()}, {"transport", "own"}});
+void SensorHost::add_standalone(std::unique_ptr<StandaloneService> service,
+                                const std::vector<Endpoint>& listening) {
+  if (listening.empty()) listeners_.push_back({{"service", service->name()}, {"transport", "own"}});
+  for (const auto& at : listening) {
+    listeners_.push_back(
+        {{"service", service->name()}, {"transport", "own"}, {"listen", at.to_string()}});
+  }
   standalone_.push_back(std::move(service));
 }
 

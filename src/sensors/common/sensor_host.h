@@ -63,7 +63,9 @@ class SensorHost {
   // Bind now; `on_tick` (may be empty) runs on each UDP loop about every 50 ms.
   Result<Endpoint> add_tcp(ListenerOptions listener);
   Result<Endpoint> add_udp(UdpListenerOptions listener, std::function<void(int)> on_tick = {});
-  void add_standalone(std::unique_ptr<StandaloneService> service);
+  // `listening`: where it accepts connections, if it does (for the status file's listeners).
+  void add_standalone(std::unique_ptr<StandaloneService> service,
+                      const std::vector<Endpoint>& listening = {});
 
   // Drops privileges, then checks the destination is usable by the user the sensor became
   // (an error then, before anything is served), then starts the loops and the shipper.

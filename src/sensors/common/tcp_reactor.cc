@@ -53,8 +53,6 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
   return Endpoint{*ip, static_cast<uint16_t>(*p)};
 }
 
-namespace {
-
 socklen_t to_sockaddr(const Endpoint& e, sockaddr_storage& ss) {
   std::memset(&ss, 0, sizeof ss);
   if (e.ip.is_v4()) {
@@ -85,6 +83,8 @@ Endpoint from_sockaddr(const sockaddr_storage& ss) {
   }
   return e;
 }
+
+namespace {
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -585,41 +585,57 @@ TcpReactor::~TcpReactor() {
     for (int fd : l->fds) ::close(fd);
 }
 
+Result<std::vector<int>> listen_reuseport(const Endpoint& at, int count, int backlog,
+                                          Endpoint& bound) {
+  std::vector<int> fds;
+  Endpoint want = at;
+  for (int i = 0; i < count; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = to_sockaddr(want, ss);
+    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      for (int f : fds) ::close(f);
+      return Error::io("socket: " + errno_text());
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, backlog) != 0) {
+      std::string why = errno_text();
+      ::close(fd);
+      for (int f : fds) ::close(f);
+      return Error::io(why);
+    }
+    if (i == 0) {
+      // Port 0: the others take the port the kernel gave the first.
+      sockaddr_storage got{};
+      socklen_t glen = sizeof got;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&got), &glen);
+      want = from_sockaddr(got);
+      want.ip = at.ip;
+      bound = want;
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
 Result<Endpoint> TcpReactor::listen(ListenerOptions options) {
   if (started_) return Error::internal("listen() after start()");
   auto l = std::make_unique<Listener>();
   l->options = std::move(options);
-  Endpoint want = l->options.bind;
-  for (int i = 0; i < options_.threads; ++i) {
-    sockaddr_storage ss{};
-    socklen_t len = to_sockaddr(want, ss);
-    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Error::io("socket: " + errno_text());
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (l->options.client_speaks_first) {
-      int secs = static_cast<int>(std::max<int64_t>(
-          1, std::chrono::duration_cast<std::chrono::seconds>(l->options.idle_timeout).count()));
-      ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs);
-    }
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-        ::listen(fd, l->options.backlog) != 0) {
-      std::string why = errno_text();
-      ::close(fd);
-      for (int f : l->fds) ::close(f);
-      return Error::io("cannot listen on " + l->options.bind.to_string() + " (" + l->options.name +
-                       "): " + why);
-    }
-    if (i == 0) {
-      sockaddr_storage bound{};
-      socklen_t blen = sizeof bound;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
-      want = from_sockaddr(bound);
-      want.ip = l->options.bind.ip;
-      l->bound = want;
-    }
-    l->fds.push_back(fd);
+  auto fds = listen_reuseport(l->options.bind, options_.threads, l->options.backlog, l->bound);
+  if (!fds) {
+    return Error::io("cannot listen on " + l->options.bind.to_string() + " (" + l->options.name +
+                     "): " + fds.error().message);
+  }
+  l->fds = std::move(*fds);
+  if (l->options.client_speaks_first) {
+    // The kernel holds the connection until the client's first bytes arrive (or the idle
+    // timeout passes), so silent half-open connections never wake a loop.
+    int secs = static_cast<int>(std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(l->options.idle_timeout).count()));
+    for (int fd : l->fds) ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs);
   }
   Endpoint bound = l->bound;
   listeners_.push_back(std::move(l));

@@ -24,6 +24,7 @@
 // and then drop privileges (privileges.h) before serving anything.
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -49,6 +50,16 @@ struct Endpoint {
 };
 // Parses "HOST:PORT" / "[V6]:PORT" with a numeric host.
 Result<Endpoint> parse_endpoint(std::string_view text);
+
+// Conversions to and from the socket API's address form.
+socklen_t to_sockaddr(const Endpoint& e, sockaddr_storage& ss);
+Endpoint from_sockaddr(const sockaddr_storage& ss);
+
+// `count` non-blocking listening sockets on `at`, all with SO_REUSEPORT (one per loop thread,
+// so the kernel spreads connections over the loops); with port 0, all on the port the kernel
+// gave the first, set in `bound`. For services with loops of their own (StandaloneService).
+Result<std::vector<int>> listen_reuseport(const Endpoint& at, int count, int backlog,
+                                          Endpoint& bound);
 
 struct TlsInfo {
   bool enabled = false;      // the listener speaks TLS

@@ -25,36 +25,6 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-socklen_t to_sockaddr(const Endpoint& e, sockaddr_storage& ss) {
-  std::memset(&ss, 0, sizeof ss);
-  if (e.ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(e.port);
-    sin->sin_addr.s_addr = htonl(e.ip.v4());
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(e.port);
-  e.ip.to_bytes(sin6->sin6_addr.s6_addr);
-  return sizeof(sockaddr_in6);
-}
-
-Endpoint from_sockaddr(const sockaddr_storage& ss) {
-  Endpoint e;
-  if (ss.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    e.ip = IpAddress::from_v4(ntohl(sin->sin_addr.s_addr));
-    e.port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    e.ip = IpAddress::from_bytes(sin6->sin6_addr.s6_addr, 16);
-    e.port = ntohs(sin6->sin6_port);
-  }
-  return e;
-}
-
 }  // namespace
 
 struct UdpReactor::Listener {

@@ -5,6 +5,11 @@ namespace vantage::honeypot {
 const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
       redis_service(),
+      ftp_service(),     // ftp/
+      telnet_service(),  // telnet/
+      mysql_service(),   // mysql/
+      vnc_service(),     // vnc/
+      ssh_service(),     // ssh/
   };
   return services;
 }

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,14 @@ struct HoneypotSettings {
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds session_timeout{120000};
   size_t max_input_bytes = 256 * 1024;  // per connection
+  // Login services (ssh, telnet, ftp, mysql, vnc): attempts per connection before it is closed.
+  int max_attempts = 6;
+  // SSH: the host key (an OpenSSH or PEM private key file); empty: Ed25519, ECDSA and RSA
+  // keys generated at first start into <state dir>/ssh/ (never the machine's own keys).
+  std::string ssh_host_key;
+  std::string ssh_version = "OpenSSH_9.2p1 Debian-2+deb12u3";  // after "SSH-2.0-"
+  // Added to the tag of every login service's row ("demo": `vantage up`'s demo attacker).
+  std::string extra_tag;
 };
 
 struct ServiceContext {
@@ -71,7 +80,22 @@ sensors::JsonLine begin_event(std::string& out, std::string_view type,
 sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
                                       const sensors::Endpoint& at);
 
+// install() of a TCP service whose sessions are made as `S(ctx)`, one per connection.
+template <class S>
+Result<sensors::Endpoint> install_tcp_sessions(ServiceContext& ctx, std::string name,
+                                               const sensors::Endpoint& at) {
+  auto lo = tcp_listener(ctx, std::move(name), at);
+  ServiceContext copy = ctx;
+  lo.factory = [copy](const sensors::ConnectionInfo&) { return std::make_unique<S>(copy); };
+  return ctx.host->add_tcp(std::move(lo));
+}
+
 // Module builders (one per folder).
 ServiceModule redis_service();
+ServiceModule ftp_service();
+ServiceModule telnet_service();
+ServiceModule mysql_service();
+ServiceModule vnc_service();
+ServiceModule ssh_service();
 
 }  // namespace vantage::honeypot

@@ -1,13 +1,14 @@
 // The Redis honeypot: answers like a password-protected Redis (every command but AUTH, HELLO
 // and QUIT gets NOAUTH), and logs every AUTH / HELLO ... AUTH attempt as an
-// event4_honeypot_brute_force row (application and service "redis"). Every password is
-// refused, so nothing an attacker sends ever runs.
+// event4_honeypot_brute_force row (login.h: application and service "redis", an event_id per
+// attempt). Every password is refused, so nothing an attacker sends ever runs.
 
 #include "sensors/honeypot/redis/redis.h"
 
 #include <cctype>
 
 #include "common/strings.h"
+#include "sensors/honeypot/login.h"
 #include "sensors/honeypot/service.h"
 
 namespace vantage::honeypot {
@@ -137,22 +138,15 @@ class RedisSession : public sensors::Session {
 
  private:
   void log_attempt(sensors::SessionIo& io, std::string_view user, std::string_view password) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    UnixSeconds now = now_seconds();
-    begin_event(buf.text(), kType, *ctx_.settings, info.peer, info.local, "tcp", now)
-        .str("application", "redis")
-        .str("service", "redis")
-        .time("start_time", info.opened)
-        .time("end_time", now)
-        .str("username", user)
-        .str("password", password)
-        .str("tag", "redis-brute-force")
-        .finish();
-    buf.commit();
+    LoginAttempt a;
+    a.service = "redis";
+    a.username = user;
+    a.password = password;
+    log_tcp_login(ctx_, io, id_, a);
   }
 
   ServiceContext ctx_;
+  ConnectionId id_;
   std::vector<std::string_view> args_;
 };
 
@@ -167,12 +161,7 @@ ServiceModule redis_service() {
   m.report_types = {std::string(kType)};
   m.description = "Redis with a password: every AUTH is logged and refused";
   m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "redis", at);
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<RedisSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
+    return install_tcp_sessions<RedisSession>(ctx, "redis", at);
   };
   return m;
 }
