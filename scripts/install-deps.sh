@@ -15,6 +15,7 @@ build_pkgs=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
+  libre2-dev  # scanner check templates: linear-time regexes on hostile replies
   nodejs npm
 )
 test_pkgs=(
