@@ -80,6 +80,16 @@ struct Config {
   int64_t honeypot_max_connections = 0;
   int64_t honeypot_idle_timeout_s = 0;
   int64_t honeypot_session_timeout_s = 0;
+  std::string honeypot_http_server;
+  std::string honeypot_tls_cert;
+  std::string honeypot_tls_key;
+  int64_t honeypot_amp_replies_per_minute = 0;
+  int64_t honeypot_amp_reply_bytes_per_minute = 0;
+  int64_t honeypot_amp_attack_min_requests = 0;
+  int64_t honeypot_amp_attack_idle_s = 0;
+  int64_t honeypot_amp_max_tracked = 0;
+  int64_t honeypot_darknet_interval_s = 0;
+  int64_t honeypot_darknet_max_tracked = 0;
   // [retention]
   int64_t retention_days = 0;
   // [log]
