@@ -5,6 +5,8 @@ namespace vantage::honeypot {
 const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
       redis_service(),
+      http_service(),
+      https_service(),
   };
   return services;
 }

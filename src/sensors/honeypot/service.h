@@ -24,6 +24,7 @@
 #include "common/result.h"
 #include "sensors/common/json_line.h"
 #include "sensors/common/sensor_host.h"
+#include "sensors/honeypot/scan_settings.h"
 
 namespace vantage::honeypot {
 
@@ -35,11 +36,15 @@ struct HoneypotSettings {
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds session_timeout{120000};
   size_t max_input_bytes = 256 * 1024;  // per connection
+  ScanSettings scan;                    // HTTP, amplification, darknet (scan_settings.h)
 };
 
 struct ServiceContext {
   const HoneypotSettings* settings = nullptr;
   sensors::SensorHost* host = nullptr;
+  // Every service bound so far, complete once all are installed (read at start by the darknet,
+  // which counts only traffic to ports no service serves).
+  const std::vector<std::pair<std::string, sensors::Endpoint>>* bound = nullptr;
 };
 
 enum class Transport { kTcp, kTls, kUdp, kOwn };
@@ -54,6 +59,9 @@ struct ServiceModule {
   std::string description;
   // Adds the service's listener(s) to the host, bound to `at` (before privileges drop).
   std::function<Result<sensors::Endpoint>(ServiceContext&, const sensors::Endpoint& at)> install;
+  // Started when honeypot.listen is empty (on 127.0.0.1 at loopback_port); false for a
+  // service that needs privileges (the darknet's raw socket) and so must be asked for.
+  bool default_on = true;
 };
 
 const std::vector<ServiceModule>& builtin_services();
@@ -73,5 +81,7 @@ sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string nam
 
 // Module builders (one per folder).
 ServiceModule redis_service();
+ServiceModule http_service();
+ServiceModule https_service();
 
 }  // namespace vantage::honeypot
