@@ -76,6 +76,22 @@ TEST(JsonLine, DecodesWithThePipelinesDecoderWhateverTheBytes) {
   EXPECT_EQ(ev.src_ip()->to_string(), "192.0.2.7");
 }
 
+TEST(JsonLine, WritesAddressesAndTimesAsTheirTextForms) {
+  std::string out;
+  for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "192.0.2.7", "2001:db8::1"}) {
+    out.clear();
+    JsonLine(out, "t").ip("ip", *IpAddress::parse(a)).finish();
+    EXPECT_EQ(out, std::string("{\"type\":\"t\",\"fields\":{\"ip\":\"") + a + "\"}}\n");
+  }
+  // Alternating seconds (the per-thread cache of the last one must not stick).
+  for (UnixSeconds t : {UnixSeconds{1733570000}, UnixSeconds{0}, UnixSeconds{1733570000},
+                        UnixSeconds{1733570001}}) {
+    out.clear();
+    JsonLine(out, "t").time("timestamp", t).finish();
+    EXPECT_EQ(out, "{\"type\":\"t\",\"fields\":{\"timestamp\":\"" + format_timestamp(t) + "\"}}\n");
+  }
+}
+
 // ---- EventJournal --------------------------------------------------------------------
 
 TEST(EventJournal, ClosesSegmentsAndRecoversATornOneAfterACrash) {
