@@ -22,6 +22,7 @@
 #include "sensors/common/http_request.h"
 #include "sensors/common/json_line.h"
 #include "sensors/common/privileges.h"
+#include "sensors/common/sensor_host.h"
 #include "sensors/common/shipper.h"
 #include "sensors/common/tcp_reactor.h"
 #include "sensors/common/udp_reactor.h"
@@ -576,6 +577,41 @@ TEST(UdpReactor, AnswersFromTheAddressItWasAskedOn) {
   auto s = reactor.stats();
   EXPECT_EQ(s.datagrams_in, 1);
   EXPECT_EQ(s.replies_out, 1);
+}
+
+TEST(SensorHost, LastUdpTicksSeeStoppingAndServicesShowTheirStatus) {
+  auto dir = temp_dir("host_stopping");
+  SensorHostOptions o;
+  o.sensor = "t";
+  o.state_dir = dir.string();
+  o.udp_threads = 2;
+  o.allow_root = true;
+  auto host = SensorHost::create(std::move(o));
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  SensorHost* h = host->get();
+  std::atomic<int> ticks_running{0}, ticks_stopping{0};
+  UdpListenerOptions lo;
+  lo.name = "u";
+  lo.bind = *parse_endpoint("127.0.0.1:0");
+  lo.handler = [](const Datagram&, UdpReplies&) {};
+  ASSERT_TRUE(h->add_udp(lo, [&](int thread) {
+                 // What a service writes on its last tick still reaches the journal.
+                 if (h->stopping() && ticks_stopping.fetch_add(1) == 0) {
+                   h->udp_buffer(thread).text() += "{\"last\":1}\n";
+                   h->udp_buffer(thread).commit();
+                 }
+                 if (!h->stopping()) ticks_running.fetch_add(1);
+               }).ok());
+  h->add_status("u", [] { return nlohmann::json{{"answered", 3}}; });
+  ASSERT_TRUE(h->start().ok());
+  EXPECT_FALSE(h->stopping());
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(h->status()["services"]["u"]["answered"], 3);
+  h->stop();
+  EXPECT_TRUE(h->stopping());
+  EXPECT_GT(ticks_running.load(), 0);
+  EXPECT_GE(ticks_stopping.load(), 2);  // each loop's last tick
+  EXPECT_EQ(h->journal().stats().records_appended, 1);
 }
 
 // ---- HTTP request parser ----------------------------------------------------------------

@@ -94,6 +94,10 @@ void SensorHost::add_standalone(std::unique_ptr<StandaloneService> service) {
   standalone_.push_back(std::move(service));
 }
 
+void SensorHost::add_status(std::string name, std::function<nlohmann::json()> status) {
+  status_sources_.emplace_back(std::move(name), std::move(status));
+}
+
 Status SensorHost::start() {
   if (started_) return {};
   // The journal stays writable once root is given up.
@@ -121,6 +125,7 @@ Status SensorHost::start() {
 void SensorHost::stop() {
   if (stopped_) return;
   stopped_ = true;
+  stopping_.store(true);
   for (auto& s : standalone_) s->stop();
   tcp_->stop();  // the loops flush their buffers on the way out
   udp_->stop();
@@ -201,6 +206,7 @@ nlohmann::json SensorHost::status() const {
   }
   nlohmann::json services = nlohmann::json::object();
   for (const auto& s : standalone_) services[s->name()] = s->status();
+  for (const auto& [name, fn] : status_sources_) services[name] = fn();
   if (!services.empty()) out["services"] = services;
   return out;
 }
