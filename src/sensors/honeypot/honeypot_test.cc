@@ -16,6 +16,9 @@
 
 #include "core/catalogue.h"
 #include "pipeline/jsonl_decoder.h"
+#include "sensors/honeypot/amp/ber.h"
+#include "sensors/honeypot/amp/protocols.h"
+#include "sensors/honeypot/amp/tracker.h"
 #include "sensors/honeypot/http/http.h"
 #include "sensors/honeypot/redis/redis.h"
 
@@ -356,7 +359,8 @@ TEST_F(HoneypotFixture, HttpLogsEveryRequestWithItsClassification) {
   std::this_thread::sleep_for(200ms);
   auto evs = events();
   ASSERT_EQ(evs.size(), 5u);
-  std::map<std::string, Decoded> by_tag;
+  // Connections may be served by either loop thread: find each event by what it carries.
+  std::map<std::string, Decoded> by_tag, by_url;
   for (const auto& e : evs) {
     EXPECT_EQ(e.type, "event4_honeypot_http_scan");
     EXPECT_EQ(e.fields.at("src_ip"), "127.0.0.1");
@@ -365,8 +369,9 @@ TEST_F(HoneypotFixture, HttpLogsEveryRequestWithItsClassification) {
     EXPECT_EQ(e.fields.at("public_source"), "test-honeypot");
     EXPECT_TRUE(e.fields.count("request_raw"));
     by_tag[e.fields.count("tag") ? e.fields.at("tag") : "-"] = e;
+    if (e.fields.count("http_url")) by_url[e.fields.at("http_url")] = e;
   }
-  const auto& l4j = evs[0].fields;
+  const auto& l4j = by_url["/?x=%24%7Bjndi:ldap://127.0.0.1/a%7D"].fields;
   EXPECT_EQ(l4j.at("vulnerability_id"), "CVE-2021-44228");
   EXPECT_EQ(l4j.at("vulnerability_enum"), "CVE");
   EXPECT_EQ(l4j.at("vulnerability_score"), "10");
@@ -378,10 +383,8 @@ TEST_F(HoneypotFixture, HttpLogsEveryRequestWithItsClassification) {
   EXPECT_EQ(l4j.at("pattern"), "log4shell");
   EXPECT_EQ(l4j.at("http_agent"), "t/1");
   EXPECT_EQ(l4j.at("http_request_method"), "GET");
-  EXPECT_EQ(l4j.at("http_url"), "/?x=%24%7Bjndi:ldap://127.0.0.1/a%7D");
-  EXPECT_EQ(evs[1].fields.at("http_url"), "/robots.txt");
-  EXPECT_EQ(evs[1].fields.count("vulnerability_id"), 0u);
-  const auto& up = evs[2].fields;
+  EXPECT_EQ(by_url["/robots.txt"].fields.count("vulnerability_id"), 0u);
+  const auto& up = by_url["/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php"].fields;
   EXPECT_EQ(up.at("vulnerability_id"), "CVE-2017-9841");
   EXPECT_EQ(up.at("body_raw"), "PD9waHAgZWNobyAxOyA/Pg==");  // base64 of the body
   EXPECT_EQ(up.at("file_md5"), "56d26d4051c1d9a6500ef8ca4fbd8834");
@@ -411,25 +414,29 @@ TEST_F(HoneypotFixture, HttpRulesReloadWhenTheFileChangesAndKeepTheOldOnesIfBrok
     exchange(fd, "GET " + path + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 1 << 20);
     ::close(fd);
   };
-  request("/first");
-  request("/second");
+  request("/first");   // caught: the rules say /first
+  request("/second");  // not caught
   write_rules("/second");
   std::this_thread::sleep_for(2500ms);  // LiveRules checks the file every 2 s
-  request("/first");                    // this connection checks; the next one uses the new
-  request("/second");
+  request("/first");                    // the new rules: not caught any more
+  request("/second");                   // caught
   std::ofstream(rules_dir / "http_rules.json") << "{broken";
   std::this_thread::sleep_for(2500ms);
   request("/x");
   request("/second");  // the broken file is not used: the rules before it stay
   auto evs = events();
   ASSERT_EQ(evs.size(), 6u);
-  auto cve = [&](size_t i) {
-    return evs[i].fields.count("vulnerability_id") ? evs[i].fields.at("vulnerability_id") : "";
-  };
-  EXPECT_EQ(cve(0), "CVE-2099-0001");
-  EXPECT_EQ(cve(1), "");
-  EXPECT_EQ(cve(3), "CVE-2099-0001");
-  EXPECT_EQ(cve(5), "CVE-2099-0001");
+  // Events of two loop threads may interleave: count per URL.
+  std::map<std::string, int> caught, seen;
+  for (const auto& e : evs) {
+    ++seen[e.fields.at("http_url")];
+    caught[e.fields.at("http_url")] += e.fields.count("vulnerability_id") ? 1 : 0;
+  }
+  EXPECT_EQ(seen["/first"], 2);
+  EXPECT_EQ(caught["/first"], 1);
+  EXPECT_EQ(seen["/second"], 3);
+  EXPECT_EQ(caught["/second"], 2);
+  EXPECT_EQ(caught["/x"], 0);
   fs::remove_all(rules_dir);
 }
 
@@ -451,6 +458,246 @@ TEST_F(HoneypotFixture, HttpRefusesToStartWithABadRulesFile) {
             std::string::npos)
       << hp.error().message;
   fs::remove_all(rules_dir);
+}
+
+// ---------------------------------------------------------------------------------------
+// UDP amplification: the per-source tracker, each protocol, a service over a socket
+
+std::string hex_bytes(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    while (hex[i] == ' ') ++i;
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+sensors::Endpoint ep(const char* ip, uint16_t port) {
+  return {*IpAddress::parse(ip), port};
+}
+
+TEST(AmpTracker, AnswersWithinTheBudgetAndReportsOneEventPerAttack) {
+  AmpSettings s;
+  s.replies_per_minute = 3;
+  s.reply_bytes_per_minute = 1000;
+  s.attack_min_requests = 5;
+  s.attack_idle = 10s;
+  amp::AmpTracker t(s, "dns");
+  auto t0 = amp::Clock::now();
+  auto victim = ep("198.51.100.7", 4444), honeypot = ep("192.0.2.1", 53);
+  int answered = 0;
+  for (int i = 0; i < 50; ++i) {
+    // 50 requests in 2.5 s: 20 per second at most.
+    answered += t.on_request(victim, honeypot, "ANY isc.org", 30, 100, t0 + i * 50ms);
+  }
+  EXPECT_EQ(answered, 3);  // the reply budget, not the request count
+  EXPECT_FALSE(t.on_request(ep("198.51.100.8", 1), honeypot, "x", 30, 1001, t0));  // bytes
+  EXPECT_TRUE(t.on_request(ep("198.51.100.9", 1), honeypot, "y", 30, 1000, t0));
+  // A minute later the source is answered again (and that request belongs to the attack).
+  EXPECT_TRUE(t.on_request(victim, honeypot, "ANY isc.org", 30, 100, t0 + 61s));
+  EXPECT_TRUE(t.take_finished(t0 + 65s, false).empty());  // idle 4 s < 10 s
+  auto done = t.take_finished(t0 + 72s, false);
+  ASSERT_EQ(done.size(), 1u);  // the two scanners went quiet below the threshold
+  const auto& a = done[0];
+  EXPECT_EQ(a.victim.ip.to_string(), "198.51.100.7");
+  EXPECT_EQ(a.victim.port, 4444);
+  EXPECT_EQ(a.target.port, 53);
+  EXPECT_EQ(a.request, "ANY isc.org");
+  EXPECT_EQ(a.count, 51);
+  EXPECT_EQ(a.bytes, 51 * 30);
+  EXPECT_EQ(a.end - a.start, 61);
+  EXPECT_EQ(a.max_pps, 20);
+  auto st = t.stats();
+  EXPECT_EQ(st.requests, 53);
+  EXPECT_EQ(st.replies, 5);
+  EXPECT_EQ(st.reply_bytes, 3 * 100 + 1000 + 100);
+  EXPECT_EQ(st.suppressed, 48);
+  EXPECT_EQ(st.attacks, 1);
+  EXPECT_EQ(st.scans, 2);
+  EXPECT_EQ(st.tracked, 0);
+  std::string out;
+  HoneypotSettings hs;
+  amp::append_attack_event(out, hs, "dns", a);
+  EXPECT_NE(out.find(R"("src_ip":"198.51.100.7")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("count":51)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("duration":61)"), std::string::npos) << out;
+}
+
+TEST(AmpTracker, StaysWithinItsBoundAndReportsEvictedAttacksAndAllAtShutdown) {
+  AmpSettings s;
+  s.attack_min_requests = 2;
+  s.max_tracked_sources = 16;
+  amp::AmpTracker t(s, "ntp");
+  auto t0 = amp::Clock::now();
+  for (uint32_t v = 0; v < 40; ++v) {
+    auto src = sensors::Endpoint{IpAddress::from_v4(0xc6336400 + v), 1000};
+    t.on_request(src, ep("192.0.2.1", 123), "monlist", 8, 400, t0);
+    t.on_request(src, ep("192.0.2.1", 123), "monlist", 8, 400, t0 + 1ms);
+  }
+  EXPECT_EQ(t.stats().tracked, 16);
+  EXPECT_EQ(t.stats().evicted, 24);
+  EXPECT_EQ(t.take_finished(t0 + 1s, false).size(), 24u);  // the evicted ones
+  EXPECT_EQ(t.take_finished(t0 + 2s, true).size(), 16u);   // shutdown: all the rest
+  EXPECT_EQ(t.stats().tracked, 0);
+  EXPECT_EQ(t.stats().attacks, 40);
+}
+
+TEST(AmpProtocols, DnsAnswersQueriesAndRefusesWhatIsNotOne) {
+  std::string reply, summary;
+  auto local = ep("127.0.0.1", 53);
+  // ANY isc.org with EDNS (udp 4096, as attack tools send).
+  std::string any = hex_bytes(
+      "abcd 0100 0001 0000 0000 0001 03697363036f726700 00ff 0001"
+      " 00 0029 1000 00000000 0000");
+  ASSERT_TRUE(amp::respond_dns(any, local, reply, summary));
+  EXPECT_EQ(summary, "ANY isc.org");
+  EXPECT_EQ(reply.substr(0, 2), "\xab\xcd");
+  EXPECT_EQ(static_cast<unsigned char>(reply[2]) & 0x80, 0x80);  // a response
+  EXPECT_EQ(static_cast<unsigned char>(reply[7]), 6);            // six answers
+  EXPECT_GT(reply.size(), any.size() * 5);                       // an amplifier...
+  EXPECT_LE(reply.size(), 1232u);                                // ...within EDNS's size
+  std::string a = hex_bytes("0001 0100 0001 0000 0000 0000 076578616d706c6503636f6d00 0001 0001");
+  ASSERT_TRUE(amp::respond_dns(a, local, reply, summary));
+  EXPECT_EQ(summary, "A example.com");
+  EXPECT_EQ(reply.substr(reply.size() - 4), std::string("\xc0\x00\x02\x01", 4));
+  EXPECT_FALSE(amp::respond_dns("short", local, reply, summary));
+  std::string response = a;
+  response[2] = '\x81';
+  EXPECT_FALSE(amp::respond_dns(response, local, reply, summary));
+  std::string pointer = hex_bytes("0001 0100 0001 0000 0000 0000 c00c 0001 0001");
+  EXPECT_FALSE(amp::respond_dns(pointer, local, reply, summary));
+}
+
+TEST(AmpProtocols, NtpMonlistReadvarAndClient) {
+  std::string reply, summary;
+  auto local = ep("127.0.0.1", 123);
+  std::string monlist = hex_bytes("17 00 03 2a") + std::string(4, '\0');
+  ASSERT_TRUE(amp::respond_ntp(monlist, local, reply, summary));
+  EXPECT_EQ(summary, "monlist");
+  EXPECT_EQ(reply.size(), 8u + 6 * 72);
+  EXPECT_EQ(static_cast<unsigned char>(reply[0]), 0x97);  // response, version 2, mode 7
+  EXPECT_EQ(reply.substr(4, 4), std::string("\x00\x06\x00\x48", 4));
+  std::string readvar = hex_bytes("16 02 0001 0000 0000 0000 0000");
+  ASSERT_TRUE(amp::respond_ntp(readvar, local, reply, summary));
+  EXPECT_EQ(summary, "mode6 readvar");
+  EXPECT_NE(reply.find("version=\"ntpd"), std::string::npos);
+  EXPECT_EQ(reply.size() % 4, 0u);
+  std::string client(48, '\0');
+  client[0] = 0x23;  // version 4, mode 3
+  client.replace(40, 8, "ORIGINTS");
+  ASSERT_TRUE(amp::respond_ntp(client, local, reply, summary));
+  EXPECT_EQ(summary, "mode3 client");
+  EXPECT_EQ(reply.size(), 48u);
+  EXPECT_EQ(reply.substr(24, 8), "ORIGINTS");
+  EXPECT_FALSE(amp::respond_ntp(std::string("\x97\0\x03\x2a\0\0\0\0", 8), local, reply, summary));
+  EXPECT_FALSE(amp::respond_ntp("", local, reply, summary));
+}
+
+TEST(AmpProtocols, SsdpChargenMemcached) {
+  std::string reply, summary;
+  auto local = ep("127.0.0.1", 1900);
+  ASSERT_TRUE(
+      amp::respond_ssdp("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "
+                        "\"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n",
+                        local, reply, summary));
+  EXPECT_EQ(summary, "M-SEARCH ssdp:all");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n"));
+  EXPECT_NE(reply.find("LOCATION: http://127.0.0.1:49152/rootDesc.xml"), std::string::npos);
+  EXPECT_FALSE(amp::respond_ssdp("NOTIFY * HTTP/1.1\r\n\r\n", local, reply, summary));
+  ASSERT_TRUE(amp::respond_chargen("x", local, reply, summary));
+  EXPECT_EQ(reply.size(), 6u * 74);
+  std::string stats = std::string("\x12\x34\0\0\0\1\0\0stats\r\n", 15);
+  ASSERT_TRUE(amp::respond_memcached(stats, local, reply, summary));
+  EXPECT_EQ(summary, "stats");
+  EXPECT_EQ(reply.substr(0, 8), std::string("\x12\x34\0\0\0\1\0\0", 8));
+  EXPECT_TRUE(reply.ends_with("END\r\n"));
+  EXPECT_FALSE(
+      amp::respond_memcached(std::string("\0\0\0\0\0\1\0\0\x01\x02", 10), local, reply, summary));
+}
+
+TEST(AmpProtocols, SnmpAndCldapSpeakBer) {
+  std::string reply, summary;
+  auto local = ep("127.0.0.1", 161);
+  // GetBulk, community "public", 1.3.6.1.2.1.1, max-repetitions 10 (built with our writer).
+  std::string bind =
+      amp::ber::tlv(0x30, amp::ber::tlv(0x06, amp::ber::oid_body({1, 3, 6, 1, 2, 1, 1})) +
+                              amp::ber::tlv(0x05, ""));
+  std::string pdu = amp::ber::tlv(0x02, amp::ber::int_body(7)) +
+                    amp::ber::tlv(0x02, amp::ber::int_body(0)) +
+                    amp::ber::tlv(0x02, amp::ber::int_body(10)) + amp::ber::tlv(0x30, bind);
+  std::string bulk =
+      amp::ber::tlv(0x30, amp::ber::tlv(0x02, amp::ber::int_body(1)) +
+                              amp::ber::tlv(0x04, "public") + amp::ber::tlv(0xa5, pdu));
+  ASSERT_TRUE(amp::respond_snmp(bulk, local, reply, summary));
+  EXPECT_EQ(summary, "v2c getbulk public 1.3.6.1.2.1.1");
+  EXPECT_GT(reply.size(), bulk.size() * 4);
+  EXPECT_NE(reply.find("gw-edge-01"), std::string::npos);
+  std::vector<uint32_t> arcs;
+  ASSERT_TRUE(amp::ber::to_oid(amp::ber::oid_body({1, 3, 6, 1, 4, 1, 8072, 4294967295u}), arcs));
+  EXPECT_EQ(amp::ber::oid_text(arcs), "1.3.6.1.4.1.8072.4294967295");
+  int64_t v = 0;
+  ASSERT_TRUE(amp::ber::to_int(amp::ber::int_body(-129), v));
+  EXPECT_EQ(v, -129);
+  EXPECT_FALSE(amp::respond_snmp(bulk.substr(0, bulk.size() - 3), local, reply, summary));
+  std::string v3 = amp::ber::tlv(0x30, amp::ber::tlv(0x02, amp::ber::int_body(3)));
+  ASSERT_TRUE(amp::respond_snmp(v3, local, reply, summary));
+  EXPECT_TRUE(reply.empty());
+  // The rootDSE query scanners send.
+  std::string cldap = hex_bytes(
+      "3025 020101 6320 0400 0a0100 0a0100 020100 020100 010100 870b6f626a656374636c617373 3000");
+  ASSERT_TRUE(amp::respond_cldap(cldap, local, reply, summary));
+  EXPECT_EQ(summary, "searchRequest rootDSE");
+  EXPECT_GT(reply.size(), 1000u);
+  EXPECT_NE(reply.find("defaultNamingContext"), std::string::npos);
+  EXPECT_FALSE(amp::respond_cldap(cldap.substr(0, 20), local, reply, summary));
+}
+
+TEST_F(HoneypotFixture, AmplifierAnswersWithinBudgetAndReportsTheAttackWhenIdle) {
+  tweak_ = [](HoneypotSettings& s) {
+    s.scan.amp.replies_per_minute = 2;
+    s.scan.amp.attack_min_requests = 10;
+    s.scan.amp.attack_idle = 500ms;
+  };
+  start({"dns", "ntp"});
+  run();
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  timeval tv{0, 300000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string any = hex_bytes("abcd 0100 0001 0000 0000 0000 03697363036f726700 00ff 0001");
+  std::string monlist = hex_bytes("17 00 03 2a") + std::string(4, '\0');
+  auto send_n = [&](uint16_t port, const std::string& q, int n) {
+    to.sin_port = htons(port);
+    for (int i = 0; i < n; ++i)
+      ::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    int replies = 0;
+    char buf[2048];
+    while (::recv(fd, buf, sizeof buf, 0) > 0) ++replies;
+    return replies;
+  };
+  EXPECT_EQ(send_n(ports_["dns"], any, 30), 2);     // the budget, not 30
+  EXPECT_EQ(send_n(ports_["ntp"], monlist, 3), 2);  // 3 requests: a scan, not an attack
+  EXPECT_EQ(send_n(ports_["ntp"], "garbage", 1), 0);
+  ::close(fd);
+  std::this_thread::sleep_for(1200ms);  // idle: the attack ends
+  auto evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  const auto& f = evs[0].fields;
+  EXPECT_EQ(evs[0].type, "event4_honeypot_ddos_amp");
+  EXPECT_EQ(f.at("src_ip"), "127.0.0.1");
+  EXPECT_EQ(f.at("dst_port"), std::to_string(ports_["dns"]));
+  EXPECT_EQ(f.at("protocol"), "udp");
+  EXPECT_EQ(f.at("request"), "ANY isc.org");
+  EXPECT_EQ(f.at("count"), "30");
+  EXPECT_EQ(f.at("bytes"), std::to_string(30 * any.size()));
+  EXPECT_TRUE(f.count("end_time") && f.count("duration") && f.count("avg_pps") &&
+              f.count("max_pps"));
+  auto status = (*hp_)->host().status();
+  EXPECT_EQ(status["services"]["dns"]["suppressed"], 28);
+  EXPECT_EQ(status["services"]["ntp"]["scans"], 1);
+  EXPECT_EQ(status["services"]["ntp"]["not_requests"], 1);
 }
 
 }  // namespace

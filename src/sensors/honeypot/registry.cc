@@ -4,9 +4,8 @@ namespace vantage::honeypot {
 
 const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
-      redis_service(),
-      http_service(),
-      https_service(),
+      redis_service(), http_service(),    https_service(), dns_service(),       ntp_service(),
+      ssdp_service(),  chargen_service(), snmp_service(),  memcached_service(), cldap_service(),
   };
   return services;
 }

@@ -83,5 +83,12 @@ sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string nam
 ServiceModule redis_service();
 ServiceModule http_service();
 ServiceModule https_service();
+ServiceModule dns_service();
+ServiceModule ntp_service();
+ServiceModule ssdp_service();
+ServiceModule chargen_service();
+ServiceModule snmp_service();
+ServiceModule memcached_service();
+ServiceModule cldap_service();
 
 }  // namespace vantage::honeypot
