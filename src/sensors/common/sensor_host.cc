@@ -1,6 +1,7 @@
 #include "sensors/common/sensor_host.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,6 +22,16 @@ Result<std::unique_ptr<SensorHost>> SensorHost::create(SensorHostOptions options
   }
   auto host = std::unique_ptr<SensorHost>(new SensorHost(std::move(options)));
   auto& o = host->options_;
+  // max_connections sockets need as many descriptors: the soft limit (often 1024) is raised
+  // towards the hard one.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    rlim_t want = static_cast<rlim_t>(o.max_connections) + 256;
+    if (nofile.rlim_cur < want && nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = std::min(want, nofile.rlim_max);
+      (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+  }
   o.tcp_threads = std::max(1, o.tcp_threads);
   o.udp_threads = std::max(1, o.udp_threads);
   std::error_code ec;
