@@ -16,11 +16,15 @@
 
 #include "core/catalogue.h"
 #include "pipeline/jsonl_decoder.h"
+#include "sensors/honeypot/adb/adb.h"
 #include "sensors/honeypot/amp/ber.h"
 #include "sensors/honeypot/amp/protocols.h"
 #include "sensors/honeypot/amp/tracker.h"
 #include "sensors/honeypot/http/http.h"
+#include "sensors/honeypot/ics/ics.h"
+#include "sensors/honeypot/rdp/rdp.h"
 #include "sensors/honeypot/redis/redis.h"
+#include "sensors/honeypot/smb/smb.h"
 
 namespace vantage::honeypot {
 namespace {
@@ -698,6 +702,196 @@ TEST_F(HoneypotFixture, AmplifierAnswersWithinBudgetAndReportsTheAttackWhenIdle)
   EXPECT_EQ(status["services"]["dns"]["suppressed"], 28);
   EXPECT_EQ(status["services"]["ntp"]["scans"], 1);
   EXPECT_EQ(status["services"]["ntp"]["not_requests"], 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// RDP, SMB, ADB, Modbus, S7: readers and writers
+
+TEST(RdpProtocol, ReadsTheConnectionRequestAndConfirmsAsWindowsWithNla) {
+  // What nmap's rdp scripts send: cookie mstshash=nmap, TLS|CredSSP requested.
+  std::string cr = hex_bytes("0300002a 25e0 0000 0000 00") + "Cookie: mstshash=nmap\r\n" +
+                   hex_bytes("0100 0800 03000000");
+  rdp::ConnectionRequest req;
+  ASSERT_EQ(rdp::parse_connection_request(cr, req), rdp::Parse::kComplete);
+  EXPECT_EQ(req.cookie, "mstshash=nmap");
+  EXPECT_TRUE(req.negotiation);
+  EXPECT_EQ(req.requested, 3u);
+  EXPECT_EQ(rdp::protocol_names(req.requested), "rdp|ssl|hybrid");
+  uint32_t selected = 0;
+  std::string cc = rdp::connection_confirm(req, selected);
+  EXPECT_EQ(selected, rdp::kProtocolHybrid);
+  EXPECT_EQ(hex_bytes("0300 0013 0ed0 0000 1234 00 021f0800 02000000"), cc);
+  // nmap -sV's probe: no cookie, no negotiation.
+  std::string plain = hex_bytes("0300000b06e00000000000");
+  ASSERT_EQ(rdp::parse_connection_request(plain, req), rdp::Parse::kComplete);
+  EXPECT_FALSE(req.negotiation);
+  EXPECT_EQ(rdp::connection_confirm(req, selected).size(), 11u);
+  EXPECT_EQ(rdp::parse_connection_request(cr.substr(0, 20), req), rdp::Parse::kIncomplete);
+  EXPECT_EQ(rdp::parse_connection_request("GET / HTTP/1.1\r\n", req), rdp::Parse::kMalformed);
+  EXPECT_EQ(rdp::parse_connection_request(hex_bytes("0300000b06f00000000000"), req),
+            rdp::Parse::kMalformed);
+}
+
+TEST(SmbProtocol, NegotiatesSmb1AndSmb2AndSpotsTheMs17010Check) {
+  // SMB1 NEGOTIATE offering NT LM 0.12 and SMB 2.???.
+  std::string smb1 =
+      std::string("\xffSMB\x72", 5) + std::string(4, '\0') + "\x18\x01\x28" + std::string(20, '\0');
+  std::string dialects = std::string("\x02NT LM 0.12\0\x02SMB 2.002\0\x02SMB 2.???\0", 34);
+  smb1 +=
+      std::string(1, '\0') + std::string(1, static_cast<char>(dialects.size())) + '\0' + dialects;
+  std::string frame = std::string("\0\0\0", 3) + static_cast<char>(smb1.size()) + smb1;
+  uint8_t type = 0;
+  std::string_view payload;
+  size_t used = 0;
+  ASSERT_EQ(smb::parse_frame(frame, type, payload, used), smb::Parse::kComplete);
+  EXPECT_EQ(used, frame.size());
+  smb::Message m;
+  ASSERT_EQ(smb::parse_message(payload, m), smb::Parse::kComplete);
+  EXPECT_EQ(m.version, 1);
+  ASSERT_EQ(m.dialects.size(), 3u);
+  EXPECT_EQ(m.dialects[2], "SMB 2.???");
+  EXPECT_EQ(m.flags & 0xff, 0x18u);
+  std::string up = smb::smb2_negotiate_response(m, 0x02ff);
+  EXPECT_EQ(up.substr(4, 4), "\xfeSMB");
+  EXPECT_EQ(up.substr(4 + 64 + 4, 2), std::string("\xff\x02", 2));  // dialect 2.???
+  // SMB2 NEGOTIATE with 2.0.2 .. 3.1.1.
+  std::string smb2 = std::string("\xfeSMB\x40\0", 6) + std::string(58, '\0');
+  smb2 += std::string("\x24\x00\x05\x00", 4) + std::string(32, '\0');
+  smb2 += hex_bytes("0202 1002 0003 0203 1103");
+  ASSERT_EQ(smb::parse_message(smb2, m), smb::Parse::kComplete);
+  EXPECT_EQ(m.version, 2);
+  ASSERT_EQ(m.dialects.size(), 5u);
+  EXPECT_EQ(m.dialects[4], "3.1.1");
+  std::string r311 = smb::smb2_negotiate_response(m, 0x0311);
+  EXPECT_EQ(r311.substr(4 + 64 + 4, 2), std::string("\x11\x03", 2));
+  EXPECT_EQ(static_cast<unsigned char>(r311[4 + 64 + 6]), 2);  // two negotiate contexts
+  // Trans PeekNamedPipe on FID 0 (the MS17-010 check).
+  std::string trans = std::string("\xffSMB\x25", 5) + std::string(27, '\0');
+  std::string words(32, '\0');
+  words[26] = 2;     // setup count
+  words[28] = 0x23;  // PeekNamedPipe
+  trans += std::string(1, 16) + words + std::string(2, '\0');
+  ASSERT_EQ(smb::parse_message(trans, m), smb::Parse::kComplete);
+  EXPECT_TRUE(m.has_setup);
+  EXPECT_EQ(m.setup0, 0x23);
+  EXPECT_EQ(m.setup1, 0);
+  EXPECT_EQ(smb::parse_message("\xffSMB", m), smb::Parse::kMalformed);
+  EXPECT_EQ(smb::parse_frame(std::string("\x42\0\0\x01x", 5), type, payload, used),
+            smb::Parse::kMalformed);
+}
+
+TEST(AdbProtocol, ReadsAndWritesMessages) {
+  std::string cnxn = adb::message(adb::kCnxn, 0x01000001, 1 << 20, "host::features=shell_v2\0");
+  adb::Message m;
+  ASSERT_EQ(adb::parse_message(cnxn + "trailing", m), adb::Parse::kComplete);
+  EXPECT_EQ(m.command, adb::kCnxn);
+  EXPECT_EQ(m.arg1, 1u << 20);
+  EXPECT_EQ(m.length, cnxn.size());
+  EXPECT_EQ(adb::command_name(m.command), "CNXN");
+  EXPECT_EQ(adb::parse_message(cnxn.substr(0, 30), m), adb::Parse::kIncomplete);
+  std::string bad = cnxn;
+  bad[20] ^= 1;  // magic no longer command ^ 0xffffffff
+  EXPECT_EQ(adb::parse_message(bad, m), adb::Parse::kMalformed);
+}
+
+TEST(IcsProtocols, ModbusAndS7AnswerAsPlcs) {
+  ics::ModbusRequest r;
+  // Read holding registers 0..9 from unit 1.
+  ASSERT_EQ(ics::parse_modbus(hex_bytes("0001 0000 0006 01 03 0000 000a"), r),
+            ics::Parse::kComplete);
+  EXPECT_EQ(r.function, 3);
+  std::string resp = ics::modbus_response(r);
+  EXPECT_EQ(resp.size(), 9u + 20);
+  EXPECT_EQ(resp.substr(0, 9), hex_bytes("0001 0000 0017 01 03 14"));
+  ASSERT_EQ(ics::parse_modbus(hex_bytes("0002 0000 0005 01 2b 0e 01 00"), r),
+            ics::Parse::kComplete);
+  EXPECT_NE(ics::modbus_response(r).find("Schneider Electric"), std::string::npos);
+  ASSERT_EQ(ics::parse_modbus(hex_bytes("0003 0000 0002 01 63"), r), ics::Parse::kComplete);
+  EXPECT_EQ(ics::modbus_response(r), hex_bytes("0003 0000 0003 01 e3 01"));  // illegal function
+  EXPECT_EQ(ics::parse_modbus(hex_bytes("0003 0001 0002 01 03"), r), ics::Parse::kMalformed);
+  // S7: nmap s7-info's packets.
+  ics::S7Packet p;
+  ASSERT_EQ(ics::parse_s7(hex_bytes("0300001611e00000001400c1020100c2020102c0010a"), p),
+            ics::Parse::kComplete);
+  EXPECT_EQ(p.cotp, 0xe0);
+  EXPECT_EQ(ics::s7_function_name(p), "cotp-connect");
+  EXPECT_EQ(static_cast<unsigned char>(ics::s7_response(p)[5]), 0xd0);
+  ASSERT_EQ(ics::parse_s7(hex_bytes("0300002102f080320700000000000800080001120411440100ff09000400"
+                                    "110001"),
+                          p),
+            ics::Parse::kComplete);
+  EXPECT_EQ(ics::s7_function_name(p), "read-szl 0x0011");
+  std::string szl = ics::s7_response(p);
+  EXPECT_EQ(szl.substr(43, 19), "6ES7 315-2EH14-0AB0");  // where s7-info reads the module
+  ASSERT_EQ(ics::parse_s7(hex_bytes("0300001902f08032010000000000080000f0000001000101e0"), p),
+            ics::Parse::kComplete);
+  EXPECT_EQ(ics::s7_function_name(p), "setup-communication");
+  EXPECT_EQ(ics::parse_s7(hex_bytes("0300000702f080"), p), ics::Parse::kMalformed);
+  EXPECT_EQ(ics::hex_bounded("\x01\xab", 1), "01...");
+}
+
+TEST_F(HoneypotFixture, TcpScanServicesLogEveryConnection) {
+  start({"rdp", "smb", "adb", "modbus", "s7"});
+  run();
+  auto talk = [&](const char* service, const std::string& bytes) {
+    int fd = connect_to(service);
+    std::string got = exchange(fd, bytes, 1);
+    std::this_thread::sleep_for(50ms);
+    ::close(fd);
+    return got;
+  };
+  std::string cr = hex_bytes("0300002a 25e0 0000 0000 00") + "Cookie: mstshash=hello\r\n" +
+                   hex_bytes("0100 0800 03000000");
+  cr[3] = static_cast<char>(cr.size());
+  cr[4] = static_cast<char>(cr.size() - 5);
+  EXPECT_EQ(static_cast<unsigned char>(talk("rdp", cr)[5]), 0xd0);
+  EXPECT_EQ(talk("rdp", "not rdp at all\r\n"), "");
+  EXPECT_EQ(talk("modbus", hex_bytes("0001 0000 0006 07 03 0000 0002")).size(), 13u);
+  EXPECT_FALSE(talk("s7", hex_bytes("0300001611e00000001400c1020100c2020102c0010a")).empty());
+  std::string cnxn = adb::message(adb::kCnxn, 0x01000001, 4096, "host::\0");
+  std::string open = adb::message(adb::kOpen, 1, 0, "shell:id\0");
+  {
+    int fd = connect_to("adb");
+    exchange(fd, cnxn, 24);
+    std::string got = exchange(fd, open, 48);  // OKAY then CLSE
+    EXPECT_EQ(got.size(), 48u);
+    ::close(fd);
+  }
+  std::string neg = std::string("\xfeSMB\x40\0", 6) + std::string(58, '\0') +
+                    std::string("\x24\x00\x01\x00", 4) + std::string(32, '\0') + hex_bytes("1103");
+  std::string frame = std::string("\0\0\0", 3) + static_cast<char>(neg.size()) + neg;
+  EXPECT_EQ(talk("smb", frame).substr(4, 4), "\xfeSMB");
+  std::this_thread::sleep_for(200ms);
+  auto evs = events();
+  std::map<std::string, std::vector<std::map<std::string, std::string>>> by_type;
+  for (const auto& e : evs) by_type[e.type].push_back(e.fields);
+  ASSERT_EQ(by_type["event4_honeypot_rdp_scan"].size(), 2u);
+  int cookies = 0;
+  for (const auto& f : by_type["event4_honeypot_rdp_scan"]) {
+    if (f.count("cookie")) {
+      ++cookies;
+      EXPECT_EQ(f.at("cookie"), "mstshash=hello");
+      EXPECT_EQ(f.at("session_tags"), "requested=rdp|ssl|hybrid;selected=rdp|hybrid");
+    } else {
+      EXPECT_EQ(f.at("tag"), "rdp-not-x224");
+    }
+  }
+  EXPECT_EQ(cookies, 1);
+  ASSERT_EQ(by_type["event4_honeypot_smb_scan"].size(), 1u);
+  EXPECT_EQ(by_type["event4_honeypot_smb_scan"][0].at("command"), "negotiate");
+  EXPECT_EQ(by_type["event4_honeypot_smb_scan"][0].at("supported_protocols"), "3.1.1");
+  ASSERT_EQ(by_type["event4_honeypot_adb_scan"].size(), 1u);
+  EXPECT_EQ(by_type["event4_honeypot_adb_scan"][0].at("commands"), "shell:id");
+  EXPECT_EQ(by_type["event4_honeypot_adb_scan"][0].at("maxdata"), "4096");
+  ASSERT_EQ(by_type["event4_honeypot_ics_scan"].size(), 2u);
+  for (const auto& f : by_type["event4_honeypot_ics_scan"]) {
+    if (f.at("application") == "modbus") {
+      EXPECT_EQ(f.at("slave_id"), "7");
+      EXPECT_EQ(f.at("function_code"), "3");
+    } else {
+      EXPECT_EQ(f.at("function_code"), "cotp-connect");
+    }
+  }
 }
 
 }  // namespace

@@ -4,8 +4,21 @@ namespace vantage::honeypot {
 
 const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
-      redis_service(), http_service(),    https_service(), dns_service(),       ntp_service(),
-      ssdp_service(),  chargen_service(), snmp_service(),  memcached_service(), cldap_service(),
+      redis_service(),      // redis/
+      http_service(),       // http/
+      https_service(),      // http/
+      dns_service(),        // amp/dns.cc
+      ntp_service(),        // amp/ntp.cc
+      ssdp_service(),       // amp/ssdp.cc
+      chargen_service(),    // amp/chargen.cc
+      snmp_service(),       // amp/snmp.cc
+      memcached_service(),  // amp/memcached.cc
+      cldap_service(),      // amp/cldap.cc
+      rdp_service(),        // rdp/
+      smb_service(),        // smb/
+      adb_service(),        // adb/
+      modbus_service(),     // ics/modbus.cc
+      s7_service(),         // ics/s7.cc
   };
   return services;
 }

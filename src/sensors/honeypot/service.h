@@ -90,5 +90,10 @@ ServiceModule chargen_service();
 ServiceModule snmp_service();
 ServiceModule memcached_service();
 ServiceModule cldap_service();
+ServiceModule rdp_service();
+ServiceModule smb_service();
+ServiceModule adb_service();
+ServiceModule modbus_service();
+ServiceModule s7_service();
 
 }  // namespace vantage::honeypot
