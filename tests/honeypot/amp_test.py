@@ -192,8 +192,8 @@ print(len(pkts))
           f"scapy sent {sent} spoofed requests in {time.time() - t0:.1f} s {r.stderr[-300:]}")
     time.sleep(4)  # > attack_idle: every attack ends and is reported
     tx1, pk1 = counters("vamp_h")
-    status = hp.status()
     hp.stop()
+    status = hp.status()  # written once more as the sensor stops
     events = hp.events("event4_honeypot_ddos_amp")
     seen = {}
     for e in events:

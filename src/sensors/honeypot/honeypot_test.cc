@@ -20,6 +20,7 @@
 #include "sensors/honeypot/amp/ber.h"
 #include "sensors/honeypot/amp/protocols.h"
 #include "sensors/honeypot/amp/tracker.h"
+#include "sensors/honeypot/darknet/darknet.h"
 #include "sensors/honeypot/http/http.h"
 #include "sensors/honeypot/ics/ics.h"
 #include "sensors/honeypot/rdp/rdp.h"
@@ -150,8 +151,11 @@ TEST(HoneypotServices, EveryServiceFillsOnlyItsCatalogueTypes) {
   std::set<uint16_t> loopback_ports;
   for (const auto& s : builtin_services()) {
     EXPECT_TRUE(names.insert(s.name).second) << "duplicate service " << s.name;
-    EXPECT_TRUE(loopback_ports.insert(s.loopback_port).second) << "shared loopback port " << s.name;
-    EXPECT_GE(s.loopback_port, 1024) << s.name << ": `vantage up` runs unprivileged";
+    if (s.default_on) {  // started on loopback by default: a port of its own, unprivileged
+      EXPECT_TRUE(loopback_ports.insert(s.loopback_port).second)
+          << "shared loopback port " << s.name;
+      EXPECT_GE(s.loopback_port, 1024) << s.name << ": `vantage up` runs unprivileged";
+    }
     EXPECT_FALSE(s.report_types.empty()) << s.name;
     for (const auto& t : s.report_types) EXPECT_NE(catalogue.find(t), nullptr) << t;
     EXPECT_TRUE(s.install) << s.name;
@@ -892,6 +896,72 @@ TEST_F(HoneypotFixture, TcpScanServicesLogEveryConnection) {
       EXPECT_EQ(f.at("function_code"), "cotp-connect");
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Darknet: packets and counters (the packet socket itself: tests/honeypot/darknet_test.py)
+
+TEST(Darknet, ReadsSynsAndDatagramsAndCountsPerSourceAndPort) {
+  // IPv4 TCP SYN 198.51.100.9:40000 -> 192.0.2.10:23; the same with ACK; UDP to 5060.
+  std::string syn = hex_bytes(
+      "4500002c 0001 0000 4006 0000 c6336409 c000020a"
+      "9c40 0017 00000000 00000000 5002 ffff 0000 0000");
+  std::string ack = syn;
+  ack[20 + 13] = 0x12;
+  std::string udp = hex_bytes(
+      "45000020 0001 0000 4011 0000 c6336409 c000020a"
+      "9c41 13c4 000c 0000 61626364");
+  std::string frag = syn;
+  frag[7] = 0x10;  // fragment offset: no ports in it
+  std::string syn6 = hex_bytes(
+      "60000000 0014 0640 20010db8000000000000000000000009"
+      "20010db800000000000000000000000a"
+      "9c40 01bb 00000000 00000000 5002 ffff 0000 0000");
+  darknet::Packet p;
+  ASSERT_TRUE(darknet::parse_packet(syn, p));
+  EXPECT_EQ(p.protocol, 6);
+  EXPECT_EQ(p.src.to_string(), "198.51.100.9:40000");
+  EXPECT_EQ(p.dst.to_string(), "192.0.2.10:23");
+  EXPECT_FALSE(darknet::parse_packet(ack, p));
+  EXPECT_FALSE(darknet::parse_packet(frag, p));
+  EXPECT_FALSE(darknet::parse_packet(syn.substr(0, 30), p));
+  ASSERT_TRUE(darknet::parse_packet(syn6, p));
+  EXPECT_EQ(p.dst.to_string(), "[2001:db8::a]:443");
+  ASSERT_TRUE(darknet::parse_packet(udp, p));
+  EXPECT_EQ(p.dst.port, 5060);
+
+  darknet::Counter::Served served;
+  served.tcp.insert(80);
+  darknet::Counter c(*IpAddress::parse("192.0.2.10"), served, 32768, 60999, 3);
+  auto pkt = [](const char* src, uint16_t dport, uint8_t proto, const char* dst = "192.0.2.10") {
+    darknet::Packet k;
+    k.protocol = proto;
+    k.src = {*IpAddress::parse(src), 40000};
+    k.dst = {*IpAddress::parse(dst), dport};
+    return k;
+  };
+  for (int i = 0; i < 5; ++i) c.add(pkt("198.51.100.9", 23, 6), 1000 + i);
+  for (int i = 0; i < 2; ++i) c.add(pkt("198.51.100.9", 5060, 17), 1000);
+  c.add(pkt("198.51.100.9", 80, 6), 1000);                // served by a service
+  c.add(pkt("198.51.100.9", 45000, 17), 1000);            // ephemeral UDP
+  c.add(pkt("198.51.100.9", 23, 6, "192.0.2.99"), 1000);  // another address
+  c.add(pkt("203.0.113.5", 23, 6), 1000);
+  c.add(pkt("203.0.113.6", 23, 6), 1000);  // a fourth counter: over the bound of 3
+  EXPECT_EQ(c.stats().counted, 8);
+  EXPECT_EQ(c.stats().served, 1);
+  EXPECT_EQ(c.stats().ephemeral, 1);
+  EXPECT_EQ(c.stats().other_address, 1);
+  EXPECT_EQ(c.stats().untracked, 1);
+  std::string out;
+  HoneypotSettings hs;
+  EXPECT_EQ(c.flush(out, hs), 3);
+  EXPECT_NE(
+      out.find(R"("src_ip":"198.51.100.9","src_port":40000,"dst_ip":"192.0.2.10","dst_port":23)"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"("tag":"tcp-syn","count":5)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("tag":"udp","count":2)"), std::string::npos) << out;
+  EXPECT_EQ(c.tracked(), 0u);  // a new interval
 }
 
 }  // namespace

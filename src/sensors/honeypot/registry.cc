@@ -19,6 +19,7 @@ const std::vector<ServiceModule>& builtin_services() {
       adb_service(),        // adb/
       modbus_service(),     // ics/modbus.cc
       s7_service(),         // ics/s7.cc
+      darknet_service(),    // darknet/
   };
   return services;
 }

@@ -95,5 +95,6 @@ ServiceModule smb_service();
 ServiceModule adb_service();
 ServiceModule modbus_service();
 ServiceModule s7_service();
+ServiceModule darknet_service();
 
 }  // namespace vantage::honeypot
