@@ -24,6 +24,7 @@ test_pkgs=(
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
+  curl dnsutils snmp socat python3-scapy hping3 adb nginx-light  # honeypot scan tests and bench
 )
 
 missing=()
