@@ -58,16 +58,26 @@ answered_now() {  # the honeypot's own count: events journaled so far
   python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['journal']['records'])" \
     "$work/hp/sensors/honeypot/status.json" 2>/dev/null || echo 0
 }
-run_wrk() {  # NAME PORT [wrk header args]: prints requests/s and requests
-  local port="$2"
+cpu_ticks() {  # PID...: user + system clock ticks of the processes (all their threads)
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$t"
+}
+run_wrk() {  # NAME PORT [wrk header args]: prints requests/s, requests, server CPU us/request
+  local who="$1" port="$2" pids
   shift 2
+  if [[ $who == nginx ]]; then pids=$(pgrep -f "nginx: worker process" | tr '\n' ' '); else pids=$hp_pid; fi
+  local before after
+  before=$(cpu_ticks $pids)
   ip netns exec "$ns" wrk -t2 -c100 -d"${secs}s" "$@" "http://127.0.0.1:$port/" 2>&1 |
-    awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%d %d\n", r, n}'
+    awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%d %d ", r, n}'
+  after=$(cpu_ticks $pids)
+  echo "$(( (after - before) * 1000000 / $(getconf CLK_TCK) ))"
 }
 
 echo "honeypot_http_bench: $secs s x $rounds rounds each, wrk -t2 -c100, $(nproc) cores," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A results
+declare -A results cpu
 total_wrk=0
 for mode in keepalive close; do
   hdr=()
@@ -76,19 +86,25 @@ for mode in keepalive close; do
     for who in honeypot nginx; do
       port=8080
       [[ $who == nginx ]] && port=8081
-      read -r rps n < <(run_wrk "$who" "$port" "${hdr[@]}")
+      read -r rps n cpu_us < <(run_wrk "$who" "$port" "${hdr[@]}")
+      per=$(echo "$cpu_us / $n" | bc -l)
       results[$mode.$who]+="$rps "
+      cpu[$mode.$who]+="$per "
       [[ $who == honeypot ]] && total_wrk=$((total_wrk + n))
-      printf "  %-9s %-8s round %d: %8d req/s (%d requests)\n" "$mode" "$who" "$r" "$rps" "$n"
+      printf "  %-9s %-8s round %d: %8d req/s (%d requests, server CPU %.2f us/request)\n" \
+        "$mode" "$who" "$r" "$rps" "$n" "$per"
     done
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for mode in keepalive close; do
   h=$(echo "${results[$mode.honeypot]}" | median)
   g=$(echo "${results[$mode.nginx]}" | median)
-  printf "%-9s honeypot %8d req/s  nginx %8d req/s  ratio %.2f\n" "$mode" "$h" "$g" \
-    "$(echo "$h / $g" | bc -l)"
+  hc=$(echo "${cpu[$mode.honeypot]}" | median)
+  gc=$(echo "${cpu[$mode.nginx]}" | median)
+  printf "%-9s honeypot %8d req/s  nginx %8d req/s  ratio %.2f | CPU/request honeypot %.2f us" \
+    "$mode" "$h" "$g" "$(echo "$h / $g" | bc -l)" "$hc"
+  printf "  nginx %.2f us  (nginx/honeypot %.2f)\n" "$gc" "$(echo "$gc / $hc" | bc -l)"
 done
 kill -INT "$hp_pid"
 wait "$hp_pid" || true
