@@ -708,6 +708,32 @@ TEST_F(HoneypotFixture, AmplifierAnswersWithinBudgetAndReportsTheAttackWhenIdle)
   EXPECT_EQ(status["services"]["ntp"]["not_requests"], 1);
 }
 
+TEST_F(HoneypotFixture, AmplificationAttackInProgressIsReportedAtShutdown) {
+  tweak_ = [](HoneypotSettings& s) {
+    s.scan.amp.attack_min_requests = 5;
+    s.scan.amp.attack_idle = std::chrono::hours(1);
+  };
+  start({"memcached"});
+  run();
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(ports_["memcached"]);
+  std::string stats = std::string("\0\1\0\0\0\1\0\0stats\r\n", 15);
+  for (int i = 0; i < 12; ++i)
+    ::sendto(fd, stats.data(), stats.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(fd);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ((*hp_)->host().status()["services"]["memcached"]["tracked"], 1);
+  (*hp_)->stop();  // an hour before the attack would end by itself
+  auto evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].type, "event4_honeypot_ddos_amp");
+  EXPECT_EQ(evs[0].fields.at("count"), "12");
+  EXPECT_EQ(evs[0].fields.at("request"), "stats");
+}
+
 // ---------------------------------------------------------------------------------------
 // RDP, SMB, ADB, Modbus, S7: readers and writers
 
