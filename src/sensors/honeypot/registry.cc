@@ -55,6 +55,17 @@ sensors::JsonLine begin_event(std::string& out, std::string_view type,
   return line;
 }
 
+SessionEvent::SessionEvent(const ServiceContext& ctx, const sensors::SessionIo& io,
+                           std::string_view type)
+    : buffer_(ctx.host->tcp_buffer(io.info().thread)),
+      line_(begin_event(buffer_.text(), type, *ctx.settings, io.info().peer, io.info().local, "tcp",
+                        now_seconds())) {}
+
+void SessionEvent::commit() {
+  line_.finish();
+  buffer_.commit();
+}
+
 sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
                                       const sensors::Endpoint& at) {
   sensors::ListenerOptions lo;

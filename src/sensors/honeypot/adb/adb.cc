@@ -9,34 +9,21 @@
 #include <cstdio>
 
 #include "sensors/honeypot/service.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot {
 
 namespace adb {
 
-namespace {
-
-uint32_t le32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
-  return v;
-}
-
-void put32(std::string& o, uint32_t v) {
-  for (int i = 0; i < 4; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-}  // namespace
-
 Parse parse_message(std::string_view in, Message& out) {
   out = {};
   if (in.size() < 24) return Parse::kIncomplete;
-  uint32_t command = le32(in, 0), length = le32(in, 12), magic = le32(in, 20);
+  uint32_t command = wire::le32(in, 0), length = wire::le32(in, 12), magic = wire::le32(in, 20);
   if (magic != (command ^ 0xffffffffu) || length > kMaxPayload) return Parse::kMalformed;
   if (in.size() < 24 + static_cast<size_t>(length)) return Parse::kIncomplete;
   out.command = command;
-  out.arg0 = le32(in, 4);
-  out.arg1 = le32(in, 8);
+  out.arg0 = wire::le32(in, 4);
+  out.arg1 = wire::le32(in, 8);
   out.payload = in.substr(24, length);
   out.length = 24 + length;
   return Parse::kComplete;
@@ -44,14 +31,14 @@ Parse parse_message(std::string_view in, Message& out) {
 
 std::string message(uint32_t command, uint32_t arg0, uint32_t arg1, std::string_view payload) {
   std::string m;
-  put32(m, command);
-  put32(m, arg0);
-  put32(m, arg1);
-  put32(m, static_cast<uint32_t>(payload.size()));
+  wire::put_le32(m, command);
+  wire::put_le32(m, arg0);
+  wire::put_le32(m, arg1);
+  wire::put_le32(m, static_cast<uint32_t>(payload.size()));
   uint32_t sum = 0;  // the checksum old clients check (newer ones send 0 and ignore it)
   for (unsigned char c : payload) sum += c;
-  put32(m, sum);
-  put32(m, command ^ 0xffffffffu);
+  wire::put_le32(m, sum);
+  wire::put_le32(m, command ^ 0xffffffffu);
   m.append(payload);
   return m;
 }
@@ -110,10 +97,8 @@ class AdbSession : public sensors::Session {
                 sensors::SessionIo& io) override {
     if (messages_ == 0 && unconsumed.empty() && problem_.empty()) return;
     if (messages_ == 0 && problem_.empty()) problem_ = "adb-incomplete";
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    auto line =
-        begin_event(buf.text(), kType, *ctx_.settings, info.peer, info.local, "tcp", now_seconds());
+    SessionEvent ev(ctx_, io, kType);
+    auto& line = ev.line();
     line.str("application", "adb").str("tag", problem_.empty() ? "adb" : problem_);
     if (connected_) {
       char hex[16];
@@ -127,8 +112,7 @@ class AdbSession : public sensors::Session {
     }
     line.str("commands", commands_);
     if (opened_ > 0) line.num("opened", opened_);
-    line.finish();
-    buf.commit();
+    ev.commit();
   }
 
  private:
@@ -174,25 +158,11 @@ class AdbSession : public sensors::Session {
 }  // namespace
 
 ServiceModule adb_service() {
-  ServiceModule m;
-  m.name = "adb";
-  m.transport = Transport::kTcp;
-  m.standard_port = 5555;
-  m.loopback_port = 15555;
-  m.report_types = {std::string(kType)};
-  m.description =
+  return tcp_session_service<AdbSession>(
+      "adb", 5555, 15555, std::string(kType),
       "Android Debug Bridge without authentication: logs the client's banner and every "
-      "shell command it opens (none is run)";
-  m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "adb", at);
-    lo.max_unconsumed_bytes = adb::kMaxPayload + 24;
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<AdbSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
-  };
-  return m;
+      "shell command it opens (none is run)",
+      adb::kMaxPayload + 24);
 }
 
 }  // namespace vantage::honeypot

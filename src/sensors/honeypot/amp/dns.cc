@@ -7,27 +7,13 @@
 #include <cstdint>
 
 #include "sensors/honeypot/amp/protocols.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot::amp {
 
 namespace {
 
 constexpr uint16_t kA = 1, kTxt = 16, kAaaa = 28, kOpt = 41, kAny = 255;
-
-uint16_t u16(std::string_view s, size_t at) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(s[at]) << 8) |
-                               static_cast<unsigned char>(s[at + 1]));
-}
-
-void put16(std::string& out, uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v & 0xff));
-}
-
-void put32(std::string& out, uint32_t v) {
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v & 0xffff));
-}
 
 const char* type_name(uint16_t t) {
   switch (t) {
@@ -77,11 +63,11 @@ bool read_name(std::string_view in, size_t& pos, std::string& text) {
 }
 
 void answer_header(std::string& out, uint16_t type, uint32_t ttl, uint16_t rdlength) {
-  put16(out, 0xc00c);  // the question's name
-  put16(out, type);
-  put16(out, 1);  // IN
-  put32(out, ttl);
-  put16(out, rdlength);
+  wire::put_be16(out, 0xc00c);  // the question's name
+  wire::put_be16(out, type);
+  wire::put_be16(out, 1);  // IN
+  wire::put_be32(out, ttl);
+  wire::put_be16(out, rdlength);
 }
 
 }  // namespace
@@ -89,22 +75,23 @@ void answer_header(std::string& out, uint16_t type, uint32_t ttl, uint16_t rdlen
 bool respond_dns(std::string_view q, const sensors::Endpoint&, std::string& reply,
                  std::string& summary) {
   if (q.size() < 12) return false;
-  uint16_t flags = u16(q, 2);
+  uint16_t flags = wire::be16(q, 2);
   if (flags & 0x8000) return false;              // a response, not a query
   if (((flags >> 11) & 0xf) != 0) return false;  // not a standard query
-  if (u16(q, 4) == 0) return false;              // no question
+  if (wire::be16(q, 4) == 0) return false;       // no question
   size_t pos = 12;
   std::string name;
   if (!read_name(q, pos, name) || pos + 4 > q.size()) return false;
-  uint16_t qtype = u16(q, pos), qclass = u16(q, pos + 2);
+  uint16_t qtype = wire::be16(q, pos), qclass = wire::be16(q, pos + 2);
   size_t question_end = pos + 4;
   // EDNS: an OPT record right after the question (the form resolvers and dig send).
   size_t max = 512;
   bool edns = false;
-  if (u16(q, 10) > 0 && u16(q, 6) == 0 && u16(q, 8) == 0 && question_end + 11 <= q.size() &&
-      q[question_end] == 0 && u16(q, question_end + 1) == kOpt) {
+  if (wire::be16(q, 10) > 0 && wire::be16(q, 6) == 0 && wire::be16(q, 8) == 0 &&
+      question_end + 11 <= q.size() && q[question_end] == 0 &&
+      wire::be16(q, question_end + 1) == kOpt) {
     edns = true;
-    max = std::clamp<size_t>(u16(q, question_end + 3), 512, 1232);
+    max = std::clamp<size_t>(wire::be16(q, question_end + 3), 512, 1232);
   }
   const char* tn = type_name(qtype);
   summary = tn ? std::string(tn) : "TYPE" + std::to_string(qtype);
@@ -112,13 +99,13 @@ bool respond_dns(std::string_view q, const sensors::Endpoint&, std::string& repl
   append_printable(summary, name, 255);
 
   reply.clear();
-  reply.append(q.substr(0, 2));                                    // id
-  put16(reply, static_cast<uint16_t>(0x8080 | (flags & 0x0100)));  // QR, RA, RD as asked
-  put16(reply, 1);
+  reply.append(q.substr(0, 2));                                             // id
+  wire::put_be16(reply, static_cast<uint16_t>(0x8080 | (flags & 0x0100)));  // QR, RA, RD as asked
+  wire::put_be16(reply, 1);
   size_t ancount_at = reply.size();
-  put16(reply, 0);
-  put16(reply, 0);
-  put16(reply, edns ? 1 : 0);
+  wire::put_be16(reply, 0);
+  wire::put_be16(reply, 0);
+  wire::put_be16(reply, edns ? 1 : 0);
   reply.append(q.substr(12, question_end - 12));
   uint16_t answers = 0;
   auto room = [&](size_t rr) { return reply.size() + rr + (edns ? 11 : 0) <= max; };
@@ -152,10 +139,10 @@ bool respond_dns(std::string_view q, const sensors::Endpoint&, std::string& repl
   reply[ancount_at + 1] = static_cast<char>(answers & 0xff);
   if (edns) {
     reply.push_back('\0');  // root
-    put16(reply, kOpt);
-    put16(reply, 1232);
-    put32(reply, 0);
-    put16(reply, 0);
+    wire::put_be16(reply, kOpt);
+    wire::put_be16(reply, 1232);
+    wire::put_be32(reply, 0);
+    wire::put_be16(reply, 0);
   }
   return true;
 }

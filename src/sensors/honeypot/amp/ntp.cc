@@ -7,22 +7,13 @@
 #include <cstdint>
 
 #include "sensors/honeypot/amp/protocols.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot::amp {
 
 namespace {
 
 constexpr uint64_t kNtpEpochOffset = 2208988800ull;  // 1900-01-01 to 1970-01-01, seconds
-
-void put16(std::string& out, uint32_t v) {
-  out.push_back(static_cast<char>((v >> 8) & 0xff));
-  out.push_back(static_cast<char>(v & 0xff));
-}
-
-void put32(std::string& out, uint32_t v) {
-  put16(out, v >> 16);
-  put16(out, v & 0xffff);
-}
 
 uint64_t ntp_now() {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -54,24 +45,24 @@ bool mode7(std::string_view q, const sensors::Endpoint& local, std::string& repl
   reply.push_back(static_cast<char>(impl));
   reply.push_back(static_cast<char>(code));
   if (!monlist) {
-    put16(reply, 0x1000);  // err INFO_ERR_REQ, 0 items
-    put16(reply, 0);
+    wire::put_be16(reply, 0x1000);  // err INFO_ERR_REQ, 0 items
+    wire::put_be16(reply, 0);
     return true;
   }
   const uint32_t items = 6, size = code == 42 ? 72 : 32;
-  put16(reply, items);
-  put16(reply, size);
+  wire::put_be16(reply, items);
+  wire::put_be16(reply, size);
   uint32_t daddr = local_v4(local);
   for (uint32_t i = 0; i < items; ++i) {
     size_t start = reply.size();
-    put32(reply, 3 + i * 7);            // lasttime (s ago)
-    put32(reply, 86400 + i * 3600);     // firsttime
-    if (size == 72) put32(reply, 0);    // lastdrop
-    put32(reply, 40 + i * 13);          // count
-    put32(reply, 0xc6336400 + 10 + i);  // addr 198.51.100.10+i
-    if (size == 72) put32(reply, daddr);
-    put32(reply, 0);  // flags
-    put16(reply, 123);
+    wire::put_be32(reply, 3 + i * 7);            // lasttime (s ago)
+    wire::put_be32(reply, 86400 + i * 3600);     // firsttime
+    if (size == 72) wire::put_be32(reply, 0);    // lastdrop
+    wire::put_be32(reply, 40 + i * 13);          // count
+    wire::put_be32(reply, 0xc6336400 + 10 + i);  // addr 198.51.100.10+i
+    if (size == 72) wire::put_be32(reply, daddr);
+    wire::put_be32(reply, 0);  // flags
+    wire::put_be16(reply, 123);
     reply.push_back(3);                // mode
     reply.push_back(4);                // version
     reply.resize(start + size, '\0');  // v6 flag, unused, v6 addresses: zero
@@ -90,8 +81,8 @@ bool mode6(std::string_view q, const sensors::Endpoint& local, std::string& repl
   if (opcode == 1) {
     summary = "mode6 readstat";
     for (uint32_t assoc : {31451u, 31452u, 31453u}) {
-      put16(data, assoc);
-      put16(data, 0x9614);  // reachable, sys.peer candidate
+      wire::put_be16(data, assoc);
+      wire::put_be16(data, 0x9614);  // reachable, sys.peer candidate
     }
   } else if (opcode == 2) {
     summary = "mode6 readvar";
@@ -112,10 +103,10 @@ bool mode6(std::string_view q, const sensors::Endpoint& local, std::string& repl
   reply.push_back(static_cast<char>((q[0] & 0x38) | 6));  // version as asked, mode 6
   reply.push_back(static_cast<char>(0x80 | opcode));      // response
   reply.append(q.substr(2, 2));                           // sequence
-  put16(reply, 0x0618);                                   // system status word
+  wire::put_be16(reply, 0x0618);                          // system status word
   reply.append(q.substr(6, 2));                           // association id
-  put16(reply, 0);                                        // offset
-  put16(reply, static_cast<uint32_t>(data.size()));
+  wire::put_be16(reply, 0);                               // offset
+  wire::put_be16(reply, static_cast<uint32_t>(data.size()));
   reply += data;
   while (reply.size() % 4) reply.push_back('\0');
   return true;
@@ -129,15 +120,15 @@ bool mode3(std::string_view q, const sensors::Endpoint& local, std::string& repl
   uint64_t now = ntp_now();
   reply.clear();
   reply.push_back(static_cast<char>((q[0] & 0x38) | 4));
-  reply.push_back(2);             // stratum
-  reply.push_back(q[2]);          // poll
-  reply.push_back('\xe9');        // precision -23
-  put32(reply, 0x00000480);       // root delay
-  put32(reply, 0x00000b00);       // root dispersion
-  put32(reply, local_v4(local));  // reference id
+  reply.push_back(2);                      // stratum
+  reply.push_back(q[2]);                   // poll
+  reply.push_back('\xe9');                 // precision -23
+  wire::put_be32(reply, 0x00000480);       // root delay
+  wire::put_be32(reply, 0x00000b00);       // root dispersion
+  wire::put_be32(reply, local_v4(local));  // reference id
   for (uint64_t t : {now - (uint64_t{64} << 32), uint64_t{0}, now, now}) {
-    put32(reply, static_cast<uint32_t>(t >> 32));
-    put32(reply, static_cast<uint32_t>(t));
+    wire::put_be32(reply, static_cast<uint32_t>(t >> 32));
+    wire::put_be32(reply, static_cast<uint32_t>(t));
   }
   // Originate = the client's transmit time.
   reply.replace(24, 8, q.substr(40, 8));

@@ -15,16 +15,13 @@
 #include <mutex>
 #include <thread>
 
+#include "sensors/honeypot/wire.h"
+
 namespace vantage::honeypot {
 
 namespace darknet {
 
 namespace {
-
-uint16_t be16(std::string_view s, size_t at) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(s[at]) << 8) |
-                               static_cast<unsigned char>(s[at + 1]));
-}
 
 bool transport(std::string_view l4, uint8_t proto, Packet& out) {
   if (proto == 17) {
@@ -36,8 +33,8 @@ bool transport(std::string_view l4, uint8_t proto, Packet& out) {
     return false;
   }
   out.protocol = proto;
-  out.src.port = be16(l4, 0);
-  out.dst.port = be16(l4, 2);
+  out.src.port = wire::be16(l4, 0);
+  out.dst.port = wire::be16(l4, 2);
   return true;
 }
 
@@ -51,7 +48,7 @@ bool parse_packet(std::string_view b, Packet& out) {
     if (b.size() < 20) return false;
     size_t ihl = (static_cast<unsigned char>(b[0]) & 0x0f) * 4u;
     if (ihl < 20 || b.size() < ihl) return false;
-    if ((be16(b, 6) & 0x1fff) != 0) return false;  // a later fragment: no ports
+    if ((wire::be16(b, 6) & 0x1fff) != 0) return false;  // a later fragment: no ports
     uint32_t src = 0, dst = 0;
     for (int i = 0; i < 4; ++i) {
       src = (src << 8) | static_cast<unsigned char>(b[12 + i]);

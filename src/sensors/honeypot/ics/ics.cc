@@ -22,21 +22,6 @@ std::string hex_bounded(std::string_view bytes, size_t max) {
   return s;
 }
 
-void append_ics_event(std::string& out, const HoneypotSettings& settings,
-                      const sensors::ConnectionInfo& info, UnixSeconds when,
-                      std::string_view application, std::string_view slave_id,
-                      std::string_view function_code, std::string_view request,
-                      std::string_view response, std::string_view tag) {
-  begin_event(out, "event4_honeypot_ics_scan", settings, info.peer, info.local, "tcp", when)
-      .str("application", application)
-      .str("tag", tag)
-      .str("slave_id", slave_id)
-      .str("function_code", function_code)
-      .str("request", hex_bounded(request))
-      .str("response", hex_bounded(response))
-      .finish();
-}
-
 }  // namespace ics
 
 namespace {
@@ -104,11 +89,15 @@ class IcsSession : public sensors::Session {
  private:
   void log(sensors::SessionIo& io, std::string_view slave, std::string_view function,
            std::string_view request, std::string_view response, std::string_view tag) {
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    ics::append_ics_event(buf.text(), *ctx_.settings, info, now_seconds(),
-                          s7_ ? "s7comm" : "modbus", slave, function, request, response, tag);
-    buf.commit();
+    SessionEvent ev(ctx_, io, "event4_honeypot_ics_scan");
+    ev.line()
+        .str("application", s7_ ? "s7comm" : "modbus")
+        .str("tag", tag)
+        .str("slave_id", slave)
+        .str("function_code", function)
+        .str("request", ics::hex_bounded(request))
+        .str("response", ics::hex_bounded(response));
+    ev.commit();
   }
 
   ServiceContext ctx_;
@@ -117,34 +106,24 @@ class IcsSession : public sensors::Session {
   std::string tsap_;  // the S7 connection's destination TSAP (rack/slot)
 };
 
-ServiceModule ics_service(bool s7) {
-  ServiceModule m;
-  m.name = s7 ? "s7" : "modbus";
-  m.transport = Transport::kTcp;
-  m.standard_port = s7 ? 102 : 502;
-  m.loopback_port = s7 ? 10102 : 10502;
-  m.report_types = {"event4_honeypot_ics_scan"};
-  m.description = s7 ? "Siemens S7-300 PLC (S7comm over ISO-on-TCP: COTP, setup, SZL reads)"
-                     : "Modbus/TCP PLC (Schneider M340: reads, device identification)";
-  m.install = [s7](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, s7 ? "s7" : "modbus", at);
-    lo.max_unconsumed_bytes = 8192;
-    ServiceContext copy = ctx;
-    lo.factory = [copy, s7](const sensors::ConnectionInfo&) {
-      return std::make_unique<IcsSession>(copy, s7);
-    };
-    return ctx.host->add_tcp(std::move(lo));
-  };
-  return m;
-}
+struct ModbusSession : IcsSession {
+  explicit ModbusSession(const ServiceContext& ctx) : IcsSession(ctx, false) {}
+};
+struct S7Session : IcsSession {
+  explicit S7Session(const ServiceContext& ctx) : IcsSession(ctx, true) {}
+};
 
 }  // namespace
 
 ServiceModule modbus_service() {
-  return ics_service(false);
+  return tcp_session_service<ModbusSession>(
+      "modbus", 502, 10502, "event4_honeypot_ics_scan",
+      "Modbus/TCP PLC (Schneider M340: reads, device identification)", 8192);
 }
 ServiceModule s7_service() {
-  return ics_service(true);
+  return tcp_session_service<S7Session>(
+      "s7", 102, 10102, "event4_honeypot_ics_scan",
+      "Siemens S7-300 PLC (S7comm over ISO-on-TCP: COTP, setup, SZL reads)", 8192);
 }
 
 }  // namespace vantage::honeypot

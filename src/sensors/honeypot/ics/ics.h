@@ -7,7 +7,6 @@
 #include <string>
 #include <string_view>
 
-#include "common/time.h"
 #include "sensors/honeypot/service.h"
 
 namespace vantage::honeypot::ics {
@@ -51,12 +50,5 @@ std::string s7_function_name(const S7Packet& p);
 
 // Hex of at most `max` bytes (the request/response columns), "..." when cut.
 std::string hex_bounded(std::string_view bytes, size_t max = 256);
-
-// The event4_honeypot_ics_scan record of one request.
-void append_ics_event(std::string& out, const HoneypotSettings& settings,
-                      const sensors::ConnectionInfo& info, UnixSeconds when,
-                      std::string_view application, std::string_view slave_id,
-                      std::string_view function_code, std::string_view request,
-                      std::string_view response, std::string_view tag);
 
 }  // namespace vantage::honeypot::ics

@@ -6,20 +6,11 @@
 #include <string>
 
 #include "sensors/honeypot/ics/ics.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot::ics {
 
 namespace {
-
-uint16_t be16(std::string_view s, size_t at) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(s[at]) << 8) |
-                               static_cast<unsigned char>(s[at + 1]));
-}
-
-void put16(std::string& o, uint32_t v) {
-  o.push_back(static_cast<char>((v >> 8) & 0xff));
-  o.push_back(static_cast<char>(v & 0xff));
-}
 
 std::string exception(uint8_t function, uint8_t code) {
   std::string pdu;
@@ -37,7 +28,7 @@ std::string modbus_pdu(const ModbusRequest& r) {
     case 1:
     case 2: {  // read coils / discrete inputs
       if (d.size() != 4) return exception(r.function, 3);
-      uint32_t start = be16(d, 0), qty = be16(d, 2);
+      uint32_t start = wire::be16(d, 0), qty = wire::be16(d, 2);
       if (qty < 1 || qty > 2000) return exception(r.function, 3);
       if (start + qty > kAddressSpace) return exception(r.function, 2);
       size_t bytes = (qty + 7) / 8;
@@ -49,11 +40,12 @@ std::string modbus_pdu(const ModbusRequest& r) {
     case 3:
     case 4: {  // read holding / input registers
       if (d.size() != 4) return exception(r.function, 3);
-      uint32_t start = be16(d, 0), qty = be16(d, 2);
+      uint32_t start = wire::be16(d, 0), qty = wire::be16(d, 2);
       if (qty < 1 || qty > 125) return exception(r.function, 3);
       if (start + qty > kAddressSpace) return exception(r.function, 2);
       pdu.push_back(static_cast<char>(2 * qty));
-      for (uint32_t i = 0; i < qty; ++i) put16(pdu, 200 + ((start + i) * 37) % 900);  // 20.0-110.0
+      for (uint32_t i = 0; i < qty; ++i)
+        wire::put_be16(pdu, 200 + ((start + i) * 37) % 900);  // 20.0-110.0
       return pdu;
     }
     case 5:
@@ -64,7 +56,7 @@ std::string modbus_pdu(const ModbusRequest& r) {
     case 15:
     case 16: {  // write multiple: start and quantity echoed
       if (d.size() < 5) return exception(r.function, 3);
-      uint32_t start = be16(d, 0), qty = be16(d, 2);
+      uint32_t start = wire::be16(d, 0), qty = wire::be16(d, 2);
       if (start + qty > kAddressSpace) return exception(r.function, 2);
       pdu.append(d.substr(0, 4));
       return pdu;
@@ -104,10 +96,10 @@ std::string modbus_pdu(const ModbusRequest& r) {
 Parse parse_modbus(std::string_view in, ModbusRequest& out) {
   out = {};
   if (in.size() < 8) return Parse::kIncomplete;
-  uint16_t protocol = be16(in, 2), length = be16(in, 4);
+  uint16_t protocol = wire::be16(in, 2), length = wire::be16(in, 4);
   if (protocol != 0 || length < 2 || length > 254) return Parse::kMalformed;
   if (in.size() < 6u + length) return Parse::kIncomplete;
-  out.transaction = be16(in, 0);
+  out.transaction = wire::be16(in, 0);
   out.unit = static_cast<uint8_t>(in[6]);
   out.function = static_cast<uint8_t>(in[7]);
   out.data = in.substr(8, length - 2);
@@ -118,9 +110,9 @@ Parse parse_modbus(std::string_view in, ModbusRequest& out) {
 std::string modbus_response(const ModbusRequest& r) {
   std::string pdu = modbus_pdu(r);
   std::string adu;
-  put16(adu, r.transaction);
-  put16(adu, 0);
-  put16(adu, static_cast<uint32_t>(pdu.size() + 1));
+  wire::put_be16(adu, r.transaction);
+  wire::put_be16(adu, 0);
+  wire::put_be16(adu, static_cast<uint32_t>(pdu.size() + 1));
   adu.push_back(static_cast<char>(r.unit));
   adu += pdu;
   return adu;

@@ -6,20 +6,11 @@
 #include <cstdio>
 
 #include "sensors/honeypot/ics/ics.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot::ics {
 
 namespace {
-
-uint16_t be16(std::string_view s, size_t at) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(s[at]) << 8) |
-                               static_cast<unsigned char>(s[at + 1]));
-}
-
-void put16(std::string& o, uint32_t v) {
-  o.push_back(static_cast<char>((v >> 8) & 0xff));
-  o.push_back(static_cast<char>(v & 0xff));
-}
 
 // TPKT + COTP data TPDU around an S7 PDU.
 std::string tpkt_dt(std::string_view s7) {
@@ -34,17 +25,17 @@ std::string tpkt_dt(std::string_view s7) {
 // and, for 0x0011, the three words after the order number.
 void szl_0011_item(std::string& d, uint16_t index, std::string_view mlfb, uint16_t bg,
                    uint16_t ausbg, uint16_t ausbe) {
-  put16(d, index);
+  wire::put_be16(d, index);
   std::string t(mlfb.substr(0, 20));
   t.resize(20, ' ');
   d += t;
-  put16(d, bg);
-  put16(d, ausbg);
-  put16(d, ausbe);
+  wire::put_be16(d, bg);
+  wire::put_be16(d, ausbg);
+  wire::put_be16(d, ausbe);
 }
 
 void szl_001c_item(std::string& d, uint16_t index, std::string_view text) {
-  put16(d, index);
+  wire::put_be16(d, index);
   std::string t(text.substr(0, 32));
   t.resize(32, '\0');
   d += t;
@@ -73,17 +64,17 @@ std::string szl_response(const S7Packet& p) {
   if (count == 0) {
     data = std::string("\x0a\x00\x00\x00", 4);  // object does not exist
   } else {
-    put16(data, static_cast<uint32_t>(8 + items.size()));
-    put16(data, p.szl_id);
-    put16(data, p.szl_index);
-    put16(data, item_len);
-    put16(data, count);
+    wire::put_be16(data, static_cast<uint32_t>(8 + items.size()));
+    wire::put_be16(data, p.szl_id);
+    wire::put_be16(data, p.szl_index);
+    wire::put_be16(data, item_len);
+    wire::put_be16(data, count);
     data += items;
   }
   std::string s7("\x32\x07\x00\x00", 4);
-  put16(s7, p.pdu_ref);
-  put16(s7, 12);
-  put16(s7, static_cast<uint32_t>(data.size()));
+  wire::put_be16(s7, p.pdu_ref);
+  wire::put_be16(s7, 12);
+  wire::put_be16(s7, static_cast<uint32_t>(data.size()));
   s7.append("\x00\x01\x12\x08\x12\x84\x01\x01\x00\x00", 10);
   s7.append(count == 0 ? std::string_view("\xd4\x01", 2) : std::string_view("\x00\x00", 2));
   s7 += data;
@@ -93,9 +84,9 @@ std::string szl_response(const S7Packet& p) {
 std::string ack_data(const S7Packet& p, uint8_t error_class, uint8_t error_code,
                      std::string_view params) {
   std::string s7("\x32\x03\x00\x00", 4);
-  put16(s7, p.pdu_ref);
-  put16(s7, static_cast<uint32_t>(params.size()));
-  put16(s7, 0);
+  wire::put_be16(s7, p.pdu_ref);
+  wire::put_be16(s7, static_cast<uint32_t>(params.size()));
+  wire::put_be16(s7, 0);
   s7.push_back(static_cast<char>(error_class));
   s7.push_back(static_cast<char>(error_code));
   s7 += params;
@@ -108,7 +99,7 @@ Parse parse_s7(std::string_view in, S7Packet& out) {
   out = {};
   if (in.size() < 4) return in.empty() || in[0] == 3 ? Parse::kIncomplete : Parse::kMalformed;
   if (in[0] != 3 || in[1] != 0) return Parse::kMalformed;
-  size_t len = be16(in, 2);
+  size_t len = wire::be16(in, 2);
   if (len < 7 || len > 4096) return Parse::kMalformed;
   if (in.size() < len) return Parse::kIncomplete;
   std::string_view t = in.substr(0, len);
@@ -118,7 +109,7 @@ Parse parse_s7(std::string_view in, S7Packet& out) {
   out.cotp = static_cast<uint8_t>(t[5]) & 0xf0;
   if (out.cotp == 0xe0) {  // connection request
     if (li < 6) return Parse::kMalformed;
-    out.src_ref = be16(t, 8);
+    out.src_ref = wire::be16(t, 8);
     size_t pos = 11, end = 5 + li;
     while (pos + 2 <= end) {
       auto code = static_cast<unsigned char>(t[pos]);
@@ -134,8 +125,8 @@ Parse parse_s7(std::string_view in, S7Packet& out) {
   std::string_view s7 = t.substr(5 + li);
   if (s7.size() < 10 || static_cast<unsigned char>(s7[0]) != 0x32) return Parse::kMalformed;
   out.rosctr = static_cast<uint8_t>(s7[1]);
-  out.pdu_ref = be16(s7, 4);
-  size_t param_len = be16(s7, 6), data_len = be16(s7, 8);
+  out.pdu_ref = wire::be16(s7, 4);
+  size_t param_len = wire::be16(s7, 6), data_len = wire::be16(s7, 8);
   size_t header = out.rosctr == 2 || out.rosctr == 3 ? 12 : 10;
   if (s7.size() < header + param_len + data_len) return Parse::kMalformed;
   std::string_view params = s7.substr(header, param_len);
@@ -147,8 +138,8 @@ Parse parse_s7(std::string_view in, S7Packet& out) {
     out.group = static_cast<uint8_t>(params[5]) & 0x0f;
     out.subfunction = static_cast<uint8_t>(params[6]);
     if (out.group == 4 && out.subfunction == 1 && data.size() >= 8) {
-      out.szl_id = be16(data, 4);
-      out.szl_index = be16(data, 6);
+      out.szl_id = wire::be16(data, 4);
+      out.szl_index = wire::be16(data, 6);
     }
   }
   return Parse::kComplete;
@@ -157,7 +148,7 @@ Parse parse_s7(std::string_view in, S7Packet& out) {
 std::string s7_response(const S7Packet& p) {
   if (p.cotp == 0xe0) {
     std::string cc("\x03\x00\x00\x00\x00\xd0", 6);
-    put16(cc, p.src_ref);
+    wire::put_be16(cc, p.src_ref);
     cc.append("\x00\x01\x00\xc0\x01\x0a", 6);
     cc.push_back('\xc1');
     cc.push_back(static_cast<char>(p.tsap_src.size()));

@@ -6,20 +6,11 @@
 #include "sensors/honeypot/rdp/rdp.h"
 
 #include "sensors/honeypot/service.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot {
 
 namespace rdp {
-
-namespace {
-
-uint32_t le32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
-  return v;
-}
-
-}  // namespace
 
 Parse parse_connection_request(std::string_view in, ConnectionRequest& out) {
   out = {};
@@ -46,7 +37,7 @@ Parse parse_connection_request(std::string_view in, ConnectionRequest& out) {
     if (neg_len != 8) return Parse::kMalformed;
     out.negotiation = true;
     out.flags = static_cast<uint8_t>(var[1]);
-    out.requested = le32(var, 4);
+    out.requested = wire::le32(var, 4);
   }
   return Parse::kComplete;
 }
@@ -120,19 +111,15 @@ class RdpSession : public sensors::Session {
   void log(sensors::SessionIo& io, const rdp::ConnectionRequest* req, uint32_t selected,
            std::string_view problem) {
     logged_ = true;
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    auto line =
-        begin_event(buf.text(), kType, *ctx_.settings, info.peer, info.local, "tcp", now_seconds());
-    line.str("application", "rdp").str("tag", problem.empty() ? "rdp" : problem);
+    SessionEvent ev(ctx_, io, kType);
+    ev.line().str("application", "rdp").str("tag", problem.empty() ? "rdp" : problem);
     if (req) {
       std::string tags = "requested=" + (req->negotiation ? rdp::protocol_names(req->requested)
                                                           : std::string("none"));
       tags += ";selected=" + rdp::protocol_names(selected);
-      line.str("cookie", req->cookie).str("session_tags", tags);
+      ev.line().str("cookie", req->cookie).str("session_tags", tags);
     }
-    line.finish();
-    buf.commit();
+    ev.commit();
   }
 
   ServiceContext ctx_;
@@ -142,25 +129,11 @@ class RdpSession : public sensors::Session {
 }  // namespace
 
 ServiceModule rdp_service() {
-  ServiceModule m;
-  m.name = "rdp";
-  m.transport = Transport::kTcp;
-  m.standard_port = 3389;
-  m.loopback_port = 13389;
-  m.report_types = {std::string(kType)};
-  m.description =
+  return tcp_session_service<RdpSession>(
+      "rdp", 3389, 13389, std::string(kType),
       "RDP: logs the X.224 connection request (mstshash cookie, requested protocols), "
-      "confirms it as Windows with NLA would, then closes";
-  m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "rdp", at);
-    lo.max_unconsumed_bytes = 8192;
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<RdpSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
-  };
-  return m;
+      "confirms it as Windows with NLA would, then closes",
+      8192);
 }
 
 }  // namespace vantage::honeypot

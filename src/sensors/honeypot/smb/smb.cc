@@ -11,35 +11,13 @@
 #include <cstdio>
 
 #include "sensors/honeypot/service.h"
+#include "sensors/honeypot/wire.h"
 
 namespace vantage::honeypot {
 
 namespace smb {
 
 namespace {
-
-uint16_t le16(std::string_view s, size_t at) {
-  return static_cast<uint16_t>(static_cast<unsigned char>(s[at]) |
-                               (static_cast<unsigned char>(s[at + 1]) << 8));
-}
-uint32_t le32(std::string_view s, size_t at) {
-  return le16(s, at) | (static_cast<uint32_t>(le16(s, at + 2)) << 16);
-}
-uint64_t le64(std::string_view s, size_t at) {
-  return le32(s, at) | (static_cast<uint64_t>(le32(s, at + 4)) << 32);
-}
-void put16(std::string& o, uint32_t v) {
-  o.push_back(static_cast<char>(v & 0xff));
-  o.push_back(static_cast<char>((v >> 8) & 0xff));
-}
-void put32(std::string& o, uint32_t v) {
-  put16(o, v & 0xffff);
-  put16(o, v >> 16);
-}
-void put64(std::string& o, uint64_t v) {
-  put32(o, static_cast<uint32_t>(v));
-  put32(o, static_cast<uint32_t>(v >> 32));
-}
 
 std::string utf16(std::string_view ascii) {
   std::string u;
@@ -79,32 +57,32 @@ std::string smb1_header(const Message& r, uint8_t command, uint32_t status, uint
                         uint16_t tid) {
   std::string h("\xffSMB", 4);
   h.push_back(static_cast<char>(command));
-  put32(h, status);
-  h.push_back('\x98');  // reply, case-insensitive, canonicalised paths
-  put16(h, 0xc001);     // Unicode strings, NT status codes, long names
-  put16(h, 0);          // PIDHigh
-  h.append(8, '\0');    // security features
-  put16(h, 0);
-  put16(h, tid);
-  put16(h, r.pid);
-  put16(h, uid);
-  put16(h, r.mid);
+  wire::put_le32(h, status);
+  h.push_back('\x98');        // reply, case-insensitive, canonicalised paths
+  wire::put_le16(h, 0xc001);  // Unicode strings, NT status codes, long names
+  wire::put_le16(h, 0);       // PIDHigh
+  h.append(8, '\0');          // security features
+  wire::put_le16(h, 0);
+  wire::put_le16(h, tid);
+  wire::put_le16(h, r.pid);
+  wire::put_le16(h, uid);
+  wire::put_le16(h, r.mid);
   return h;
 }
 
 std::string smb2_header(const Message& r, uint32_t status) {
   std::string h("\xfeSMB", 4);
-  put16(h, 64);
-  put16(h, 0);  // credit charge
-  put32(h, status);
-  put16(h, r.command);
-  put16(h, 1);  // credits granted
-  put32(h, 1);  // SMB2_FLAGS_SERVER_TO_REDIR
-  put32(h, 0);  // next command
-  put64(h, r.message_id);
-  put32(h, 0xfeff);  // process id (reserved)
-  put32(h, 0);       // tree id
-  put64(h, r.session_id);
+  wire::put_le16(h, 64);
+  wire::put_le16(h, 0);  // credit charge
+  wire::put_le32(h, status);
+  wire::put_le16(h, r.command);
+  wire::put_le16(h, 1);  // credits granted
+  wire::put_le32(h, 1);  // SMB2_FLAGS_SERVER_TO_REDIR
+  wire::put_le32(h, 0);  // next command
+  wire::put_le64(h, r.message_id);
+  wire::put_le32(h, 0xfeff);  // process id (reserved)
+  wire::put_le32(h, 0);       // tree id
+  wire::put_le64(h, r.session_id);
   h.append(16, '\0');  // signature
   return h;
 }
@@ -130,15 +108,15 @@ Parse parse_message(std::string_view p, Message& out) {
   if (p.size() >= 35 && p.substr(0, 4) == std::string_view("\xffSMB", 4)) {
     out.version = 1;
     out.command = static_cast<unsigned char>(p[4]);
-    out.flags = static_cast<unsigned char>(p[9]) | (static_cast<uint32_t>(le16(p, 10)) << 16);
-    out.tid = le16(p, 24);
-    out.pid = le16(p, 26);
-    out.uid = le16(p, 28);
-    out.mid = le16(p, 30);
+    out.flags = static_cast<unsigned char>(p[9]) | (static_cast<uint32_t>(wire::le16(p, 10)) << 16);
+    out.tid = wire::le16(p, 24);
+    out.pid = wire::le16(p, 26);
+    out.uid = wire::le16(p, 28);
+    out.mid = wire::le16(p, 30);
     size_t wc = static_cast<unsigned char>(p[32]);
     if (p.size() < 33 + 2 * wc + 2) return Parse::kMalformed;
     std::string_view words = p.substr(33, 2 * wc);
-    size_t bc = le16(p, 33 + 2 * wc);
+    size_t bc = wire::le16(p, 33 + 2 * wc);
     std::string_view bytes = p.substr(35 + 2 * wc);
     if (bytes.size() < bc) return Parse::kMalformed;
     bytes = bytes.substr(0, bc);
@@ -155,25 +133,25 @@ Parse parse_message(std::string_view p, Message& out) {
       if (wc < 14 + setup_count) return Parse::kMalformed;
       if (setup_count >= 1) {
         out.has_setup = true;
-        out.setup0 = le16(words, 28);
-        if (setup_count >= 2) out.setup1 = le16(words, 30);
+        out.setup0 = wire::le16(words, 28);
+        if (setup_count >= 2) out.setup1 = wire::le16(words, 30);
       }
     }
     return Parse::kComplete;
   }
   if (p.size() >= 64 && p.substr(0, 4) == std::string_view("\xfeSMB", 4)) {
-    if (le16(p, 4) != 64) return Parse::kMalformed;
+    if (wire::le16(p, 4) != 64) return Parse::kMalformed;
     out.version = 2;
-    out.command = le16(p, 12);
-    out.flags = le32(p, 16);
-    out.message_id = le64(p, 24);
-    out.session_id = le64(p, 40);
+    out.command = wire::le16(p, 12);
+    out.flags = wire::le32(p, 16);
+    out.message_id = wire::le64(p, 24);
+    out.session_id = wire::le64(p, 40);
     if (out.command == 0) {  // NEGOTIATE
-      if (p.size() < 64 + 36 || le16(p, 64) != 36) return Parse::kMalformed;
-      size_t count = le16(p, 66);
+      if (p.size() < 64 + 36 || wire::le16(p, 64) != 36) return Parse::kMalformed;
+      size_t count = wire::le16(p, 66);
       if (count == 0 || count > 64 || p.size() < 100 + 2 * count) return Parse::kMalformed;
       for (size_t i = 0; i < count; ++i) {
-        uint16_t d = le16(p, 100 + 2 * i);
+        uint16_t d = wire::le16(p, 100 + 2 * i);
         out.dialect_codes.push_back(d);
         out.dialects.push_back(dialect_name(d));
       }
@@ -245,43 +223,44 @@ std::string smb2_negotiate_response(const Message& r, uint16_t dialect) {
   as_negotiate.command = 0;
   std::string m = smb2_header(as_negotiate, 0);
   bool v311 = dialect == 0x0311;
-  put16(m, 65);
-  put16(m, 0x0001);  // signing enabled
-  put16(m, dialect);
-  put16(m, v311 ? 2 : 0);
+  wire::put_le16(m, 65);
+  wire::put_le16(m, 0x0001);  // signing enabled
+  wire::put_le16(m, dialect);
+  wire::put_le16(m, v311 ? 2 : 0);
   m.append(kServerGuid, 16);
-  put32(m, dialect >= 0x0300 && dialect != 0x02ff ? 0x2f : 0x07);  // DFS, leasing, large MTU...
-  put32(m, 8388608);
-  put32(m, 8388608);
-  put32(m, 8388608);
-  put64(m, filetime_now());
-  put64(m, 0);
-  put16(m, 128);  // security buffer offset: right after the 64-byte header and body
-  put16(m, static_cast<uint32_t>(kSpnego.size()));
+  wire::put_le32(
+      m, dialect >= 0x0300 && dialect != 0x02ff ? 0x2f : 0x07);  // DFS, leasing, large MTU...
+  wire::put_le32(m, 8388608);
+  wire::put_le32(m, 8388608);
+  wire::put_le32(m, 8388608);
+  wire::put_le64(m, filetime_now());
+  wire::put_le64(m, 0);
+  wire::put_le16(m, 128);  // security buffer offset: right after the 64-byte header and body
+  wire::put_le16(m, static_cast<uint32_t>(kSpnego.size()));
   size_t ctx_offset_at = m.size();
-  put32(m, 0);
+  wire::put_le32(m, 0);
   m.append(kSpnego);
   if (v311) {
     while (m.size() % 8) m.push_back('\0');
     uint32_t offset = static_cast<uint32_t>(m.size());
     for (int i = 0; i < 4; ++i)
       m[ctx_offset_at + i] = static_cast<char>((offset >> (8 * i)) & 0xff);
-    put16(m, 0x0001);  // SMB2_PREAUTH_INTEGRITY_CAPABILITIES
-    put16(m, 38);
-    put32(m, 0);
-    put16(m, 1);       // one hash algorithm
-    put16(m, 32);      // salt length
-    put16(m, 0x0001);  // SHA-512
+    wire::put_le16(m, 0x0001);  // SMB2_PREAUTH_INTEGRITY_CAPABILITIES
+    wire::put_le16(m, 38);
+    wire::put_le32(m, 0);
+    wire::put_le16(m, 1);       // one hash algorithm
+    wire::put_le16(m, 32);      // salt length
+    wire::put_le16(m, 0x0001);  // SHA-512
     m.append(
         "\x6d\x1f\x83\x29\xb0\x4e\x12\x7a\x55\xc3\x98\x0e\xf2\x61\x3d\xa4\x07\xbb\x5c\x19"
         "\xe8\x42\x96\x2d\x71\x0a\xcf\x36\x8b\x54\xe1\x93",
         32);
     while (m.size() % 8) m.push_back('\0');
-    put16(m, 0x0002);  // SMB2_ENCRYPTION_CAPABILITIES
-    put16(m, 4);
-    put32(m, 0);
-    put16(m, 1);
-    put16(m, 0x0002);  // AES-128-GCM
+    wire::put_le16(m, 0x0002);  // SMB2_ENCRYPTION_CAPABILITIES
+    wire::put_le16(m, 4);
+    wire::put_le32(m, 0);
+    wire::put_le16(m, 1);
+    wire::put_le16(m, 0x0002);  // AES-128-GCM
   }
   return framed(m);
 }
@@ -290,25 +269,25 @@ std::string smb1_negotiate_response(const Message& r, uint16_t index) {
   std::string m = smb1_header(r, 0x72, 0, 0, 0);
   if (index == 0xffff) {  // none of the dialects offered
     m.push_back(1);
-    put16(m, 0xffff);
-    put16(m, 0);
+    wire::put_le16(m, 0xffff);
+    wire::put_le16(m, 0);
     return framed(m);
   }
   m.push_back(17);
-  put16(m, index);
-  m.push_back(0x03);  // user level security, challenge/response
-  put16(m, 50);       // max mpx
-  put16(m, 1);        // max VCs
-  put32(m, 16644);
-  put32(m, 65536);
-  put32(m, 0);           // session key
-  put32(m, 0x0000f3fd);  // capabilities (no extended security)
-  put64(m, filetime_now());
-  put16(m, 0);
+  wire::put_le16(m, index);
+  m.push_back(0x03);      // user level security, challenge/response
+  wire::put_le16(m, 50);  // max mpx
+  wire::put_le16(m, 1);   // max VCs
+  wire::put_le32(m, 16644);
+  wire::put_le32(m, 65536);
+  wire::put_le32(m, 0);           // session key
+  wire::put_le32(m, 0x0000f3fd);  // capabilities (no extended security)
+  wire::put_le64(m, filetime_now());
+  wire::put_le16(m, 0);
   m.push_back(8);                                            // challenge length
   std::string bytes("\x11\x22\x33\x44\x55\x66\x77\x88", 8);  // the challenge
   bytes += utf16("WORKGROUP") + utf16("WIN7-PC");
-  put16(m, static_cast<uint32_t>(bytes.size()));
+  wire::put_le16(m, static_cast<uint32_t>(bytes.size()));
   m += bytes;
   return framed(m);
 }
@@ -316,16 +295,16 @@ std::string smb1_negotiate_response(const Message& r, uint16_t index) {
 std::string smb1_status(const Message& r, uint32_t status) {
   std::string m = smb1_header(r, static_cast<uint8_t>(r.command), status, r.uid, r.tid);
   m.push_back(0);
-  put16(m, 0);
+  wire::put_le16(m, 0);
   return framed(m);
 }
 
 std::string smb2_status(const Message& r, uint32_t status) {
   std::string m = smb2_header(r, status);
-  put16(m, 9);
+  wire::put_le16(m, 9);
   m.push_back(0);
   m.push_back(0);
-  put32(m, 0);
+  wire::put_le32(m, 0);
   m.push_back(0);
   return framed(m);
 }
@@ -334,11 +313,11 @@ std::string smb1_session_setup_response(const Message& r) {
   std::string m = smb1_header(r, 0x73, 0, 0x0800, r.tid);
   m.push_back(3);
   m.append("\xff\x00\x00\x00", 4);  // no AndX command
-  put16(m, 1);                      // logged in as guest
+  wire::put_le16(m, 1);             // logged in as guest
   // Unicode strings start on an even offset: a pad byte after the byte count (at offset 41).
   std::string bytes = std::string(1, '\0') + utf16("Windows 7 Professional 7601 Service Pack 1") +
                       utf16("Windows 7 Professional 6.1") + utf16("WORKGROUP");
-  put16(m, static_cast<uint32_t>(bytes.size()));
+  wire::put_le16(m, static_cast<uint32_t>(bytes.size()));
   m += bytes;
   return framed(m);
 }
@@ -347,9 +326,9 @@ std::string smb1_tree_connect_response(const Message& r) {
   std::string m = smb1_header(r, 0x75, 0, r.uid, 0x0800);
   m.push_back(3);
   m.append("\xff\x00\x00\x00", 4);
-  put16(m, 0x0001);                                         // search bits supported
+  wire::put_le16(m, 0x0001);                                // search bits supported
   std::string bytes = std::string("IPC\0", 4) + utf16("");  // service (ASCII), file system
-  put16(m, static_cast<uint32_t>(bytes.size()));
+  wire::put_le16(m, static_cast<uint32_t>(bytes.size()));
   m += bytes;
   return framed(m);
 }
@@ -399,10 +378,8 @@ class SmbSession : public sensors::Session {
                 sensors::SessionIo& io) override {
     if (commands_.empty() && unconsumed.empty() && problem_.empty()) return;  // said nothing
     if (commands_.empty() && problem_.empty()) problem_ = "smb-incomplete";
-    const auto& info = io.info();
-    auto& buf = ctx_.host->tcp_buffer(info.thread);
-    auto line =
-        begin_event(buf.text(), kType, *ctx_.settings, info.peer, info.local, "tcp", now_seconds());
+    SessionEvent ev(ctx_, io, kType);
+    auto& line = ev.line();
     line.str("application", "smb");
     std::string tags = version_ == 1 ? "smb1" : version_ == 2 ? "smb2" : "";
     if (ms17_010_) {
@@ -431,8 +408,8 @@ class SmbSession : public sensors::Session {
       std::snprintf(hex, sizeof hex, "0x%08x", first_flags_);
       line.str("flags", hex);
     }
-    line.str("session_tags", tags).finish();
-    buf.commit();
+    line.str("session_tags", tags);
+    ev.commit();
   }
 
  private:
@@ -536,25 +513,11 @@ class SmbSession : public sensors::Session {
 }  // namespace
 
 ServiceModule smb_service() {
-  ServiceModule m;
-  m.name = "smb";
-  m.transport = Transport::kTcp;
-  m.standard_port = 445;
-  m.loopback_port = 10445;
-  m.report_types = {std::string(kType)};
-  m.description =
+  return tcp_session_service<SmbSession>(
+      "smb", 445, 10445, std::string(kType),
       "SMB: answers NEGOTIATE (SMB1 and SMB2/3), lets anonymous SMB1 reach the MS17-010 check "
-      "and logs the commands and dialects of every connection";
-  m.install = [](ServiceContext& ctx, const sensors::Endpoint& at) {
-    auto lo = tcp_listener(ctx, "smb", at);
-    lo.max_unconsumed_bytes = smb::kMaxFrame + 4;
-    ServiceContext copy = ctx;
-    lo.factory = [copy](const sensors::ConnectionInfo&) {
-      return std::make_unique<SmbSession>(copy);
-    };
-    return ctx.host->add_tcp(std::move(lo));
-  };
-  return m;
+      "and logs the commands and dialects of every connection",
+      smb::kMaxFrame + 4);
 }
 
 }  // namespace vantage::honeypot
