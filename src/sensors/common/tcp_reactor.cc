@@ -192,10 +192,6 @@ struct Tag {
 struct ListenTag : Tag {
   const ListenerOptions* options = nullptr;
   int fd = -1;
-  Endpoint bound;
-  // Bound to 0.0.0.0 or [::]: the address a connection came in on is asked for per
-  // connection (getsockname); otherwise it is the bound one.
-  bool wildcard = false;
 };
 
 constexpr size_t kReadChunk = 64 * 1024;
@@ -336,14 +332,10 @@ struct TcpReactor::Loop {
       c->fd = fd;
       c->ci.listener = lt.options->name;
       c->ci.peer = from_sockaddr(peer);
-      if (lt.wildcard) {
-        sockaddr_storage local{};
-        socklen_t llen = sizeof local;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
-        c->ci.local = from_sockaddr(local);
-      } else {
-        c->ci.local = lt.bound;
-      }
+      sockaddr_storage local{};
+      socklen_t llen = sizeof local;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
+      c->ci.local = from_sockaddr(local);
       c->ci.opened = now_seconds();
       c->ci.thread = index;
       c->opened = c->last_activity = std::chrono::steady_clock::now();
@@ -527,7 +519,8 @@ struct TcpReactor::Loop {
     closed[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
     if (c->session) c->session->on_close(why, c->in, *c);
     if (c->ssl) SSL_free(c->ssl);
-    ::close(c->fd);  // also takes it out of the epoll set (the descriptor is never duplicated)
+    ::epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, nullptr);
+    ::close(c->fd);
     slots[c->slot] = nullptr;
     free_slots.push_back(c->slot);
     reactor->active_.fetch_sub(1, std::memory_order_relaxed);
@@ -655,8 +648,6 @@ Status TcpReactor::start() {
       auto tag = std::make_unique<ListenTag>();
       tag->kind = Kind::kListen;
       tag->options = &l->options;
-      tag->bound = l->bound;
-      tag->wildcard = l->bound.ip == IpAddress{} || l->bound.ip == IpAddress::from_v4(0);
       tag->fd = l->fds[static_cast<size_t>(i)];
       epoll_event ev{};
       ev.events = EPOLLIN;
