@@ -444,64 +444,6 @@ TEST(TcpReactor, ServesSessionsAndEnforcesItsBounds) {
   EXPECT_EQ(s.active, 0);
 }
 
-TEST(TcpReactor, OutOfDescriptorsRefusesConnectionsWithoutSpinning) {
-  int to_child[2], from_child[2];
-  ASSERT_EQ(::pipe(to_child), 0);
-  ASSERT_EQ(::pipe(from_child), 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    rlimit lim{};
-    ::getrlimit(RLIMIT_NOFILE, &lim);
-    lim.rlim_cur = 40;
-    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(10);
-    struct Quiet : Session {
-      size_t on_data(std::string_view in, SessionIo&) override { return in.size(); }
-    };
-    TcpReactor reactor({1, 100000, nullptr, 50ms});
-    ListenerOptions lo;
-    lo.name = "t";
-    lo.bind = *parse_endpoint("127.0.0.1:0");
-    lo.factory = [](const ConnectionInfo&) { return std::make_unique<Quiet>(); };
-    auto bound = reactor.listen(lo);
-    if (!bound.ok() || !reactor.start().ok()) _exit(11);
-    uint16_t port = bound->port;
-    if (::write(from_child[1], &port, sizeof port) != sizeof port) _exit(12);
-    char go;
-    if (::read(to_child[0], &go, 1) != 1) _exit(13);  // the clients are connected
-    rusage before{}, after{};
-    ::getrusage(RUSAGE_SELF, &before);
-    std::this_thread::sleep_for(1s);
-    ::getrusage(RUSAGE_SELF, &after);
-    auto cpu = [](const rusage& r) {
-      return r.ru_utime.tv_sec + r.ru_stime.tv_sec +
-             (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-    };
-    double used = cpu(after) - cpu(before);
-    auto st = reactor.stats();
-    reactor.stop();
-    _exit(st.refused_over_cap > 0 && used < 0.5 ? 0 : 20);
-  }
-  uint16_t port = 0;
-  ASSERT_EQ(::read(from_child[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
-  std::vector<int> clients;
-  for (int i = 0; i < 100; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    clients.push_back(fd);
-  }
-  std::this_thread::sleep_for(200ms);
-  ASSERT_EQ(::write(to_child[1], "g", 1), 1);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  for (int fd : clients) ::close(fd);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "exit " << WEXITSTATUS(status) << " (20: nothing refused, or the loop spun)";
-}
-
 TEST(TcpReactor, SpeaksTlsAndReportsSniCipherAndClientHello) {
   ReactorFixture fx;
   TcpReactor reactor({1, 100, nullptr, 50ms});
@@ -671,6 +613,64 @@ TEST(SensorHost, LastUdpTicksSeeStoppingAndServicesShowTheirStatus) {
   EXPECT_GT(ticks_running.load(), 0);
   EXPECT_GE(ticks_stopping.load(), 2);  // each loop's last tick
   EXPECT_EQ(h->journal().stats().records_appended, 1);
+}
+
+TEST(TcpReactor, OutOfDescriptorsRefusesConnectionsWithoutSpinning) {
+  int to_child[2], from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = 40;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(10);
+    struct Quiet : Session {
+      size_t on_data(std::string_view in, SessionIo&) override { return in.size(); }
+    };
+    TcpReactor reactor({1, 100000, nullptr, 50ms});
+    ListenerOptions lo;
+    lo.name = "t";
+    lo.bind = *parse_endpoint("127.0.0.1:0");
+    lo.factory = [](const ConnectionInfo&) { return std::make_unique<Quiet>(); };
+    auto bound = reactor.listen(lo);
+    if (!bound.ok() || !reactor.start().ok()) _exit(11);
+    uint16_t port = bound->port;
+    if (::write(from_child[1], &port, sizeof port) != sizeof port) _exit(12);
+    char go;
+    if (::read(to_child[0], &go, 1) != 1) _exit(13);  // the clients are connected
+    rusage before{}, after{};
+    ::getrusage(RUSAGE_SELF, &before);
+    std::this_thread::sleep_for(1s);
+    ::getrusage(RUSAGE_SELF, &after);
+    auto cpu = [](const rusage& r) {
+      return r.ru_utime.tv_sec + r.ru_stime.tv_sec +
+             (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+    };
+    double used = cpu(after) - cpu(before);
+    auto st = reactor.stats();
+    reactor.stop();
+    _exit(st.refused_over_cap > 0 && used < 0.5 ? 0 : 20);
+  }
+  uint16_t port = 0;
+  ASSERT_EQ(::read(from_child[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+  std::vector<int> clients;
+  for (int i = 0; i < 100; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    clients.push_back(fd);
+  }
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(::write(to_child[1], "g", 1), 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  for (int fd : clients) ::close(fd);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "exit " << WEXITSTATUS(status) << " (20: nothing refused, or the loop spun)";
 }
 
 // ---- HTTP request parser ----------------------------------------------------------------
