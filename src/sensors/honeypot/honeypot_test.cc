@@ -169,8 +169,9 @@ TEST(RedisProtocol, ReadsRespAndInlineCommandsWithinBounds) {
   ASSERT_EQ(redis::parse_command(resp, args, used), redis::Parse::kComplete);
   ASSERT_EQ(args.size(), 3u);
   EXPECT_EQ(args[2], "secret");
-  EXPECT_EQ(resp.substr(used), "PING\r\n");
-  ASSERT_EQ(redis::parse_command(resp.substr(used), args, used), redis::Parse::kComplete);
+  std::string rest = resp.substr(used);  // args are views into it: it must outlive them
+  EXPECT_EQ(rest, "PING\r\n");
+  ASSERT_EQ(redis::parse_command(rest, args, used), redis::Parse::kComplete);
   EXPECT_EQ(args[0], "PING");
   EXPECT_EQ(redis::parse_command("*2\r\n$4\r\nAUTH\r\n$10\r\nab", args, used),
             redis::Parse::kIncomplete);
@@ -825,36 +826,37 @@ TEST(AdbProtocol, ReadsAndWritesMessages) {
 }
 
 TEST(IcsProtocols, ModbusAndS7AnswerAsPlcs) {
+  // The parsed requests are views into these: they must outlive them.
+  const std::string read_regs = hex_bytes("0001 0000 0006 01 03 0000 000a");
+  const std::string device_id = hex_bytes("0002 0000 0005 01 2b 0e 01 00");
+  const std::string unknown = hex_bytes("0003 0000 0002 01 63");
   ics::ModbusRequest r;
   // Read holding registers 0..9 from unit 1.
-  ASSERT_EQ(ics::parse_modbus(hex_bytes("0001 0000 0006 01 03 0000 000a"), r),
-            ics::Parse::kComplete);
+  ASSERT_EQ(ics::parse_modbus(read_regs, r), ics::Parse::kComplete);
   EXPECT_EQ(r.function, 3);
   std::string resp = ics::modbus_response(r);
   EXPECT_EQ(resp.size(), 9u + 20);
   EXPECT_EQ(resp.substr(0, 9), hex_bytes("0001 0000 0017 01 03 14"));
-  ASSERT_EQ(ics::parse_modbus(hex_bytes("0002 0000 0005 01 2b 0e 01 00"), r),
-            ics::Parse::kComplete);
+  ASSERT_EQ(ics::parse_modbus(device_id, r), ics::Parse::kComplete);
   EXPECT_NE(ics::modbus_response(r).find("Schneider Electric"), std::string::npos);
-  ASSERT_EQ(ics::parse_modbus(hex_bytes("0003 0000 0002 01 63"), r), ics::Parse::kComplete);
+  ASSERT_EQ(ics::parse_modbus(unknown, r), ics::Parse::kComplete);
   EXPECT_EQ(ics::modbus_response(r), hex_bytes("0003 0000 0003 01 e3 01"));  // illegal function
   EXPECT_EQ(ics::parse_modbus(hex_bytes("0003 0001 0002 01 03"), r), ics::Parse::kMalformed);
   // S7: nmap s7-info's packets.
+  const std::string cotp = hex_bytes("0300001611e00000001400c1020100c2020102c0010a");
+  const std::string szl =
+      hex_bytes("0300002102f080320700000000000800080001120411440100ff09000400110001");
+  const std::string setup = hex_bytes("0300001902f08032010000000000080000f0000001000101e0");
   ics::S7Packet p;
-  ASSERT_EQ(ics::parse_s7(hex_bytes("0300001611e00000001400c1020100c2020102c0010a"), p),
-            ics::Parse::kComplete);
+  ASSERT_EQ(ics::parse_s7(cotp, p), ics::Parse::kComplete);
   EXPECT_EQ(p.cotp, 0xe0);
   EXPECT_EQ(ics::s7_function_name(p), "cotp-connect");
   EXPECT_EQ(static_cast<unsigned char>(ics::s7_response(p)[5]), 0xd0);
-  ASSERT_EQ(ics::parse_s7(hex_bytes("0300002102f080320700000000000800080001120411440100ff09000400"
-                                    "110001"),
-                          p),
-            ics::Parse::kComplete);
+  ASSERT_EQ(ics::parse_s7(szl, p), ics::Parse::kComplete);
   EXPECT_EQ(ics::s7_function_name(p), "read-szl 0x0011");
-  std::string szl = ics::s7_response(p);
-  EXPECT_EQ(szl.substr(43, 19), "6ES7 315-2EH14-0AB0");  // where s7-info reads the module
-  ASSERT_EQ(ics::parse_s7(hex_bytes("0300001902f08032010000000000080000f0000001000101e0"), p),
-            ics::Parse::kComplete);
+  std::string answer = ics::s7_response(p);
+  EXPECT_EQ(answer.substr(43, 19), "6ES7 315-2EH14-0AB0");  // where s7-info reads the module
+  ASSERT_EQ(ics::parse_s7(setup, p), ics::Parse::kComplete);
   EXPECT_EQ(ics::s7_function_name(p), "setup-communication");
   EXPECT_EQ(ics::parse_s7(hex_bytes("0300000702f080"), p), ics::Parse::kMalformed);
   EXPECT_EQ(ics::hex_bounded("\x01\xab", 1), "01...");
