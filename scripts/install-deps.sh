@@ -31,6 +31,7 @@ test_pkgs=(
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
   hydra medusa ncrack openssl  # honeypot: brute-force tools against the login services, DES for VNC
+  curl dnsutils snmp socat python3-scapy hping3 adb nginx-light  # honeypot scan tests and bench
 )
 
 missing=()

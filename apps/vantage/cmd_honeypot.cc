@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common/strings.h"
+#include "runtime.h"
 #include "sensor_cli.h"
 #include "sensors/honeypot/honeypot.h"
 
@@ -52,13 +53,23 @@ void run_honeypot(const HoneypotFlags& f, const GlobalOptions& global) {
   honeypot::HoneypotSettings settings;
   settings.sensor_name = c.honeypot_sensor_name;
   settings.mode = c.honeypot_mode;
-  settings.rules_dir = c.honeypot_rules_dir;
+  settings.rules_dir = resolve_data_path(c.honeypot_rules_dir);
   settings.idle_timeout = std::chrono::seconds(c.honeypot_idle_timeout_s);
   settings.session_timeout = std::chrono::seconds(c.honeypot_session_timeout_s);
   settings.max_attempts = static_cast<int>(c.honeypot_max_attempts);
   settings.ssh_host_key = c.honeypot_ssh_host_key;
   settings.ssh_version = c.honeypot_ssh_version;
   settings.extra_tag = c.honeypot_extra_tag;
+  settings.scan.http_server = c.honeypot_http_server;
+  settings.scan.tls_cert = c.honeypot_tls_cert;
+  settings.scan.tls_key = c.honeypot_tls_key;
+  settings.scan.amp.replies_per_minute = c.honeypot_amp_replies_per_minute;
+  settings.scan.amp.reply_bytes_per_minute = c.honeypot_amp_reply_bytes_per_minute;
+  settings.scan.amp.attack_min_requests = c.honeypot_amp_attack_min_requests;
+  settings.scan.amp.attack_idle = std::chrono::seconds(c.honeypot_amp_attack_idle_s);
+  settings.scan.amp.max_tracked_sources = static_cast<size_t>(c.honeypot_amp_max_tracked);
+  settings.scan.darknet.interval = std::chrono::seconds(c.honeypot_darknet_interval_s);
+  settings.scan.darknet.max_tracked = static_cast<size_t>(c.honeypot_darknet_max_tracked);
   auto host =
       sensor_host_options(global, f.sensor, "honeypot", static_cast<int>(c.honeypot_threads),
                           static_cast<size_t>(c.honeypot_max_connections));

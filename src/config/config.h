@@ -87,6 +87,16 @@ struct Config {
   std::string honeypot_ssh_host_key;
   std::string honeypot_ssh_version;
   std::string honeypot_extra_tag;
+  std::string honeypot_http_server;
+  std::string honeypot_tls_cert;
+  std::string honeypot_tls_key;
+  int64_t honeypot_amp_replies_per_minute = 0;
+  int64_t honeypot_amp_reply_bytes_per_minute = 0;
+  int64_t honeypot_amp_attack_min_requests = 0;
+  int64_t honeypot_amp_attack_idle_s = 0;
+  int64_t honeypot_amp_max_tracked = 0;
+  int64_t honeypot_darknet_interval_s = 0;
+  int64_t honeypot_darknet_max_tracked = 0;
   // [retention]
   int64_t retention_days = 0;
   // [log]

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,6 +76,22 @@ TEST(JsonLine, DecodesWithThePipelinesDecoderWhateverTheBytes) {
   EXPECT_EQ(ev.string_at(type->column_index("password")), "p\\xfféw");
   EXPECT_TRUE(ev.is_null(type->column_index("client_version")));
   EXPECT_EQ(ev.src_ip()->to_string(), "192.0.2.7");
+}
+
+TEST(JsonLine, WritesAddressesAndTimesAsTheirTextForms) {
+  std::string out;
+  for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "192.0.2.7", "2001:db8::1"}) {
+    out.clear();
+    JsonLine(out, "t").ip("ip", *IpAddress::parse(a)).finish();
+    EXPECT_EQ(out, std::string("{\"type\":\"t\",\"fields\":{\"ip\":\"") + a + "\"}}\n");
+  }
+  // Alternating seconds (the per-thread cache of the last one must not stick).
+  for (UnixSeconds t : {UnixSeconds{1733570000}, UnixSeconds{0}, UnixSeconds{1733570000},
+                        UnixSeconds{1733570001}}) {
+    out.clear();
+    JsonLine(out, "t").time("timestamp", t).finish();
+    EXPECT_EQ(out, "{\"type\":\"t\",\"fields\":{\"timestamp\":\"" + format_timestamp(t) + "\"}}\n");
+  }
 }
 
 // ---- EventJournal --------------------------------------------------------------------
@@ -584,6 +601,99 @@ TEST(UdpReactor, AnswersFromTheAddressItWasAskedOn) {
   auto s = reactor.stats();
   EXPECT_EQ(s.datagrams_in, 1);
   EXPECT_EQ(s.replies_out, 1);
+}
+
+TEST(SensorHost, LastUdpTicksSeeStoppingAndServicesShowTheirStatus) {
+  auto dir = temp_dir("host_stopping");
+  SensorHostOptions o;
+  o.sensor = "t";
+  o.state_dir = dir.string();
+  o.udp_threads = 2;
+  o.allow_root = true;
+  auto host = SensorHost::create(std::move(o));
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  SensorHost* h = host->get();
+  std::atomic<int> ticks_running{0}, ticks_stopping{0};
+  UdpListenerOptions lo;
+  lo.name = "u";
+  lo.bind = *parse_endpoint("127.0.0.1:0");
+  lo.handler = [](const Datagram&, UdpReplies&) {};
+  ASSERT_TRUE(h->add_udp(lo, [&](int thread) {
+                 // What a service writes on its last tick still reaches the journal.
+                 if (h->stopping() && ticks_stopping.fetch_add(1) == 0) {
+                   h->udp_buffer(thread).text() += "{\"last\":1}\n";
+                   h->udp_buffer(thread).commit();
+                 }
+                 if (!h->stopping()) ticks_running.fetch_add(1);
+               }).ok());
+  h->add_status("u", [] { return nlohmann::json{{"answered", 3}}; });
+  ASSERT_TRUE(h->start().ok());
+  EXPECT_FALSE(h->stopping());
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(h->status()["services"]["u"]["answered"], 3);
+  h->stop();
+  EXPECT_TRUE(h->stopping());
+  EXPECT_GT(ticks_running.load(), 0);
+  EXPECT_GE(ticks_stopping.load(), 2);  // each loop's last tick
+  EXPECT_EQ(h->journal().stats().records_appended, 1);
+}
+
+TEST(TcpReactor, OutOfDescriptorsRefusesConnectionsWithoutSpinning) {
+  int to_child[2], from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = 40;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) _exit(10);
+    struct Quiet : Session {
+      size_t on_data(std::string_view in, SessionIo&) override { return in.size(); }
+    };
+    TcpReactor reactor({1, 100000, nullptr, 50ms});
+    ListenerOptions lo;
+    lo.name = "t";
+    lo.bind = *parse_endpoint("127.0.0.1:0");
+    lo.factory = [](const ConnectionInfo&) { return std::make_unique<Quiet>(); };
+    auto bound = reactor.listen(lo);
+    if (!bound.ok() || !reactor.start().ok()) _exit(11);
+    uint16_t port = bound->port;
+    if (::write(from_child[1], &port, sizeof port) != sizeof port) _exit(12);
+    char go;
+    if (::read(to_child[0], &go, 1) != 1) _exit(13);  // the clients are connected
+    rusage before{}, after{};
+    ::getrusage(RUSAGE_SELF, &before);
+    std::this_thread::sleep_for(1s);
+    ::getrusage(RUSAGE_SELF, &after);
+    auto cpu = [](const rusage& r) {
+      return r.ru_utime.tv_sec + r.ru_stime.tv_sec +
+             (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+    };
+    double used = cpu(after) - cpu(before);
+    auto st = reactor.stats();
+    reactor.stop();
+    _exit(st.refused_over_cap > 0 && used < 0.5 ? 0 : 20);
+  }
+  uint16_t port = 0;
+  ASSERT_EQ(::read(from_child[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+  std::vector<int> clients;
+  for (int i = 0; i < 100; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    clients.push_back(fd);
+  }
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(::write(to_child[1], "g", 1), 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  for (int fd : clients) ::close(fd);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "exit " << WEXITSTATUS(status) << " (20: nothing refused, or the loop spun)";
 }
 
 // ---- HTTP request parser ----------------------------------------------------------------

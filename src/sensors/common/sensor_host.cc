@@ -1,6 +1,7 @@
 #include "sensors/common/sensor_host.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,6 +22,16 @@ Result<std::unique_ptr<SensorHost>> SensorHost::create(SensorHostOptions options
   }
   auto host = std::unique_ptr<SensorHost>(new SensorHost(std::move(options)));
   auto& o = host->options_;
+  // max_connections sockets need as many descriptors: the soft limit (often 1024) is raised
+  // towards the hard one.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    rlim_t want = static_cast<rlim_t>(o.max_connections) + 256;
+    if (nofile.rlim_cur < want && nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = std::min(want, nofile.rlim_max);
+      (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+  }
   o.tcp_threads = std::max(1, o.tcp_threads);
   o.udp_threads = std::max(1, o.udp_threads);
   std::error_code ec;
@@ -99,6 +110,10 @@ void SensorHost::add_standalone(std::unique_ptr<StandaloneService> service,
   standalone_.push_back(std::move(service));
 }
 
+void SensorHost::add_status(std::string name, std::function<nlohmann::json()> status) {
+  status_sources_.emplace_back(std::move(name), std::move(status));
+}
+
 Status SensorHost::start() {
   if (started_) return {};
   // The journal stays writable once root is given up.
@@ -126,6 +141,7 @@ Status SensorHost::start() {
 void SensorHost::stop() {
   if (stopped_) return;
   stopped_ = true;
+  stopping_.store(true);
   for (auto& s : standalone_) s->stop();
   tcp_->stop();  // the loops flush their buffers on the way out
   udp_->stop();
@@ -206,6 +222,7 @@ nlohmann::json SensorHost::status() const {
   }
   nlohmann::json services = nlohmann::json::object();
   for (const auto& s : standalone_) services[s->name()] = s->status();
+  for (const auto& [name, fn] : status_sources_) services[name] = fn();
   if (!services.empty()) out["services"] = services;
   return out;
 }

@@ -66,11 +66,17 @@ class SensorHost {
   // `listening`: where it accepts connections, if it does (for the status file's listeners).
   void add_standalone(std::unique_ptr<StandaloneService> service,
                       const std::vector<Endpoint>& listening = {});
+  // A service on the reactors with counters of its own: `status` (thread-safe) is shown
+  // under status()["services"][name].
+  void add_status(std::string name, std::function<nlohmann::json()> status);
 
   // Drops privileges, then checks the destination is usable by the user the sensor became
   // (an error then, before anything is served), then starts the loops and the shipper.
   Status start();
   void stop();  // idempotent
+  // True from the moment stop() begins: the loops' last ticks run after it, so a service that
+  // holds state across datagrams (an amplification attack in progress) reports it then.
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
   JournalBuffer& tcp_buffer(int thread) { return *tcp_buffers_[static_cast<size_t>(thread)]; }
   JournalBuffer& udp_buffer(int thread) { return *udp_buffers_[static_cast<size_t>(thread)]; }
@@ -94,6 +100,8 @@ class SensorHost {
   std::unique_ptr<UdpReactor> udp_;
   std::vector<std::function<void(int)>> udp_ticks_;
   std::vector<std::unique_ptr<StandaloneService>> standalone_;
+  std::vector<std::pair<std::string, std::function<nlohmann::json()>>> status_sources_;
+  std::atomic<bool> stopping_{false};
   std::unique_ptr<Shipper> shipper_;
   nlohmann::json listeners_ = nlohmann::json::array();
   bool has_tcp_ = false, has_udp_ = false, started_ = false, stopped_ = false;

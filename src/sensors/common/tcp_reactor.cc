@@ -1,6 +1,7 @@
 #include "sensors/common/tcp_reactor.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/bn.h>
@@ -257,6 +258,10 @@ struct TcpReactor::Loop {
   int index = 0;
   int epfd = -1;
   int wakefd = -1;
+  // Held open so that, out of descriptors (EMFILE), a pending connection can still be accepted
+  // and closed: otherwise it stays in the backlog and the level-triggered listener wakes the
+  // loop again at once, forever.
+  int reserve_fd = -1;
   Tag wake_tag{Kind::kWake};
   std::vector<std::unique_ptr<ListenTag>> listen_tags;
   std::vector<Conn*> slots;
@@ -274,6 +279,7 @@ struct TcpReactor::Loop {
     }
     if (epfd >= 0) ::close(epfd);
     if (wakefd >= 0) ::close(wakefd);
+    if (reserve_fd >= 0) ::close(reserve_fd);
   }
 
   std::chrono::steady_clock::time_point deadline(const Conn& c) const {
@@ -299,6 +305,17 @@ struct TcpReactor::Loop {
       socklen_t plen = sizeof peer;
       int fd =
           ::accept4(lt.fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE) && reserve_fd >= 0) {
+        // Out of descriptors: take the connection with the reserve one and close it (counted
+        // as refused, like one over the connection cap).
+        ::close(reserve_fd);
+        int victim = ::accept4(lt.fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (victim >= 0) ::close(victim);
+        reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        refused.fetch_add(1, std::memory_order_relaxed);
+        if (victim < 0) return;
+        continue;
+      }
       if (fd < 0) return;  // EAGAIN, or an error of one connection (ECONNABORTED): go on later
       if (static_cast<size_t>(reactor->active_.load(std::memory_order_relaxed)) >=
           reactor->options_.max_connections) {
@@ -650,6 +667,7 @@ Status TcpReactor::start() {
     loop->index = i;
     loop->epfd = ::epoll_create1(EPOLL_CLOEXEC);
     loop->wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    loop->reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (loop->epfd < 0 || loop->wakefd < 0) return Error::io("epoll: " + errno_text());
     epoll_event wev{};
     wev.events = EPOLLIN;

@@ -157,7 +157,8 @@ struct ReactorOptions {
 
 struct ReactorStats {
   int64_t accepted = 0;
-  int64_t refused_over_cap = 0;  // accepted and closed at once: the global cap was reached
+  int64_t refused_over_cap = 0;  // accepted and closed at once: the global cap (or the
+                                 // process's descriptor limit) was reached
   int64_t active = 0;
   int64_t bytes_in = 0;
   int64_t bytes_out = 0;

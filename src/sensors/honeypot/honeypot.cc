@@ -6,6 +6,7 @@ Result<std::vector<ServiceBinding>> parse_listen(const std::vector<std::string>&
   std::vector<ServiceBinding> out;
   if (entries.empty()) {
     for (const auto& s : builtin_services()) {
+      if (!s.default_on) continue;
       out.push_back({&s, sensors::Endpoint{IpAddress::from_v4(0x7f000001), s.loopback_port}});
     }
     return out;
@@ -38,7 +39,7 @@ Result<std::unique_ptr<Honeypot>> Honeypot::create(HoneypotSettings settings,
   auto h = sensors::SensorHost::create(std::move(host));
   if (!h) return h.error();
   hp->host_ = std::move(*h);
-  ServiceContext ctx{&hp->settings_, hp->host_.get()};
+  ServiceContext ctx{&hp->settings_, hp->host_.get(), &hp->bound_};
   for (const auto& b : services) {
     auto bound = b.service->install(ctx, b.at);
     if (!bound && any_port_if_busy && b.at.port != 0) {

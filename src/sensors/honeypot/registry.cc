@@ -4,12 +4,27 @@ namespace vantage::honeypot {
 
 const std::vector<ServiceModule>& builtin_services() {
   static const std::vector<ServiceModule> services{
-      redis_service(),
-      ftp_service(),     // ftp/
-      telnet_service(),  // telnet/
-      mysql_service(),   // mysql/
-      vnc_service(),     // vnc/
-      ssh_service(),     // ssh/
+      ftp_service(),        // ftp/
+      telnet_service(),     // telnet/
+      mysql_service(),      // mysql/
+      vnc_service(),        // vnc/
+      ssh_service(),        // ssh/
+      redis_service(),      // redis/
+      http_service(),       // http/
+      https_service(),      // http/
+      dns_service(),        // amp/dns.cc
+      ntp_service(),        // amp/ntp.cc
+      ssdp_service(),       // amp/ssdp.cc
+      chargen_service(),    // amp/chargen.cc
+      snmp_service(),       // amp/snmp.cc
+      memcached_service(),  // amp/memcached.cc
+      cldap_service(),      // amp/cldap.cc
+      rdp_service(),        // rdp/
+      smb_service(),        // smb/
+      adb_service(),        // adb/
+      modbus_service(),     // ics/modbus.cc
+      s7_service(),         // ics/s7.cc
+      darknet_service(),    // darknet/
   };
   return services;
 }
@@ -43,6 +58,17 @@ sensors::JsonLine begin_event(std::string& out, std::string_view type,
       .num("dst_port", dst.port)
       .str("public_source", settings.sensor_name);
   return line;
+}
+
+SessionEvent::SessionEvent(const ServiceContext& ctx, const sensors::SessionIo& io,
+                           std::string_view type)
+    : buffer_(ctx.host->tcp_buffer(io.info().thread)),
+      line_(begin_event(buffer_.text(), type, *ctx.settings, io.info().peer, io.info().local, "tcp",
+                        now_seconds())) {}
+
+void SessionEvent::commit() {
+  line_.finish();
+  buffer_.commit();
 }
 
 sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,

@@ -25,6 +25,7 @@
 #include "common/result.h"
 #include "sensors/common/json_line.h"
 #include "sensors/common/sensor_host.h"
+#include "sensors/honeypot/scan_settings.h"
 
 namespace vantage::honeypot {
 
@@ -44,11 +45,15 @@ struct HoneypotSettings {
   std::string ssh_version = "OpenSSH_9.2p1 Debian-2+deb12u3";  // after "SSH-2.0-"
   // Added to the tag of every login service's row ("demo": `vantage up`'s demo attacker).
   std::string extra_tag;
+  ScanSettings scan;  // HTTP, amplification, darknet (scan_settings.h)
 };
 
 struct ServiceContext {
   const HoneypotSettings* settings = nullptr;
   sensors::SensorHost* host = nullptr;
+  // Every service bound so far, complete once all are installed (read at start by the darknet,
+  // which counts only traffic to ports no service serves).
+  const std::vector<std::pair<std::string, sensors::Endpoint>>* bound = nullptr;
 };
 
 enum class Transport { kTcp, kTls, kUdp, kOwn };
@@ -63,6 +68,9 @@ struct ServiceModule {
   std::string description;
   // Adds the service's listener(s) to the host, bound to `at` (before privileges drop).
   std::function<Result<sensors::Endpoint>(ServiceContext&, const sensors::Endpoint& at)> install;
+  // Started when honeypot.listen is empty (on 127.0.0.1 at loopback_port); false for a
+  // service that needs privileges (the darknet's raw socket) and so must be asked for.
+  bool default_on = true;
 };
 
 const std::vector<ServiceModule>& builtin_services();
@@ -80,22 +88,25 @@ sensors::JsonLine begin_event(std::string& out, std::string_view type,
 sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
                                       const sensors::Endpoint& at);
 
-// install() of a TCP service whose sessions are made as `S(ctx)`, one per connection.
-template <class S>
-Result<sensors::Endpoint> install_tcp_sessions(ServiceContext& ctx, std::string name,
-                                               const sensors::Endpoint& at) {
-  auto lo = tcp_listener(ctx, std::move(name), at);
-  ServiceContext copy = ctx;
-  lo.factory = [copy](const sensors::ConnectionInfo&) { return std::make_unique<S>(copy); };
-  return ctx.host->add_tcp(std::move(lo));
-}
-
-// Module builders (one per folder).
-ServiceModule redis_service();
 ServiceModule ftp_service();
 ServiceModule telnet_service();
 ServiceModule mysql_service();
 ServiceModule vnc_service();
 ServiceModule ssh_service();
+ServiceModule http_service();
+ServiceModule https_service();
+ServiceModule dns_service();
+ServiceModule ntp_service();
+ServiceModule ssdp_service();
+ServiceModule chargen_service();
+ServiceModule snmp_service();
+ServiceModule memcached_service();
+ServiceModule cldap_service();
+ServiceModule rdp_service();
+ServiceModule smb_service();
+ServiceModule adb_service();
+ServiceModule modbus_service();
+ServiceModule s7_service();
+ServiceModule darknet_service();
 
 }  // namespace vantage::honeypot
