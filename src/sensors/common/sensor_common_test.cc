@@ -144,6 +144,33 @@ TEST(EventJournal, SegmentsCloseBySizeAndAgeAndBuffersFlush) {
   EXPECT_EQ((*j)->stats().records_appended, 11);
 }
 
+TEST(EventJournal, AddSegmentIsWholeOrAbsentAfterACrash) {
+  auto dir = temp_dir("journal_add");
+  {
+    auto j = EventJournal::open({dir.string(), "sh", 1 << 20, 1h});
+    ASSERT_TRUE(j.ok());
+    ASSERT_TRUE((*j)->append("{\"a\":1}\n", 1).ok());
+    ASSERT_TRUE((*j)->add_segment("{\"d\":1}\n{\"d\":2}\n", 2).ok());
+    ASSERT_TRUE((*j)->append("{\"a\":2}\n", 1).ok());
+    ASSERT_TRUE((*j)->rotate(true).ok());
+    auto segs = (*j)->ready_segments();
+    ASSERT_EQ(segs.size(), 3u);  // the open segment was closed first: order kept
+    EXPECT_EQ(slurp(dir / segs[0]), "{\"a\":1}\n");
+    EXPECT_EQ(slurp(dir / segs[1]), "{\"d\":1}\n{\"d\":2}\n");
+    EXPECT_EQ(slurp(dir / segs[2]), "{\"a\":2}\n");
+    EXPECT_EQ((*j)->stats().records_appended, 4);
+    for (const auto& s : segs) ASSERT_TRUE((*j)->remove_segment(s).ok());
+  }
+  // A writer killed between write and rename leaves a temporary: removed at open, never
+  // shipped as a prefix of what it meant to write.
+  std::ofstream(dir / "sh-0000000000001-000000001.jsonl.tmp") << "{\"d\":1}\n{\"d";
+  auto j = EventJournal::open({dir.string(), "sh", 1 << 20, 1h});
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)->stats().temporaries_removed, 1);
+  EXPECT_TRUE((*j)->ready_segments().empty());
+  EXPECT_FALSE(fs::exists(dir / "sh-0000000000001-000000001.jsonl.tmp"));
+}
+
 // ---- Shipper ---------------------------------------------------------------------------
 
 TEST(Shipper, MovesClosedSegmentsIntoTheInboxInOrder) {
@@ -519,6 +546,7 @@ TEST(TcpReactor, HandsTheRawClientHelloAndNegotiatedCipherToTheSession) {
 
 TEST(UdpReactor, AnswersFromTheAddressItWasAskedOn) {
   std::atomic<int> seen{0};
+  std::atomic<int> batches_before_reply{0};
   std::string local_seen;
   std::mutex mu;
   UdpReactor reactor({2, nullptr, 50ms});
@@ -532,6 +560,10 @@ TEST(UdpReactor, AnswersFromTheAddressItWasAskedOn) {
     }
     seen.fetch_add(1);
     r.reply("re:" + std::string(d.payload));
+  };
+  // Runs after the batch was handled and before its reply leaves: the handler's count is in.
+  lo.before_replies = [&](int) {
+    if (seen.load() > 0) batches_before_reply.fetch_add(1);
   };
   auto bound = reactor.listen(lo);
   ASSERT_TRUE(bound.ok()) << bound.error().message;
@@ -550,6 +582,7 @@ TEST(UdpReactor, AnswersFromTheAddressItWasAskedOn) {
   ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
   ASSERT_EQ(n, 5);
   EXPECT_EQ(std::string(buf, 5), "re:q1");
+  EXPECT_EQ(batches_before_reply.load(), 1);
   char addr[INET_ADDRSTRLEN];
   ::inet_ntop(AF_INET, &from.sin_addr, addr, sizeof addr);
   EXPECT_STREQ(addr, "127.0.0.3");  // not 127.0.0.1: answered from the address asked
