@@ -207,6 +207,7 @@ struct UdpReactor::Loop : UdpReplies {
         s.listener->options.handler(d, *this);
         current = nullptr;
       }
+      if (s.listener->options.before_replies) s.listener->options.before_replies(index);
       if (reply_count > 0) send_replies(s.fd, s.listener->family);
       if (n < kBatch) return;
     }
