@@ -417,7 +417,9 @@ Status CountStore::maintain(UnixSeconds now, const RowFormatter& format, const E
   }
   Status result;
   int64_t pending = 0;
-  for (const auto& [dir, names] : periods) {
+  for (const auto& period : periods) {
+    const std::string& dir = period.first;
+    const std::vector<std::string>& names = period.second;
     int64_t start = *to_int(dir);
     auto has = [&](std::string_view n) {
       return std::find(names.begin(), names.end(), n) != names.end();

@@ -110,7 +110,9 @@ Result<std::shared_ptr<const DomainMap>> DomainMap::parse(std::string_view text,
     DgaLine g;
     g.line = line_no;
     std::string family_name;
-    for (const auto& [key, value] : d.options) {
+    for (const auto& option : d.options) {
+      const std::string& key = option.first;
+      const std::string& value = option.second;
       auto date = [&](DayNumber& out) -> Status {
         auto day = parse_date(value);
         if (!day) return bad(key + "=" + value + ": not a YYYY-MM-DD date");
