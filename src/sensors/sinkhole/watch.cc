@@ -108,6 +108,7 @@ void DomainWatch::round() {
       } else {
         size_t mine = 0;
         for (const auto& n : a->ns) mine += ours.count(n);
+        std::sort(a->ns.begin(), a->ns.end());  // resolvers rotate RRsets; say it one way
         std::string listed = a->ns.empty() ? "none" : join(a->ns, ", ");
         if (a->ns.empty() || mine == 0) {
           found.push_back({it.domain, "delegation-lost", "NS: " + listed});
