@@ -34,6 +34,7 @@
 #include "pipeline/ingest.h"
 #include "report/builder.h"
 #include "runtime.h"
+#include "sensor_status.h"
 #include "serve.h"
 #include "web/dashboard_service.h"
 
@@ -274,6 +275,7 @@ class Service {
       add("vantage_enrichment_reload_failures_total", "Enrichment reloads refused.",
           static_cast<int64_t>(rt_->enricher->reload_failures()));
     }
+    out += sensor_metrics(global_.data_dir);
     return out;
   }
 
