@@ -11,7 +11,7 @@
 #   * curl from the clients (v4, v6) with Referers to the compromised sites -> referer rows
 #     with the sites' addresses as resolved through unbound; raw TCP first packets;
 #   * the lifecycle watch, asking unbound, reports the lost delegation, the vanished domain and
-#     the lapsed registration, and nothing for the healthy ones (status file);
+#     the lapsed registration, and nothing for the healthy ones (status file, `vantage status`);
 #   * every event is ingested into a fresh data directory with an organisation owning
 #     10.77.0.0/16 and fd77::/16, the day's reports are built, and every report passes the
 #     IntelMQ Shadowserver parser's rules with 0 problems.
@@ -188,6 +188,9 @@ done
 echo "watch: $problems"
 [[ "$problems" == "gone-demo.test:not-delegated lapsed-demo.test:expired lost-demo.test:delegation-lost" ]] ||
   fail "the lifecycle watch reported '$problems'"
+status_text=$("$vantage" --data-dir "$tmp/data" status 2>/dev/null)
+grep -q "lost-demo.test: delegation-lost -- NS: ns1.criminal.test" <<<"$status_text" ||
+  fail "vantage status does not show the lost delegation: $status_text"
 
 # The DNS period (10 s) ends; its rows are emitted; a clean stop ships the rest.
 sleep 12
