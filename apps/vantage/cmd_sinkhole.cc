@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "common/strings.h"
+#include "runtime.h"
 #include "sensor_cli.h"
 #include "sensors/sinkhole/sinkhole.h"
 
@@ -44,9 +45,10 @@ void list_services() {
 sinkhole::SinkholeSettings settings_from(const config::Config& c) {
   sinkhole::SinkholeSettings s;
   s.sensor_name = c.sinkhole_sensor_name;
-  s.domains_file = c.sinkhole_domains;
-  s.families_file = c.sinkhole_families;
-  s.rules_file = c.sinkhole_rules;
+  // Relative paths: from the working directory, else from the installation (runtime.h).
+  s.domains_file = resolve_data_path(c.sinkhole_domains);
+  s.families_file = resolve_data_path(c.sinkhole_families);
+  s.rules_file = resolve_data_path(c.sinkhole_rules);
   for (const auto& a : c.sinkhole_addresses) {
     auto ip = IpAddress::parse(a);
     if (!ip) {
@@ -63,8 +65,8 @@ sinkhole::SinkholeSettings settings_from(const config::Config& c) {
     throw CommandFailed(2);
   }
   s.dga_slack_days = static_cast<int>(c.sinkhole_dga_slack_days);
-  s.tls_cert = c.sinkhole_tls_cert;
-  s.tls_key = c.sinkhole_tls_key;
+  s.tls_cert = resolve_data_path(c.sinkhole_tls_cert);
+  s.tls_key = resolve_data_path(c.sinkhole_tls_key);
   s.idle_timeout = std::chrono::seconds(c.sinkhole_idle_timeout_s);
   s.session_timeout = std::chrono::seconds(c.sinkhole_session_timeout_s);
   s.first_packet_bytes = static_cast<size_t>(c.sinkhole_first_packet_bytes);
