@@ -74,6 +74,19 @@ TEST(JsonLine, DecodesWithThePipelinesDecoderWhateverTheBytes) {
   EXPECT_EQ(ev.string_at(type->column_index("password")), "p\\xfféw");
   EXPECT_TRUE(ev.is_null(type->column_index("client_version")));
   EXPECT_EQ(ev.src_ip()->to_string(), "192.0.2.7");
+  // Addresses are written by hand for IPv4: the edges, and IPv6 as before.
+  for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "2001:db8::7", "::ffff:0:1"}) {
+    std::string rec;
+    JsonLine(rec, "event4_sinkhole")
+        .time("timestamp", 1)
+        .ip("src_ip", *IpAddress::parse(a))
+        .num("src_port", -1 + 65536)
+        .finish();
+    core::Event e2;
+    ASSERT_TRUE(decoder.decode(std::string_view(rec).substr(0, rec.size() - 1), e2, err)) << rec;
+    EXPECT_EQ(e2.src_ip()->to_string(), IpAddress::parse(a)->to_string()) << rec;
+    EXPECT_NE(rec.find("\"src_port\":65535"), std::string::npos) << rec;
+  }
 }
 
 // ---- EventJournal --------------------------------------------------------------------

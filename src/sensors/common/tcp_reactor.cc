@@ -191,6 +191,10 @@ struct Tag {
 struct ListenTag : Tag {
   const ListenerOptions* options = nullptr;
   int fd = -1;
+  // Bound to one address (not a wildcard): every connection's local end is known without a
+  // getsockname() per accept.
+  bool fixed_local = false;
+  Endpoint local;
 };
 
 constexpr size_t kReadChunk = 64 * 1024;
@@ -315,10 +319,14 @@ struct TcpReactor::Loop {
       c->fd = fd;
       c->ci.listener = lt.options->name;
       c->ci.peer = from_sockaddr(peer);
-      sockaddr_storage local{};
-      socklen_t llen = sizeof local;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
-      c->ci.local = from_sockaddr(local);
+      if (lt.fixed_local) {
+        c->ci.local = lt.local;
+      } else {
+        sockaddr_storage local{};
+        socklen_t llen = sizeof local;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
+        c->ci.local = from_sockaddr(local);
+      }
       c->ci.opened = now_seconds();
       c->ci.thread = index;
       c->opened = c->last_activity = std::chrono::steady_clock::now();
@@ -631,6 +639,9 @@ Status TcpReactor::start() {
       tag->kind = Kind::kListen;
       tag->options = &l->options;
       tag->fd = l->fds[static_cast<size_t>(i)];
+      const IpAddress& ip = l->bound.ip;
+      tag->fixed_local = !(ip == IpAddress::from_v4(0) || ip == IpAddress::from_v6(0, 0));
+      tag->local = l->bound;
       epoll_event ev{};
       ev.events = EPOLLIN;
       ev.data.ptr = static_cast<Tag*>(tag.get());
