@@ -15,6 +15,7 @@
 
 #include "common/ip.h"
 #include "common/result.h"
+#include "sensors/common/http_request.h"
 #include "sensors/common/json_line.h"
 #include "sensors/common/sensor_host.h"
 #include "sensors/sinkhole/classifier.h"
@@ -162,6 +163,10 @@ struct LoopState {
   explicit LoopState(const SnapshotBox* box) : view(box) {}
   Counters counters;
   SnapshotBox::View view;
+  // Scratch of the web listener's sessions on this thread (one request is handled at a time,
+  // within one on_data call): no allocation per connection once these have grown.
+  sensors::HttpRequest request;
+  std::string header_order, host;
 };
 
 struct Context {

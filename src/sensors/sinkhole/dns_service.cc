@@ -1,6 +1,12 @@
 #include "sensors/sinkhole/dns_service.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "sensors/sinkhole/dns_counts.h"
 
@@ -165,12 +171,59 @@ void DnsWorker::handle(std::string_view msg, const sensors::Endpoint& peer, bool
                    family, name_);
 }
 
+namespace {
+
+// For "any free port": one free for both UDP and TCP (a port free for UDP may be some
+// connection's TCP port). Probed with throw-away sockets; 0 when none was found.
+uint16_t free_port_for_both(const IpAddress& ip) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto fill = [&](uint16_t port) {
+    std::memset(&ss, 0, sizeof ss);
+    if (ip.is_v4()) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons(port);
+      sin->sin_addr.s_addr = htonl(ip.v4());
+      len = sizeof(sockaddr_in);
+    } else {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = htons(port);
+      ip.to_bytes(sin6->sin6_addr.s6_addr);
+      len = sizeof(sockaddr_in6);
+    }
+  };
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int u = ::socket(ip.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int t = ::socket(ip.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fill(0);
+    uint16_t port = 0;
+    if (u >= 0 && t >= 0 && ::bind(u, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+      sockaddr_storage got{};
+      socklen_t glen = sizeof got;
+      ::getsockname(u, reinterpret_cast<sockaddr*>(&got), &glen);
+      port = ntohs(got.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&got)->sin_port
+                                            : reinterpret_cast<sockaddr_in6*>(&got)->sin6_port);
+      fill(port);
+      if (::bind(t, reinterpret_cast<sockaddr*>(&ss), len) != 0) port = 0;
+    }
+    if (u >= 0) ::close(u);
+    if (t >= 0) ::close(t);
+    if (port != 0) return port;
+  }
+  return 0;
+}
+
+}  // namespace
+
 Result<sensors::Endpoint> install_dns(Context& ctx, const sensors::Endpoint& at,
                                       std::vector<std::unique_ptr<DnsWorker>>& udp_workers,
                                       std::vector<std::unique_ptr<DnsWorker>>& tcp_workers) {
   sensors::UdpListenerOptions uo;
   uo.name = "dns";
   uo.bind = at;
+  if (at.port == 0) uo.bind.port = free_port_for_both(at.ip);
   auto* udp = &udp_workers;
   Context* c = &ctx;
   uo.handler = [udp](const sensors::Datagram& d, sensors::UdpReplies& replies) {

@@ -29,7 +29,8 @@ class HttpSession : public sensors::Session {
     size_t used = 0;
     while (used < in.size()) {
       std::string why;
-      auto r = sensors::parse_http_request(in.substr(used), req_, limits_, &why);
+      auto& req = loop_.request;
+      auto r = sensors::parse_http_request(in.substr(used), req, limits_, &why);
       if (r == sensors::HttpParse::kIncomplete) break;
       if (r == sensors::HttpParse::kMalformed) {
         not_http(in.substr(used), why, io, kHttpMalformed);
@@ -37,15 +38,15 @@ class HttpSession : public sensors::Session {
         return in.size();
       }
       log_request(io);
-      bool keep = !req_.version.empty() && req_.keep_alive();
-      if (req_.version.empty()) {
+      bool keep = !req.version.empty() && req.keep_alive();
+      if (req.version.empty()) {
         // HTTP/0.9: no status line, no headers.
       } else if (!keep) {
         io.send(kClose);
       } else {
-        io.send(req_.version == "HTTP/1.1" ? kKeepAlive : kKeepAlive10);
+        io.send(req.version == "HTTP/1.1" ? kKeepAlive : kKeepAlive10);
       }
-      used += req_.length;
+      used += req.length;
       if (!keep) {
         io.close();
         return in.size();
@@ -97,17 +98,23 @@ class HttpSession : public sensors::Session {
   }
 
   void log_request(sensors::SessionIo& io) {
+    const auto& req = loop_.request;
+    auto& order = loop_.header_order;
+    auto& host = loop_.host;
     const auto& ci = io.info();
     UnixSeconds now = now_seconds();
     const Snapshot& snap = loop_.view.current();
     if (tls_ && !tls_done_) fingerprint_tls(ci);
     std::string_view host_header, agent, referer, forwarded;
     bool has_agent = false;
-    order_.clear();
-    for (const auto& [name, value] : req_.headers) {
-      if (!order_.empty()) order_.push_back(',');
-      for (char c : name)
-        order_.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    order.clear();
+    for (const auto& [name, value] : req.headers) {
+      if (!order.empty()) order.push_back(',');
+      size_t at = order.size();
+      order.append(name);
+      for (size_t k = at; k < order.size(); ++k) {
+        if (order[k] >= 'A' && order[k] <= 'Z') order[k] = static_cast<char>(order[k] + 32);
+      }
       if (sensors::ascii_iequals(name, "host") && host_header.empty())
         host_header = value;
       else if (sensors::ascii_iequals(name, "user-agent") && !has_agent) {
@@ -119,7 +126,7 @@ class HttpSession : public sensors::Session {
         forwarded = value;
       }
     }
-    std::string host = host_of(host_header);
+    host_of(host_header, host);
     int host_family = -1;
     if (!host.empty()) {
       const ZoneEntry* z = snap.domains->find(host);
@@ -128,25 +135,25 @@ class HttpSession : public sensors::Session {
       }
     }
     HttpFacts f;
-    f.method = req_.method;
-    f.target = req_.target;
-    f.path = req_.path();
-    f.query = req_.query();
+    f.method = req.method;
+    f.target = req.target;
+    f.path = req.path();
+    f.query = req.query();
     f.host = host;
     f.agent = agent;
     f.has_agent = has_agent;
-    f.header_order = order_;
-    f.body = req_.body;
+    f.header_order = order;
+    f.body = req.body;
     f.ja3 = ja3_;
     f.sni = ci.tls.server_name;
     f.local_port = ci.local.port;
     f.tls = tls_;
     f.host_family = host_family;
-    f.headers = &req_.headers;
+    f.headers = &req.headers;
     Verdict v = snap.classifier.classify_http(f, snap.families);
     auto& c = loop_.counters;
     c.add(tls_ ? kHttpsRequests : kHttpRequests);
-    c.add(req_.method == "GET" ? kHttpGet : req_.method == "POST" ? kHttpPost : kHttpOtherMethod);
+    c.add(req.method == "GET" ? kHttpGet : req.method == "POST" ? kHttpPost : kHttpOtherMethod);
     c.add(v.family == Families::kUnknown ? kHttpUnknown : kHttpNamed);
     ++requests_;
     const Family& family = snap.families.at(v.family);
@@ -155,7 +162,7 @@ class HttpSession : public sensors::Session {
     auto& buf = ctx_.host->tcp_buffer(ci.thread);
     begin_event(buf.text(), ci.peer.ip.is_v4() ? "event4_sinkhole_http" : "event6_sinkhole_http",
                 ctx_, ci.peer, ci.local, "tcp", now, family, v.tag, application)
-        .str("http_url", req_.target)
+        .str("http_url", req.target)
         .str("http_host", host_header)
         .str("http_agent", agent)
         .str("forwarded_by", forwarded)
@@ -179,7 +186,7 @@ class HttpSession : public sensors::Session {
     job.referer = std::string(referer);
     job.host = site->first;
     job.port = site->second;
-    job.url = std::string(req_.target);
+    job.url = std::string(req.target);
     job.http_host = std::string(host_header);
     job.sni = ci.tls.server_name;
     job.application = std::string(application);
@@ -196,15 +203,13 @@ class HttpSession : public sensors::Session {
   bool tls_done_ = false;
   bool raw_logged_ = false;
   int64_t requests_ = 0;
-  sensors::HttpRequest req_;
   sensors::HttpLimits limits_;
-  std::string order_;
   std::string ja3_;
 };
 
 }  // namespace
 
-std::string host_of(std::string_view authority) {
+void host_of(std::string_view authority, std::string& out) {
   authority = trim(authority);
   std::string_view host = authority;
   if (!authority.empty() && authority.front() == '[') {
@@ -215,8 +220,16 @@ std::string host_of(std::string_view authority) {
              authority.find(':', colon + 1) == std::string_view::npos) {
     host = authority.substr(0, colon);
   }
-  std::string out = to_lower(host);
+  out.assign(host);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
   while (!out.empty() && out.back() == '.') out.pop_back();
+}
+
+std::string host_of(std::string_view authority) {
+  std::string out;
+  host_of(authority, out);
   return out;
 }
 

@@ -22,5 +22,7 @@ Result<sensors::Endpoint> install_http(Context& ctx, const sensors::Endpoint& at
 
 // The host part of a Host header or URL authority: lower case, port and brackets removed.
 std::string host_of(std::string_view authority);
+// The same into `out` (replaced), without allocating once `out` has grown.
+void host_of(std::string_view authority, std::string& out);
 
 }  // namespace vantage::sinkhole
