@@ -13,6 +13,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -606,6 +607,42 @@ TEST(UdpReactor, AnswersFromTheAddressItWasAskedOn) {
   auto s = reactor.stats();
   EXPECT_EQ(s.datagrams_in, 1);
   EXPECT_EQ(s.replies_out, 1);
+}
+
+TEST(UdpReactor, OneSharedSocketServesEveryLoop) {
+  std::atomic<int> seen{0};
+  UdpReactor reactor({2, nullptr, 50ms});
+  UdpListenerOptions lo;
+  lo.name = "shared";
+  lo.bind = *parse_endpoint("127.0.0.1:0");
+  lo.one_socket = true;
+  lo.handler = [&](const Datagram& d, UdpReplies& r) {
+    seen.fetch_add(1);
+    r.reply(d.payload);
+  };
+  auto bound = reactor.listen(lo);
+  ASSERT_TRUE(bound.ok()) << bound.error().message;
+  ASSERT_TRUE(reactor.start().ok());
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(bound->port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // Both loops wait on the one socket (which of them serves is the kernel's choice); every
+  // datagram is answered once, and stop() closes the socket once.
+  int answered = 0;
+  for (int i = 0; i < 200; ++i) {
+    std::string q = "q" + std::to_string(i);
+    ::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    char buf[64];
+    if (::recv(fd, buf, sizeof buf, 0) == static_cast<ssize_t>(q.size())) ++answered;
+  }
+  ::close(fd);
+  reactor.stop();
+  EXPECT_EQ(answered, 200);
+  EXPECT_EQ(seen.load(), 200);
 }
 
 // ---- HTTP request parser ----------------------------------------------------------------
