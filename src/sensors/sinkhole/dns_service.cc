@@ -223,6 +223,7 @@ Result<sensors::Endpoint> install_dns(Context& ctx, const sensors::Endpoint& at,
   sensors::UdpListenerOptions uo;
   uo.name = "dns";
   uo.bind = at;
+  uo.one_socket = true;  // a few busy resolvers must not pin one loop
   if (at.port == 0) uo.bind.port = free_port_for_both(at.ip);
   auto* udp = &udp_workers;
   Context* c = &ctx;
