@@ -440,7 +440,15 @@ Status CountStore::maintain(UnixSeconds now, const RowFormatter& format, const E
     bool ended =
         start / options_.period_s < cur && now >= start + options_.period_s + options_.grace_s;
     if (!ended) {
-      if (closed_bytes >= options_.merge_bytes) {
+      // Fold when the closed logs are large, and at least as large as the aggregate they are
+      // folded into: each fold rewrites the aggregate, so this keeps the work per logged query
+      // constant however many distinct keys a day has.
+      struct stat agg {};
+      int64_t agg_bytes =
+          ::fstatat(dir_fd_, (dir + "/" + std::string(kAggregate)).c_str(), &agg, 0) == 0
+              ? agg.st_size
+              : 0;
+      if (closed_bytes >= std::max(options_.merge_bytes, agg_bytes)) {
         if (auto st = fold(start, closed, false, nullptr); !st) result = st;
       }
       continue;

@@ -11,6 +11,7 @@
 //     them), and a query whose count was never written was never answered.
 //   * maintain() (one background thread, about every second) closes logs that are large,
 //     old, or of a past period; folds closed logs into the period's aggregate when they grow
+//     past merge_bytes and past the aggregate's own size (so the rewrites stay proportional)
 //     (aggregate written to a temporary, fsynced, renamed; it names the logs it holds, which
 //     are then deleted: a log is either named by the aggregate or replayed, never both); and,
 //     once a period has ended (plus a grace second), folds the rest, writes the period's rows
@@ -51,6 +52,7 @@ struct CountStoreOptions {
   int64_t rotate_bytes = 16 << 20;
   std::chrono::seconds rotate_age{60};
   int64_t merge_bytes = 64 << 20;  // closed logs of a running period folded beyond this
+                                   // (and beyond the aggregate's size)
   int64_t grace_s = 1;
 };
 

@@ -459,7 +459,8 @@ TEST(CountStore, CountsEveryQueryOnceAcrossFoldsAndEmitsTheRowsOnce) {
   o.dir = dir.string();
   o.writers = 2;
   o.period_s = 60;
-  o.merge_bytes = 1;  // fold at every pass
+  o.rotate_bytes = 1;  // close every log at every pass
+  o.merge_bytes = 1;   // and fold
   auto s = CountStore::open(o);
   ASSERT_TRUE(s.ok()) << s.error().message;
   auto ip = *IpAddress::parse("192.0.2.53");
@@ -476,6 +477,7 @@ TEST(CountStore, CountsEveryQueryOnceAcrossFoldsAndEmitsTheRowsOnce) {
   (*s)->add(0, "tcp", *IpAddress::parse("2001:db8::53"), 53, "AAAA", "-", "other.test");
   ASSERT_TRUE((*s)->commit(0).ok());
   EXPECT_EQ((*s)->stats().counted, 101);
+  EXPECT_GE((*s)->stats().merges, 3);  // the running period was folded several times
   Emitted e;
   auto emit = [&](std::string_view text, int64_t rows) {
     e.segments.emplace_back(text);
