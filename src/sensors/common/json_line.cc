@@ -34,12 +34,12 @@ constexpr char kHex[] = "0123456789abcdef";
 void append_json_escaped(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
       // Runs of plain ASCII are the common case: copy them in one append.
       size_t j = i + 1;
       while (j < s.size()) {
         unsigned char d = static_cast<unsigned char>(s[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+        if (d < 0x20 || d >= 0x7f || d == '"' || d == '\\') break;
         ++j;
       }
       out.append(s.data() + i, j - i);

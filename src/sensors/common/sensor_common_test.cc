@@ -74,6 +74,16 @@ TEST(JsonLine, DecodesWithThePipelinesDecoderWhateverTheBytes) {
   // characters survive the JSON and are then removed by the event's string rule.
   EXPECT_EQ(ev.string_at(type->column_index("password")), "p\\xfféw");
   EXPECT_TRUE(ev.is_null(type->column_index("client_version")));
+  // DEL is a control character too: escaped, never raw in the record.
+  std::string del;
+  JsonLine(del, "event4_honeypot_brute_force")
+      .time("timestamp", 1)
+      .str("username", "del\x7f!")
+      .finish();
+  EXPECT_EQ(del.find('\x7f'), std::string::npos);
+  EXPECT_NE(del.find("del\\u007f!"), std::string::npos) << del;
+  core::Event ev2;
+  EXPECT_TRUE(decoder.decode(std::string_view(del).substr(0, del.size() - 1), ev2, err)) << del;
   EXPECT_EQ(ev.src_ip()->to_string(), "192.0.2.7");
   // Addresses are written by hand for IPv4: the edges, and IPv6 as before.
   for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "2001:db8::7", "::ffff:0:1"}) {
