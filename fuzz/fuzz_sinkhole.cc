@@ -113,12 +113,13 @@ const std::vector<Reader>& readers() {
         (void)classifier().classify_raw({in, true, 53}, families());
       },
       [](std::string_view in) {
-        // Bounded work per input: no DGA counts of its own choosing, no slack days.
-        if (in.size() > 4096 || in.find("count") != std::string_view::npos) return;
+        // Bounded work per input: a small domain bound (DGA lines generate no more than it
+        // leaves room for) and no slack days.
+        if (in.size() > 4096) return;
         DomainMapOptions o;
         o.today = 20000;
         o.slack_days = 0;
-        o.max_domains = 20000;
+        o.max_domains = 64;
         (void)DomainMap::parse(in, families(), o);
       },
   };
@@ -126,6 +127,22 @@ const std::vector<Reader>& readers() {
 }
 
 }  // namespace
+
+// libFuzzer's entropic power schedule (the default) spends over 80% of this target's time in
+// its own bookkeeping (InputCorpus::UpdateFeatureFrequency: the glob matcher and the DNS round
+// trip give inputs many distinct counter features), about 240 inputs a second; with the plain
+// schedule it runs about 8,000 a second. Appended to the command line before libFuzzer reads
+// it, so scripts/fuzz.sh needs no per-target flags; a later -entropic=1 still wins.
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  static std::vector<char*> args;
+  static char plain[] = "-entropic=0";
+  args.assign(*argv, *argv + *argc);
+  args.insert(args.begin() + 1, plain);
+  args.push_back(nullptr);
+  *argc = static_cast<int>(args.size()) - 1;
+  *argv = args.data();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -223,15 +223,21 @@ Result<std::shared_ptr<const DomainMap>> DomainMap::parse(std::string_view text,
       names.clear();
       return {};
     };
+    // Never generate more than the bound leaves room for (plus one, to say it is exceeded):
+    // a mistyped count fails at once instead of first filling memory.
+    DgaParams params = g.params;
+    size_t room = options.max_domains - std::min(options.max_domains, map->entries_.size()) + 1;
+    size_t want = static_cast<size_t>(params.count > 0 ? params.count : g.algorithm->default_count);
+    params.count = static_cast<int>(std::min(want, room));
     if (!g.algorithm->dated) {
-      g.algorithm->generate(g.params, options.today, names);
+      g.algorithm->generate(params, options.today, names);
       if (auto st = add_names(g.from, g.until); !st) return st.error();
       continue;
     }
     DayNumber first = std::max<int64_t>(g.from, int64_t{options.today} - options.slack_days);
     DayNumber last = std::min<int64_t>(g.until, int64_t{options.today} + options.slack_days);
     for (DayNumber day = first; day <= last; ++day) {
-      g.algorithm->generate(g.params, day, names);
+      g.algorithm->generate(params, day, names);
       if (auto st = add_names(day - options.slack_days, day + options.slack_days); !st) {
         return st.error();
       }

@@ -259,6 +259,12 @@ TEST(DomainMap, NamesTheLineOfEveryMistake) {
   EXPECT_NE(bad("dga necurs family=zeus count=0").find("count=0"), std::string::npos);
   EXPECT_NE(bad("frobnicate a.test").find("unknown directive"), std::string::npos);
   EXPECT_NE(bad("domain a.test family=zeus colour=red").find("unknown option"), std::string::npos);
+  // Over the bound: refused, after generating no more than the bound leaves room for.
+  DomainMapOptions small{*parse_date("2026-12-07"), 1, 100};
+  auto m = DomainMap::parse("dga ramnit family=zeus seed=1 count=100000", fam, small);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("more than 100 domains"), std::string::npos)
+      << m.error().message;
 }
 
 TEST(DomainMap, TheShippedExampleFilesLoad) {
