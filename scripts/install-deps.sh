@@ -32,6 +32,7 @@ test_pkgs=(
   chromium                                 # dashboard: browser tests (playwright-core drives it)
   hydra medusa ncrack openssl  # honeypot: brute-force tools against the login services, DES for VNC
   curl dnsutils snmp socat python3-scapy hping3 adb nginx-light  # honeypot scan tests and bench
+  unbound dnsperf nsd apache2-utils  # sinkhole: resolver, load, baselines
 )
 
 missing=()

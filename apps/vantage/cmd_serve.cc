@@ -35,6 +35,7 @@
 #include "report/builder.h"
 #include "runtime.h"
 #include "scan_schedule.h"
+#include "sensor_status.h"
 #include "serve.h"
 #include "web/dashboard_service.h"
 
@@ -275,6 +276,7 @@ class Service {
       add("vantage_enrichment_reload_failures_total", "Enrichment reloads refused.",
           static_cast<int64_t>(rt_->enricher->reload_failures()));
     }
+    out += sensor_metrics(global_.data_dir);
     return out;
   }
 

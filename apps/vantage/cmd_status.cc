@@ -16,6 +16,7 @@
 #include "delivery/delivery_log.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "report/manifest.h"
+#include "sensor_status.h"
 #include "sensors/scanner/schedule.h"
 #include "store/store.h"
 
@@ -168,6 +169,7 @@ void add_status_command(CLI::App& app, GlobalOptions& global) {
           static_cast<long long>(global.config.spool_flush_events));
     }
     print_service_state(global);
+    std::printf("%s", sensor_status_text(global.data_dir).c_str());
     print_last_build(global);
     print_last_deliveries(global);
     print_last_scans(global);

@@ -39,6 +39,7 @@
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/schedule.h"
 #include "serve.h"
+#include "sinkhole_demo.h"
 #include "store/store.h"
 #include "synthetic.h"
 
@@ -355,12 +356,16 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
 
   // The listening sensors run in the demo, and without it when configured.
   bool sensors_wanted = !f.no_sensors && (!f.no_demo || !global.config.honeypot_listen.empty());
+  bool sinkhole_wanted = !f.no_sensors && (!f.no_demo || !global.config.sinkhole_listen.empty());
 
   // The banner, printed once the demo history (if any) is in and its reports are built.
   auto banner = [=](const ServiceInfo& info) {
     // The sensors say where they listen in their status files: give a starting child a moment.
-    for (int i = 0; sensors_wanted && i < 100 && !info.stop->load(); ++i) {
-      if (fs::exists(data_dir + "/sensors/honeypot/status.json")) break;
+    for (int i = 0; (sensors_wanted || sinkhole_wanted) && i < 100 && !info.stop->load(); ++i) {
+      if ((!sensors_wanted || fs::exists(data_dir + "/sensors/honeypot/status.json")) &&
+          (!sinkhole_wanted || fs::exists(data_dir + "/sensors/sinkhole/status.json"))) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     std::ostringstream o;
@@ -551,6 +556,39 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
     ao.source = attacker;
     ao.sensor_user = global.config.sensor_user;
     hooks.jobs.push_back([ao](const ServiceInfo& info) { run_demo_attacks(ao, info); });
+  }
+  // The sinkhole, like the honeypot (sinkhole.listen). The demo's aggregates DNS queries per 5
+  // minutes instead of per day, so its rows show up while one watches, and synthetic bots on
+  // loopback call it every feed interval.
+  if (sinkhole_wanted) {
+    hooks.jobs.push_back([=](const ServiceInfo& info) {
+      std::string key = global.config.sensor_ingest_key,
+                  secret = global.config.sensor_ingest_secret;
+      if (creds && !creds->ingest_key.empty()) {
+        key = creds->ingest_key;
+        secret = creds->ingest_secret;
+      }
+      if (key.empty() || secret.empty()) {
+        std::cerr << "vantage up: sinkhole not started: no ingest key (sensor.ingest_key and "
+                     "sensor.ingest_secret)\n";
+        return;
+      }
+      std::vector<std::string> env = {"VANTAGE_SENSOR_INGEST_KEY=" + key,
+                                      "VANTAGE_SENSOR_INGEST_SECRET=" + secret};
+      if (announce_demo) env.push_back("VANTAGE_SINKHOLE_DNS_PERIOD_S=300");
+      run_supervised({self, "--data-dir", data_dir, "sinkhole", "--push", info.base_url + "/ingest",
+                      "--any-port-if-busy"},
+                     env, data_dir + "/demo/sinkhole.log", info);
+    });
+    if (announce_demo) {
+      auto interval = std::chrono::seconds(flags.feed_interval_s);
+      hooks.jobs.push_back([=](const ServiceInfo& info) {
+        for (auto wait = std::chrono::seconds(5); sleep_unless_stopped(info, wait);
+             wait = interval) {
+          drive_sinkhole_demo(data_dir);
+        }
+      });
+    }
   }
   fs::create_directories(demo_dir(global), ec);
   run_service(global, hooks);

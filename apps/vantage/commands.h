@@ -39,6 +39,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_status_command(CLI::App& app, GlobalOptions& global);
 void add_deliveries_command(CLI::App& app, GlobalOptions& global);
 void add_honeypot_command(CLI::App& app, GlobalOptions& global);
+void add_sinkhole_command(CLI::App& app, GlobalOptions& global);
 void add_key_command(CLI::App& app, GlobalOptions& global);
 void add_lookup_command(CLI::App& app, GlobalOptions& global);
 void add_match_command(CLI::App& app, GlobalOptions& global);

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   add_up_command(app, global);
   add_scan_commands(app, global);
   add_honeypot_command(app, global);
+  add_sinkhole_command(app, global);
   add_status_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);

@@ -12,6 +12,18 @@ TEST(Time, RoundTripsReportTimestamps) {
   EXPECT_EQ(format_timestamp(*t), "2022-01-10 00:01:42");
 }
 
+TEST(Time, TimestampsRoundTripAcrossTheRange) {
+  // Every hour of a few centuries (the hand-written formatter), and years outside 0..9999
+  // (the general one).
+  for (UnixSeconds t = -2208988800; t < 4102444800; t += 3600 * 97 + 61) {
+    EXPECT_EQ(*parse_timestamp(format_timestamp(t)), t) << t;
+  }
+  EXPECT_EQ(format_timestamp(0), "1970-01-01 00:00:00");
+  EXPECT_EQ(format_timestamp(253402300799), "9999-12-31 23:59:59");
+  EXPECT_EQ(format_timestamp(253402300800), "10000-01-01 00:00:00");
+  EXPECT_EQ(format_timestamp(-62167219200), "0000-01-01 00:00:00");
+}
+
 TEST(Time, AcceptsIsoVariantsAsUtc) {
   EXPECT_EQ(*parse_timestamp("2022-01-10T00:01:42Z"), 1641772902);
   EXPECT_EQ(*parse_timestamp("2022-01-10T00:01:42.123456Z"), 1641772902);

@@ -97,6 +97,29 @@ struct Config {
   int64_t honeypot_amp_max_tracked = 0;
   int64_t honeypot_darknet_interval_s = 0;
   int64_t honeypot_darknet_max_tracked = 0;
+  // [sinkhole]
+  std::vector<std::string> sinkhole_listen;
+  std::string sinkhole_sensor_name;
+  std::string sinkhole_domains;
+  std::string sinkhole_families;
+  std::string sinkhole_rules;
+  std::vector<std::string> sinkhole_addresses;
+  std::vector<std::string> sinkhole_nameservers;
+  int64_t sinkhole_ttl = 0;
+  int64_t sinkhole_dns_period_s = 0;
+  int64_t sinkhole_dga_slack_days = 0;
+  std::string sinkhole_tls_cert;
+  std::string sinkhole_tls_key;
+  int64_t sinkhole_threads = 0;
+  int64_t sinkhole_max_connections = 0;
+  int64_t sinkhole_idle_timeout_s = 0;
+  int64_t sinkhole_session_timeout_s = 0;
+  int64_t sinkhole_first_packet_bytes = 0;
+  int64_t sinkhole_reload_interval_s = 0;
+  std::string sinkhole_resolver;
+  int64_t sinkhole_watch_interval_s = 0;
+  int64_t sinkhole_expiry_warn_days = 0;
+  int64_t sinkhole_watch_dga_sample = 0;
   // [retention]
   int64_t retention_days = 0;
   // [log]

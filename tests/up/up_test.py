@@ -15,6 +15,7 @@ import queue
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -198,6 +199,39 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
             time.sleep(1)
         check(attacked, "the demo attacker's logins reach the pipeline (%s)" %
               ("network namespaces" if in_netns else "loopback"))
+    # The sinkhole likewise: listed in the banner, answering for the demo zone, driven by the
+    # demo's loopback bots, its events pushed into the pipeline, its domain watch in /metrics.
+    sk = re.search(r"sinkhole\s+.*dns (\S+):(\d+)", out)
+    check(sk is not None, "banner lists the sinkhole's services")
+    if sk:
+        q = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\x03www\x0bnecurs-demo\x04test\x00" + \
+            struct.pack(">HH", 1, 1)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(5)
+        u.sendto(q, (sk.group(1), int(sk.group(2))))
+        answer = u.recv(512)
+        u.close()
+        check(answer[:2] == q[:2] and answer[3] & 0xF == 0 and answer[7] >= 1,
+              "the sinkhole answers for the demo zone")
+        status_path = os.path.join(data, "sensors", "sinkhole", "status.json")
+        shipped = {}
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            try:
+                shipped = json.load(open(status_path))
+            except (OSError, ValueError):
+                shipped = {}
+            if (shipped.get("services", {}).get("sinkhole", {}).get("counters", {}).get("http_requests", 0) >= 5
+                    and shipped.get("shipper", {}).get("shipped", 0) >= 1):
+                break
+            time.sleep(0.5)
+        check(shipped.get("services", {}).get("sinkhole", {}).get("counters", {}).get("http_requests", 0) >= 5,
+              "the demo bots call the sinkhole")
+        check(shipped.get("shipper", {}).get("shipped", 0) >= 1,
+              f"the sinkhole's events are pushed into the pipeline: {shipped.get('shipper')}")
+        status, _, body = get(base + "/metrics")
+        check(b'vantage_sensor_warnings{sensor="sinkhole",service="domain-watch"} 1' in body,
+              "/metrics shows the sinkhole's domain watch (the demo's lapsed registration)")
 
     rc, err = stop(proc)
     check(rc == 0 and "stopped cleanly" in err, f"Ctrl-C stops cleanly (exit {rc})")

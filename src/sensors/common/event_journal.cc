@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::string_view kPartSuffix = ".part";
 constexpr std::string_view kSegmentSuffix = ".jsonl";
+constexpr std::string_view kTempSuffix = ".tmp";  // add_segment() before its rename
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -108,6 +109,14 @@ Status EventJournal::recover() {
     if (!name.starts_with(options_.prefix + "-")) continue;
     if (name.ends_with(std::string(kSegmentSuffix) + std::string(kPartSuffix))) {
       parts.push_back(name);
+    }
+    // An add_segment() that never reached its rename: its writer writes it again.
+    if (name.ends_with(std::string(kSegmentSuffix) + std::string(kTempSuffix))) {
+      if (::unlinkat(dir_fd_, name.c_str(), 0) != 0) {
+        return Error::io("cannot remove " + options_.dir + "/" + name + ": " + errno_text());
+      }
+      ++stats_.temporaries_removed;
+      continue;
     }
     // The highest (opened, seq) already used: recovered names keep theirs.
     auto fields = split(name, '-');
@@ -202,6 +211,33 @@ Status EventJournal::append(std::string_view records, int64_t count) {
   stats_.records_appended += count;
   stats_.bytes_appended += static_cast<int64_t>(records.size());
   if (segment_bytes_ >= options_.max_segment_bytes) return close_segment_locked();
+  return {};
+}
+
+Status EventJournal::add_segment(std::string_view records, int64_t count) {
+  if (records.empty()) return {};
+  std::lock_guard lock(mu_);
+  if (fd_ >= 0 && segment_bytes_ > 0) {
+    if (auto st = close_segment_locked(); !st) return st;
+  }
+  std::string name =
+      segment_stem(options_.prefix, opened_unix_, ++seq_) + std::string(kSegmentSuffix);
+  std::string temp = name + std::string(kTempSuffix);
+  int fd = ::openat(dir_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error::io("cannot create " + options_.dir + "/" + temp + ": " + errno_text());
+  bool ok = write_all(fd, records) && ::fsync(fd) == 0;
+  std::string why = ok ? std::string() : errno_text();
+  ok &= ::close(fd) == 0;
+  if (ok) ok = ::renameat(dir_fd_, temp.c_str(), dir_fd_, name.c_str()) == 0;
+  if (!ok) {
+    if (why.empty()) why = errno_text();
+    (void)::unlinkat(dir_fd_, temp.c_str(), 0);
+    return Error::io("cannot write " + options_.dir + "/" + name + ": " + why);
+  }
+  if (::fsync(dir_fd_) != 0) return Error::io("cannot sync " + options_.dir + ": " + errno_text());
+  stats_.records_appended += count;
+  stats_.bytes_appended += static_cast<int64_t>(records.size());
+  ++stats_.segments_closed;
   return {};
 }
 

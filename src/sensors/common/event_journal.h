@@ -45,8 +45,9 @@ struct JournalStats {
   int64_t records_appended = 0;
   int64_t bytes_appended = 0;
   int64_t segments_closed = 0;
-  int64_t segments_recovered = 0;  // .part files closed at open()
-  int64_t torn_bytes_dropped = 0;  // incomplete last records of recovered segments
+  int64_t segments_recovered = 0;   // .part files closed at open()
+  int64_t torn_bytes_dropped = 0;   // incomplete last records of recovered segments
+  int64_t temporaries_removed = 0;  // add_segment() files a crash left unfinished
 };
 
 class EventJournal {
@@ -60,6 +61,14 @@ class EventJournal {
   // Returns once the bytes are written to the open segment. An error (disk full) leaves the
   // segment as it was before the call; the caller counts the loss.
   Status append(std::string_view records, int64_t count);
+
+  // Adds `records` (`count` of them) as a closed segment of their own, atomically: after a
+  // crash the segment is either whole or absent, never a prefix (it is written under a
+  // temporary name, fsynced and renamed; open() deletes a temporary left behind). The open
+  // segment is closed first, so segments still sort in the order written. For output whose
+  // bytes are a function of durable state (the DNS sinkhole's per-day aggregate): written again
+  // after a crash, it is the same content, which the pipeline recognises as already ingested.
+  Status add_segment(std::string_view records, int64_t count);
 
   // Closes the open segment if it holds records and is older than max_segment_age (or
   // `force`). A closed segment is fsynced and renamed; the directory is fsynced.

@@ -1,5 +1,6 @@
 #include "sensors/common/json_line.h"
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 
@@ -92,7 +93,9 @@ JsonLine& JsonLine::str(std::string_view name, std::string_view value) {
 
 JsonLine& JsonLine::num(std::string_view name, int64_t value) {
   key(name);
-  out_.append(std::to_string(value));
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out_.append(buf, static_cast<size_t>(r.ptr - buf));
   return *this;
 }
 

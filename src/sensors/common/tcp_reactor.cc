@@ -679,7 +679,8 @@ Status TcpReactor::start() {
       tag->options = &l->options;
       tag->fd = l->fds[static_cast<size_t>(i)];
       tag->bound = l->bound;
-      tag->wildcard = l->bound.ip == IpAddress::from_v4(0) || l->bound.ip == IpAddress();
+      tag->wildcard = l->bound.ip == IpAddress::from_v4(0) || l->bound.ip == IpAddress() ||
+                      l->bound.ip == IpAddress::from_v6(0, 0);
       epoll_event ev{};
       ev.events = EPOLLIN;
       ev.data.ptr = static_cast<Tag*>(tag.get());

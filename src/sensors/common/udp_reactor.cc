@@ -177,6 +177,7 @@ struct UdpReactor::Loop : UdpReplies {
         s.listener->options.handler(d, *this);
         current = nullptr;
       }
+      if (s.listener->options.before_replies) s.listener->options.before_replies(index);
       if (reply_count > 0) send_replies(s.fd, s.listener->family);
       if (n < kBatch) return;
     }
@@ -222,7 +223,8 @@ Result<Endpoint> UdpReactor::listen(UdpListenerOptions options) {
   auto l = std::make_unique<Listener>();
   l->options = std::move(options);
   Endpoint want = l->options.bind;
-  for (int i = 0; i < options_.threads; ++i) {
+  int sockets = l->options.one_socket ? 1 : options_.threads;
+  for (int i = 0; i < sockets; ++i) {
     sockaddr_storage ss{};
     socklen_t len = to_sockaddr(want, ss);
     l->family = ss.ss_family;
@@ -275,9 +277,9 @@ Status UdpReactor::start() {
     for (auto& l : listeners_) {
       Loop::Socket s;
       s.listener = l.get();
-      s.fd = l->fds[static_cast<size_t>(i)];
+      s.fd = l->fds[std::min(static_cast<size_t>(i), l->fds.size() - 1)];
       epoll_event ev{};
-      ev.events = EPOLLIN;
+      ev.events = EPOLLIN | (l->options.one_socket ? EPOLLEXCLUSIVE : 0u);
       ev.data.u64 = loop->sockets.size();
       if (::epoll_ctl(loop->epfd, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
         return Error::io("epoll_ctl: " + errno_text());

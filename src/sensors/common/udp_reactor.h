@@ -46,6 +46,15 @@ struct UdpListenerOptions {
   std::string name;
   Endpoint bind;  // port 0: any free port (the same on every loop)
   DatagramHandler handler;
+  // Called on the loop thread after the handler has seen every datagram of a batch and before
+  // the batch's replies are sent (also when there are none): a handler that must make
+  // something durable before it answers -- the DNS sinkhole's query counts -- does it here,
+  // once per batch instead of once per datagram. May be empty.
+  std::function<void(int thread)> before_replies;
+  // One socket read by every loop (EPOLLEXCLUSIVE) instead of one SO_REUSEPORT socket per
+  // loop: the kernel pins each flow to one reuseport socket, so a few heavy flows (a handful
+  // of busy resolvers) can load one loop while another idles; a shared socket balances them.
+  bool one_socket = false;
   int receive_buffer_bytes = 4 << 20;  // SO_RCVBUF asked for (the kernel may cap it)
 };
 
