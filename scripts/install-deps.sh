@@ -23,6 +23,7 @@ test_pkgs=(
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
+  rsyslog rsyslog-gnutls openssl           # integrations: syslog/CEF into a real rsyslogd (TCP + TLS)
 )
 
 missing=()
