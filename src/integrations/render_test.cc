@@ -232,7 +232,8 @@ TEST(MappingData, CefMapIsTheImportOfTheSharedCopy) {
       "(2026-03-24)");
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(imported->json, builtin_cef_json())
-      << "regenerate: vantage schema import-cef " << upstream << " --output schemas/cef.json";
+      << "regenerate: vantage schema import-cef " << upstream
+      << " --output schemas/cef.json --source '<as recorded in the file>'";
   // The upstream slips are corrected, not carried: dst_hostname -> dhost in the sinkhole types.
   bool swapped = false;
   for (const auto& c : imported->corrections)
