@@ -94,26 +94,7 @@ Result<std::vector<ListedReport>> Collector::list(const CollectOptions& o) {
                                                               : ErrorCode::kUnavailable,
                  "reports/list answered HTTP " + std::to_string(reply->status) + ": " +
                      strip_control(reply->body.substr(0, 200))};
-  json list = json::parse(reply->body, nullptr, false);
-  if (list.is_discarded() || !list.is_array())
-    return Error::invalid("reports/list did not answer a JSON list");
-  std::vector<ListedReport> out;
-  for (const auto& e : list) {
-    if (!e.is_object() || !e.contains("id") || !e["id"].is_string() || !e.contains("file") ||
-        !e["file"].is_string())
-      return Error::invalid("reports/list entry without id or file");
-    ListedReport r;
-    r.id = e["id"].get<std::string>();
-    r.file = e["file"].get<std::string>();
-    r.type = e.value("type", "");
-    r.report = e.value("report", "");
-    r.timestamp = e.value("timestamp", "");
-    // The sample list (reports "test") is not data to ingest.
-    if (r.report == "test" || r.id.rfind("test:", 0) == 0) continue;
-    if (r.id.empty() || r.id.size() > 128 || has_control(r.id)) continue;
-    out.push_back(std::move(r));
-  }
-  return out;
+  return parse_report_list(reply->body);
 }
 
 Result<bool> Collector::fetched_before(const std::string& upstream, const std::string& id) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "integrations/answers.h"
 
 namespace vantage::store {
 class Db;
@@ -43,14 +44,6 @@ struct CollectOptions {
   std::chrono::seconds api_timeout{45};
   std::chrono::seconds download_timeout{900};
   int64_t max_report_bytes = int64_t{4} << 30;
-};
-
-struct ListedReport {
-  std::string id;
-  std::string file;
-  std::string type;
-  std::string report;     // the mailing list
-  std::string timestamp;  // the report's date
 };
 
 struct CollectedReport {

@@ -9,7 +9,7 @@
 
 #include "common/strings.h"
 #include "core/event.h"
-#include "integrations/base64.h"
+#include "integrations/answers.h"
 #include "integrations/event_render.h"
 #include "integrations/sinks/options.h"
 
@@ -105,18 +105,15 @@ Response MispFeed::handle(const Request& req) {
   std::string org(parts[0]), sub_name(parts[1]), file(parts[2]);
   // Basic credentials: the organisation's API key and secret.
   auto auth = req.header("Authorization");
-  if (!auth || auth->size() < 7 || to_lower(auth->substr(0, 6)) != "basic ") return unauthorised();
-  auto decoded = base64_decode(trim(auth->substr(6)));
-  if (!decoded) return unauthorised();
-  size_t colon = decoded->find(':');
-  if (colon == std::string::npos) return unauthorised();
-  auto id = sources_.keys->lookup(std::string_view(*decoded).substr(0, colon));
+  auto credentials = auth ? parse_basic_credentials(*auth) : std::nullopt;
+  if (!credentials) return unauthorised();
+  auto id = sources_.keys->lookup(credentials->first);
   if (!id) {
     if (id.error().code == ErrorCode::kNotFound || id.error().code == ErrorCode::kPermissionDenied)
       return unauthorised();
     return Response::text(503, "key store unavailable\n");
   }
-  std::string_view secret = std::string_view(*decoded).substr(colon + 1);
+  const std::string& secret = credentials->second;
   bool good = false;
   for (const auto& s : id->secrets) good = same_secret(s, secret) || good;
   if (!good) return unauthorised();

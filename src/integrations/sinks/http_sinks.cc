@@ -14,6 +14,7 @@
 
 #include "api/params.h"
 #include "common/strings.h"
+#include "integrations/answers.h"
 #include "integrations/base64.h"
 #include "integrations/event_render.h"
 #include "integrations/http_client.h"
@@ -182,30 +183,12 @@ class ElasticSender : public Sender {
     // 200 with "errors": true is a per-item answer: a 409 is a document created by an earlier
     // try, 429/5xx are worth another try of the whole batch (creates are idempotent by _id),
     // any other 4xx is final for that item.
-    json body = json::parse(reply->body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("items"))
+    auto answer = parse_bulk_answer(reply->body);
+    if (!answer)
       return SendResult::retry(reply->status,
                                "_bulk answer is not a bulk response: " + excerpt(reply->body));
-    if (!body.value("errors", false)) return result;
-    int64_t retryable = 0;
-    for (const auto& item : body["items"]) {
-      if (!item.is_object() || item.empty()) continue;
-      const json& op = item.begin().value();
-      int status = op.value("status", 0);
-      if (status < 300 || status == 409) continue;
-      if (status == 429 || status >= 500) {
-        ++retryable;
-        continue;
-      }
-      RejectedItem rejected;
-      std::string id = op.value("_id", "");
-      if (auto colon = id.rfind(':'); colon != id.npos) {
-        rejected.event_id = parse_int(std::string_view(id).substr(colon + 1)).value_or(0);
-      }
-      rejected.reason = "HTTP " + std::to_string(status) + ": " +
-                        excerpt(op.contains("error") ? op["error"].dump() : std::string());
-      result.rejected.push_back(std::move(rejected));
-    }
+    int64_t retryable = answer->retryable;
+    result.rejected = std::move(answer->rejected);
     if (retryable > 0)
       return SendResult::retry(
           reply->status, std::to_string(retryable) + " items answered 429/5xx; batch sent again");
