@@ -213,8 +213,13 @@ Status check_batching(int64_t window, int64_t max_batch) {
 Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& path,
                                                              SecretBox box) {
   // The file holds contact details and sealed secrets: create it 0600 (SQLite gives the
-  // -wal and -shm files the same mode).
-  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
+  // -wal and -shm files the same mode). Only when it does not exist yet (O_EXCL): closing a
+  // descriptor of a file drops every POSIX lock this process holds on it, so touching a
+  // database that other connections of the process have open would take their locks away --
+  // and a CLI process would then take itself for the last user, checkpoint and delete the WAL
+  // under them, leaving them reading a stale snapshot for good.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
   VR_ASSIGN_OR_RETURN(auto conn, sqlite::Connection::open(path));
   std::unique_ptr<SqliteRegistry> reg(new SqliteRegistry(std::move(conn), std::move(box)));
   VR_RETURN_IF_ERROR(reg->migrate());
