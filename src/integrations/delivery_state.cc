@@ -105,7 +105,10 @@ DeliveryState::~DeliveryState() = default;
 Result<std::unique_ptr<DeliveryState>> DeliveryState::open(const std::string& path) {
   // Bodies of pending and dead batches are the organisations' events: owner-only, like the
   // registry.
-  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
+  // Created only when absent (O_EXCL): closing a descriptor of a file the process has open
+  // elsewhere would drop that connection's POSIX locks (see SqliteRegistry::open).
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
   auto db = store::Db::open(path);
   if (!db) return db.error();
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {

@@ -110,6 +110,10 @@ class DispatcherTest : public ::testing::Test {
     n.max_batch = max_batch;
     auto r = registry_->add_subscription(org_id, n);
     EXPECT_TRUE(r.ok()) << r.error().message;
+    // As `vantage subscription add` does: the cursor starts at the store's end now, so the
+    // subscription gets what is stored after its creation even while it is disabled.
+    auto state = DeliveryState::open((dir_ / "integrations.sqlite").string());
+    EXPECT_TRUE(state.ok() && (*state)->start_cursor(r->id, *store_->last_event_id()).ok());
     return r->id;
   }
 
@@ -362,6 +366,34 @@ TEST_F(DispatcherTest, DisabledAndRemovedSubscriptionsStop) {
   dispatcher_->stop();
   std::lock_guard lock(received_.mu);
   EXPECT_EQ(received_.total, 2);
+}
+
+// Switching deliveries over while one subscription waits for a retry: the one disabled keeps
+// its pending batch for later, the one enabled starts at once.
+TEST_F(DispatcherTest, SwitchingSubscriptionsWhileOneRetries) {
+  auto a = org("org_a"), b = org("org_b");
+  int64_t sa = subscribe(a, "a", registry::Severity::kInfo);
+  int64_t sb = subscribe(b, "b", registry::Severity::kInfo);
+  registry::SubscriptionUpdate off;
+  off.enabled = false;
+  ASSERT_TRUE(registry_->update_subscription(sb, off).ok());
+  {
+    std::lock_guard lock(received_.mu);
+    received_.fail_next[sa] = 1000;  // a's receiver is down
+  }
+  start(1000);
+  write({{{a}}, {{b}}});
+  std::this_thread::sleep_for(200ms);  // a has a pending batch, retrying
+  ASSERT_TRUE(registry_->update_subscription(sa, off).ok());
+  std::this_thread::sleep_for(100ms);
+  registry::SubscriptionUpdate on;
+  on.enabled = true;
+  ASSERT_TRUE(registry_->update_subscription(sb, on).ok());
+  EXPECT_TRUE(wait_total(1)) << "b was not delivered after a was disabled";
+  dispatcher_->stop();
+  std::lock_guard lock(received_.mu);
+  EXPECT_EQ(received_.events[sb].size(), 1u);
+  EXPECT_TRUE(received_.events[sa].empty());
 }
 
 TEST(DeliveryStateTest, CursorBatchesAndSummary) {
