@@ -110,13 +110,16 @@ void print_table(registry::Registry& reg, const json& subs) {
 // Starts the new subscription's cursor at the store's current end, so that it receives the
 // events stored from now on even when the service is not running yet.
 void start_cursor_now(const GlobalOptions& g, int64_t sub_id) {
-  if (!std::filesystem::exists(g.data_dir + "/events.sqlite")) return;
-  auto store = store::open_sqlite_store(g.data_dir + "/events.sqlite");
-  if (!store) return;
-  auto head = (*store)->last_event_id();
+  int64_t head = 0;  // no store yet: every event to come is after the subscription
+  if (std::filesystem::exists(g.data_dir + "/events.sqlite")) {
+    auto store = store::open_sqlite_store(g.data_dir + "/events.sqlite");
+    if (!store) return;  // the service starts the cursor when it first sees the subscription
+    auto last = (*store)->last_event_id();
+    if (!last) return;
+    head = *last;
+  }
   auto state = integrations::DeliveryState::open(state_path(g));
-  if (!head || !state) return;
-  (void)(*state)->start_cursor(sub_id, *head);
+  if (state) (void)(*state)->start_cursor(sub_id, head);
 }
 
 }  // namespace
