@@ -122,6 +122,20 @@ void start_cursor_now(const GlobalOptions& g, int64_t sub_id) {
   if (state) (void)(*state)->start_cursor(sub_id, head);
 }
 
+// The settings `add` and `set` share (with `set`, each given one replaces the stored one).
+void add_settings(CLI::App* cmd, SubFlags& f) {
+  cmd->add_option("--address,--url", f.address,
+                  "URL (webhook, elastic, splunk) or HOST:PORT (syslog); none for misp");
+  cmd->add_option("--types", f.types, "Report types (a new one: all)")->delimiter(',');
+  cmd->add_option("--min-severity", f.min_severity, "Alert threshold (a new one: high)");
+  cmd->add_option("--window", f.window, "Batching window in seconds (a new one: 5)");
+  cmd->add_option("--max-batch", f.max_batch, "Events per request (a new one: 500)");
+  cmd->add_option("--options", f.options_json, "Kind-specific settings as a JSON object");
+  cmd->add_option("--option", f.option_pairs, "One kind-specific setting, KEY=VALUE (repeatable)");
+  cmd->add_option("--secret-file", f.secret_file, "File holding the secret (token, API key)");
+  cmd->add_option("--secret-env", f.secret_env, "Environment variable holding the secret");
+}
+
 }  // namespace
 
 void add_subscription_command(CLI::App& app, GlobalOptions& global) {
@@ -136,16 +150,7 @@ void add_subscription_command(CLI::App& app, GlobalOptions& global) {
   add->add_option("org", f->org, "Organisation (id or short name)")->required();
   add->add_option("--name", f->name, "Name, unique within the organisation")->required();
   add->add_option("--kind", f->kind, "webhook, syslog, elastic, splunk or misp")->required();
-  add->add_option("--address,--url", f->address,
-                  "URL (webhook, elastic, splunk) or HOST:PORT (syslog); none for misp");
-  add->add_option("--types", f->types, "Report types (default: all)")->delimiter(',');
-  add->add_option("--min-severity", f->min_severity, "Alert threshold (default: high)");
-  add->add_option("--window", f->window, "Batching window in seconds (default 5)");
-  add->add_option("--max-batch", f->max_batch, "Events per request (default 500)");
-  add->add_option("--options", f->options_json, "Kind-specific settings as a JSON object");
-  add->add_option("--option", f->option_pairs, "One kind-specific setting, KEY=VALUE (repeatable)");
-  add->add_option("--secret-file", f->secret_file, "File holding the secret (token, API key)");
-  add->add_option("--secret-env", f->secret_env, "Environment variable holding the secret");
+  add_settings(add, *f);
   add->add_flag("--disabled", f->disabled, "Create it disabled");
   add->callback([&global, f] {
     const char* command = "subscription add";
@@ -218,16 +223,8 @@ void add_subscription_command(CLI::App& app, GlobalOptions& global) {
 
   auto* set = cmd->add_subcommand("set", "Change a subscription");
   set->add_option("id", f->id, "Subscription id")->required();
-  set->add_option("--address,--url", f->address, "New address");
-  set->add_option("--types", f->types, "Report types")->delimiter(',');
+  add_settings(set, *f);
   set->add_flag("--all-types", f->clear_types, "Every report type");
-  set->add_option("--min-severity", f->min_severity, "Alert threshold");
-  set->add_option("--window", f->window, "Batching window in seconds");
-  set->add_option("--max-batch", f->max_batch, "Events per request");
-  set->add_option("--options", f->options_json, "Kind-specific settings (replaces them)");
-  set->add_option("--option", f->option_pairs, "One kind-specific setting, KEY=VALUE");
-  set->add_option("--secret-file", f->secret_file, "File holding the new secret");
-  set->add_option("--secret-env", f->secret_env, "Environment variable holding the new secret");
   set->add_flag("--enable", f->enable, "Deliver again");
   set->add_flag("--disable", f->disable, "Stop delivering (its place in the stream is kept)");
   set->callback([&global, f] {
