@@ -117,16 +117,15 @@ json EventRenderer::json_object(const store::StoredEvent& ev, const RenderContex
 std::string EventRenderer::cef(const store::StoredEvent& ev) {
   const core::ReportType* type = decode(ev);
   std::string out = "CEF:0|";
-  append_cef_header_value(out, kVendor);
-  out += '|';
-  append_cef_header_value(out, kVendor);
-  out += '|';
-  append_cef_header_value(out, VANTAGE_VERSION);
-  out += '|';
-  append_cef_header_value(out, ev.type);
-  out += '|';
-  append_cef_header_value(out, type && !type->subject.empty() ? type->subject : ev.type);
-  out += '|' + std::to_string(cef_severity(ev.severity)) + '|';
+  // Device Vendor, Device Product, Device Version, Signature ID, Name.
+  const std::string_view name = type && !type->subject.empty() ? type->subject : ev.type;
+  for (std::string_view field :
+       {std::string_view(kVendor), std::string_view(kVendor), std::string_view(VANTAGE_VERSION),
+        std::string_view(ev.type), name}) {
+    append_cef_header_value(out, field);
+    out += '|';
+  }
+  out += std::to_string(cef_severity(ev.severity)) + '|';
   // Vantage's own keys first: when it was seen, what it is, its id (receivers deduplicate on
   // externalId), how often.
   out += "rt=" + std::to_string(static_cast<int64_t>(ev.first_seen) * 1000);
