@@ -144,8 +144,7 @@ def main():
     finally:
         down.stop()
         up.cleanup(keep=bool(F.items))
-    print(f"{0 if F.items else 1} passed, {1 if F.items else 0} failed")
-    sys.exit(1 if F.items else 0)
+    F.finish()
 
 
 main()

@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,6 +38,11 @@ class Failures:
             self.items.append(what)
             print("FAIL:", what, flush=True)
         return cond
+
+    def finish(self):
+        """The closing line ctest shows, and the exit status."""
+        print(f"{0 if self.items else 1} passed, {1 if self.items else 0} failed")
+        sys.exit(1 if self.items else 0)
 
 
 def free_port():

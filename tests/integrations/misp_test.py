@@ -107,8 +107,7 @@ def main():
               f"uuids, 401/404 answers: {'ok' if not F.items else 'FAILED'}")
     finally:
         v.cleanup(keep=bool(F.items))
-    print(f"{0 if F.items else 1} passed, {1 if F.items else 0} failed")
-    sys.exit(1 if F.items else 0)
+    F.finish()
 
 
 main()

@@ -234,8 +234,7 @@ def main():
             except subprocess.TimeoutExpired:
                 rsyslog.kill()
         v.cleanup()
-    print(f"{0 if F.items else 1} passed, {1 if F.items else 0} failed")
-    sys.exit(1 if F.items else 0)
+    F.finish()
 
 
 main()

@@ -258,8 +258,7 @@ def main():
     finally:
         receiver.stop()
         v.cleanup()
-    print(f"{0 if F.items else 1} passed, {1 if F.items else 0} failed")
-    sys.exit(1 if F.items else 0)
+    F.finish()
 
 
 main()
