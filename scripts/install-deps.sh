@@ -33,6 +33,7 @@ test_pkgs=(
   hydra medusa ncrack openssl  # honeypot: brute-force tools against the login services, DES for VNC
   curl dnsutils snmp socat python3-scapy hping3 adb nginx-light  # honeypot scan tests and bench
   unbound dnsperf nsd apache2-utils  # sinkhole: resolver, load, baselines
+  rsyslog rsyslog-gnutls  # integrations: syslog/CEF into a real rsyslogd (TCP + TLS)
 )
 
 missing=()

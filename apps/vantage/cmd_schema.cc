@@ -1,6 +1,7 @@
 // `vantage schema list|show|import`: inspect the report-type catalogue and refresh it from
 // Shadowserver's report_schema files.
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "commands.h"
 #include "core/catalogue.h"
 #include "core/catalogue_import.h"
+#include "integrations/cef_map.h"
 
 namespace vantage::cli {
 
@@ -160,6 +162,25 @@ void run_import(const GlobalOptions& global, const ImportArgs& args) {
   std::cout << "wrote " << args.output << "\n";
 }
 
+void run_import_cef(const GlobalOptions& global, const std::string& input,
+                    const std::string& output, const std::string& source) {
+  std::ifstream in(input);
+  if (!in) {
+    std::cerr << "vantage schema import-cef: cannot read " << input << "\n";
+    throw CommandFailed(2);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto imported = integrations::import_cef_map(text.str(), *open_catalogue(global), source);
+  if (!imported) {
+    std::cerr << "vantage schema import-cef: " << imported.error().message << "\n";
+    throw CommandFailed(2);
+  }
+  for (const auto& c : imported->corrections) std::cout << "~ " << c << "\n";
+  std::ofstream(output) << imported->json;
+  std::cout << "wrote " << output << " (" << imported->corrections.size() << " corrections)\n";
+}
+
 }  // namespace
 
 void add_schema_command(CLI::App& app, GlobalOptions& global) {
@@ -194,6 +215,19 @@ void add_schema_command(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   import->add_flag("--dry-run", args->dry_run, "Print the changes without writing");
   import->callback([&global, args] { run_import(global, *args);
+});
+
+// schemas/cef.json (the syslog integration's CEF field mapping) from report_schema/cef.json.
+auto* cef = cmd->add_subcommand(
+    "import-cef", "Derive schemas/cef.json from Shadowserver's report_schema/cef.json");
+auto cef_args = std::make_shared<std::array<std::string, 3>>(
+    std::array<std::string, 3>{"", "schemas/cef.json", "Shadowserver report_schema/cef.json"});
+cef->add_option("cef", (*cef_args)[0], "report_schema/cef.json")->required();
+cef->add_option("--output", (*cef_args)[1], "Where to write")->capture_default_str();
+cef->add_option("--source", (*cef_args)[2], "Where the input came from (recorded in the output)")
+    ->capture_default_str();
+cef->callback([&global, cef_args] {
+  run_import_cef(global, (*cef_args)[0], (*cef_args)[1], (*cef_args)[2]);
 });
 }  // namespace vantage::cli
 

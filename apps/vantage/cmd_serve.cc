@@ -8,7 +8,9 @@
 //   * hot reload of enrichment data and of the subscription index,
 //   * the dashboard (web/dist at /, its statistics API at /dash/api/),
 //   * retention: raw events older than retention.days dropped daily (statistics stay),
-//   * GET /healthz and a Prometheus GET /metrics.
+//   * GET /healthz and a Prometheus GET /metrics,
+//   * the push integrations (src/integrations): each organisation's events pushed to its
+//     subscriptions as they arrive, MISP feeds at /misp/, report ids at the root (/<id>).
 // One writer: the push endpoint and the watcher take turns on the one Ingestor.
 
 #include <spdlog/spdlog.h>
@@ -30,6 +32,7 @@
 #include "commands.h"
 #include "common/strings.h"
 #include "delivery/delivery_log.h"
+#include "integrations/service.h"
 #include "mail.h"
 #include "pipeline/ingest.h"
 #include "report/builder.h"
@@ -350,7 +353,31 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   std::shared_ptr<api::KeyStore> keys = *opened_keys;
   api::ApiService api(ao, keys, std::move(*manifest), std::move(*store), catalogue);
 
+  integrations::ServiceOptions io;
+  io.data_dir = global.data_dir;
+  io.dispatch = global.config.integrations_enabled;
+  io.dispatcher.poll_interval =
+      std::chrono::milliseconds(global.config.integrations_poll_interval_ms);
+  io.dispatcher.max_attempts = global.config.integrations_max_attempts;
+  io.dispatcher.retry_initial =
+      std::chrono::milliseconds(global.config.integrations_retry_initial_ms);
+  io.dispatcher.retry_max = std::chrono::seconds(global.config.integrations_retry_max_s);
+  io.dispatcher.senders = static_cast<int>(global.config.integrations_senders);
+  io.dispatcher.keep_history = std::chrono::hours(24 * global.config.integrations_history_days);
+  char hostname[256] = {0};
+  io.dispatcher.hostname = ::gethostname(hostname, sizeof hostname - 1) == 0 ? hostname : "-";
+  io.misp.org_name = global.config.misp_org_name;
+  auto pushes = integrations::IntegrationsService::start(io, catalogue, keys);
+  if (!pushes) {
+    std::cerr << "vantage " << hooks.command << ": integrations: " << pushes.error().message
+              << "\n";
+    throw CommandFailed(1);
+  }
+
   web::DashboardOptions dopt;
+  dopt.org_subscriptions = [svc = pushes->get()](uint32_t org) {
+    return svc->org_subscriptions(org);
+  };
   dopt.min_count = global.config.dashboard_min_count;
   dopt.web_root = resolve_data_path(global.config.web_root);
   dopt.manifest_path = global.data_dir + "/reports.sqlite";
@@ -376,13 +403,19 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
     ho.port = p;
     auto server = std::make_unique<http::HttpServer>(ho);
     api.install(*server, "/dl/");
+    api.install_root_downloads(*server);  // before the dashboard's "/"
+    (*pushes)->install(*server);
     dashboard.install(*server);
-    server->route("POST", "/ingest",
-                  [&service](const http::Request& r) { return service.push(r); });
+    server->route("POST", "/ingest", [&service, &pushes](const http::Request& r) {
+      auto answer = service.push(r);
+      if (answer.status == 200) (*pushes)->poke();  // alerts leave now, not at the next poll
+      return answer;
+    });
     server->route("GET", "/healthz",
                   [](const http::Request&) { return http::Response::text(200, "ok\n"); });
-    server->route("GET", "/metrics", [&service](const http::Request&) {
-      return http::Response::text(200, service.metrics(), "text/plain; version=0.0.4");
+    server->route("GET", "/metrics", [&service, &pushes](const http::Request&) {
+      return http::Response::text(200, service.metrics() + (*pushes)->metrics(),
+                                  "text/plain; version=0.0.4");
     });
     return server;
   };
@@ -446,6 +479,7 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   });
   watcher.join();
   for (auto& j : jobs) j.join();
+  (*pushes)->stop();
   server->stop();
   std::error_code rm_ec;
   fs::remove(global.data_dir + "/service.json", rm_ec);

@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "common/strings.h"
 #include "demo_attacks.h"
+#include "integrations/demo_receivers.h"
 #include "pipeline/generator.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "runtime.h"
@@ -344,6 +345,20 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
     attacker = demo_attacker_address(*rt->registry);
   }
 
+  // The push integrations' demo: a webhook and a syslog receiver on loopback, and the demo
+  // national CSIRT's subscriptions to them (its critical events, live).
+  std::shared_ptr<integrations::DemoReceivers> receivers;
+  if (creds) {
+    auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
+    auto started = reg ? integrations::DemoReceivers::start(global.data_dir, **reg, creds->org)
+                       : Result<std::unique_ptr<integrations::DemoReceivers>>(reg.error());
+    if (started) {
+      receivers = std::move(*started);
+    } else {
+      std::cerr << "vantage up: demo receivers: " << started.error().message << "\n";
+    }
+  }
+
   ServiceHooks hooks;
   hooks.command = "up";
   hooks.listen = f.listen;
@@ -375,6 +390,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
       << info.base_url << "/ingest (ingest key + HMAC2)\n  inbox       " << info.inbox
       << "\n  metrics     " << info.base_url << "/metrics\n  data        " << data_dir << "\n"
       << sensor_listeners(data_dir);
+    if (receivers) o << receivers->describe();
     if (creds) {
       std::string api_file = shadowserver_api_file(*creds, info.base_url);
       write_private(data_dir + "/demo/shadowserver.api", api_file);

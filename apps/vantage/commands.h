@@ -49,5 +49,7 @@ void add_scan_commands(CLI::App& app, GlobalOptions& global);  // scan, probe
 void add_schema_command(CLI::App& app, GlobalOptions& global);
 void add_up_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
+void add_subscription_command(CLI::App& app, GlobalOptions& global);
+void add_collect_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace vantage::cli

@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   add_status_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);
+  add_subscription_command(app, global);
+  add_collect_command(app, global);
 
   try {
     app.parse(argc, argv);

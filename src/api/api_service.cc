@@ -834,4 +834,32 @@ void ApiService::install(http::HttpServer& server, const std::string& download_p
       http::RouteMatch::kPrefix, http::RouteOptions{.redact_path = true});
 }
 
+namespace {
+
+bool is_root_report_id(const Request& r) {
+  // "/" + the id; the id may come split into path and query (Shadowserver's own ids hold a
+  // '?'), so the length is counted over both. Manifest ids are 50 characters.
+  constexpr size_t kIdLength = 50;
+  if (r.path.size() < 2 || r.path[0] != '/') return false;
+  std::string_view head = std::string_view(r.path).substr(1);
+  size_t total = head.size() + (r.query.empty() ? 0 : 1 + r.query.size());
+  if (total != kIdLength) return false;
+  auto id_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  };
+  return std::all_of(head.begin(), head.end(), id_char) &&
+         std::all_of(r.query.begin(), r.query.end(), id_char);
+}
+
+}  // namespace
+
+void ApiService::install_root_downloads(http::HttpServer& server) {
+  for (const char* method : {"GET", "HEAD"}) {
+    server.route(
+        method, "/", [this](const Request& r) { return handle_download(r, "/"); },
+        http::RouteMatch::kPrefix,
+        http::RouteOptions{.redact_path = true, .accepts = is_root_report_id});
+  }
+}
+
 }  // namespace vantage::api

@@ -1,7 +1,8 @@
 #pragma once
 // The Shadowserver-compatible api2 (docs/shadowserver-api.md §1-§3): POST /api2/<module>/
 // <method> with the key in the JSON body and HMAC2 = hex HMAC-SHA256 over the raw body, plus
-// the credential-less report download GET <download root>/<id>.
+// the credential-less report download GET <download root>/<id> (and GET /<id> at the root,
+// Shadowserver's dl.shadowserver.org form).
 //
 // Methods: test/ping, key/info, reports/subscribed, reports/types, reports/list,
 // reports/query, reports/stats, reports/schema, reports/device-info, reports/download
@@ -73,6 +74,11 @@ class ApiService {
   // Registers both on `server`: "/api2/" and the download prefix (pass "/" only when the
   // server is dedicated to downloads).
   void install(http::HttpServer& server, const std::string& download_prefix);
+  // Also answers GET/HEAD /<id> for a 50-character report id at the root -- where
+  // Shadowserver's clients (IntelMQ, call-api's report-manager, ...) fetch dl.shadowserver.org/<id>
+  // -- and leaves every other root path to the routes registered after it (the dashboard).
+  // Call before the dashboard installs its "/" route.
+  void install_root_downloads(http::HttpServer& server);
 
  private:
   struct Impl;

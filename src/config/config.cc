@@ -346,6 +346,25 @@ const std::vector<Declaration>& declarations() {
        0,
        0,
        {"text", "json"}},
+      {"integrations.enabled", SettingType::kBool, &Config::integrations_enabled, "true",
+       "Push each organisation's events to its subscriptions (webhook, syslog, elastic, "
+       "splunk) as they arrive, in `serve` and `up`."},
+      {"integrations.poll_interval_ms", SettingType::kInt, &Config::integrations_poll_interval_ms,
+       "250", "How often the event store is looked at for new events (milliseconds).", 10, 60000},
+      {"integrations.max_attempts", SettingType::kInt, &Config::integrations_max_attempts, "8",
+       "Tries of a batch before it is dead-lettered (`vantage subscription dead-letters`).", 1,
+       1000},
+      {"integrations.retry_initial_ms", SettingType::kInt, &Config::integrations_retry_initial_ms,
+       "2000", "Wait before the second try of a batch; doubled per try (milliseconds).", 10,
+       3600000},
+      {"integrations.retry_max_s", SettingType::kInt, &Config::integrations_retry_max_s, "300",
+       "Longest wait between two tries of a batch (seconds).", 1, 86400},
+      {"integrations.senders", SettingType::kInt, &Config::integrations_senders, "4",
+       "Threads sending batches (a slow receiver holds one).", 1, 64},
+      {"integrations.history_days", SettingType::kInt, &Config::integrations_history_days, "30",
+       "Delivered batches and attempts kept in the delivery log (days).", 1, 3650},
+      {"integrations.misp_org_name", SettingType::kString, &Config::misp_org_name, "Vantage",
+       "Creator organisation of the events in MISP feeds."},
   };
   return decls;
 }

@@ -125,6 +125,15 @@ struct Config {
   // [log]
   std::string log_level;
   std::string log_format;
+  // [integrations]
+  bool integrations_enabled = true;
+  int64_t integrations_poll_interval_ms = 0;
+  int64_t integrations_max_attempts = 0;
+  int64_t integrations_retry_initial_ms = 0;
+  int64_t integrations_retry_max_s = 0;
+  int64_t integrations_senders = 0;
+  int64_t integrations_history_days = 0;
+  std::string misp_org_name;
 };
 
 enum class SettingType { kString, kPath, kInt, kBool, kStringList };

@@ -17,6 +17,7 @@ constexpr const char* kResourceKinds[] = {"asn", "cidr", "domain", "country"};
 constexpr const char* kVerifications[] = {"unchecked", "verified", "mismatch", "unrouted"};
 constexpr const char* kApprovals[] = {"pending", "approved", "rejected"};
 constexpr const char* kKeyKinds[] = {"api", "ingest"};
+constexpr const char* kSubscriptionKinds[] = {"webhook", "syslog", "elastic", "splunk", "misp"};
 
 }  // namespace
 
@@ -57,6 +58,13 @@ const char* key_kind_name(KeyKind k) {
 }
 std::optional<KeyKind> parse_key_kind(std::string_view s) {
   return parse_name<KeyKind>(s, kKeyKinds);
+}
+
+const char* subscription_kind_name(SubscriptionKind k) {
+  return kSubscriptionKinds[static_cast<int>(k)];
+}
+std::optional<SubscriptionKind> parse_subscription_kind(std::string_view s) {
+  return parse_name<SubscriptionKind>(s, kSubscriptionKinds);
 }
 
 }  // namespace vantage::registry

@@ -93,6 +93,36 @@ struct ApiKey {
   std::vector<KeySecret> secrets;
 };
 
+// Where an organisation's events are pushed as they arrive (src/integrations delivers them):
+// an HTTPS webhook, a syslog collector (RFC 5424 over TCP/TLS, CEF), Elasticsearch/OpenSearch
+// `_bulk`, Splunk's HTTP Event Collector, or a MISP feed that the organisation's MISP pulls.
+enum class SubscriptionKind : uint8_t { kWebhook, kSyslog, kElastic, kSplunk, kMisp };
+const char* subscription_kind_name(SubscriptionKind k);  // "webhook", "syslog", ...
+std::optional<SubscriptionKind> parse_subscription_kind(std::string_view s);
+
+struct Subscription {
+  int64_t id = 0;
+  OrgId org_id = 0;
+  std::string name;  // [A-Za-z0-9_-]{1,64}, unique within the organisation
+  SubscriptionKind kind = SubscriptionKind::kWebhook;
+  // URL (webhook, elastic, splunk), HOST:PORT (syslog), empty (misp: pulled, not pushed).
+  std::string address;
+  // Settings of the kind that are not secret, a JSON object ("{}" when none); each kind
+  // validates its own (src/integrations/sinks/registry.cc).
+  std::string options = "{}";
+  std::vector<std::string> report_types;    // empty: every type
+  Severity min_severity = Severity::kHigh;  // the alert threshold
+  int64_t batch_window_s = 5;               // events wait at most this long to share a request
+  int64_t max_batch = 500;                  // events per request
+  bool enabled = true;
+  bool has_secret = false;
+  // The credential (webhook signing secret, HEC token, Elasticsearch API key): sealed with
+  // the server key like API secrets; plaintext here only when asked for.
+  std::string secret;
+  UnixSeconds created_at = 0;
+  UnixSeconds updated_at = 0;
+};
+
 // Everything the registry knows about one organisation.
 struct OrgRecord {
   Organisation org;

@@ -75,6 +75,33 @@ struct KeyCredentials {
   std::vector<std::string> secrets;  // current first, then those in a rotation overlap
 };
 
+// A new push subscription. The secret (may be empty) is sealed before it is stored.
+struct NewSubscription {
+  std::string name;
+  SubscriptionKind kind = SubscriptionKind::kWebhook;
+  std::string address;
+  std::string options = "{}";
+  std::vector<std::string> report_types;
+  Severity min_severity = Severity::kHigh;
+  int64_t batch_window_s = 5;
+  int64_t max_batch = 500;
+  bool enabled = true;
+  std::string secret;
+};
+
+// Partial update of a subscription: unset fields are left alone. `clear_secret` removes it.
+struct SubscriptionUpdate {
+  std::optional<std::string> address;
+  std::optional<std::string> options;
+  std::optional<std::vector<std::string>> report_types;
+  std::optional<Severity> min_severity;
+  std::optional<int64_t> batch_window_s;
+  std::optional<int64_t> max_batch;
+  std::optional<bool> enabled;
+  std::optional<std::string> secret;
+  bool clear_secret = false;
+};
+
 // What an import changed, for the operator.
 struct ImportReport {
   int orgs_added = 0;
@@ -140,6 +167,17 @@ class Registry {
   virtual Result<std::vector<ApiKey>> list_keys(std::optional<OrgId> org) = 0;
   // kNotFound for unknown keys, kPermissionDenied for revoked ones.
   virtual Result<KeyCredentials> key_credentials(std::string_view key) = 0;
+
+  // Push subscriptions (src/integrations). Names: [A-Za-z0-9_-]{1,64}, unique per
+  // organisation -> kAlreadyExists. The address is checked for its kind's shape (URL or
+  // HOST:PORT); the options only for being a JSON object (each kind checks its own keys).
+  // Removing an organisation removes its subscriptions. Every change bumps generation().
+  virtual Result<Subscription> add_subscription(OrgId org, const NewSubscription& sub) = 0;
+  virtual Result<Subscription> update_subscription(int64_t id, const SubscriptionUpdate& u) = 0;
+  virtual Status remove_subscription(int64_t id) = 0;
+  // All organisations' when `org` is empty, ordered by id; secrets only with `with_secrets`.
+  virtual Result<std::vector<Subscription>> list_subscriptions(std::optional<OrgId> org,
+                                                               bool with_secrets) = 0;
 
   // Whole-registry views.
   virtual Result<uint64_t> generation() = 0;

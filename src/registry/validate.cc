@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "common/strings.h"
 #include "registry/punycode.h"
@@ -241,6 +242,70 @@ Status validate_report_type(std::string_view s) {
     return Error::invalid("invalid report type '" + std::string(s) +
                           "': expected [a-z0-9_-]{1,64}");
   return {};
+}
+
+Status validate_subscription_name(std::string_view s) {
+  bool ok = !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  if (!ok)
+    return Error::invalid("invalid subscription name '" + std::string(s) +
+                          "': expected [A-Za-z0-9_-]{1,64}");
+  return {};
+}
+
+Result<std::string> normalise_subscription_address(SubscriptionKind kind, std::string_view s) {
+  std::string_view t = trim(s);
+  if (has_control(t) || t.find(' ') != t.npos || t.size() > 2048)
+    return Error::invalid("subscription address must be one word without control characters");
+  switch (kind) {
+    case SubscriptionKind::kMisp:
+      if (!t.empty())
+        return Error::invalid("a misp subscription has no address: MISP pulls the feed");
+      return std::string();
+    case SubscriptionKind::kSyslog: {
+      size_t colon = t.rfind(':');
+      if (colon == t.npos || colon == 0)
+        return Error::invalid("syslog address must be HOST:PORT, e.g. 127.0.0.1:6514");
+      std::string_view host = t.substr(0, colon), port = t.substr(colon + 1);
+      if (host.front() == '[') {
+        if (host.size() < 3 || host.back() != ']' ||
+            !IpAddress::parse(host.substr(1, host.size() - 2)))
+          return Error::invalid("syslog address: bad IPv6 literal '" + std::string(host) + "'");
+      } else if (host.find(':') != host.npos) {
+        return Error::invalid("syslog address: write an IPv6 host in brackets, [::1]:6514");
+      }
+      auto p = parse_uint(port);
+      if (!p || *p == 0 || *p > 65535)
+        return Error::invalid("syslog address: port must be 1..65535");
+      return std::string(t);
+    }
+    case SubscriptionKind::kWebhook:
+    case SubscriptionKind::kElastic:
+    case SubscriptionKind::kSplunk: {
+      size_t scheme = t.find("://");
+      std::string_view proto = scheme == t.npos ? std::string_view() : t.substr(0, scheme);
+      if (proto != "http" && proto != "https")
+        return Error::invalid(std::string(subscription_kind_name(kind)) +
+                              " address must be an http:// or https:// URL");
+      std::string_view rest = t.substr(scheme + 3);
+      std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+      if (host.empty() || host.find('@') != host.npos)
+        return Error::invalid("the URL needs a host (and no credentials in it: use the secret)");
+      return std::string(t);
+    }
+  }
+  return Error::invalid("unknown subscription kind");
+}
+
+Result<std::string> normalise_subscription_options(std::string_view json_text) {
+  std::string_view t = trim(json_text);
+  if (t.empty()) return std::string("{}");
+  if (t.size() > 4096) return Error::invalid("subscription options are limited to 4 KiB");
+  auto j = nlohmann::json::parse(t, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Error::invalid("subscription options must be a JSON object");
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace vantage::registry

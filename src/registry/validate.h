@@ -60,4 +60,15 @@ Result<ResourceValue> normalise_resource_auto(std::string_view text);
 // Report type names as in the catalogue: [a-z0-9_-]{1,64}.
 Status validate_report_type(std::string_view s);
 
+// Subscription names: [A-Za-z0-9_-]{1,64}.
+Status validate_subscription_name(std::string_view s);
+
+// The address of a subscription of `kind`: an http:// or https:// URL with a host (webhook,
+// elastic, splunk); HOST:PORT or [IPv6]:PORT with a port in 1..65535 (syslog); empty (misp,
+// whose feed is pulled). Returns it trimmed.
+Result<std::string> normalise_subscription_address(SubscriptionKind kind, std::string_view s);
+
+// Kind-specific settings: a JSON object (at most 4 KiB). Returns it compact ("{}" for empty).
+Result<std::string> normalise_subscription_options(std::string_view json_text);
+
 }  // namespace vantage::registry

@@ -160,6 +160,20 @@ struct EventQuery {
   int64_t offset = 0;
 };
 
+// What the real-time integrations follow: events in the order they were stored.
+struct TailQuery {
+  int64_t after_id = 0;            // events with a greater id ...
+  int64_t through_id = INT64_MAX;  // ... up to this one
+  int64_t limit = 1000;            // at most this many events handed over
+  std::optional<uint32_t> org_id;  // only events routed to this organisation
+  uint8_t min_severity = 0;        // only events at least this severe
+};
+
+struct TailPage {
+  int64_t events = 0;       // events handed to the callback
+  int64_t examined_to = 0;  // every event with after_id < id <= examined_to was considered
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -184,6 +198,17 @@ class EventStore {
   // Brings what was written into its read-optimised layout (the SQLite store's spool runs);
   // reads are correct without it, bulk reads such as a day's report build are faster after it.
   virtual Status settle() = 0;
+  // The events after `q.after_id` in id order, each with its routes (the organisations that
+  // receive it), within one read snapshot. Ids only grow: every new (day, event_key) row gets
+  // a greater id than any stored row, and a repeat occurrence keeps its row's id -- so a
+  // cursor over ids sees each new event once. (Routes that a repeat adds to an older row later
+  // are not seen again; they reach the day's report.) `examined_to` tells a cursor how far it
+  // may move even when the filter skipped every row. The callback returns false to stop.
+  virtual Result<TailPage> read_after(
+      const TailQuery& q,
+      const std::function<bool(const StoredEvent&, const std::vector<OrgRoute>&)>& event) = 0;
+  // The greatest event id stored (0 for an empty store).
+  virtual Result<int64_t> last_event_id() = 0;
   // Events written but not settled yet: the statistics count them once settled. An operator's
   // view of how far the dashboard lags the pipeline.
   virtual Result<int64_t> unsettled_events() = 0;

@@ -429,7 +429,8 @@ http::Response DashboardService::org(const http::Request& request) {
   constexpr std::string_view kPrefix = "/dash/api/org/";
   if (method.substr(0, kPrefix.size()) != kPrefix) return error(404, "unknown method");
   method.remove_prefix(kPrefix.size());
-  static const std::set<std::string_view> kMethods = {"whoami", "stats", "reports", "deliveries"};
+  static const std::set<std::string_view> kMethods = {"whoami", "stats", "reports", "deliveries",
+                                                      "subscriptions"};
   if (!kMethods.count(method)) return error(404, "unknown method");
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return error(400, "invalid JSON request");
@@ -465,6 +466,16 @@ http::Response DashboardService::org(const http::Request& request) {
   }
   if (method == "reports") return impl_->org_reports(*id, p);
   if (method == "deliveries") return impl_->org_deliveries(*id, p);
+  if (method == "subscriptions") {
+    json subs = json::array();
+    if (impl_->options.org_subscriptions) {
+      auto text = impl_->options.org_subscriptions(id->org_id);
+      if (!text) return error(503, "subscriptions unavailable");
+      subs = json::parse(*text, nullptr, false);
+      if (!subs.is_array()) return error(503, "subscriptions unavailable");
+    }
+    return ok(json{{"subscriptions", std::move(subs)}}, false);
+  }
   auto q = impl_->stats_query(p, id->org_id);
   if (!q) return error(400, q.error().message);
   return impl_->stats_answer(*q, 0, false);

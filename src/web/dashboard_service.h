@@ -8,7 +8,8 @@
 //                    date range, filtered by type, tag, severity, geo, region
 // Private, POST, authenticated exactly like api2 (JSON body with "apikey", header HMAC2 =
 // hex HMAC-SHA256 of the raw body), every answer scoped to the key's organisation:
-//   /dash/api/org/whoami, /dash/api/org/stats, /dash/api/org/reports, /dash/api/org/deliveries
+//   /dash/api/org/whoami, /dash/api/org/stats, /dash/api/org/reports, /dash/api/org/deliveries,
+//   /dash/api/org/subscriptions
 //
 // Statistics come from the store's rollups (src/store/sqlite/rollups.h), never a scan of the
 // events, so a call stays fast at a year of data; `meta` is cached for a few seconds.
@@ -36,6 +37,9 @@ struct DashboardOptions {
   std::string delivery_log_path;  // <data_dir>/deliveries.sqlite
   std::string download_prefix = "/dl/";
   std::string site_name = "Vantage";
+  // The organisation's push subscriptions with their delivery state, a JSON array (src/
+  // integrations); null or nullopt: /dash/api/org/subscriptions answers an empty list.
+  std::function<std::optional<std::string>(uint32_t org_id)> org_subscriptions;
 };
 
 class DashboardService {

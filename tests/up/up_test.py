@@ -233,6 +233,30 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
         check(b'vantage_sensor_warnings{sensor="sinkhole",service="domain-watch"} 1' in body,
               "/metrics shows the sinkhole's domain watch (the demo's lapsed registration)")
 
+    # The push integrations' demo: loopback receivers get the demo CSIRT's critical events live,
+    # and the dashboard's organisation view lists the subscriptions with their delivery state.
+    check("webhook     http://127.0.0.1:" in out and "syslog      127.0.0.1:" in out,
+          "banner names the demo webhook and syslog receivers")
+    hook_file = os.path.join(data, "demo", "webhook-received.jsonl")
+    syslog_file = os.path.join(data, "demo", "syslog-received.log")
+    deadline = time.time() + 60
+    while time.time() < deadline and not (os.path.exists(hook_file) and os.path.exists(syslog_file)):
+        time.sleep(1)
+    hooked = [json.loads(l) for l in open(hook_file)] if os.path.exists(hook_file) else []
+    logged = open(syslog_file).read().splitlines() if os.path.exists(syslog_file) else []
+    check(hooked and all(e["severity"] == "critical" and e["org"] == "demo_csirt_nl" for e in hooked),
+          f"demo webhook receiver got {len(hooked)} critical events of the CSIRT")
+    check(logged and all("CEF:0|Vantage|" in l and 'org="demo_csirt_nl"' in l for l in logged),
+          f"demo syslog receiver got {len(logged)} RFC 5424/CEF messages")
+    body = json.dumps({"apikey": key}).encode()
+    req = urllib.request.Request(base + "/dash/api/org/subscriptions", data=body, headers={
+        "HMAC2": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        subs = {s["name"]: s for s in json.loads(r.read())["subscriptions"]}
+    check(set(subs) == {"demo-webhook", "demo-syslog"} and
+          all(s["state"]["delivered_events"] > 0 for s in subs.values()),
+          f"dashboard org view lists the subscriptions: {[(n, s['state']['delivered_events']) for n, s in subs.items()]}")
+
     rc, err = stop(proc)
     check(rc == 0 and "stopped cleanly" in err, f"Ctrl-C stops cleanly (exit {rc})")
     if in_netns:
@@ -252,6 +276,11 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
           "port in use: it comes up on another port")
     check("demo organisation" not in out2 and "demo secret" not in out2,
           "second start reuses the demo constituency and does not print secrets again")
+    hook2 = re.search(r"webhook\s+(http://\S+)", out2)
+    listed = subprocess.run([VANTAGE, "--data-dir", data, "subscription", "list", "demo_csirt_nl",
+                             "--json"], capture_output=True, text=True).stdout
+    check(hook2 is not None and hook2.group(1) in listed,
+          "second start re-points the demo subscriptions at its receivers")
     if base2:
         r2 = api(base2.group(1), key, secret, "reports/list",
                  {"date": f"{first}:{today}", "limit": 1000})

@@ -330,6 +330,8 @@ try {
       const body = await r.text();
       check(`org ${me.short}: its first report downloads`, r.ok() && body.length > 0, `HTTP ${r.status()}`);
     }
+    const subs = (await page.$('#org-subscriptions-table')) ? (await table(page, 'org-subscriptions-table')).map((r) => r[0]) : [];
+    checkSame(`org ${me.short}: subscriptions list exactly its own`, subs, [`misp-${me.short}`]);
     const text = await page.textContent('main');
     const leaks = [other.short, ...orgReports(other)].filter((s) => text.includes(s));
     checkSame(`org ${me.short}: nothing of ${other.short} appears on the page`, leaks, []);

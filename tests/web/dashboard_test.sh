@@ -64,6 +64,8 @@ for id in "${top[@]}"; do
     echo "dashboard_test: FAILED: could not issue a key for organisation $id" >&2
     exit 1
   fi
+  # A push subscription each (a MISP feed: nothing is sent), for the organisation view's table.
+  v subscription add "$short" --name "misp-$short" --kind misp >/dev/null
   reports=$(cut -f1 "$work/built.txt" | xargs -rn1 basename | grep -E -- "-${short}-(asn|cidr|geo|domain)\.csv$" |
     python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().split()))')
   orgs_json+="{\"id\":$id,\"short\":\"$short\",\"key\":\"$key\",\"secret\":\"$secret\",\"reports\":$reports},"

@@ -308,9 +308,11 @@ async function orgPage(seq, content, state, range) {
   const geo = h('div');
   const reports = h('div');
   const deliveries = h('div');
+  const subscriptions = h('div');
   content.append(kpis, section('Events per day by report type', 'org-series', stacked), section('Report types', 'org-types', types),
     h('div', { class: 'grid' }, section('Countries', 'org-geo', geo), section('Severity split', 'org-sev', sev)),
-    section('Reports', 'org-reports', reports), section('Delivery log', 'org-deliveries', deliveries));
+    section('Reports', 'org-reports', reports), section('Delivery log', 'org-deliveries', deliveries),
+    section('Subscriptions (alerts pushed as events arrive)', 'org-subscriptions', subscriptions));
   await Promise.all([
     stackedPanel(seq, stacked, orgStats, state, range, 'type', 'org-series').then(() => {
       const t = document.getElementById('org-series-chart');
@@ -344,6 +346,20 @@ async function orgPage(seq, content, state, range) {
         columns: [{ label: 'Time (UTC)' }, { label: 'Day' }, { label: 'Kind' }, { label: 'Recipient' }, { label: 'Status' },
           { label: 'SMTP code' }, { label: 'Attempt' }, { label: 'PGP' }, { label: 'Reason' }],
         rows, empty: 'No deliveries in this date range.' }));
+    }),
+    panel(seq, subscriptions, () => orgPost('subscriptions', c), (a) => {
+      // Where the organisation's events are pushed and how that goes: never a secret.
+      const rows = (a.subscriptions || []).map((s) => [s.name, s.kind, s.feed_path || s.address || '',
+        s.min_severity, (s.report_types || []).join(', ') || 'all', s.state.health,
+        s.state.delivered_events, s.state.last_delivered || '', s.state.pending_events,
+        s.state.dead_events, s.state.last_error || '']);
+      subscriptions.replaceChildren(dataTable({ id: 'org-subscriptions-table',
+        caption: `Push subscriptions of ${who.org} and their delivery state`,
+        columns: [{ label: 'Name' }, { label: 'Kind' }, { label: 'Address' }, { label: 'Minimum severity' },
+          { label: 'Report types' }, { label: 'State' }, { label: 'Delivered', num: true },
+          { label: 'Last delivery (UTC)' }, { label: 'Pending', num: true }, { label: 'Dead-lettered', num: true },
+          { label: 'Last error' }],
+        rows, empty: 'No subscriptions: events reach this organisation in its daily reports.' }));
     }),
   ]);
 }

@@ -302,7 +302,7 @@ struct HttpServer::Impl {
         if (r.match != want) continue;
         bool hit = want == RouteMatch::kExact ? req.path == r.path
                                               : req.path.compare(0, r.path.size(), r.path) == 0;
-        if (!hit) continue;
+        if (!hit || (r.options.accepts && !r.options.accepts(req))) continue;
         path_known = true;
         if (r.method != "*" && r.method != req.method) {
           allowed.push_back(r.method);

@@ -112,6 +112,9 @@ struct HttpOptions {
 
 struct RouteOptions {
   bool redact_path = false;  // log only the route prefix, not what follows it
+  // Set: the route takes only the paths it accepts; others go on to the next best route. Lets
+  // two routes share a prefix ("/": report ids at the root beside the dashboard's files).
+  std::function<bool(const Request&)> accepts;
 };
 
 class HttpServer {
@@ -122,7 +125,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // `method` "*" accepts every method. Exact routes win over prefix routes; among prefix
-  // routes the longest wins. A path with routes but none for the method gets 405.
+  // routes the longest wins, and among equally long ones the first registered. A route whose
+  // options.accepts declines the path is skipped. A path with routes but none for the method
+  // gets 405.
   void route(std::string method, std::string path, Handler handler,
              RouteMatch match = RouteMatch::kExact, RouteOptions options = {});
 

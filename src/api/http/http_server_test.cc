@@ -192,6 +192,29 @@ TEST_F(HttpServerTest, RoutesMethodsAndKeepAlive) {
   EXPECT_EQ(log_[4].path, "/pre/<redacted>");
 }
 
+// Two routes on one prefix: the first takes only the paths it accepts, the other the rest
+// (report ids at the root beside the dashboard's files).
+TEST(HttpRoutes, DecliningRouteLeavesPathsToTheNext) {
+  HttpOptions o;
+  o.access_log = [](const AccessLogEntry&) {};
+  HttpServer server(o);
+  server.route(
+      "GET", "/", [](const Request& r) { return Response::text(200, "id " + r.path); },
+      RouteMatch::kPrefix,
+      RouteOptions{.redact_path = true,
+                   .accepts = [](const Request& r) { return r.path.size() == 6; }});
+  server.route(
+      "GET", "/", [](const Request& r) { return Response::text(200, "page " + r.path); },
+      RouteMatch::kPrefix);
+  ASSERT_TRUE(server.start().ok());
+  RawClient c(server.port());
+  ASSERT_TRUE(c.send("GET /abcde HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(body_of(c.read_response()), "id /abcde");
+  ASSERT_TRUE(c.send("GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(body_of(c.read_response()), "page /index.html");
+  server.stop();
+}
+
 TEST_F(HttpServerTest, OversizedBodyGets413) {
   HttpOptions o;
   o.max_body_bytes = 1000;

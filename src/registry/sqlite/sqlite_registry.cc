@@ -89,6 +89,27 @@ CREATE TABLE api_key_secrets(
   expires_at INTEGER NOT NULL DEFAULT 0);
 )sql";
 
+// Version 2: push subscriptions (src/integrations). The secret is sealed with the server key
+// and bound to "subscription:<id>" so that it cannot be moved to another row.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE subscriptions(
+  id INTEGER PRIMARY KEY,
+  org_id INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  address TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}',
+  report_types TEXT NOT NULL DEFAULT '',
+  min_severity TEXT NOT NULL,
+  batch_window_s INTEGER NOT NULL,
+  max_batch INTEGER NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  sealed_secret BLOB,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE(org_id, name));
+)sql";
+
 constexpr const char* kOrgColumns =
     "id, name, short_name, kind, pgp_key, min_severity, created_at, updated_at";
 
@@ -152,13 +173,53 @@ std::string key_kind_label(const ApiKey& k) {
   return key_kind_name(k.kind);
 }
 
+std::string subscription_aad(int64_t id) {
+  return "subscription:" + std::to_string(id);
+}
+
+std::string join_types(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& t : types) out += (out.empty() ? "" : ",") + t;
+  return out;
+}
+
+// Report types as given (comma lists allowed), validated, sorted, without duplicates.
+Result<std::vector<std::string>> normalise_types(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& item : in) {
+    for (auto t : split(item, ',')) {
+      t = trim(t);
+      if (t.empty()) continue;
+      std::string type(t);
+      std::replace(type.begin(), type.end(), '-', '_');
+      VR_RETURN_IF_ERROR(validate_report_type(type));
+      out.push_back(std::move(type));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Status check_batching(int64_t window, int64_t max_batch) {
+  if (window < 0 || window > 3600)
+    return Error::invalid("batch window must be 0..3600 seconds (alerts are due within a minute)");
+  if (max_batch < 1 || max_batch > 10000) return Error::invalid("max batch must be 1..10000");
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteRegistry>> SqliteRegistry::open(const std::string& path,
                                                              SecretBox box) {
   // The file holds contact details and sealed secrets: create it 0600 (SQLite gives the
-  // -wal and -shm files the same mode).
-  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
+  // -wal and -shm files the same mode). Only when it does not exist yet (O_EXCL): closing a
+  // descriptor of a file drops every POSIX lock this process holds on it, so touching a
+  // database that other connections of the process have open would take their locks away --
+  // and a CLI process would then take itself for the last user, checkpoint and delete the WAL
+  // under them, leaving them reading a stale snapshot for good.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
   VR_ASSIGN_OR_RETURN(auto conn, sqlite::Connection::open(path));
   std::unique_ptr<SqliteRegistry> reg(new SqliteRegistry(std::move(conn), std::move(box)));
   VR_RETURN_IF_ERROR(reg->migrate());
@@ -187,7 +248,7 @@ Status SqliteRegistry::migrate() {
                        "); upgrade vantage"};
     }
     if (version == 0) VR_RETURN_IF_ERROR(db_->exec(kSchemaV1));
-    // Future migrations: if (version < 2) { ALTER ... }
+    if (version < 2) VR_RETURN_IF_ERROR(db_->exec(kSchemaV2));
     if (version != kSchemaVersion) {
       VR_RETURN_IF_ERROR(db_->exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
     }
@@ -1121,6 +1182,176 @@ Result<ImportReport> SqliteRegistry::import(const RegistrySnapshot& snap,
     return {};
   }));
   return report;
+}
+
+// ---- push subscriptions ----
+
+Result<Subscription> SqliteRegistry::add_subscription(OrgId org, const NewSubscription& in) {
+  VR_RETURN_IF_ERROR(validate_subscription_name(in.name));
+  Subscription sub;
+  sub.org_id = org;
+  sub.name = in.name;
+  sub.kind = in.kind;
+  VR_ASSIGN_OR_RETURN(sub.address, normalise_subscription_address(in.kind, in.address));
+  VR_ASSIGN_OR_RETURN(sub.options, normalise_subscription_options(in.options));
+  VR_ASSIGN_OR_RETURN(sub.report_types, normalise_types(in.report_types));
+  VR_RETURN_IF_ERROR(check_batching(in.batch_window_s, in.max_batch));
+  sub.min_severity = in.min_severity;
+  sub.batch_window_s = in.batch_window_s;
+  sub.max_batch = in.max_batch;
+  sub.enabled = in.enabled;
+  sub.has_secret = !in.secret.empty();
+  sub.created_at = sub.updated_at = now();
+  VR_RETURN_IF_ERROR(db_->transaction([&]() -> Status {
+    VR_RETURN_IF_ERROR(org_by_id(org).status());
+    VR_ASSIGN_OR_RETURN(
+        auto s, db_->prepare("INSERT INTO subscriptions(org_id, name, kind, address, options, "
+                             "report_types, min_severity, batch_window_s, max_batch, enabled, "
+                             "created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+    s.bind(1, org)
+        .bind(2, sub.name)
+        .bind(3, std::string_view(subscription_kind_name(sub.kind)))
+        .bind(4, sub.address)
+        .bind(5, sub.options)
+        .bind(6, join_types(sub.report_types))
+        .bind(7, std::string_view(severity_name(sub.min_severity)))
+        .bind(8, sub.batch_window_s)
+        .bind(9, sub.max_batch)
+        .bind(10, sub.enabled ? 1 : 0)
+        .bind(11, sub.created_at)
+        .bind(12, sub.updated_at);
+    if (auto st = s.run(); !st) {
+      if (st.error().code == ErrorCode::kAlreadyExists)
+        return Error{ErrorCode::kAlreadyExists,
+                     "the organisation already has a subscription named '" + sub.name + "'"};
+      return st;
+    }
+    sub.id = db_->last_insert_rowid();
+    if (!in.secret.empty()) {
+      VR_ASSIGN_OR_RETURN(std::string sealed, box_.seal(in.secret, subscription_aad(sub.id)));
+      VR_ASSIGN_OR_RETURN(auto u,
+                          db_->prepare("UPDATE subscriptions SET sealed_secret = ? WHERE id = ?"));
+      u.bind_blob(1, sealed).bind(2, sub.id);
+      VR_RETURN_IF_ERROR(u.run());
+    }
+    return bump_generation();
+  }));
+  return sub;
+}
+
+Result<Subscription> SqliteRegistry::update_subscription(int64_t id, const SubscriptionUpdate& u) {
+  Subscription sub;
+  VR_RETURN_IF_ERROR(db_->transaction([&]() -> Status {
+    VR_ASSIGN_OR_RETURN(auto found, read_subscriptions("id = ?", id, /*with_secrets=*/false));
+    if (found.empty()) return Error::not_found("no subscription with id " + std::to_string(id));
+    sub = std::move(found.front());
+    if (u.address) {
+      VR_ASSIGN_OR_RETURN(sub.address, normalise_subscription_address(sub.kind, *u.address));
+    }
+    if (u.options) {
+      VR_ASSIGN_OR_RETURN(sub.options, normalise_subscription_options(*u.options));
+    }
+    if (u.report_types) {
+      VR_ASSIGN_OR_RETURN(sub.report_types, normalise_types(*u.report_types));
+    }
+    if (u.min_severity) sub.min_severity = *u.min_severity;
+    if (u.batch_window_s) sub.batch_window_s = *u.batch_window_s;
+    if (u.max_batch) sub.max_batch = *u.max_batch;
+    if (u.enabled) sub.enabled = *u.enabled;
+    VR_RETURN_IF_ERROR(check_batching(sub.batch_window_s, sub.max_batch));
+    sub.updated_at = now();
+    VR_ASSIGN_OR_RETURN(
+        auto s, db_->prepare("UPDATE subscriptions SET address = ?, options = ?, report_types = ?, "
+                             "min_severity = ?, batch_window_s = ?, max_batch = ?, enabled = ?, "
+                             "updated_at = ? WHERE id = ?"));
+    s.bind(1, sub.address)
+        .bind(2, sub.options)
+        .bind(3, join_types(sub.report_types))
+        .bind(4, std::string_view(severity_name(sub.min_severity)))
+        .bind(5, sub.batch_window_s)
+        .bind(6, sub.max_batch)
+        .bind(7, sub.enabled ? 1 : 0)
+        .bind(8, sub.updated_at)
+        .bind(9, id);
+    VR_RETURN_IF_ERROR(s.run());
+    if (u.secret || u.clear_secret) {
+      VR_ASSIGN_OR_RETURN(auto w,
+                          db_->prepare("UPDATE subscriptions SET sealed_secret = ? WHERE id = ?"));
+      if (u.secret && !u.secret->empty()) {
+        VR_ASSIGN_OR_RETURN(std::string sealed, box_.seal(*u.secret, subscription_aad(id)));
+        w.bind_blob(1, sealed);
+        sub.has_secret = true;
+      } else {
+        w.bind_null(1);
+        sub.has_secret = false;
+      }
+      w.bind(2, id);
+      VR_RETURN_IF_ERROR(w.run());
+    }
+    return bump_generation();
+  }));
+  return sub;
+}
+
+Status SqliteRegistry::remove_subscription(int64_t id) {
+  return db_->transaction([&]() -> Status {
+    VR_ASSIGN_OR_RETURN(auto s, db_->prepare("DELETE FROM subscriptions WHERE id = ?"));
+    s.bind(1, id);
+    VR_RETURN_IF_ERROR(s.run());
+    if (db_->changes() == 0)
+      return Error::not_found("no subscription with id " + std::to_string(id));
+    return bump_generation();
+  });
+}
+
+Result<std::vector<Subscription>> SqliteRegistry::list_subscriptions(std::optional<OrgId> org,
+                                                                     bool with_secrets) {
+  std::vector<Subscription> out;
+  VR_RETURN_IF_ERROR(db_->read_transaction([&]() -> Status {
+    VR_ASSIGN_OR_RETURN(out, org ? read_subscriptions("org_id = ?", *org, with_secrets)
+                                 : read_subscriptions("?1 = ?1", 0, with_secrets));
+    return {};
+  }));
+  return out;
+}
+
+Result<std::vector<Subscription>> SqliteRegistry::read_subscriptions(const std::string& where,
+                                                                     int64_t param,
+                                                                     bool with_secrets) {
+  VR_ASSIGN_OR_RETURN(
+      auto s, db_->prepare("SELECT id, org_id, name, kind, address, options, report_types, "
+                           "min_severity, batch_window_s, max_batch, enabled, sealed_secret, "
+                           "created_at, updated_at FROM subscriptions WHERE " +
+                           where + " ORDER BY id"));
+  s.bind(1, param);
+  std::vector<Subscription> out;
+  while (true) {
+    VR_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    Subscription sub;
+    sub.id = s.i64(0);
+    sub.org_id = s.i64(1);
+    sub.name = s.str(2);
+    sub.kind = parse_subscription_kind(s.str(3)).value_or(SubscriptionKind::kWebhook);
+    sub.address = s.str(4);
+    sub.options = s.str(5);
+    const std::string types = s.str(6);
+    for (auto t : split(types, ',')) {
+      if (!t.empty()) sub.report_types.emplace_back(t);
+    }
+    sub.min_severity = parse_severity(s.str(7)).value_or(Severity::kHigh);
+    sub.batch_window_s = s.i64(8);
+    sub.max_batch = s.i64(9);
+    sub.enabled = s.i64(10) != 0;
+    sub.has_secret = !s.is_null(11);
+    if (with_secrets && sub.has_secret) {
+      VR_ASSIGN_OR_RETURN(sub.secret, box_.open(s.str(11), subscription_aad(sub.id)));
+    }
+    sub.created_at = s.i64(12);
+    sub.updated_at = s.i64(13);
+    out.push_back(std::move(sub));
+  }
+  return out;
 }
 
 }  // namespace vantage::registry

@@ -20,7 +20,8 @@ namespace vantage::registry {
 
 class SqliteRegistry final : public Registry {
  public:
-  static constexpr int kSchemaVersion = 1;
+  // 2: + subscriptions (push integrations).
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the database at `path`; migrates older schemas; refuses newer ones.
   static Result<std::unique_ptr<SqliteRegistry>> open(const std::string& path, SecretBox box);
@@ -61,6 +62,12 @@ class SqliteRegistry final : public Registry {
   Result<std::vector<ApiKey>> list_keys(std::optional<OrgId> org) override;
   Result<KeyCredentials> key_credentials(std::string_view key) override;
 
+  Result<Subscription> add_subscription(OrgId org, const NewSubscription& sub) override;
+  Result<Subscription> update_subscription(int64_t id, const SubscriptionUpdate& u) override;
+  Status remove_subscription(int64_t id) override;
+  Result<std::vector<Subscription>> list_subscriptions(std::optional<OrgId> org,
+                                                       bool with_secrets) override;
+
   Result<uint64_t> generation() override;
   Result<RegistrySnapshot> snapshot(bool with_secrets) override;
   Result<ImportReport> import(const RegistrySnapshot& snapshot,
@@ -78,6 +85,8 @@ class SqliteRegistry final : public Registry {
   Status insert_key(const ApiKey& key, const std::vector<std::string>& plaintext_secrets);
   // Reads everything; the caller holds a transaction.
   Result<RegistrySnapshot> read_snapshot(bool with_secrets);
+  Result<std::vector<Subscription>> read_subscriptions(const std::string& where, int64_t param,
+                                                       bool with_secrets);
   Result<std::vector<ApiKey>> read_keys(const std::string& where, std::optional<OrgId> org,
                                         bool with_secrets);
 

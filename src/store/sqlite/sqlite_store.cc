@@ -643,6 +643,50 @@ class SqliteStore final : public EventStore {
     });
   }
 
+  Result<TailPage> read_after(
+      const TailQuery& q,
+      const std::function<bool(const StoredEvent&, const std::vector<OrgRoute>&)>& event) override {
+    std::lock_guard lock(mu_);
+    return in_snapshot([&]() -> Result<TailPage> {
+      TailPage page;
+      auto head = count_rows("SELECT coalesce(max(id), 0) FROM events");
+      if (!head) return head.error();
+      int64_t through = std::min(q.through_id, *head);
+      page.examined_to = std::max(q.after_id, through);
+      if (through <= q.after_id || q.limit <= 0) return page;
+      std::string sql = std::string("SELECT ") + kEventColumns +
+                        ", e.routes FROM events e JOIN types t ON t.id = e.type_id WHERE e.id > ?1 "
+                        "AND e.id <= ?2";
+      if (q.min_severity > 0) sql += " AND e.severity >= " + std::to_string(q.min_severity);
+      if (q.org_id) sql += " AND spool_has_org(e.routes, " + std::to_string(*q.org_id) + ")";
+      sql += " ORDER BY e.id LIMIT " + std::to_string(q.limit);
+      auto st = db_->prepare(sql);
+      if (!st) return st.error();
+      st->bind(1, q.after_id).bind(2, through);
+      std::vector<OrgRoute> routes;
+      while (true) {
+        auto has = st->step();
+        if (!has) return has.error();
+        if (!*has) break;
+        StoredEvent e = read_event(*st);
+        routes.clear();
+        decode_routes(st->text(14), routes);
+        ++page.events;
+        bool go_on = event(e, routes);
+        if (page.events >= q.limit || !go_on) {
+          page.examined_to = e.id;  // the rows after it were not looked at
+          break;
+        }
+      }
+      return page;
+    });
+  }
+
+  Result<int64_t> last_event_id() override {
+    std::lock_guard lock(mu_);
+    return count_rows("SELECT coalesce(max(id), 0) FROM events");
+  }
+
   Result<std::vector<QuarantineRecord>> quarantine(int64_t limit) override {
     std::lock_guard lock(mu_);
     auto st = db_->prepare(

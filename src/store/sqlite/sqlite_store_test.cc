@@ -617,5 +617,70 @@ TEST_F(SqliteStoreTest, ReopensExistingStore) {
   EXPECT_EQ((*s)->report_keys(600, std::nullopt)->size(), 1u);
 }
 
+TEST_F(SqliteStoreTest, ReadAfterFollowsNewEventsWithTheirRoutes) {
+  auto head = store_->last_event_id();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(*head, 0);
+  IngestBatch b;
+  b.events.push_back(
+      event(100, 1, 100 * 86400, "192.0.2.1", {{7, MatchFilter::kAsn}, {3, MatchFilter::kCidr}}));
+  b.events.push_back(event(100, 2, 100 * 86400, "192.0.2.2", {{9, MatchFilter::kGeo}}));
+  b.events.push_back(event(100, 3, 100 * 86400, "192.0.2.3", {{7, MatchFilter::kCidr}}));
+  b.events[1].severity = 4;
+  b.events.push_back(
+      event(100, 1, 100 * 86400 + 5, "192.0.2.1", {{7, MatchFilter::kAsn}}));  // repeat
+  ASSERT_TRUE(store_->write(b).ok());
+  EXPECT_EQ(*store_->last_event_id(), 3);  // the repeat got no id of its own
+
+  std::vector<int64_t> ids;
+  std::vector<std::vector<OrgRoute>> routes;
+  auto all = store_->read_after({}, [&](const StoredEvent& e, const std::vector<OrgRoute>& r) {
+    ids.push_back(e.id);
+    routes.push_back(r);
+    return true;
+  });
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(all->examined_to, 3);
+  EXPECT_EQ(routes[0], (std::vector<OrgRoute>{{3, MatchFilter::kCidr}, {7, MatchFilter::kAsn}}));
+
+  // One organisation's, from a cursor: examined_to moves past rows the filter skipped.
+  ids.clear();
+  TailQuery q;
+  q.after_id = 1;
+  q.org_id = 7;
+  auto of7 = store_->read_after(q, [&](const StoredEvent& e, const std::vector<OrgRoute>&) {
+    ids.push_back(e.id);
+    return true;
+  });
+  EXPECT_EQ(ids, (std::vector<int64_t>{3}));
+  EXPECT_EQ(of7->examined_to, 3);
+  ids.clear();
+  q.org_id = 9;
+  q.min_severity = 3;
+  q.after_id = 0;
+  ASSERT_TRUE(store_
+                  ->read_after(q,
+                               [&](const StoredEvent& e, const std::vector<OrgRoute>&) {
+                                 ids.push_back(e.id);
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(ids, (std::vector<int64_t>{2}));
+  // A limit (or a callback that stops) ends the page at the last row handed over.
+  TailQuery one;
+  one.limit = 1;
+  auto page = store_->read_after(
+      one, [](const StoredEvent&, const std::vector<OrgRoute>&) { return true; });
+  EXPECT_EQ(page->events, 1);
+  EXPECT_EQ(page->examined_to, 1);
+  TailQuery bounded;
+  bounded.through_id = 2;
+  page = store_->read_after(bounded,
+                            [](const StoredEvent&, const std::vector<OrgRoute>&) { return true; });
+  EXPECT_EQ(page->events, 2);
+  EXPECT_EQ(page->examined_to, 2);
+}
+
 }  // namespace
 }  // namespace vantage::store

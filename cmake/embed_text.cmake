@@ -1,16 +1,22 @@
-# Writes a C++ source holding the text of INPUT (schemas/catalogue.json) so the binary
-# carries its catalogue. Run with: cmake -DINPUT=... -DOUTPUT=... -P embed_catalogue.cmake
+# Writes a C++ source holding the text of INPUT behind one function, so the binary carries its
+# data (schemas/catalogue.json, schemas/cef.json, schemas/ecs.json) and stands alone.
+# Run with:
+#   cmake -DINPUT=... -DOUTPUT=... -DFUNCTION=<name> -DNAMESPACE=<ns> [-DINCLUDE=<header>] -P embed_text.cmake
 # The text is cut into raw-string pieces under 64 KiB because -Wpedantic (-Woverlength-strings)
-# rejects longer literals; builtin_catalogue_json() joins them once.
+# rejects longer literals; FUNCTION() joins them once.
 file(READ "${INPUT}" text)
 string(FIND "${text}" ")vantage_json\"" clash)
 if(NOT clash EQUAL -1)
   message(FATAL_ERROR "${INPUT} contains the raw-string delimiter )vantage_json\"")
 endif()
 string(LENGTH "${text}" length)
-set(out "// Generated from schemas/catalogue.json by src/core/embed_catalogue.cmake. Do not edit.\n")
-string(APPEND out "#include <string>\n#include <string_view>\n\n#include \"core/catalogue.h\"\n\n")
-string(APPEND out "namespace vantage::core {\nnamespace {\nconst char* const kPieces[] = {\n")
+get_filename_component(name "${INPUT}" NAME)
+set(out "// Generated from ${name} by cmake/embed_text.cmake. Do not edit.\n")
+string(APPEND out "#include <string>\n#include <string_view>\n\n")
+if(INCLUDE)
+  string(APPEND out "#include \"${INCLUDE}\"\n\n")
+endif()
+string(APPEND out "namespace ${NAMESPACE} {\nnamespace {\nconst char* const kPieces[] = {\n")
 set(offset 0)
 while(offset LESS length)
   string(SUBSTRING "${text}" ${offset} 30000 piece)
@@ -18,10 +24,10 @@ while(offset LESS length)
   math(EXPR offset "${offset} + 30000")
 endwhile()
 string(APPEND out "};\n}  // namespace\n\n")
-string(APPEND out "std::string_view builtin_catalogue_json() {\n")
+string(APPEND out "std::string_view ${FUNCTION}() {\n")
 string(APPEND out "  static const std::string text = [] {\n    std::string t;\n")
 string(APPEND out "    for (const char* p : kPieces) t += p;\n    return t;\n  }();\n  return text;\n}\n\n")
-string(APPEND out "}  // namespace vantage::core\n")
+string(APPEND out "}  // namespace ${NAMESPACE}\n")
 file(WRITE "${OUTPUT}.tmp" "${out}")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
 file(REMOVE "${OUTPUT}.tmp")
