@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "api/http/http_server.h"
@@ -73,6 +74,15 @@ class ApiService {
   // Registers both on `server`: "/api2/" and the download prefix (pass "/" only when the
   // server is dedicated to downloads).
   void install(http::HttpServer& server, const std::string& download_prefix);
+
+  // A Vantage method beyond Shadowserver's ("remediation/stats"): called like the reports
+  // methods -- after the key, the HMAC2, the rate limit and the reports-group access passed --
+  // with the authenticated key and the parsed JSON body. Answers must be scoped to the key's
+  // organisation. Add methods before the server starts; the existing methods cannot be
+  // replaced.
+  using ExtraMethod =
+      std::function<http::Response(const KeyIdentity& key, const nlohmann::json& body)>;
+  void add_method(const std::string& name, ExtraMethod method);
 
  private:
   struct Impl;
