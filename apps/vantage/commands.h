@@ -48,5 +48,7 @@ void add_scan_commands(CLI::App& app, GlobalOptions& global);  // scan, probe
 void add_schema_command(CLI::App& app, GlobalOptions& global);
 void add_up_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
+void add_portal_command(CLI::App& app, GlobalOptions& global);
+void add_remediation_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace vantage::cli

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   add_status_command(app, global);
   add_schema_command(app, global);
   add_version_command(app, global);
+  add_portal_command(app, global);
+  add_remediation_command(app, global);
 
   try {
     app.parse(argc, argv);
