@@ -137,6 +137,14 @@ class HttpServerTest : public ::testing::Test {
       return Response::text(200, "hello " + std::string(r.header("x-name").value_or("?")));
     });
     server_->route("POST", "/echo", [](const Request& r) { return Response::text(200, r.body); });
+    server_->route("GET", "/cookies", [](const Request&) {
+      Response r = Response::text(200, "two cookies");
+      r.headers.emplace_back("Set-Cookie", "a=1; Path=/");
+      r.headers.emplace_back("Set-Cookie", "b=2; Path=/");
+      r.set_header("X-Once", "first");
+      r.set_header("X-Once", "second");
+      return r;
+    });
     server_->route("GET", "/big",
                    [](const Request&) { return Response::text(200, std::string(100000, 'a')); });
     server_->route("GET", "/gen", [](const Request&) {
@@ -190,6 +198,17 @@ TEST_F(HttpServerTest, RoutesMethodsAndKeepAlive) {
   ASSERT_EQ(log_.size(), 5u);
   EXPECT_EQ(log_[0].status, 200u);
   EXPECT_EQ(log_[4].path, "/pre/<redacted>");
+}
+
+TEST_F(HttpServerTest, EverySetCookieIsSent) {
+  start();
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.send("GET /cookies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string r = c.read_response();
+  EXPECT_NE(r.find("Set-Cookie: a=1; Path=/\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("Set-Cookie: b=2; Path=/\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("X-Once: first"), std::string::npos) << r;
+  EXPECT_NE(r.find("X-Once: second"), std::string::npos) << r;
 }
 
 TEST_F(HttpServerTest, OversizedBodyGets413) {
