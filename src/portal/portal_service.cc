@@ -296,6 +296,8 @@ http::Response PortalService::Impl::handle(const http::Request& req) {
       }
     }
   }
+  // A signed-in endpoint without a live session: sign in first (whatever else is wrong).
+  if (ep->roles != kAnyone && !c.account) return respond(Answer::fail(401, "please sign in"), {});
   // CSRF: the session's token, or before sign-in the pre-session's.
   auto token = req.header("x-csrf-token");
   bool csrf_ok = false;
@@ -309,7 +311,6 @@ http::Response PortalService::Impl::handle(const http::Request& req) {
   if (!csrf_ok)
     return respond(Answer::fail(403, "missing or wrong CSRF token (reload the page)"), {});
   if (ep->roles != kAnyone) {
-    if (!c.account) return respond(Answer::fail(401, "please sign in"), {});
     if ((ep->roles & role_bit(c.account->role)) == 0) {
       (void)audit(c, "refused", name, "role not allowed");
       return respond(Answer::fail(403, "your account may not do this"), {});
