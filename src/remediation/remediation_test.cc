@@ -320,6 +320,25 @@ TEST_F(Series, RecordedPolicyNeverFixesUnrecordedTypes) {
   EXPECT_EQ(org1.at("scan_http 192.0.2.4:80"), (std::vector<Episode>{ep(0, 2, 3, 7)}));
 }
 
+TEST_F(Series, AutoCountsRecordedScansThatFoundNothingAndPartnerDays) {
+  add(0, "scan_ssh", "192.0.2.40", 22, 1);
+  add(0, "scan_ssh", "192.0.2.41", 22, 1);
+  add(1, "scan_ssh", "192.0.2.41", 22, 1);
+  add(4, "scan_ssh", "203.0.113.9", 22, 2);  // a partner's event elsewhere: day 4 is a cycle
+  TrackerOptions events_only;
+  events_only.cycle_source = CycleSource::kEvents;
+  auto a = tracker("auto.sqlite");
+  auto e = tracker("events.sqlite", events_only);
+  for (auto* t : {a.get(), e.get()}) record(*t, "scan_ssh", {2, 3});  // scans that found nothing
+  ASSERT_TRUE(a->update(*store_, cat_, D0 + 5).ok());
+  ASSERT_TRUE(e->update(*store_, cat_, D0 + 5).ok());
+  // auto: days 1 (events), 2, 3 (recorded), 4 (events) -> .40 fixed on 1, .41 on 2.
+  EXPECT_EQ(episodes(*a, 1).at("scan_ssh 192.0.2.40:22"), (std::vector<Episode>{ep(0, 0, 1, 3)}));
+  EXPECT_EQ(episodes(*a, 1).at("scan_ssh 192.0.2.41:22"), (std::vector<Episode>{ep(0, 1, 2, 4)}));
+  // events only: the empty scans of days 2 and 3 are no cycles -> .41 is still open.
+  EXPECT_EQ(episodes(*e, 1).at("scan_ssh 192.0.2.41:22"), (std::vector<Episode>{ep(0, 1)}));
+}
+
 TEST_F(Series, ScopedScansCoverOnlyTheirPrefixes) {
   add(0, "scan_http", "192.0.2.4", 80, 1);
   add(0, "scan_http", "10.1.2.3", 80, 1);

@@ -79,12 +79,6 @@ Result<bool> ScanCycleLog::append(const ScanCycle& c) {
   return db_.changes() > 0;
 }
 
-Result<bool> ScanCycleLog::has_any(const std::string& type) {
-  VANTAGE_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT 1 FROM scan_cycles WHERE type=? LIMIT 1"));
-  st.bind(1, type);
-  return st.step();
-}
-
 Result<std::vector<ScanCycle>> ScanCycleLog::list(const std::string& type, int64_t limit) {
   VANTAGE_ASSIGN_OR_RETURN(auto st,
                            db_.prepare("SELECT type, at, source, scope FROM scan_cycles WHERE "
@@ -175,25 +169,40 @@ std::optional<CycleSource> parse_cycle_source(std::string_view s) {
   return std::nullopt;
 }
 
-Result<ScanCycles*> CycleSources::pick(const std::string& type) {
-  switch (policy_) {
-    case CycleSource::kRecorded: return static_cast<ScanCycles*>(&log_);
-    case CycleSource::kEvents: return &events_;
-    case CycleSource::kAuto: break;
-  }
-  VANTAGE_ASSIGN_OR_RETURN(bool recorded, log_.has_any(type));
-  return recorded ? static_cast<ScanCycles*>(&log_) : &events_;
-}
-
 Result<std::vector<CycleDay>> CycleSources::cycles(const std::string& type, DayNumber first,
                                                    DayNumber last) {
-  VANTAGE_ASSIGN_OR_RETURN(ScanCycles * source, pick(type));
-  return source->cycles(type, first, last);
+  if (policy_ == CycleSource::kRecorded) return log_.cycles(type, first, last);
+  if (policy_ == CycleSource::kEvents) return events_.cycles(type, first, last);
+  // auto: a day counts when Vantage recorded a scan of the type (over its scope) or when the
+  // store got events of the type (someone scanned: over everything).
+  VANTAGE_ASSIGN_OR_RETURN(auto recorded, log_.cycles(type, first, last));
+  VANTAGE_ASSIGN_OR_RETURN(auto seen, events_.cycles(type, first, last));
+  std::vector<CycleDay> out;
+  size_t i = 0, j = 0;
+  while (i < recorded.size() || j < seen.size()) {
+    if (j == seen.size() || (i < recorded.size() && recorded[i].day < seen[j].day)) {
+      out.push_back(std::move(recorded[i++]));
+    } else if (i == recorded.size() || seen[j].day < recorded[i].day) {
+      out.push_back(std::move(seen[j++]));
+    } else {
+      CycleDay d = std::move(recorded[i++]);
+      if (seen[j].everything) {
+        d.everything = true;
+        d.scope.clear();
+      }
+      ++j;
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
 }
 
 Result<std::string> CycleSources::mark(const std::string& type) {
-  VANTAGE_ASSIGN_OR_RETURN(ScanCycles * source, pick(type));
-  return source->mark(type);
+  if (policy_ == CycleSource::kRecorded) return log_.mark(type);
+  if (policy_ == CycleSource::kEvents) return events_.mark(type);
+  VANTAGE_ASSIGN_OR_RETURN(std::string a, log_.mark(type));
+  VANTAGE_ASSIGN_OR_RETURN(std::string b, events_.mark(type));
+  return a + "|" + b;
 }
 
 Result<int> import_scan_state(const std::string& path, ScanCycleLog& log) {

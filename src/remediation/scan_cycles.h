@@ -8,7 +8,9 @@
 //                         `vantage remediation record-scan`, and import_scan_state()
 //   EventDayCycles        the days on which the event store has any event of the type: for
 //                         types that partners scan, whose schedules Vantage does not see
-//   CycleSources          the policy joining the two (remediation.cycle_source)
+//   CycleSources          the policy joining the two (remediation.cycle_source): by default
+//                         their union -- a day counts when a recorded scan covered the subject
+//                         or when the store got any event of the type (a partner scanned)
 //
 // Why a log of our own rather than the scanner's <data_dir>/scan_state.json: that file keeps
 // only each module's last scan, and counting N cycles needs the history. import_scan_state()
@@ -69,8 +71,6 @@ class ScanCycleLog final : public ScanCycles {
   // Appends a cycle; a repeat of the same (type, at, source) is ignored, so importers can run
   // again. Returns whether a row was added. Errors: empty type or source, at <= 0.
   Result<bool> append(const ScanCycle& cycle);
-  // Whether `type` has any recorded cycle (CycleSources' "auto" policy asks).
-  Result<bool> has_any(const std::string& type);
   Result<std::vector<ScanCycle>> list(const std::string& type, int64_t limit);
 
   Result<std::vector<CycleDay>> cycles(const std::string& type, DayNumber first,
@@ -95,9 +95,9 @@ class EventDayCycles final : public ScanCycles {
 };
 
 enum class CycleSource {
-  kAuto,      // recorded scans for types that have any; event days for the others
+  kAuto,      // both: a recorded scan (over its scope) or any event of the type that day
   kRecorded,  // recorded scans only: a type nobody records never counts as fixed
-  kEvents,    // event days only
+  kEvents,    // event days only: a scan that found nothing anywhere is no cycle
 };
 const char* cycle_source_name(CycleSource s);
 std::optional<CycleSource> parse_cycle_source(std::string_view s);
@@ -111,7 +111,6 @@ class CycleSources final : public ScanCycles {
   Result<std::string> mark(const std::string& type) override;
 
  private:
-  Result<ScanCycles*> pick(const std::string& type);
   CycleSource policy_;
   ScanCycleLog& log_;
   ScanCycles& events_;
