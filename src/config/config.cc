@@ -238,9 +238,8 @@ const std::vector<Declaration>& declarations() {
        SettingType::kString,
        &Config::remediation_cycle_source,
        "auto",
-       "What counts as a scan cycle: recorded scans (the scan schedule's), days with events of "
-       "the type (partners' scans), or auto: recorded scans for types that have any, event days "
-       "for the others.",
+       "What counts as a scan cycle: recorded scans (the scan schedule's, over their scope), "
+       "days with events of the type (partners' scans), or auto: either.",
        0,
        0,
        {"auto", "recorded", "events"}},
