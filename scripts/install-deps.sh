@@ -15,6 +15,7 @@ build_pkgs=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
+  libargon2-dev  # portal: Argon2id password hashes
   nodejs npm
 )
 test_pkgs=(
@@ -23,6 +24,7 @@ test_pkgs=(
   openssh-server redis-server memcached mosquitto snmpd  # scanner: real services probed on 127.0.0.1
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
+  unbound                                  # portal: a loopback resolver for the DNS TXT check
 )
 
 missing=()
