@@ -16,6 +16,7 @@ build_pkgs=(
   libsqlite3-dev sqlite3 libssl-dev libmaxminddb-dev mmdb-bin libcurl4-openssl-dev
   libgpgme-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev zlib1g-dev libtomlplusplus-dev
   libre2-dev  # scanner check templates: linear-time regexes on hostile replies
+  libargon2-dev  # portal: Argon2id password hashes
   nodejs npm
   libssh-dev  # honeypot: the SSH service runs on libssh's server
 )

@@ -2,7 +2,8 @@
 // scripts/install-deps.sh, or by hand: `cd web && npm ci && node build.mjs`).
 //
 // - app.js / app.css: one minified bundle (esbuild) shared by every page.
-// - index.html, map.html, series.html, org.html: the pages, from one template so the header,
+// - index.html, map.html, series.html, remediation.html, org.html, and the portal's
+//   portal.html, register.html, console.html: the pages, from one template so the header,
 //   navigation and live regions are identical everywhere.
 // - world.json: the world map, projected here once (d3-geo, Equal Earth) into SVG path strings
 //   keyed by ISO 3166-1 alpha-2 code, so the browser ships neither TopoJSON nor a projection.
@@ -56,14 +57,20 @@ function buildWorld() {
   return out;
 }
 
+const PUBLIC_FOOTER = 'Aggregate counts only, never IP addresses. Map outlines: Natural Earth (public domain).';
+const PORTAL_FOOTER = 'Signed-in pages: your organisation\'s own data only. Sessions are Secure, HttpOnly cookies; every change is recorded in the audit log.';
 const pages = [
   { file: 'index.html', page: 'overview', title: 'Overview' },
   { file: 'map.html', page: 'map', title: 'Map' },
   { file: 'series.html', page: 'series', title: 'Time series' },
+  { file: 'remediation.html', page: 'remediation', title: 'Remediation' },
   { file: 'org.html', page: 'org', title: 'Organisation' },
+  { file: 'portal.html', page: 'portal', title: 'Portal', footer: PORTAL_FOOTER },
+  { file: 'register.html', page: 'register', title: 'Register', footer: PORTAL_FOOTER },
+  { file: 'console.html', page: 'console', title: 'Operator console', footer: PORTAL_FOOTER },
 ];
 
-function html({ page, title }) {
+function html({ page, title, footer = PUBLIC_FOOTER }) {
   const nav = pages.map((p) =>
     `<li><a href="${p.file}" data-nav="${p.page}"${p.page === page ? ' aria-current="page"' : ''}>${p.title}</a></li>`).join('');
   return `<!doctype html>
@@ -87,7 +94,7 @@ function html({ page, title }) {
   <div id="error" class="error" role="alert" aria-live="assertive" hidden></div>
   <div id="content"><noscript>This dashboard needs JavaScript.</noscript></div>
 </main>
-<footer>Aggregate counts only, never IP addresses. Map outlines: Natural Earth (public domain).</footer>
+<footer>${footer}</footer>
 <script type="module" src="app.js"></script>
 </body>
 </html>

@@ -6,13 +6,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <sstream>
-#include <unordered_map>
 
 #include "commands.h"
 #include "common/strings.h"
 #include "enrich/asn_table.h"
+#include "portal/asn_routing.h"
 #include "registry/validate.h"
 #include "registry/verification.h"
 #include "registry_cli.h"
@@ -22,43 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace vantage::registry;
-
-// The enrichment stage's routing table seen through the registry's RoutingView.
-class AsnTableRouting final : public RoutingView {
- public:
-  explicit AsnTableRouting(std::shared_ptr<const enrich::AsnTable> table)
-      : table_(std::move(table)) {}
-
-  std::vector<RouteRange> ranges_overlapping(const IpPrefix& prefix) const override {
-    std::vector<RouteRange> out;
-    for (const auto& r : table_->overlapping(prefix)) {
-      out.push_back({r.first, r.last, r.asn, std::string(r.name)});
-    }
-    return out;
-  }
-
-  std::vector<RouteRange> ranges_of_asn(uint32_t asn) const override {
-    // The table is indexed by address; an ASN index is built once, on first use.
-    std::call_once(once_, [this] {
-      const size_t n = table_->v4_size() + table_->v6_size();
-      for (size_t i = 0; i < n; ++i)
-        by_asn_[table_->asn_at(static_cast<uint32_t>(i))].push_back(static_cast<uint32_t>(i));
-    });
-    std::vector<RouteRange> out;
-    auto it = by_asn_.find(asn);
-    if (it == by_asn_.end()) return out;
-    for (uint32_t i : it->second) {
-      auto r = table_->record_at(i);
-      out.push_back({r.first, r.last, r.asn, std::string(r.name)});
-    }
-    return out;
-  }
-
- private:
-  std::shared_ptr<const enrich::AsnTable> table_;
-  mutable std::once_flag once_;
-  mutable std::unordered_map<uint32_t, std::vector<uint32_t>> by_asn_;
-};
 
 // Relative data paths are tried from the working directory, then from each parent of the
 // binary's directory (as `vantage lookup` does).
@@ -388,7 +350,7 @@ void add_org_command(CLI::App& app, GlobalOptions& global) {
       }
       if (!global.verbose) spdlog::set_level(spdlog::level::err);
       auto table = check(enrich::AsnTable::load(v4, v6), "org verify");
-      AsnTableRouting routing(table);
+      portal::AsnTableRouting routing(table);
       for (const auto& [id, outcome] : verify_routing_claims(rec, routing)) report(id, outcome);
     }
     if (o->dns) {

@@ -35,6 +35,8 @@
 #include "integrations/service.h"
 #include "mail.h"
 #include "pipeline/ingest.h"
+#include "portal/asn_routing.h"
+#include "portal_setup.h"
 #include "report/builder.h"
 #include "runtime.h"
 #include "scan_schedule.h"
@@ -329,6 +331,9 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   auto rt = open_runtime(global, ro, hooks.command.c_str());
   if (rt->enricher) rt->enricher->start_watching();
   auto catalogue = rt->catalogue;
+  // The routing data claims are checked against (portal registration): the enricher's current
+  // snapshot, adapted once per snapshot. The Service keeps the runtime, and so the enricher.
+  const enrich::Enricher* enricher = rt->enricher.get();
   Service service(global, std::move(rt));
 
   auto names_reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
@@ -392,6 +397,31 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
                                                : std::nullopt;
                                   });
 
+  // Remediation tracking and the portal (registration, organisation portal, console).
+  struct RoutingCache {
+    std::mutex mu;
+    const void* snapshot = nullptr;
+    std::shared_ptr<const registry::RoutingView> view;
+  };
+  auto routing_cache = std::make_shared<RoutingCache>();
+  auto routing = [enricher, routing_cache]() -> std::shared_ptr<const registry::RoutingView> {
+    if (!enricher) return nullptr;
+    auto snap = enricher->snapshot();
+    std::lock_guard lock(routing_cache->mu);
+    if (snap.get() != routing_cache->snapshot) {
+      routing_cache->snapshot = snap.get();
+      routing_cache->view =
+          snap->asn() ? std::make_shared<portal::AsnTableRouting>(snap, snap->asn()) : nullptr;
+    }
+    return routing_cache->view;
+  };
+  auto parts = make_portal_parts(global, &dashboard, catalogue, routing);
+  if (!parts) {
+    std::cerr << "vantage " << hooks.command << ": portal: " << parts.error().message << "\n";
+    throw CommandFailed(1);
+  }
+  portal::add_remediation_methods(api, parts->trackers);
+
   http::HttpOptions ho;
   ho.bind_address = host;
   ho.port = port;
@@ -406,6 +436,8 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
     api.install_root_downloads(*server);  // before the dashboard's "/"
     (*pushes)->install(*server);
     dashboard.install(*server);
+    portal::install_public_remediation(*server, parts->trackers, dopt.min_count);
+    if (parts->portal) parts->portal->install(*server);
     server->route("POST", "/ingest", [&service, &pushes](const http::Request& r) {
       auto answer = service.push(r);
       if (answer.status == 200) (*pushes)->poke();  // alerts leave now, not at the next poll
@@ -437,6 +469,11 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   std::string tls = global.config.tls_cert.empty() ? "http" : "https";
   std::string base = tls + "://" + url_host(host, server->port());
   std::cout << "listening " << base << " inbox=" << service.inbox() << std::endl;
+  if (parts->portal) {
+    if (global.config.portal_public_url.empty()) parts->portal->set_public_url(base);
+    spdlog::info("portal: {}/portal.html, console {}/console.html, mail via {}", base, base,
+                 parts->mail_via);
+  }
 
   std::signal(SIGINT, on_serve_signal);
   std::signal(SIGTERM, on_serve_signal);
@@ -477,7 +514,29 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
       }
     }
   });
+  // Remediation: the issues brought up to date from the store's changed days, each minute.
+  std::thread remediation_job([&] {
+    auto tracker = open_tracker(global);
+    auto events = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+    if (!tracker || !events) {
+      spdlog::error("remediation: cannot open {}: {}", remediation_path(global),
+                    tracker ? events.error().message : tracker.error().message);
+      return;
+    }
+    while (!g_serve_stop) {
+      auto s = update_remediation(global, *catalogue, **tracker, **events);
+      if (!s) {
+        spdlog::warn("remediation: {}", s.error().message);
+      } else if (s->days_read > 0 || s->sightings_added > 0) {
+        spdlog::info("remediation: {} days read, {} sightings, {} issues re-derived (as of {})",
+                     s->days_read, s->sightings_added, s->issues_rederived, format_date(s->as_of));
+      }
+      for (int i = 0; i < 600 && !g_serve_stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   watcher.join();
+  remediation_job.join();
   for (auto& j : jobs) j.join();
   (*pushes)->stop();
   server->stop();

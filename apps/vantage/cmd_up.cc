@@ -35,6 +35,11 @@
 #include "demo_attacks.h"
 #include "integrations/demo_receivers.h"
 #include "pipeline/generator.h"
+#include "portal/portal_service.h"
+#include "portal/portal_store.h"
+#include "portal/totp.h"
+#include "portal_setup.h"
+#include "registry/secret_box.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "runtime.h"
 #include "sensors/scanner/probes/probe.h"
@@ -68,6 +73,8 @@ struct DemoCredentials {
   std::string key;     // its API key
   std::string secret;  // and secret
   std::string ingest_key, ingest_secret;
+  // Demo accounts of the portal and console (added to older demo directories on upgrade).
+  std::string operator_login, operator_password, org_login, org_password;
 };
 
 std::string demo_dir(const GlobalOptions& g) {
@@ -99,6 +106,10 @@ std::optional<DemoCredentials> read_credentials(const std::string& path) {
     if (k == "secret") c.secret = v;
     if (k == "ingest_key") c.ingest_key = v;
     if (k == "ingest_secret") c.ingest_secret = v;
+    if (k == "operator_login") c.operator_login = v;
+    if (k == "operator_password") c.operator_password = v;
+    if (k == "org_login") c.org_login = v;
+    if (k == "org_password") c.org_password = v;
   }
   if (c.key.empty() || c.secret.empty()) return std::nullopt;
   return c;
@@ -266,6 +277,51 @@ std::pair<std::optional<DemoCredentials>, bool> ensure_demo(
   return {creds, true};
 }
 
+// The demo's portal and console accounts: an operator, and a user of the organisation whose
+// key the banner shows. Made once (also for a demo directory from before the portal), their
+// generated passwords printed then and kept in <data_dir>/demo/credentials (0600). Returns
+// whether they were made now.
+bool ensure_demo_accounts(const GlobalOptions& g, Runtime* rt, DemoCredentials& creds) {
+  if (!creds.operator_login.empty() || creds.org.empty()) return false;
+  auto store = portal::PortalStore::open(g.data_dir + "/portal.sqlite");
+  auto org = rt->registry->find_org(creds.org);
+  if (!store || !org) {
+    std::cerr << "vantage up: demo accounts not made: "
+              << (store ? org.error().message : store.error().message) << "\n";
+    return false;
+  }
+  auto password = [] {
+    auto raw = registry::random_bytes(13);
+    return raw ? portal::base32_encode(*raw).substr(0, 20) : std::string();
+  };
+  DemoCredentials made = creds;
+  made.operator_login = "demo-operator";
+  made.operator_password = password();
+  made.org_login = "demo@" + to_lower(creds.org.substr(creds.org.rfind('_') + 1)) + ".demo.invalid";
+  made.org_password = password();
+  auto a =
+      portal::add_account(**store, made.operator_login, "Demo operator", portal::Role::kOperator,
+                          std::nullopt, made.operator_password, argon2_params(g.config));
+  auto b =
+      portal::add_account(**store, made.org_login, "Demo user of " + creds.org, portal::Role::kOrg,
+                          org->id, made.org_password, argon2_params(g.config));
+  if (!a || !b) {
+    std::cerr << "vantage up: demo accounts: " << (a ? b.error().message : a.error().message)
+              << "\n";
+    return false;
+  }
+  creds = made;
+  std::string text = "operator_login = " + made.operator_login +
+                     "\noperator_password = " + made.operator_password +
+                     "\norg_login = " + made.org_login + "\norg_password = " + made.org_password +
+                     "\n";
+  std::string path = demo_dir(g) + "/credentials";
+  std::ifstream in(path);
+  std::string old((std::istreambuf_iterator<char>(in)), {});
+  if (!write_private(path, old + text)) std::cerr << "vantage up: cannot write " << path << "\n";
+  return true;
+}
+
 // Waits until the inbox watcher has moved `name` to done/ or failed/.
 bool wait_ingested(const ServiceInfo& info, const std::string& name, std::chrono::seconds limit) {
   auto until = std::chrono::steady_clock::now() + limit;
@@ -300,6 +356,24 @@ std::string sensor_listeners(const std::string& data_dir) {
   return out;
 }
 
+// Records one completed loopback scan of `module` in the remediation scan-cycle log.
+void record_scan_cycle(const GlobalOptions& g, const std::string& module,
+                       const std::vector<std::string>& targets) {
+  const scanner::ProbeModule* m = scanner::find_module(module);
+  if (!m) return;
+  auto tracker = open_tracker(g);
+  if (!tracker) return;
+  remediation::ScanCycle c;
+  c.type = m->report_type;
+  c.at = now_seconds();
+  c.source = "up:" + module;
+  for (const auto& t : targets) {
+    auto host = t.substr(0, t.rfind(':'));
+    if (auto p = IpPrefix::parse(host)) c.scope.push_back(p->prefix);
+  }
+  (void)(*tracker)->cycle_log().append(c);
+}
+
 // Only single loopback addresses: `probe` wants HOST:PORT targets.
 bool is_loopback_target(const std::string& t) {
   auto a = IpAddress::parse(t);
@@ -327,6 +401,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
   }
   std::optional<DemoCredentials> creds;
   bool created = false;
+  bool accounts_created = false;
   // The demo's routing data, loaded once: the constituency is chosen from it and the synthetic
   // feed draws its addresses from it. Only the segments and the catalogue are kept; the
   // service loads its own enrichment.
@@ -343,6 +418,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
     catalogue = rt->catalogue;
     std::tie(creds, created) = ensure_demo(global, f, rt.get(), *segments);
     attacker = demo_attacker_address(*rt->registry);
+    if (creds) accounts_created = ensure_demo_accounts(global, rt.get(), *creds);
   }
 
   // The push integrations' demo: a webhook and a syslog receiver on loopback, and the demo
@@ -388,7 +464,10 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
       << "\n  dashboard   " << info.base_url << "/\n  API base    " << info.base_url
       << "/api2/\n  downloads   " << info.base_url << "/dl/<id>\n  push        POST "
       << info.base_url << "/ingest (ingest key + HMAC2)\n  inbox       " << info.inbox
-      << "\n  metrics     " << info.base_url << "/metrics\n  data        " << data_dir << "\n"
+      << "\n  metrics     " << info.base_url << "/metrics\n  remediation " << info.base_url
+      << "/remediation.html\n  register    " << info.base_url << "/register.html\n  portal      "
+      << info.base_url << "/portal.html\n  console     " << info.base_url
+      << "/console.html\n  data        " << data_dir << "\n"
       << sensor_listeners(data_dir);
     if (receivers) o << receivers->describe();
     if (creds) {
@@ -406,6 +485,21 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
           << "; secret printed when it was created, kept in " << data_dir
           << "/demo/credentials and shadowserver.api)\n";
       }
+    }
+    if (creds && !creds->operator_login.empty()) {
+      if (accounts_created) {
+        o << "  demo operator  " << creds->operator_login << "  password "
+          << creds->operator_password << "  (console)\n  demo org user  " << creds->org_login
+          << "  password " << creds->org_password << "  (portal, organisation " << creds->org
+          << ")\n";
+      } else {
+        o << "  demo operator  " << creds->operator_login << ", demo org user " << creds->org_login
+          << "  (passwords printed when they were made, kept in " << data_dir
+          << "/demo/credentials)\n";
+      }
+      if (global.config.smtp_url.empty())
+        o << "  portal mail    no smtp.url: confirmation mails go to " << data_dir
+          << "/portal/outbox/\n";
     }
     o << "Stop with Ctrl-C; `vantage up` again continues with the same data.\n";
     std::cout << o.str() << std::flush;
@@ -466,6 +560,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
     }
     std::vector<std::string> ports = global.config.scan_ports;
     auto interval = std::chrono::minutes(std::max<int64_t>(1, global.config.scan_interval_minutes));
+    GlobalOptions data_dir_options = global;
     hooks.jobs.push_back([=](const ServiceInfo& info) {
       if (loopback.empty()) return;
       std::string own_port = info.base_url.substr(info.base_url.rfind(':') + 1);
@@ -524,6 +619,11 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
           }
           (void)scanner::record_scan(data_dir, rec);  // best effort: status shows it
           std::error_code e2;
+          if (rc == 0) {
+            // A completed scan is a scan cycle of the module's report type (remediation: a
+            // problem no longer found by N cycles counts as fixed), found anything or not.
+            record_scan_cycle(data_dir_options, module, targets_of_module);
+          }
           if (rc == 0 && fs::file_size(part, e2) > 0) {
             fs::rename(part, info.inbox + "/" + name, e2);
           } else {

@@ -51,5 +51,7 @@ void add_up_command(CLI::App& app, GlobalOptions& global);
 void add_version_command(CLI::App& app, GlobalOptions& global);
 void add_subscription_command(CLI::App& app, GlobalOptions& global);
 void add_collect_command(CLI::App& app, GlobalOptions& global);
+void add_portal_command(CLI::App& app, GlobalOptions& global);
+void add_remediation_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace vantage::cli

@@ -79,6 +79,8 @@ int main(int argc, char** argv) {
   add_version_command(app, global);
   add_subscription_command(app, global);
   add_collect_command(app, global);
+  add_portal_command(app, global);
+  add_remediation_command(app, global);
 
   try {
     app.parse(argc, argv);

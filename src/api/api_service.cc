@@ -201,6 +201,7 @@ struct ApiService::Impl {
   TokenBuckets buckets;
   std::mutex quota_mu;
   std::map<std::string, std::pair<DayNumber, int64_t>> query_counts;  // key -> (day, count)
+  std::map<std::string, ApiService::ExtraMethod> extra;  // add_method(); read-only once serving
 
   UnixSeconds now() const { return clock ? clock() : now_seconds(); }
   DayNumber today() const { return day_of(now()); }
@@ -685,7 +686,9 @@ struct ApiService::Impl {
                                                    "reports/device-info",
                                                    "reports/download",
                                                    "honeypot/common-vulnerabilities"};
-    if (!kMethods.count(method)) return error_response(404, "unknown method '" + method + "'");
+    auto extra_it = extra.find(method);
+    if (!kMethods.count(method) && extra_it == extra.end())
+      return error_response(404, "unknown method '" + method + "'");
 
     json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
@@ -726,6 +729,7 @@ struct ApiService::Impl {
     if (method == "reports/stats") return stats(*id, body);
     if (method == "reports/schema") return schema(body);
     if (method == "reports/device-info") return device_info(*id, body);
+    if (extra_it != extra.end()) return extra_it->second(*id, body);
     return download_json(*id, body);
   }
 
@@ -823,6 +827,10 @@ Response ApiService::handle_download(const Request& request, std::string_view pr
   } catch (const std::exception&) {
     return Response::text(500, "internal error\n");
   }
+}
+
+void ApiService::add_method(const std::string& name, ExtraMethod method) {
+  impl_->extra[name] = std::move(method);
 }
 
 void ApiService::install(http::HttpServer& server, const std::string& download_prefix) {

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "api/http/http_server.h"
@@ -79,6 +80,15 @@ class ApiService {
   // -- and leaves every other root path to the routes registered after it (the dashboard).
   // Call before the dashboard installs its "/" route.
   void install_root_downloads(http::HttpServer& server);
+
+  // A Vantage method beyond Shadowserver's ("remediation/stats"): called like the reports
+  // methods -- after the key, the HMAC2, the rate limit and the reports-group access passed --
+  // with the authenticated key and the parsed JSON body. Answers must be scoped to the key's
+  // organisation. Add methods before the server starts; the existing methods cannot be
+  // replaced.
+  using ExtraMethod =
+      std::function<http::Response(const KeyIdentity& key, const nlohmann::json& body)>;
+  void add_method(const std::string& name, ExtraMethod method);
 
  private:
   struct Impl;

@@ -120,6 +120,22 @@ struct Config {
   int64_t sinkhole_watch_interval_s = 0;
   int64_t sinkhole_expiry_warn_days = 0;
   int64_t sinkhole_watch_dga_sample = 0;
+  // [portal]
+  bool portal_enabled = false;
+  std::string portal_public_url;
+  bool portal_registration = false;
+  std::string portal_dns_resolver;
+  int64_t portal_session_idle_minutes = 0;
+  int64_t portal_session_max_hours = 0;
+  int64_t portal_login_max_failures = 0;
+  int64_t portal_login_window_s = 0;
+  int64_t portal_argon2_memory_kib = 0;
+  int64_t portal_argon2_iterations = 0;
+  int64_t portal_confirm_hours = 0;
+  // [remediation]
+  int64_t remediation_fixed_after_cycles = 0;
+  std::string remediation_cycle_source;
+  std::vector<std::string> remediation_types;
   // [retention]
   int64_t retention_days = 0;
   // [log]

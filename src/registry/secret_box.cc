@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -190,6 +191,14 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view aa
                  "secret failed authentication (wrong server key or tampered data)"};
   }
   return out;
+}
+
+std::string SecretBox::derive_key(std::string_view label) const {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+       reinterpret_cast<const unsigned char*>(label.data()), label.size(), out, &n);
+  return std::string(reinterpret_cast<const char*>(out), n);
 }
 
 }  // namespace vantage::registry

@@ -43,6 +43,11 @@ class SecretBox {
   // aad that differs from the one used to seal).
   Result<std::string> open(std::string_view sealed, std::string_view aad) const;
 
+  // A 32-byte key for another purpose, HMAC-SHA256(server key, label): the portal signs its
+  // confirmation links and CSRF tokens with keys derived here, so the one server key covers
+  // them and no second secret file is needed. Distinct labels give independent keys.
+  std::string derive_key(std::string_view label) const;
+
  private:
   SecretBox() = default;
   std::array<uint8_t, kKeySize> key_{};

@@ -43,6 +43,16 @@ TEST(SecretBox, RoundTripAndAadBinding) {
   EXPECT_NE(*box->seal("s3cret", "key1"), *sealed);
 }
 
+TEST(SecretBox, DerivedKeysAreHmacOfTheLabel) {
+  auto box = SecretBox::from_key(std::string(32, 'k'));
+  ASSERT_TRUE(box.ok());
+  std::string a = box->derive_key("portal confirm");
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(a, box->derive_key("portal confirm"));
+  EXPECT_NE(a, box->derive_key("portal csrf"));
+  EXPECT_NE(a, SecretBox::from_key(std::string(32, 'x'))->derive_key("portal confirm"));
+}
+
 TEST(SecretBox, ServerKeyFileCreated0600AndReused) {
   TempDir dir;
   unsetenv("VANTAGE_SERVER_KEY");

@@ -1,5 +1,6 @@
 #include "registry/verification.h"
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -122,10 +123,37 @@ VerificationOutcome verify_domain_txt(std::span<const std::string> txt_records,
 }
 
 Result<std::vector<std::string>> lookup_txt(const std::string& name) {
+  return lookup_txt(name, std::string());
+}
+
+Result<std::vector<std::string>> lookup_txt(const std::string& name, const std::string& resolver) {
+  struct sockaddr_in server {};
+  if (!resolver.empty()) {
+    std::string host = resolver;
+    int port = 53;
+    if (auto colon = resolver.rfind(':'); colon != std::string::npos) {
+      host = resolver.substr(0, colon);
+      auto p = parse_int(std::string_view(resolver).substr(colon + 1));
+      if (!p || *p < 1 || *p > 65535)
+        return Error::invalid("resolver '" + resolver + "': bad port (want IPV4:PORT)");
+      port = static_cast<int>(*p);
+    }
+    server.sin_family = AF_INET;
+    server.sin_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET, host.c_str(), &server.sin_addr) != 1)
+      return Error::invalid("resolver '" + resolver + "': not an IPv4 address (want IPV4:PORT)");
+  }
   std::vector<unsigned char> answer(65535);
   struct __res_state state {};
   if (res_ninit(&state) != 0)
     return Error{ErrorCode::kUnavailable, "resolver initialisation failed"};
+  if (!resolver.empty()) {
+    // Only this server, at its port (glibc sends to nsaddr_list as given, port included).
+    state.nsaddr_list[0] = server;
+    state.nscount = 1;
+    state.retry = 2;
+    state.retrans = 2;
+  }
   int n = res_nquery(&state, name.c_str(), ns_c_in, ns_t_txt, answer.data(),
                      static_cast<int>(answer.size()));
   const int herr = state.res_h_errno;

@@ -74,5 +74,9 @@ VerificationOutcome verify_domain_txt(std::span<const std::string> txt_records,
 // TXT records of `name` via the system resolver (res_query). Each record's character
 // strings are concatenated. NXDOMAIN / no data -> empty list; resolver failure -> kUnavailable.
 Result<std::vector<std::string>> lookup_txt(const std::string& name);
+// The same through one resolver, "IPV4:PORT" or "IPV4" (port 53) -- the operator's own, or in
+// tests one started on loopback -- instead of /etc/resolv.conf's; "" means the system's.
+// Errors: kInvalidArgument for a malformed resolver address.
+Result<std::vector<std::string>> lookup_txt(const std::string& name, const std::string& resolver);
 
 }  // namespace vantage::registry

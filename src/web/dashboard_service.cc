@@ -442,41 +442,50 @@ http::Response DashboardService::org(const http::Request& request) {
       default: return error(503, id.error().message);
     }
   }
+  return org_view(id->org_id, id->org_short_name, method, body);
+}
+
+http::Response DashboardService::org_view(uint32_t org_id, const std::string& short_name,
+                                          std::string_view method, const nlohmann::json& body) {
   Params p;
-  for (auto& [k, v] : body.items()) {
-    if (k == "apikey") continue;
-    if (v.is_string()) {
-      p[k] = v.get<std::string>();
-    } else if (v.is_number_integer()) {
-      p[k] = std::to_string(v.get<int64_t>());
-    } else if (v.is_array()) {
-      std::string joined;
-      for (const auto& x : v)
-        if (x.is_string()) joined += (joined.empty() ? "" : ",") + x.get<std::string>();
-      p[k] = joined;
+  if (body.is_object()) {
+    for (auto& [k, v] : body.items()) {
+      if (k == "apikey") continue;
+      if (v.is_string()) {
+        p[k] = v.get<std::string>();
+      } else if (v.is_number_integer()) {
+        p[k] = std::to_string(v.get<int64_t>());
+      } else if (v.is_array()) {
+        std::string joined;
+        for (const auto& x : v)
+          if (x.is_string()) joined += (joined.empty() ? "" : ",") + x.get<std::string>();
+        p[k] = joined;
+      }
     }
   }
+  api::KeyIdentity id;
+  id.org_id = org_id;
+  id.org_short_name = short_name;
   if (method == "whoami") {
     std::optional<std::string> name;
-    if (impl_->org_name) name = impl_->org_name(id->org_id);
-    return ok(json{{"org_id", id->org_id},
-                   {"org", id->org_short_name},
-                   {"name", name ? *name : id->org_short_name}},
+    if (impl_->org_name) name = impl_->org_name(org_id);
+    return ok(json{{"org_id", org_id}, {"org", short_name}, {"name", name ? *name : short_name}},
               false);
   }
-  if (method == "reports") return impl_->org_reports(*id, p);
-  if (method == "deliveries") return impl_->org_deliveries(*id, p);
+  if (method == "reports") return impl_->org_reports(id, p);
+  if (method == "deliveries") return impl_->org_deliveries(id, p);
   if (method == "subscriptions") {
     json subs = json::array();
     if (impl_->options.org_subscriptions) {
-      auto text = impl_->options.org_subscriptions(id->org_id);
+      auto text = impl_->options.org_subscriptions(org_id);
       if (!text) return error(503, "subscriptions unavailable");
       subs = json::parse(*text, nullptr, false);
       if (!subs.is_array()) return error(503, "subscriptions unavailable");
     }
     return ok(json{{"subscriptions", std::move(subs)}}, false);
   }
-  auto q = impl_->stats_query(p, id->org_id);
+  if (method != "stats") return error(404, "unknown method");
+  auto q = impl_->stats_query(p, org_id);
   if (!q) return error(400, q.error().message);
   return impl_->stats_answer(*q, 0, false);
 }

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -56,6 +57,11 @@ class DashboardService {
   http::Response stats(const http::Request& request);
   // POST /dash/api/org/<method>
   http::Response org(const http::Request& request);
+  // The organisation view for an organisation already authenticated by the caller (the
+  // portal's session): `method` is whoami, stats, reports or deliveries, `params` the JSON
+  // object of parameters. Every answer is scoped to `org_id`.
+  http::Response org_view(uint32_t org_id, const std::string& short_name, std::string_view method,
+                          const nlohmann::json& params);
 
   // Registers the API routes and the static assets at "/".
   void install(http::HttpServer& server);

@@ -8,6 +8,7 @@ Usage: up_test.py <vantage binary>
 """
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -79,6 +80,23 @@ def get(url):
         return r.status, r.headers, r.read()
 
 
+def portal_sign_in(base, login, password):
+    """GET /portal/api/session (pre-session cookie + CSRF token), then POST login; returns the
+    login answer's status and body. Cookies by hand: http.cookiejar keeps no Secure cookie
+    over plain HTTP, which browsers do keep on 127.0.0.1."""
+    host = base.split("//", 1)[1]
+    conn = http.client.HTTPConnection(host, timeout=30)
+    conn.request("GET", "/portal/api/session")
+    r = conn.getresponse()
+    pre = json.loads(r.read())
+    cookie = "; ".join(c.split(";")[0] for c in r.headers.get_all("Set-Cookie") or [])
+    conn.request("POST", "/portal/api/login", body=json.dumps({"login": login, "password": password}),
+                 headers={"Cookie": cookie, "X-CSRF-Token": pre.get("csrf", ""),
+                          "Content-Type": "application/json"})
+    r = conn.getresponse()
+    return r.status, json.loads(r.read())
+
+
 def stop(proc):
     proc.send_signal(signal.SIGINT)
     try:
@@ -116,6 +134,18 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
           "demo/shadowserver.api holds the key and this run's URI")
     check(oct(os.stat(os.path.join(data, "demo", "credentials")).st_mode & 0o777) == "0o600",
           "demo credentials are private (0600)")
+    check(all(re.search(rf"{page}\s+{re.escape(base)}/{page}.html", out)
+              for page in ("portal", "console", "register", "remediation")),
+          "banner lists the portal, console, registration and remediation pages")
+    op = re.search(r"demo operator\s+(\S+)\s+password (\S+)", out)
+    org_user = re.search(r"demo org user\s+(\S+)\s+password (\S+)", out)
+    check(bool(op and org_user), "banner prints the demo operator and organisation accounts once")
+    if op and org_user:
+        st, who = portal_sign_in(base, op.group(1), op.group(2))
+        check(st == 200 and who["account"]["role"] == "operator", f"demo operator signs in ({st})")
+        st, who = portal_sign_in(base, org_user.group(1), org_user.group(2))
+        check(st == 200 and who["account"].get("org") == "demo_csirt_nl",
+              f"demo organisation user signs in ({st})")
 
     check(api(base, key, secret, "test/ping") == {"pong": "pong"}
           or "pong" in json.dumps(api(base, key, secret, "test/ping")), "api2 test/ping")
@@ -274,7 +304,8 @@ with tempfile.TemporaryDirectory(prefix="vantage-up-") as tmp:
     base2 = re.search(r"dashboard\s+(http://\S+)/\n", out2)
     check(base2 is not None and not base2.group(1).endswith(f":{taken}"),
           "port in use: it comes up on another port")
-    check("demo organisation" not in out2 and "demo secret" not in out2,
+    check("demo organisation" not in out2 and "demo secret" not in out2
+          and not re.search(r"password \S", out2),
           "second start reuses the demo constituency and does not print secrets again")
     hook2 = re.search(r"webhook\s+(http://\S+)", out2)
     listed = subprocess.run([VANTAGE, "--data-dir", data, "subscription", "list", "demo_csirt_nl",

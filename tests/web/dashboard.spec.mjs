@@ -44,11 +44,12 @@ const quote = (s) => `'${String(s).replaceAll("'", "''")}'`;
 const SEVERITY = ['info', 'low', 'medium', 'high', 'critical'];
 
 // Public statistics: the `stats` rollup, rows below min_count withheld.
-function pub({ group, from = fx.from, to = fx.to, type, geo }) {
+function pub({ group, from = fx.from, to = fx.to, type, geo, region }) {
   const col = { day: "date(r.day * 86400, 'unixepoch')", type: 't.name', geo: 'r.geo', region: 'r.region', severity: 'r.severity' }[group];
   let where = `r.day BETWEEN ${dayNo(from)} AND ${dayNo(to)}`;
   if (type) where += ` AND t.name = ${quote(type)}`;
   if (geo) where += ` AND r.geo = ${quote(geo)}`;
+  if (region) where += ` AND r.region = ${quote(region)}`;
   const rows = sql(fx.events_db, `SELECT ${col} AS k, sum(r.events) AS n FROM stats r JOIN types t ON t.id = r.type_id
     WHERE ${where} GROUP BY k HAVING n >= ${fx.min_count} ORDER BY k`);
   return rows.map((r) => [group === 'severity' ? SEVERITY[r.k] : r.k, r.n]);
@@ -237,6 +238,22 @@ try {
     checkSame(`map: ${cc}'s regions equal the store`, byKey(shownRegions), byKey(regions));
     const regionsCsv = regions.length ? await exportCsv(page, 'regions-table') : null;
     if (regionsCsv) check('map: regions CSV export equals the table', regionsCsv.text === (await tableAsCsv(page, 'regions-table')));
+    // The region filter: a control once a country is chosen, listing its regions.
+    const region = regions.filter(([r]) => r).sort((a, b) => b[1] - a[1])[0]?.[0];
+    check('map: the region control appears with the country', Boolean(await page.$('#f-region')));
+    if (region) {
+      await page.waitForFunction((r) => [...document.querySelectorAll('#f-region option')].some((o) => o.value === r), region);
+      prev = await rendered(page);
+      await page.selectOption('#f-region', region);
+      await settled(page, prev);
+      check('map: the region is in the URL', new URL(page.url()).searchParams.get('region') === region, page.url());
+      const rDaily = pub({ group: 'day', type: pick, geo: cc, region });
+      check(`map: ${cc}/${region}'s time series equals the store`, Number(await page.getAttribute('#country-daily-chart', 'data-total')) === sum(rDaily),
+        `chart ${await page.getAttribute('#country-daily-chart', 'data-total')}, store ${sum(rDaily)}`);
+      prev = await rendered(page);
+      await page.goBack();
+      await settled(page, prev);
+    }
   }
   await a11y(page, 'map');
   await shot(page, 'map');

@@ -8,6 +8,10 @@ import { h, fmt, busy, showError, panelError, panelNote, dataTable, section, row
 import { filterForm, countryName, typeTitle } from './filters.js';
 import { stackedChart, seriesFromRows } from './chart.js';
 import { loadWorld, choropleth } from './map.js';
+import { registerPage } from './register.js';
+import { portalPage } from './portal.js';
+import { consolePage } from './console.js';
+import { remediationPage } from './remediation.js';
 
 let meta = null;
 let renderSeq = 0;
@@ -20,6 +24,7 @@ function statsParams(state, range, extra = {}) {
     tag: state.tag,
     severity: state.severity.join(','),
     geo: state.geo,
+    region: state.region,
     ...extra,
   };
 }
@@ -100,6 +105,10 @@ function typesPanel(seq, el, stats, state, range, limit, id = 'types') {
 }
 
 function tagsPanel(seq, el, stats, state, range, limit, id = 'tags') {
+  if (state.region) {
+    panelNote(el, 'Tags are not available with a region filter (tag statistics are kept per country only). Clear the region to see tags.');
+    return Promise.resolve();
+  }
   if (state.severity.length) {
     panelNote(el, 'Tags cannot be combined with a severity filter (tag statistics carry no severity). Clear the severity filter to see tags.');
     return Promise.resolve();
@@ -163,7 +172,7 @@ function navigate(next) {
 }
 
 async function overviewPage(seq, content, state, range) {
-  commonHead(content, state, ['type', 'tag', 'severity', 'geo', 'range'], navigate, meta.min_count);
+  commonHead(content, state, ['type', 'tag', 'severity', 'geo', 'region', 'range'], navigate, meta.min_count);
   const kpis = h('div', { class: 'kpis', id: 'kpis' });
   const daily = h('div');
   const types = h('div');
@@ -183,7 +192,7 @@ async function overviewPage(seq, content, state, range) {
 }
 
 async function mapPage(seq, content, state, range) {
-  commonHead(content, state, ['type', 'tag', 'severity', 'geo', 'range'], navigate, meta.min_count);
+  commonHead(content, state, ['type', 'tag', 'severity', 'geo', 'region', 'range'], navigate, meta.min_count);
   const mapEl = h('div', { class: 'map-wrap', id: 'map' });
   const tableEl = h('div');
   const detail = h('div', { id: 'country-detail' });
@@ -191,7 +200,7 @@ async function mapPage(seq, content, state, range) {
   const select = (cc) => navigate({ ...readState(), geo: cc === readState().geo ? '' : cc });
   // The map shows every country under the other filters; the chosen country is highlighted and
   // detailed below.
-  const jobs = [panel(seq, mapEl, async () => Promise.all([loadWorld(), publicStats({ ...statsParams(state, range, { geo: '' }), group: 'geo' })]),
+  const jobs = [panel(seq, mapEl, async () => Promise.all([loadWorld(), publicStats({ ...statsParams(state, range, { geo: '', region: '' }), group: 'geo' })]),
     ([world, a]) => {
       const counts = new Map(a.rows.map(([g, n]) => [g, n]));
       choropleth(mapEl, world, counts, { selected: state.geo, onSelect: select, name: countryName,
@@ -222,7 +231,7 @@ async function mapPage(seq, content, state, range) {
 }
 
 async function seriesPage(seq, content, state, range) {
-  commonHead(content, state, ['by', 'type', 'tag', 'severity', 'geo', 'range'], navigate, meta.min_count);
+  commonHead(content, state, ['by', 'type', 'tag', 'severity', 'geo', 'region', 'range'], navigate, meta.min_count);
   const el = h('div');
   content.append(section(`Events per day, stacked by ${state.by === 'tag' ? 'tag' : 'report type'}`, 'series', el));
   await stackedPanel(seq, el, publicStats, state, range, state.by === 'tag' ? 'tag' : 'type', 'series');
@@ -292,11 +301,18 @@ async function orgPage(seq, content, state, range) {
     busy(false);
   }
   if (seq !== renderSeq) return;
-  const orgStats = (p) => orgPost('stats', c, p);
   const signOut = h('button', { type: 'button', id: 'sign-out', onclick: () => {
     sessionStorage.removeItem(CREDS);
     render();
   } }, 'Sign out');
+  await orgView(seq, content, state, range, who, (method, p) => orgPost(method, c, p), signOut);
+}
+
+// The organisation's own statistics, reports and deliveries: the dashboard's organisation page
+// (signed with an API key) and the organisation portal (a session) show the same view.
+// `call(method, params)` fetches whoami/stats/reports/deliveries for the organisation.
+async function orgView(seq, content, state, range, who, call, signOut) {
+  const orgStats = (p) => call('stats', p);
   content.replaceChildren(
     h('div', { class: 'who', id: 'org-who', 'data-org': who.org }, h('p', {}, 'Signed in as ', h('strong', {}, who.name || who.org), ` (${who.org})`), signOut),
     filterForm(meta, state, ['type', 'tag', 'severity', 'geo', 'range'], navigate),
@@ -320,7 +336,7 @@ async function orgPage(seq, content, state, range) {
     }),
     typesPanel(seq, types, orgStats, state, range, Infinity, 'org-types'),
     severityPanel(seq, sev, orgStats, state, range, 'org-sev'),
-    panel(seq, geo, () => Promise.all([loadWorld(), orgStats({ ...statsParams(state, range, { geo: '' }), group: 'geo' })]), ([world, a]) => {
+    panel(seq, geo, () => Promise.all([loadWorld(), orgStats({ ...statsParams(state, range, { geo: '', region: '' }), group: 'geo' })]), ([world, a]) => {
       // Same map as the public page, from the organisation's own events; a click filters by
       // that country (a second click clears it).
       const mapEl = h('div', { class: 'map-wrap', id: 'map' });
@@ -331,7 +347,7 @@ async function orgPage(seq, content, state, range) {
         columns: [{ label: 'Country', display: (cc) => `${countryName(cc)} (${cc})` }, { label: 'Events', num: true }],
         rows: [...a.rows].sort(byCountDesc) }));
     }),
-    panel(seq, reports, () => orgPost('reports', c, { from: range.from, to: range.to }), (a) => {
+    panel(seq, reports, () => call('reports', { from: range.from, to: range.to }), (a) => {
       const rows = (a.reports || []).map((r) => [r.file, r.date, r.type, r.rows, r.size]);
       const urls = new Map((a.reports || []).map((r) => [r.file, r.url]));
       reports.replaceChildren(dataTable({ id: 'org-reports-table', caption: `Reports built for ${who.org}, ${range.from} to ${range.to}`,
@@ -339,7 +355,7 @@ async function orgPage(seq, content, state, range) {
           { label: 'Rows', num: true }, { label: 'Bytes', num: true }],
         rows, empty: 'No reports in this date range.' }));
     }),
-    panel(seq, deliveries, () => orgPost('deliveries', c, { from: range.from, to: range.to }), (a) => {
+    panel(seq, deliveries, () => call('deliveries', { from: range.from, to: range.to }), (a) => {
       const rows = (a.deliveries || []).map((d) => [d.at, d.day, d.kind, d.recipient, d.status, d.smtp_code ?? '',
         d.attempt ?? '', d.encrypted ? 'yes' : 'no', d.reason || '']);
       deliveries.replaceChildren(dataTable({ id: 'org-deliveries-table', caption: 'Report mails: one row per attempt',
@@ -364,7 +380,30 @@ async function orgPage(seq, content, state, range) {
   ]);
 }
 
-const PAGES = { overview: overviewPage, map: mapPage, series: seriesPage, org: orgPage };
+// What the portal and remediation pages (their own modules) use from this one.
+const kit = {
+  get meta() {
+    return meta;
+  },
+  render: () => render(),
+  navigate: (next) => navigate(next),
+  readState,
+  panel: (seq, el, load, draw) => panel(seq, el, load, draw),
+  orgView: (...args) => orgView(...args),
+  commonHead: (...args) => commonHead(...args),
+  countryName,
+};
+
+const PAGES = {
+  overview: overviewPage,
+  map: mapPage,
+  series: seriesPage,
+  org: orgPage,
+  remediation: (...a) => remediationPage(kit, ...a),
+  register: (...a) => registerPage(kit, ...a),
+  portal: (...a) => portalPage(kit, ...a),
+  console: (...a) => consolePage(kit, ...a),
+};
 
 async function render() {
   const seq = ++renderSeq;

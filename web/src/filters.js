@@ -1,6 +1,7 @@
 // The filter bar shared by every page: report type(s), tag, severity, country, date range and
 // (time series) stacking. Every change is written to the URL and re-renders the page.
 import { h } from './ui.js';
+import { get } from './api.js';
 import { addDays, effectiveRange } from './state.js';
 
 const regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames(['en'], { type: 'region' }) : null;
@@ -28,7 +29,7 @@ function field(label, control, hint) {
   return h('div', { class: 'field' }, h('label', { for: id }, label), control, hintEl);
 }
 
-// fields: subset of ['type', 'tag', 'severity', 'geo', 'range', 'by']
+// fields: subset of ['type', 'tag', 'severity', 'geo', 'region', 'range', 'by']
 export function filterForm(meta, state, fields, onChange) {
   const range = effectiveRange(state, meta);
   const form = h('form', { id: 'filters', class: 'filters', 'aria-label': 'Filters' });
@@ -63,6 +64,25 @@ export function filterForm(meta, state, fields, onChange) {
     controls.geo = sel;
     form.append(field('Country', sel));
   }
+  if (has('region') && state.geo) {
+    // The chosen country's regions, as the statistics API knows them (filled in when they
+    // arrive; the current choice is kept meanwhile).
+    const sel = h('select', { id: 'f-region', name: 'region' }, h('option', { value: '' }, 'All regions'),
+      state.region ? h('option', { value: state.region, selected: true }, state.region) : null);
+    controls.region = sel;
+    form.append(field('Region', sel, 'Regions of the chosen country.'));
+    get('stats', { group: 'region', geo: state.geo, from: range.from, to: range.to, type: state.type.join(',') })
+      .then((a) => {
+        const names = a.rows.map((r) => r[0]).filter(Boolean).sort((x, y) => x.localeCompare(y));
+        if (state.region && !names.includes(state.region)) names.unshift(state.region);
+        sel.replaceChildren(h('option', { value: '' }, 'All regions'),
+          names.map((n) => h('option', { value: n, selected: n === state.region }, n)));
+        exclusive();
+      })
+      .catch(() => {
+        // The list is a convenience; the filter still works with the value in the URL.
+      });
+  }
   if (has('by')) {
     const sel = h('select', { id: 'f-by', name: 'by' },
       h('option', { value: 'type', selected: state.by !== 'tag' }, 'Report type'),
@@ -88,19 +108,22 @@ export function filterForm(meta, state, fields, onChange) {
   const hint = h('p', { class: 'hint', id: 'f-exclusive', hidden: true });
   form.append(hint, h('div', { class: 'actions' },
     h('button', { type: 'submit' }, 'Apply'),
-    h('button', { type: 'button', id: 'f-reset', onclick: () => onChange({ type: [], tag: '', severity: [], geo: '', from: '', to: '', by: '' }) }, 'Reset')));
+    h('button', { type: 'button', id: 'f-reset', onclick: () => onChange({ type: [], tag: '', severity: [], geo: '', region: '', from: '', to: '', by: '' }) }, 'Reset')));
 
   // Tag statistics come from a rollup without severity, so the API refuses the combination;
   // make it impossible to produce instead of failing after the fact.
   function exclusive() {
-    if (!controls.tag || !controls.severity) return;
+    if (!controls.tag) return;
     const tagOn = controls.tag.value !== '';
-    const sevOn = [...controls.severity.querySelectorAll('input')].some((i) => i.checked);
-    controls.severity.disabled = tagOn;
-    controls.tag.disabled = sevOn && !tagOn;
-    hint.hidden = !(tagOn || sevOn);
-    hint.textContent = tagOn ? 'Severity cannot be combined with a tag: clear the tag to filter by severity.'
-      : sevOn ? 'A tag cannot be combined with a severity filter: clear the severities to pick a tag.' : '';
+    const sevOn = !!controls.severity && [...controls.severity.querySelectorAll('input')].some((i) => i.checked);
+    const regionOn = !!controls.region && controls.region.value !== '';
+    if (controls.severity) controls.severity.disabled = tagOn;
+    // Regions come from a rollup without tags, too.
+    if (controls.region) controls.region.disabled = tagOn;
+    controls.tag.disabled = (sevOn || regionOn) && !tagOn;
+    hint.hidden = !(tagOn || sevOn || regionOn);
+    hint.textContent = tagOn ? 'Severity and region cannot be combined with a tag: clear the tag to filter by them.'
+      : sevOn || regionOn ? 'A tag cannot be combined with a severity or region filter: clear them to pick a tag.' : '';
   }
   exclusive();
 
@@ -111,6 +134,7 @@ export function filterForm(meta, state, fields, onChange) {
     s.severity = controls.severity ? [...controls.severity.querySelectorAll('input:checked')].map((i) => i.value) : state.severity;
     if (s.tag) s.severity = [];
     s.geo = controls.geo ? controls.geo.value : state.geo;
+    s.region = controls.region && s.geo === state.geo && !s.tag ? controls.region.value : '';
     s.by = controls.by ? (controls.by.value === 'tag' ? 'tag' : '') : state.by;
     if (controls.from) {
       // Only dates that differ from the defaults go into the URL, so an unchanged view keeps

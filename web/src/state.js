@@ -1,9 +1,9 @@
 // View state lives in the URL query so that every view can be shared and reloaded:
-//   type=a,b  tag=x  severity=high,critical  geo=DE  from=YYYY-MM-DD  to=YYYY-MM-DD
+//   type=a,b  tag=x  severity=high,critical  geo=DE  region=Bayern  from=YYYY-MM-DD  to=YYYY-MM-DD
 //   by=type|tag (time series stacking)
 // Anything else in the query is ignored; unknown values are dropped when the form is read.
 
-export const FILTER_KEYS = ['type', 'tag', 'severity', 'geo', 'from', 'to', 'by'];
+export const FILTER_KEYS = ['type', 'tag', 'severity', 'geo', 'region', 'from', 'to', 'by'];
 
 export function readState() {
   const q = new URLSearchParams(location.search);
@@ -13,6 +13,8 @@ export function readState() {
     tag: q.get('tag') || '',
     severity: list('severity'),
     geo: (q.get('geo') || '').toUpperCase(),
+    // A region is only meaningful inside its country.
+    region: q.get('geo') ? q.get('region') || '' : '',
     from: q.get('from') || '',
     to: q.get('to') || '',
     by: q.get('by') || '',

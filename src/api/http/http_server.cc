@@ -346,7 +346,15 @@ struct HttpServer::Impl {
       msg.result(res.status);
       msg.version(11);
       msg.set(bhttp::field::server, options.server_name);
-      for (const auto& [k, v] : res.headers) msg.set(k, v);
+      // Set-Cookie is the one header that repeats (one per cookie, RFC 6265 §3); for the
+      // others the last value wins, as Response::set_header means.
+      for (const auto& [k, v] : res.headers) {
+        if (beast::iequals(k, "set-cookie")) {
+          msg.insert(k, v);
+        } else {
+          msg.set(k, v);
+        }
+      }
       msg.keep_alive(keep_alive);
     };
     bool gzip_ok = false;

@@ -137,6 +137,14 @@ class HttpServerTest : public ::testing::Test {
       return Response::text(200, "hello " + std::string(r.header("x-name").value_or("?")));
     });
     server_->route("POST", "/echo", [](const Request& r) { return Response::text(200, r.body); });
+    server_->route("GET", "/cookies", [](const Request&) {
+      Response r = Response::text(200, "two cookies");
+      r.headers.emplace_back("Set-Cookie", "a=1; Path=/");
+      r.headers.emplace_back("Set-Cookie", "b=2; Path=/");
+      r.set_header("X-Once", "first");
+      r.set_header("X-Once", "second");
+      return r;
+    });
     server_->route("GET", "/big",
                    [](const Request&) { return Response::text(200, std::string(100000, 'a')); });
     server_->route("GET", "/gen", [](const Request&) {
@@ -200,9 +208,9 @@ TEST(HttpRoutes, DecliningRouteLeavesPathsToTheNext) {
   HttpServer server(o);
   server.route(
       "GET", "/", [](const Request& r) { return Response::text(200, "id " + r.path); },
-      RouteMatch::kPrefix,
-      RouteOptions{.redact_path = true,
-                   .accepts = [](const Request& r) { return r.path.size() == 6; }});
+      RouteMatch::kPrefix, RouteOptions{.redact_path = true, .accepts = [](const Request& r) {
+                                          return r.path.size() == 6;
+                                        }});
   server.route(
       "GET", "/", [](const Request& r) { return Response::text(200, "page " + r.path); },
       RouteMatch::kPrefix);
@@ -213,6 +221,17 @@ TEST(HttpRoutes, DecliningRouteLeavesPathsToTheNext) {
   ASSERT_TRUE(c.send("GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   EXPECT_EQ(body_of(c.read_response()), "page /index.html");
   server.stop();
+}
+
+TEST_F(HttpServerTest, EverySetCookieIsSent) {
+  start();
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.send("GET /cookies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string r = c.read_response();
+  EXPECT_NE(r.find("Set-Cookie: a=1; Path=/\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("Set-Cookie: b=2; Path=/\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("X-Once: first"), std::string::npos) << r;
+  EXPECT_NE(r.find("X-Once: second"), std::string::npos) << r;
 }
 
 TEST_F(HttpServerTest, OversizedBodyGets413) {
