@@ -88,6 +88,59 @@ sensors::JsonLine begin_event(std::string& out, std::string_view type,
 sensors::ListenerOptions tcp_listener(const ServiceContext& ctx, std::string name,
                                       const sensors::Endpoint& at);
 
+// install() of a TCP service whose sessions are made as `S(ctx)`, one per connection.
+template <class S>
+Result<sensors::Endpoint> install_tcp_sessions(ServiceContext& ctx, std::string name,
+                                               const sensors::Endpoint& at) {
+  auto lo = tcp_listener(ctx, std::move(name), at);
+  ServiceContext copy = ctx;
+  lo.factory = [copy](const sensors::ConnectionInfo&) { return std::make_unique<S>(copy); };
+  return ctx.host->add_tcp(std::move(lo));
+}
+
+// One event of a TCP session, written into the record buffer of the loop thread serving it,
+// with the shared columns of begin_event (the connection's peer and local address, "tcp",
+// now). Add the service's columns to line(), then commit() (exactly once).
+class SessionEvent {
+ public:
+  SessionEvent(const ServiceContext& ctx, const sensors::SessionIo& io, std::string_view type);
+  sensors::JsonLine& line() { return line_; }
+  void commit();
+
+ private:
+  sensors::JournalBuffer& buffer_;
+  sensors::JsonLine line_;
+};
+
+// The module of a TCP service whose connections are each served by a
+// `SessionType(const ServiceContext&)`: the shape most services have. The listener takes the
+// settings' bounds (tcp_listener) and `max_unconsumed_bytes` (the largest message the
+// service reads whole).
+template <typename SessionType>
+ServiceModule tcp_session_service(std::string name, uint16_t standard_port, uint16_t loopback_port,
+                                  std::string report_type, std::string description,
+                                  size_t max_unconsumed_bytes) {
+  ServiceModule m;
+  m.name = name;
+  m.transport = Transport::kTcp;
+  m.standard_port = standard_port;
+  m.loopback_port = loopback_port;
+  m.report_types = {std::move(report_type)};
+  m.description = std::move(description);
+  m.install = [name, max_unconsumed_bytes](ServiceContext& ctx, const sensors::Endpoint& at) {
+    auto lo = tcp_listener(ctx, name, at);
+    lo.max_unconsumed_bytes = max_unconsumed_bytes;
+    ServiceContext copy = ctx;
+    lo.factory = [copy](const sensors::ConnectionInfo&) {
+      return std::make_unique<SessionType>(copy);
+    };
+    return ctx.host->add_tcp(std::move(lo));
+  };
+  return m;
+}
+
+// Module builders (one per folder).
+ServiceModule redis_service();
 ServiceModule ftp_service();
 ServiceModule telnet_service();
 ServiceModule mysql_service();
