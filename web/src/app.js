@@ -363,7 +363,7 @@ async function orgView(seq, content, state, range, who, call, signOut) {
           { label: 'SMTP code' }, { label: 'Attempt' }, { label: 'PGP' }, { label: 'Reason' }],
         rows, empty: 'No deliveries in this date range.' }));
     }),
-    panel(seq, subscriptions, () => orgPost('subscriptions', c), (a) => {
+    panel(seq, subscriptions, () => call('subscriptions'), (a) => {
       // Where the organisation's events are pushed and how that goes: never a secret.
       const rows = (a.subscriptions || []).map((s) => [s.name, s.kind, s.feed_path || s.address || '',
         s.min_severity, (s.report_types || []).join(', ') || 'all', s.state.health,

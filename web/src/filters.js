@@ -76,7 +76,7 @@ export function filterForm(meta, state, fields, onChange) {
         const names = a.rows.map((r) => r[0]).filter(Boolean).sort((x, y) => x.localeCompare(y));
         if (state.region && !names.includes(state.region)) names.unshift(state.region);
         sel.replaceChildren(h('option', { value: '' }, 'All regions'),
-          names.map((n) => h('option', { value: n, selected: n === state.region }, n)));
+          ...names.map((n) => h('option', { value: n, selected: n === state.region }, n)));
         exclusive();
       })
       .catch(() => {
