@@ -230,7 +230,9 @@ TEST(MoreProbes, SipUdp) {
   EXPECT_EQ(f["cseq"], "1 OPTIONS");
   EXPECT_EQ(f["response_size"], fixture("sip_udp").size() - 2);
   EXPECT_GT(f["amplification"].get<double>(), 0.5);
-  const auto req = udp_unframe(mod("sip_udp").request({*IpAddress::parse("192.0.2.7"), 5060}));
+  // udp_unframe returns views: the framed request must outlive them.
+  const std::string framed = mod("sip_udp").request({*IpAddress::parse("192.0.2.7"), 5060});
+  const auto req = udp_unframe(framed);
   ASSERT_EQ(req.size(), 1u);
   EXPECT_TRUE(req[0].starts_with("OPTIONS sip:192.0.2.7:5060;transport=udp SIP/2.0\r\n"));
   EXPECT_NE(req[0].find(";rport\r\n"), std::string_view::npos);
@@ -281,7 +283,11 @@ TEST(MoreProbes, WebTypes) {
   EXPECT_TRUE(cwmp["www_authenticate"].get<std::string>().starts_with("Digest realm=\"HuaweiHomeGateway\""));
   EXPECT_EQ(cwmp["content_length"], "0");
   EXPECT_EQ(cwmp["connection"], "close");
-  EXPECT_TRUE(rejects("cwmp", fixture("nginx_more")));
+  EXPECT_TRUE(rejects("cwmp", fixture("nginx_more")));  // says "cwmp" in its text only
+  // A CPE that answers with a CWMP SOAP envelope instead of a challenge.
+  EXPECT_EQ(parse("cwmp", "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 61\r\n\r\n"
+                          "<soap:Envelope xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"/>      ")["http_code"],
+            200);
 
   auto nn = parse("hadoop", fixture("hadoop"));
   EXPECT_EQ(nn["server_type"], "namenode");
@@ -341,7 +347,8 @@ TEST(MoreProbes, UdpAmplifiers) {
   auto rdp = parse("rdpeudp", fixture("rdpeudp"));
   EXPECT_EQ(rdp["sessionid"], "1c2a3b4d");
   EXPECT_EQ(rdp["response_size"], 1232);
-  const auto syn = udp_unframe(mod("rdpeudp").request({}));
+  const std::string framed_syn = mod("rdpeudp").request({});
+  const auto syn = udp_unframe(framed_syn);
   ASSERT_EQ(syn.size(), 1u);
   EXPECT_EQ(syn[0].size(), 1232u);
   EXPECT_EQ(syn[0].substr(0, 8), "\xff\xff\xff\xff\x00\x40\x00\x01"s);

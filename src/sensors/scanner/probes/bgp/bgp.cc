@@ -29,7 +29,7 @@ std::string open_message() {
   body += '\x04';  // version
   wire::put_be16(body, kDocumentationAs);
   wire::put_be16(body, 90);  // hold time
-  body += "\xc0\x00\x02\x01";  // 192.0.2.1
+  wire::put_be32(body, 0xc0000201);  // 192.0.2.1 (a literal would stop at its NUL)
   body += '\x00';              // no optional parameters
   std::string m(16, '\xff');
   wire::put_be16(m, kHeader + body.size());

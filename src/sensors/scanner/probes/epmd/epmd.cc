@@ -40,7 +40,15 @@ Result<nlohmann::json> epmd_parse(std::string_view b) {
   if (own_port == 0 || own_port > 65535) return Error::invalid("not an EPMD NAMES reply");
   // Only whole lines: a line cut off by a timeout is dropped, not judged.
   std::string_view text = b.substr(4);
-  text = text.substr(0, text.rfind('\n') == std::string_view::npos ? 0 : text.rfind('\n') + 1);
+  const size_t last_nl = text.rfind('\n');
+  const std::string_view tail =
+      last_nl == std::string_view::npos ? text : text.substr(last_nl + 1);
+  // A line cut off may only be the start of another node line: four bytes that look like a
+  // port and then binary (an OpenWire frame, a Smart Install answer) are not epmd.
+  constexpr std::string_view kName = "name ";
+  if (!tail.empty() && !tail.starts_with(kName) && !kName.starts_with(tail))
+    return Error::invalid("not an EPMD NAMES reply");
+  text = text.substr(0, last_nl == std::string_view::npos ? 0 : last_nl + 1);
   std::vector<std::string> nodes;
   bool bad = false;
   for_each_line(text, [&](std::string_view line) {

@@ -6,6 +6,7 @@
 // response: the reply's printable text; response_size/amplification over our one byte.
 #include <string>
 
+#include "common/strings.h"
 #include "sensors/scanner/probes/text_util.h"
 #include "sensors/scanner/probes/udp_util.h"
 
@@ -19,7 +20,7 @@ Result<nlohmann::json> netis_parse(std::string_view framed) {
   for (auto d : datagrams) {
     if (d.find("Login") == std::string_view::npos) continue;
     nlohmann::json f = nlohmann::json::object();
-    f["response"] = printable(d, 512);
+    f["response"] = std::string(trim(printable(d, 512)));  // the prompt, without the blank line
     octets::set_amplification(f, datagrams, kRequest.size());
     return f;
   }
