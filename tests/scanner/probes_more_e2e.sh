@@ -34,7 +34,8 @@ CERT="f['subject_common_name']=='probe.vantage.test' and f['issuer_organization_
 
 # Real servers.
 expect rsync 873 scan_rsync "f['module']=='pub|backup' and f['motd']=='Welcome to the Vantage test mirror'"
-expect epmd 4369 scan_epmd "any(n.startswith('vantage_node@') for n in f['nodes'].split('|'))"
+# epmd lists the node name without its host part ("name vantage_node at port N").
+expect epmd 4369 scan_epmd "any(n.startswith('vantage_node:') for n in f['nodes'].split('|'))"
 expect activemq 61616 scan_activemq "f['command']=='WireFormatInfo' and f['vendor']=='ActiveMQ' and f['version']=='$(dpkg-query -W -f='${Version}' activemq 2>/dev/null | sed -E 's/[+~-].*//')'"
 expect bgp 179 scan_bgp "f['message_type']=='OPEN' and f['bgp_version']==4 and f['sender_asn']==65010 and f['bgp_identifier']=='192.0.2.179' and f['message2_type']=='NOTIFICATION' and f['major_error_code']=='OPEN Message Error' and f['minor_error_code']=='Bad Peer AS'"
 expect socks 1080 scan_socks "f['tag']=='socks5' and f['severity']=='high'"

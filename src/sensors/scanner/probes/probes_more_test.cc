@@ -169,17 +169,34 @@ TEST(MoreProbes, Bgp) {
   EXPECT_EQ(f["major_error_code_int"], 2);
   EXPECT_EQ(f["minor_error_code"], "Bad Peer AS");
   EXPECT_EQ(f["minor_error_code_int"], 2);
-  // Our OPEN: version 4, AS 64496 (documentation), identifier 192.0.2.1.
-  const std::string open = mod("bgp").request({});
+  // The first connection waits for the speaker's OPEN and answers it with ours: version 4,
+  // AS 64496 (documentation), hold time 90, identifier 192.0.2.1, no optional parameters.
+  const std::string bird = fixture("bgp");
+  auto x = mod("bgp").exchange({});
+  EXPECT_EQ(x->start(), "");
+  bool done = false;
+  EXPECT_EQ(x->feed(std::string_view(bird).substr(0, 30), &done), "");
+  const std::string open = x->feed(std::string_view(bird).substr(30, 23), &done);
   ASSERT_EQ(open.size(), 29u);
+  EXPECT_EQ(open.substr(0, 19), std::string(16, '\xff') + "\x00\x1d\x01"s);
   EXPECT_EQ(open.substr(19), "\x04\xfb\xf0\x00\x5a\xc0\x00\x02\x01\x00"s);
+  EXPECT_FALSE(done);
+  EXPECT_EQ(x->feed(std::string_view(bird).substr(53), &done), "");
+  EXPECT_TRUE(done);
+  EXPECT_EQ((*x->result())["minor_error_code"], "Bad Peer AS");
+  // A speaker silent on the first connection gets a second one on which our OPEN goes first.
+  auto quiet = mod("bgp").exchange({});
+  (void)quiet->start();
+  ASSERT_TRUE(quiet->next_connection(ConnectionEnd::timeout));
+  EXPECT_EQ(quiet->start(), open);
+  EXPECT_FALSE(quiet->next_connection(ConnectionEnd::timeout));
+  EXPECT_FALSE(quiet->result().ok());
   // A speaker that rejects us outright.
   auto cease = parse("bgp", std::string(16, '\xff') + "\x00\x15\x03\x06\x05"s);
   EXPECT_EQ(cease["message_type"], "NOTIFICATION");
   EXPECT_EQ(cease["major_error_code"], "Cease");
   EXPECT_EQ(cease["minor_error_code"], "Connection Rejected");
   EXPECT_FALSE(cease.contains("message2_type"));
-  EXPECT_TRUE(mod("bgp").complete(std::string(16, '\xff') + "\x00\x15\x03\x06\x05"s));
   EXPECT_TRUE(rejects("bgp", std::string(16, '\xff') + "\x00\x15\x09\x06\x05"s));
   EXPECT_TRUE(rejects("bgp", std::string(15, '\xff') + "\x00\x00\x15\x03\x06\x05"s));
 }

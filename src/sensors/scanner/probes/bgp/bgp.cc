@@ -1,10 +1,16 @@
-// BGP speakers that accept connections from anyone (scan_bgp): on connect we send an OPEN
-// (RFC 4271 section 4.2) as any BGP speaker does, from the documentation AS 64496 (RFC 5398)
-// with BGP identifier 192.0.2.1, and read up to two messages. A speaker configured for our
-// address sends its own OPEN and then, since our AS is not the one it expects, a NOTIFICATION
-// ("OPEN Message Error / Bad Peer AS"); one that is not sends a NOTIFICATION (Cease /
-// Connection Rejected) or nothing. We never send KEEPALIVE or UPDATE: no session is ever
-// established and no route is exchanged.
+// BGP speakers that accept connections from anyone (scan_bgp): an OPEN (RFC 4271 section
+// 4.2) from the documentation AS 64496 (RFC 5398) with BGP identifier 192.0.2.1, and up to two
+// messages read. A speaker configured for our address sends its own OPEN and then, since our
+// AS is not the one it expects, a NOTIFICATION ("OPEN Message Error / Bad Peer AS"); one that
+// is not sends a NOTIFICATION (Cease / Connection Rejected) or nothing. We never send
+// KEEPALIVE or UPDATE: no session is ever established and no route is exchanged.
+//
+// Both sides send their OPEN on connect (section 8.2.2), but a speaker that reads our OPEN
+// before its own has gone out may answer with the NOTIFICATION alone (BIRD does, for a
+// dynamic neighbour it spawns on the connection), losing its AS and identifier. So the first
+// connection waits for the speaker's first message and sends our OPEN only in answer to its
+// OPEN; a speaker that says nothing on it (closes, or lets the read deadline pass) gets a
+// second connection on which our OPEN goes first.
 //
 // The first message fills message_length/message_type(_int) and, for an OPEN, bgp_version,
 // sender_asn (the 4-octet AS capability, RFC 6793, when present: the 2-octet field
@@ -14,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "sensors/scanner/probes/exchange_module.h"
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/probes/udp_util.h"
 #include "sensors/scanner/probes/wire.h"
@@ -162,22 +169,55 @@ Result<nlohmann::json> bgp_parse(std::string_view b) {
   return f;
 }
 
+constexpr size_t kMaxReply = 2 * 4096;  // two messages of the largest size
+
+class BgpExchange : public Exchange {
+ public:
+  // The first connection listens; the second (see above) speaks first.
+  std::string start() override { return second_connection_ ? open_message() : std::string(); }
+
+  std::string feed(std::string_view chunk, bool* done) override {
+    buf_.append(chunk.substr(0, kMaxReply - std::min(buf_.size(), kMaxReply)));
+    std::vector<std::string_view> msgs;
+    if (!split_messages(buf_, &msgs) || buf_.size() >= kMaxReply) {
+      *done = true;  // not BGP, or more than we read
+      return {};
+    }
+    if (!sent_open_ && !msgs.empty()) {
+      if (wire::byte(msgs[0], 18) != 1) {  // a NOTIFICATION (or anything) before any OPEN
+        *done = true;
+        return {};
+      }
+      sent_open_ = true;
+      return open_message();
+    }
+    if (sent_open_ && bgp_complete(buf_)) *done = true;
+    return {};
+  }
+
+  bool next_connection(ConnectionEnd how) override {
+    if (second_connection_ || how == ConnectionEnd::done || !buf_.empty()) return false;
+    second_connection_ = sent_open_ = true;
+    return true;
+  }
+
+  Result<nlohmann::json> result() override { return bgp_parse(buf_); }
+
+ private:
+  std::string buf_;
+  bool sent_open_ = false;
+  bool second_connection_ = false;
+};
+
 }  // namespace
 
 ProbeModule bgp_module() {
-  ProbeModule m;
-  m.name = "bgp";
-  m.report_type = "scan_bgp";
-  m.tag = "bgp";
-  m.default_port = 179;
+  ProbeModule m = exchange_module<BgpExchange>("bgp", "scan_bgp", 179, {});
   m.columns = {"message_length",       "message_type",      "message_type_int",
                "bgp_version",          "sender_asn",        "hold_time",
                "bgp_identifier",       "message2_type",     "message2_type_int",
                "major_error_code",     "major_error_code_int", "minor_error_code",
                "minor_error_code_int"};
-  m.request = [](const ProbeTarget&) { return open_message(); };
-  m.complete = bgp_complete;
-  m.parse = bgp_parse;
   return m;
 }
 
