@@ -27,7 +27,7 @@ now() { date +%s.%N; }
 echo "probe_more_bench: N=$N, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # module:port:transport (hadoop's DataNode is one more server of the hadoop module).
 SPECS="rsync:873:tcp epmd:4369:tcp activemq:61616:tcp bgp:179:tcp socks:1080:tcp mqtt_anon:1883:tcp
- mqtts_anon:8883:tcp msrpc:135:tcp smtp_vulnerable:25:tcp afp:548:tcp adb:5555:tcp cisco_smart_install:4786:tcp
+ mqtts_anon:8883:tcp msrpc:135:tcp afp:548:tcp adb:5555:tcp cisco_smart_install:4786:tcp
  radmin:4899:tcp cwmp:7547:tcp hadoop:50070:tcp exchange:443:tcp cldap:389:udp sip_udp:5060:udp
  db2:523:udp ard:3283:udp rdpeudp:3389:udp netis:53413:udp"
 probe() {  # "module..." events-file targets...
@@ -82,6 +82,7 @@ for s in sys.argv[1].split():
     print(m, port, proto)
 print("hadoop_datanode 50075 tcp")
 print("nginx 80 tcp")
+print("exim 25 tcp")
 print("mqtt_no_anon 1884 tcp")
 PY
 fp=0 hit=0 miss=0

@@ -2,8 +2,8 @@
 """Scripted servers for the scan types of branch scan-more whose software Debian 12 does not
 package: an AFP server (netatalk left Debian after bullseye), an Android device's adbd, a
 Cisco Smart Install client, Radmin, a TR-069 CPE, a Hadoop NameNode and DataNode, Exchange's
-Outlook on the web, an Exim 4.92.1 mail server (exim4 conflicts with the
-test suite's postfix), IBM DB2's discovery service, Apple Remote Desktop's agent, a Windows
+Outlook on the web, an Exim 4.92.1 mail server for the Exim checks of conf/checks (Debian 12's
+exim4 is 4.96 and conflicts with the test suite's postfix), IBM DB2's discovery service, Apple Remote Desktop's agent, a Windows
 RDP-over-UDP listener and the Netis router backdoor. Each answers with the reply shape its
 product sends, as documented by the protocol's specification or by public scanners' probes
 (nmap-service-probes, Cisco Talos' smi_check, Shadowserver's published methodology); where a
@@ -263,7 +263,7 @@ TCP = {"afp": (548, afp, False), "adb": (5555, adb, False), "cisco_smart_install
        "radmin": (4899, radmin, False), "cwmp": (7547, http_server(cwmp_routes), False),
        "hadoop": (50070, http_server(jmx(namenode_beans)), False),
        "hadoop_datanode": (50075, http_server(jmx(datanode_beans)), False),
-       "exchange": (443, http_server(owa_routes), True), "smtp_vulnerable": (25, exim, False), "nginx_more": (80, http_server(nginx_routes), False)}
+       "exchange": (443, http_server(owa_routes), True), "exim": (25, exim, False), "nginx_more": (80, http_server(nginx_routes), False)}
 UDP = {"db2": (523, db2), "ard": (3283, ard), "rdpeudp": (3389, rdpeudp), "netis": (53413, netis)}
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -5,8 +5,8 @@
 # ActiveMQ (activemq), BIRD 2 (bird2), Dante (dante-server), Mosquitto (anonymous on 1883 and
 # 8883/TLS, not on 1884), Samba as an AD DC (samba-ad-dc: the endpoint mapper on 135 and CLDAP
 # on 389/udp), Kamailio over UDP. Scripted (tests/scanner/more_responders.py): AFP, ADB, Cisco
-# Smart Install, Radmin, TR-069, Hadoop, Exchange OWA, DB2, ARD, RDPEUDP, the Netis backdoor,
-# and an ordinary web page on 80.
+# Smart Install, Radmin, TR-069, Hadoop, Exchange OWA, an Exim 4.92.1 greeting (for the Exim
+# checks), DB2, ARD, RDPEUDP, the Netis backdoor, and an ordinary web page on 80.
 #
 #   more_servers_start SRC      writes $T/services.sh and starts it in $N; returns at once
 #   more_servers_wait SECONDS   waits until every server listens (sets MISSING to those that

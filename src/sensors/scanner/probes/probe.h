@@ -193,7 +193,6 @@ ProbeModule radmin_module();
 ProbeModule cwmp_module();
 ProbeModule hadoop_module();
 ProbeModule ms_exchange_module();
-ProbeModule smtp_vulnerable_module();
 ProbeModule sip_udp_module();
 ProbeModule db2_module();
 ProbeModule ard_module();

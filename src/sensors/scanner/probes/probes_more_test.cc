@@ -11,7 +11,7 @@
 // samba-dcerpcd (msrpc) and AD DC (cldap, UDP: framed datagrams), dante 1.4.2 (socks),
 // mosquitto 2.0.11 (mqtt_anon), kamailio 5.6 (sip_udp). From tests/scanner/more_responders.py
 // (no Debian package): afp, adb, cisco_smart_install, radmin, cwmp, hadoop (+ a DataNode),
-// exchange, smtp_vulnerable (Exim 4.92.1, up to STARTTLS), db2, ard, rdpeudp, netis, and nginx_more (an ordinary web page, the negative).
+// exchange, db2, ard, rdpeudp, netis, and nginx_more (an ordinary web page, the negative).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -73,8 +73,7 @@ bool rejects(const std::string& name, std::string_view bytes) {
 const char* const kRecorded[] = {
     "epmd",     "rsync",   "socks",  "mqtt_anon", "activemq", "bgp",     "msrpc",
     "cldap",    "sip_udp", "afp",    "adb",       "cisco_smart_install", "radmin",
-    "cwmp",     "hadoop",  "exchange", "db2",     "ard",      "rdpeudp", "netis",
-    "smtp_vulnerable"};
+    "cwmp",     "hadoop",  "exchange", "db2",     "ard",      "rdpeudp", "netis"};
 // Recordings of the TCP modules that were here before (probes_tcp_test.cc), as other protocols.
 const char* const kOlderRecordings[] = {"amqp",  "ftp", "imap", "ldap",     "mongodb", "pop3",
                                         "rdp",   "sip", "smb",  "smtp",     "vnc",     "ipp",
@@ -85,7 +84,7 @@ bool same_protocol(std::string_view a, std::string_view b) {
   auto pair = [&](std::string_view x, std::string_view y) {
     return (a == x && b == y) || (a == y && b == x);
   };
-  return pair("sip_udp", "sip") || pair("cldap", "ldap") || pair("smtp_vulnerable", "smtp");
+  return pair("sip_udp", "sip") || pair("cldap", "ldap");
 }
 
 TEST(MoreProbes, Epmd) {
@@ -329,27 +328,6 @@ TEST(MoreProbes, WebTypes) {
                               "0\r\n\r\n")["version"],
             "15.2.1118.7");
   EXPECT_TRUE(rejects("exchange", fixture("nginx_more")));
-}
-
-TEST(MoreProbes, SmtpVulnerable) {
-  auto f = parse("smtp_vulnerable", fixture("smtp_vulnerable"));
-  EXPECT_EQ(f["banner"], "220 vmx.vantage.test ESMTP Exim 4.92.1 Mon, 07 Dec 2026 06:00:00 +0000");
-  EXPECT_EQ(f["auth_tls_response"], "220 TLS go ahead");
-  EXPECT_EQ(f["tag"], "exim;CVE-2019-15846;CVE-2019-16928;CVE-2020-28017;CVE-2023-42115");
-  auto tag_of = [](const std::string& version) {
-    auto r = mod("smtp_vulnerable").parse("220 mx ESMTP Exim " + version + " Mon\r\n250 mx\r\n");
-    return r.ok() ? (*r)["tag"].get<std::string>() : std::string("none");
-  };
-  EXPECT_EQ(tag_of("4.87"), "exim;CVE-2019-10149;CVE-2019-15846;CVE-2020-28017;CVE-2023-42115");
-  EXPECT_EQ(tag_of("4.92"),
-            "exim;CVE-2019-15846;CVE-2019-16928;CVE-2020-28017;CVE-2023-42115");
-  EXPECT_EQ(tag_of("4.94.2"), "exim;CVE-2023-42115");
-  EXPECT_EQ(tag_of("4.96.1"), "none");
-  EXPECT_EQ(tag_of("4.97"), "none");
-  EXPECT_EQ(tag_of("x"), "none");
-  // Postfix (the recording of scan_smtp) and an Exim that hides its version: no event.
-  EXPECT_TRUE(rejects("smtp_vulnerable", fixture("smtp")));
-  EXPECT_TRUE(rejects("smtp_vulnerable", "220 mx ESMTP Exim\r\n250 mx\r\n"));
 }
 
 TEST(MoreProbes, UdpAmplifiers) {

@@ -86,7 +86,6 @@ const std::vector<ProbeModule>& builtin_modules() {
       cwmp_module(),
       hadoop_module(),
       ms_exchange_module(),
-      smtp_vulnerable_module(),
       sip_udp_module(),
       db2_module(),
       ard_module(),
