@@ -18,8 +18,8 @@
 #include <iterator>
 #include <string>
 
-#include "core/catalogue.h"
 #include "common/ip.h"
+#include "core/catalogue.h"
 #include "core/event.h"
 #include "sensors/scanner/probes/probe.h"
 
@@ -70,15 +70,15 @@ bool rejects(const std::string& name, std::string_view bytes) {
 }
 
 // The modules with a recording in testdata/ (TCP: the server's bytes; UDP: framed datagrams).
-const char* const kRecorded[] = {
-    "epmd",     "rsync",   "socks",  "mqtt_anon", "activemq", "bgp",     "msrpc",
-    "cldap",    "sip_udp", "afp",    "adb",       "cisco_smart_install", "radmin",
-    "cwmp",     "hadoop",  "exchange", "db2",     "ard",      "rdpeudp", "netis"};
+const char* const kRecorded[] = {"epmd",     "rsync", "socks",   "mqtt_anon",
+                                 "activemq", "bgp",   "msrpc",   "cldap",
+                                 "sip_udp",  "afp",   "adb",     "cisco_smart_install",
+                                 "radmin",   "cwmp",  "hadoop",  "exchange",
+                                 "db2",      "ard",   "rdpeudp", "netis"};
 // Recordings of the TCP modules that were here before (probes_tcp_test.cc), as other protocols.
-const char* const kOlderRecordings[] = {"amqp",  "ftp", "imap", "ldap",     "mongodb", "pop3",
-                                        "rdp",   "sip", "smb",  "smtp",     "vnc",     "ipp",
-                                        "etcd",  "docker", "couchdb", "http_proxy", "mssql_tds",
-                                        "nginx_more"};
+const char* const kOlderRecordings[] = {
+    "amqp", "ftp", "imap", "ldap", "mongodb", "pop3",    "rdp",        "sip",       "smb",
+    "smtp", "vnc", "ipp",  "etcd", "docker",  "couchdb", "http_proxy", "mssql_tds", "nginx_more"};
 // The same protocol over another transport: an LDAP search answer is CLDAP's too.
 bool same_protocol(std::string_view a, std::string_view b) {
   auto pair = [&](std::string_view x, std::string_view y) {
@@ -124,7 +124,7 @@ TEST(MoreProbes, SocksAndMqttAnon) {
   EXPECT_EQ(parse("socks", "\x00\x5b"s)["tag"], "socks4");
   EXPECT_EQ(mod("socks").request({}), "\x05\x02\x00\x02"s);
   EXPECT_TRUE(rejects("socks", "\x05\x00\x00"s));  // more than the two bytes
-  EXPECT_TRUE(rejects("socks", "\x05\x01"s));       // a method we did not offer
+  EXPECT_TRUE(rejects("socks", "\x05\x01"s));      // a method we did not offer
   EXPECT_TRUE(rejects("socks", "HT"));
 
   auto anon = parse("mqtt_anon", fixture("mqtt_anon"));  // mosquitto, allow_anonymous true
@@ -145,11 +145,13 @@ TEST(MoreProbes, ActiveMq) {
   EXPECT_EQ(f["version"], "5.17.2");
   EXPECT_TRUE(mod("activemq").request({}).empty());
   // Before ProviderVersion (ActiveMQ < 5.12): the OpenWire version stands in.
-  EXPECT_EQ(parse("activemq", "\x00\x00\x00\x0e\x01"
-                              "ActiveMQ\x00\x00\x00\x0a\x00"s)["version"],
+  EXPECT_EQ(parse("activemq",
+                  "\x00\x00\x00\x0e\x01"
+                  "ActiveMQ\x00\x00\x00\x0a\x00"s)["version"],
             "10");
-  EXPECT_TRUE(rejects("activemq", "\x00\x00\x00\x0e\x02"
-                                  "ActiveMQ\x00\x00\x00\x0a\x00"s));
+  EXPECT_TRUE(rejects("activemq",
+                      "\x00\x00\x00\x0e\x02"
+                      "ActiveMQ\x00\x00\x00\x0a\x00"s));
   EXPECT_TRUE(rejects("activemq", "AMQP\x00\x00\x09\x01"s));
 }
 
@@ -217,8 +219,9 @@ TEST(MoreProbes, Msrpc) {
   const std::string bind = mod("msrpc").request({});
   ASSERT_EQ(bind.size(), 72u);
   EXPECT_EQ(bind.substr(0, 4), "\x05\x00\x0b\x03"s);
-  EXPECT_TRUE(rejects("msrpc", "\x05\x00\x02\x03\x10\x00\x00\x00\x18\x00\x00\x00"
-                               "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"s));  // response
+  EXPECT_TRUE(rejects("msrpc",
+                      "\x05\x00\x02\x03\x10\x00\x00\x00\x18\x00\x00\x00"
+                      "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"s));  // response
 }
 
 TEST(MoreProbes, Cldap) {
@@ -277,8 +280,8 @@ TEST(MoreProbes, AfpAdbSmartInstallRadmin) {
   EXPECT_EQ(mod("adb").request({}),
             "CNXN\0\0\0\x01\0\x10\0\0\x07\0\0\0\x32\x02\0\0\xbc\xb1\xa7\xb1host::\0"s);
   // A device that wants authorisation answers AUTH: not this report.
-  EXPECT_TRUE(rejects("adb", "AUTH\x01\0\0\0\0\0\0\0\x14\0\0\0\0\0\0\0\xbe\xaa\xab\xb7"s +
-                                 std::string(20, 'x')));
+  EXPECT_TRUE(rejects(
+      "adb", "AUTH\x01\0\0\0\0\0\0\0\x14\0\0\0\0\0\0\0\xbe\xaa\xab\xb7"s + std::string(20, 'x')));
 
   EXPECT_TRUE(mod("cisco_smart_install").parse(fixture("cisco_smart_install")).ok());
   EXPECT_TRUE(rejects("cisco_smart_install", std::string(24, '\0')));
@@ -286,8 +289,9 @@ TEST(MoreProbes, AfpAdbSmartInstallRadmin) {
   EXPECT_EQ(parse("radmin", fixture("radmin"))["version"], "3.x");
   EXPECT_EQ(parse("radmin", "\x01\x00\x00\x00\x25\x09\x00\x01\x10\x08\x01\x00\x09\x08"s)["version"],
             "2.x");
-  EXPECT_FALSE(parse("radmin", "\x01\x00\x00\x00\x09\x00\x00\x10\x4f\x2f\x10\x00\x00\x04\x00\x00"
-                               "\x00\x1c"s)
+  EXPECT_FALSE(parse("radmin",
+                     "\x01\x00\x00\x00\x09\x00\x00\x10\x4f\x2f\x10\x00\x00\x04\x00\x00"
+                     "\x00\x1c"s)
                    .contains("version"));  // our address blocked: Radmin all the same
   EXPECT_TRUE(rejects("radmin", "\x01\x00\x00\x00\x25\x09\x00\x01\x10\x07\x01\x00\x09\x08"s));
 }
@@ -296,13 +300,15 @@ TEST(MoreProbes, WebTypes) {
   auto cwmp = parse("cwmp", fixture("cwmp"));
   EXPECT_EQ(cwmp["http_code"], 401);
   EXPECT_EQ(cwmp["server"], "gSOAP/2.7");
-  EXPECT_TRUE(cwmp["www_authenticate"].get<std::string>().starts_with("Digest realm=\"HuaweiHomeGateway\""));
+  EXPECT_TRUE(cwmp["www_authenticate"].get<std::string>().starts_with(
+      "Digest realm=\"HuaweiHomeGateway\""));
   EXPECT_EQ(cwmp["content_length"], "0");
   EXPECT_EQ(cwmp["connection"], "close");
   EXPECT_TRUE(rejects("cwmp", fixture("nginx_more")));  // says "cwmp" in its text only
   // A CPE that answers with a CWMP SOAP envelope instead of a challenge.
-  EXPECT_EQ(parse("cwmp", "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 61\r\n\r\n"
-                          "<soap:Envelope xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"/>      ")["http_code"],
+  EXPECT_EQ(parse("cwmp",
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 61\r\n\r\n"
+                  "<soap:Envelope xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"/>      ")["http_code"],
             200);
 
   auto nn = parse("hadoop", fixture("hadoop"));
@@ -324,8 +330,9 @@ TEST(MoreProbes, WebTypes) {
   EXPECT_EQ(owa["version"], "15.1.2507");
   EXPECT_EQ(owa["servername"], "VEXCH01");
   EXPECT_EQ(owa["url"], "/owa/auth/logon.aspx");
-  EXPECT_EQ(parse("exchange", "HTTP/1.1 200 OK\r\nX-OWA-Version: 15.2.1118.7\r\nContent-Length: "
-                              "0\r\n\r\n")["version"],
+  EXPECT_EQ(parse("exchange",
+                  "HTTP/1.1 200 OK\r\nX-OWA-Version: 15.2.1118.7\r\nContent-Length: "
+                  "0\r\n\r\n")["version"],
             "15.2.1118.7");
   EXPECT_TRUE(rejects("exchange", fixture("nginx_more")));
 }

@@ -56,21 +56,21 @@ class Reader {
 // a type we do not read (nested maps and lists: WireFormatInfo carries none).
 bool primitive(Reader& r, std::string* text) {
   switch (r.u8()) {
-    case 0: return true;                                         // null
-    case 1: *text = r.u8() ? "true" : "false"; return true;      // boolean
-    case 2: *text = std::to_string(r.u8()); return true;         // byte
-    case 3:                                                      // char
-    case 4: *text = std::to_string(r.u16()); return true;        // short
-    case 5: *text = std::to_string(r.u32()); return true;        // int
-    case 6: {                                                    // long
+    case 0: return true;                                     // null
+    case 1: *text = r.u8() ? "true" : "false"; return true;  // boolean
+    case 2: *text = std::to_string(r.u8()); return true;     // byte
+    case 3:                                                  // char
+    case 4: *text = std::to_string(r.u16()); return true;    // short
+    case 5: *text = std::to_string(r.u32()); return true;    // int
+    case 6: {                                                // long
       const uint64_t hi = r.u32(), lo = r.u32();
       *text = std::to_string((hi << 32) | lo);
       return true;
     }
-    case 7: r.take(8); return true;                              // double
-    case 8: r.take(4); return true;                              // float
-    case 9: *text = printable(r.take(r.u16()), 512); return true;  // UTF string
-    case 10: r.take(r.u32()); return true;                       // byte array
+    case 7: r.take(8); return true;                                 // double
+    case 8: r.take(4); return true;                                 // float
+    case 9: *text = printable(r.take(r.u16()), 512); return true;   // UTF string
+    case 10: r.take(r.u32()); return true;                          // byte array
     case 13: *text = printable(r.take(r.u32()), 512); return true;  // big string
     default: return false;
   }

@@ -41,8 +41,7 @@ bool adb_complete(std::string_view b) {
 }
 
 Result<nlohmann::json> adb_parse(std::string_view b) {
-  if (b.size() < kHeader || wire::le32(b, 0) != kCnxn ||
-      wire::le32(b, 20) != (kCnxn ^ 0xffffffff))
+  if (b.size() < kHeader || wire::le32(b, 0) != kCnxn || wire::le32(b, 20) != (kCnxn ^ 0xffffffff))
     return Error::invalid("not an ADB CNXN message");
   const size_t len = wire::le32(b, 12);
   if (len > kMaxPayload || b.size() < kHeader + len) return Error::invalid("truncated ADB banner");

@@ -67,14 +67,13 @@ std::vector<std::string> addresses(std::string_view blk, size_t pos) {
     const size_t len = wire::byte(blk, pos), tag = wire::byte(blk, pos + 1);
     if (len < 2 || blk.size() - pos < len) break;
     std::string_view a = blk.substr(pos + 2, len - 2);
-    if ((tag == 1 && a.size() == 4) || (tag == 2 && a.size() == 6) ||
-        (tag == 5 && a.size() == 6)) {
+    if ((tag == 1 && a.size() == 4) || (tag == 2 && a.size() == 6) || (tag == 5 && a.size() == 6)) {
       std::string s = octets::ipv4(a.substr(0, 4));
       if (a.size() == 6) s += ":" + std::to_string(wire::be16(a, 4));
       out.push_back(tag == 5 ? "ssh://" + s : s);
     } else if ((tag == 6 && a.size() == 16) || (tag == 7 && a.size() == 18)) {
-      std::string s = IpAddress::from_bytes(reinterpret_cast<const uint8_t*>(a.data()), 16)
-                          .to_string();
+      std::string s =
+          IpAddress::from_bytes(reinterpret_cast<const uint8_t*>(a.data()), 16).to_string();
       out.push_back(a.size() == 18 ? "[" + s + "]:" + std::to_string(wire::be16(a, 16)) : s);
     } else if (tag == 4) {
       out.push_back(printable(a.substr(0, a.find('\0')), 255));
@@ -143,8 +142,9 @@ ProbeModule afp_module() {
   m.report_type = "scan_afp";
   m.tag = "afp";
   m.default_port = 548;
-  m.columns = {"machine_type", "afp_versions",      "uams",           "flags",          "server_name",
-               "signature",    "directory_service", "utf8_servername", "network_address"};
+  m.columns = {
+      "machine_type",      "afp_versions",    "uams",           "flags", "server_name", "signature",
+      "directory_service", "utf8_servername", "network_address"};
   m.request = [](const ProbeTarget&) { return get_status_request(); };
   m.complete = afp_complete;
   m.parse = afp_parse;

@@ -35,9 +35,9 @@ std::string open_message() {
   std::string body;
   body += '\x04';  // version
   wire::put_be16(body, kDocumentationAs);
-  wire::put_be16(body, 90);  // hold time
+  wire::put_be16(body, 90);          // hold time
   wire::put_be32(body, 0xc0000201);  // 192.0.2.1 (a literal would stop at its NUL)
-  body += '\x00';              // no optional parameters
+  body += '\x00';                    // no optional parameters
   std::string m(16, '\xff');
   wire::put_be16(m, kHeader + body.size());
   m += '\x01';
@@ -102,8 +102,7 @@ bool split_messages(std::string_view b, std::vector<std::string_view>* out) {
   while (out->size() < 2 && b.size() >= kHeader) {
     if (b.substr(0, 16).find_first_not_of('\xff') != std::string_view::npos) return false;
     const size_t len = wire::be16(b, 16);
-    if (len < kHeader || len > 4096 || wire::byte(b, 18) < 1 || wire::byte(b, 18) > 5)
-      return false;
+    if (len < kHeader || len > 4096 || wire::byte(b, 18) < 1 || wire::byte(b, 18) > 5) return false;
     if (b.size() < len) break;
     out->push_back(b.substr(0, len));
     b.remove_prefix(len);
@@ -213,10 +212,10 @@ class BgpExchange : public Exchange {
 
 ProbeModule bgp_module() {
   ProbeModule m = exchange_module<BgpExchange>("bgp", "scan_bgp", 179, {});
-  m.columns = {"message_length",       "message_type",      "message_type_int",
-               "bgp_version",          "sender_asn",        "hold_time",
-               "bgp_identifier",       "message2_type",     "message2_type_int",
-               "major_error_code",     "major_error_code_int", "minor_error_code",
+  m.columns = {"message_length",      "message_type",         "message_type_int",
+               "bgp_version",         "sender_asn",           "hold_time",
+               "bgp_identifier",      "message2_type",        "message2_type_int",
+               "major_error_code",    "major_error_code_int", "minor_error_code",
                "minor_error_code_int"};
   return m;
 }

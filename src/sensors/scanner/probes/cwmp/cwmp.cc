@@ -38,11 +38,11 @@ Result<nlohmann::json> interpret(const std::vector<HttpReply>& replies, const nl
 }  // namespace
 
 ProbeModule cwmp_module() {
-  return web_module("cwmp", "scan_cwmp", 7547,
-                    {"http", "http_code", "http_reason", "content_type", "connection",
-                     "www_authenticate", "set_cookie", "server", "content_length",
-                     "transfer_encoding", "http_date"},
-                    WebProbe{{"/"}, false, interpret});
+  return web_module(
+      "cwmp", "scan_cwmp", 7547,
+      {"http", "http_code", "http_reason", "content_type", "connection", "www_authenticate",
+       "set_cookie", "server", "content_length", "transfer_encoding", "http_date"},
+      WebProbe{{"/"}, false, interpret});
 }
 
 }  // namespace vantage::scanner

@@ -29,8 +29,7 @@ bool node_line(std::string_view line, std::string* out) {
   if (at == std::string_view::npos || at < kName.size()) return false;
   const auto port = parse_uint(line.substr(at + kAt.size()));
   if (!port || *port > 65535) return false;
-  *out = printable(line.substr(kName.size(), at - kName.size()), 255) + ":" +
-         std::to_string(*port);
+  *out = printable(line.substr(kName.size(), at - kName.size()), 255) + ":" + std::to_string(*port);
   return true;
 }
 
@@ -41,8 +40,7 @@ Result<nlohmann::json> epmd_parse(std::string_view b) {
   // Only whole lines: a line cut off by a timeout is dropped, not judged.
   std::string_view text = b.substr(4);
   const size_t last_nl = text.rfind('\n');
-  const std::string_view tail =
-      last_nl == std::string_view::npos ? text : text.substr(last_nl + 1);
+  const std::string_view tail = last_nl == std::string_view::npos ? text : text.substr(last_nl + 1);
   // A line cut off may only be the start of another node line: four bytes that look like a
   // port and then binary (an OpenWire frame, a Smart Install answer) are not epmd.
   constexpr std::string_view kName = "name ";

@@ -26,8 +26,8 @@ Result<nlohmann::json> interpret(const std::vector<HttpReply>& rs, const nlohman
   static const std::regex kResource(R"(/owa/(?:auth/)?(1[4-9]\.\d{1,2}\.\d{1,4}(?:\.\d{1,4})?)/)");
   std::smatch m;
   const std::string head = r.body.substr(0, 65536);
-  const bool owa_page = head.find("logon.aspx") != std::string::npos ||
-                        head.find("Outlook") != std::string::npos;
+  const bool owa_page =
+      head.find("logon.aspx") != std::string::npos || head.find("Outlook") != std::string::npos;
   if (version.empty() && owa_page && std::regex_search(head, m, kResource)) version = m[1];
   if (version.empty()) return Error::invalid("no Outlook on the web page");
   f["version"] = version;

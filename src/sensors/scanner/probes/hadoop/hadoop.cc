@@ -21,10 +21,9 @@
 namespace vantage::scanner {
 namespace {
 
-const std::vector<std::string> kPaths = {
-    "/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo",
-    "/jmx?qry=Hadoop:service=NameNode,name=NameNodeStatus",
-    "/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo"};
+const std::vector<std::string> kPaths = {"/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo",
+                                         "/jmx?qry=Hadoop:service=NameNode,name=NameNodeStatus",
+                                         "/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo"};
 
 // The first bean of a JMX answer whose "name" is `name`, or null.
 nlohmann::json bean(const std::vector<HttpReply>& rs, size_t i, std::string_view name) {

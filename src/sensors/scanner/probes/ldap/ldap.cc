@@ -6,13 +6,14 @@
 // The root DSE attributes map onto the catalogue's columns (Active Directory's names,
 // [MS-ADTS] 3.1.1.3.2); multi-valued ones are joined with "|". response_size counts every
 // byte of the search answer, amplification divides it by the request's size.
+#include "sensors/scanner/probes/ldap/ldap.h"
+
 #include <cmath>
 #include <string>
 #include <utility>
 
 #include "common/strings.h"
 #include "sensors/scanner/probes/exchange_module.h"
-#include "sensors/scanner/probes/ldap/ldap.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
 #include "sensors/scanner/probes/starttls/starttls.h"
 #include "sensors/scanner/probes/text_util.h"

@@ -2,10 +2,11 @@
 // and the broker's CONNACK. Return code 0 means it lets anyone in (anonymous_access); 5 "not
 // authorized" and the others are reported as they are. We never send credentials and
 // disconnect right after the CONNACK (no SUBSCRIBE, nothing is read from the broker).
+#include "sensors/scanner/probes/mqtt/mqtt.h"
+
 #include <cstdio>
 #include <string>
 
-#include "sensors/scanner/probes/mqtt/mqtt.h"
 #include "sensors/scanner/probes/probe.h"
 
 namespace vantage::scanner {

@@ -27,9 +27,9 @@ const std::string kNdrUuid = "\x04\x5d\x88\x8a\xeb\x1c\xc9\x11\x9f\xe8\x08\x00\x
 
 std::string bind_request() {
   std::string body;
-  wire::put_le16(body, 4280);  // max_xmit_frag
-  wire::put_le16(body, 4280);  // max_recv_frag
-  wire::put_le32(body, 0);     // assoc_group_id: a new association
+  wire::put_le16(body, 4280);   // max_xmit_frag
+  wire::put_le16(body, 4280);   // max_recv_frag
+  wire::put_le32(body, 0);      // assoc_group_id: a new association
   body += "\x01\x00\x00\x00"s;  // one presentation context
   wire::put_le16(body, 0);      // context id
   body += "\x01\x00"s;          // one transfer syntax
@@ -96,9 +96,18 @@ ProbeModule msrpc_module() {
   m.report_type = "scan_msrpc";
   m.tag = "msrpc";
   m.default_port = 135;
-  m.columns = {"version",         "packet_type", "packet_type_value", "packet_flags",
-               "data_representation", "fragment_length", "auth_length", "call_id",
-               "max_transmit",    "max_receive", "association_group", "raw_response"};
+  m.columns = {"version",
+               "packet_type",
+               "packet_type_value",
+               "packet_flags",
+               "data_representation",
+               "fragment_length",
+               "auth_length",
+               "call_id",
+               "max_transmit",
+               "max_receive",
+               "association_group",
+               "raw_response"};
   m.request = [](const ProbeTarget&) { return bind_request(); };
   m.complete = msrpc_complete;
   m.parse = msrpc_parse;

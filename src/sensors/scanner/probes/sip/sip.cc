@@ -2,13 +2,14 @@
 // asks a server what it supports; the answer's status line and headers fill the columns
 // (compact header names, section 7.3.3, are understood). Nothing is registered or called.
 // response_size counts the answer's bytes and amplification divides them by the request's.
+#include "sensors/scanner/probes/sip/sip.h"
+
 #include <cmath>
 #include <random>
 #include <string>
 
 #include "common/strings.h"
 #include "sensors/scanner/probes/probe.h"
-#include "sensors/scanner/probes/sip/sip.h"
 #include "sensors/scanner/probes/text_util.h"
 
 namespace vantage::scanner {
