@@ -14,7 +14,8 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 V=$(realpath "${1:-$ROOT/build/release/apps/vantage/vantage}")
-N=${N:-5}
+# N names the target namespace once netns_bed.sh is sourced, so the count gets its own name.
+COPIES=${N:-5}
 command -v nmap >/dev/null || { echo "probe_more_bench: nmap missing" >&2; exit 2; }
 source "$ROOT/tests/scanner/netns_bed.sh"
 bed_up vsb$$ vtb$$ "198.18.48.1/24" "198.18.48.2/24"
@@ -24,7 +25,7 @@ RESPONDER_SECONDS=3600 more_servers_start "$ROOT"
 more_servers_wait 150
 [[ -z $MISSING ]] || echo "probe_more_bench: not listening:$MISSING" >&2
 now() { date +%s.%N; }
-echo "probe_more_bench: N=$N, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "probe_more_bench: N=$COPIES, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # module:port:transport (hadoop's DataNode is one more server of the hadoop module).
 SPECS="rsync:873:tcp epmd:4369:tcp activemq:61616:tcp bgp:179:tcp socks:1080:tcp mqtt_anon:1883:tcp
  mqtts_anon:8883:tcp msrpc:135:tcp afp:548:tcp adb:5555:tcp cisco_smart_install:4786:tcp
@@ -44,17 +45,17 @@ for spec in $SPECS; do
   IFS=: read -r m port proto <<<"$spec"
   [[ -z ${ONLY:-} || " $ONLY " == *" $m "* ]] || continue
   targets=() hosts=()
-  for i in $(seq "$N"); do targets+=($TA:$port); hosts+=($TA); done
+  for i in $(seq "$COPIES"); do targets+=($TA:$port); hosts+=($TA); done
   t0=$(now)
   probe "$m" "$T/ours_$m.jsonl" "${targets[@]}"
   t1=$(now)
   scan=-sS
   [[ $proto == udp ]] && scan=-sU
   ip netns exec "$S" nmap $scan -sV -n -Pn -p "$port" --version-intensity "${INTENSITY:-7}" -T5 --max-retries 1 \
-    --host-timeout 90s --min-hostgroup "$N" --min-parallelism "$N" -oG "$T/nmap_$m.gnmap" "${hosts[@]}" \
+    --host-timeout 90s --min-hostgroup "$COPIES" --min-parallelism "$COPIES" -oG "$T/nmap_$m.gnmap" "${hosts[@]}" \
     >/dev/null 2>&1
   t2=$(now)
-  python3 - "$m" "$port" "$proto" "$T/ours_$m.jsonl" "$t0" "$t1" "$T/nmap_$m.gnmap" "$t2" "$N" <<'PY'
+  python3 - "$m" "$port" "$proto" "$T/ours_$m.jsonl" "$t0" "$t1" "$T/nmap_$m.gnmap" "$t2" "$COPIES" <<'PY'
 import re, sys
 m, port, proto, ours, t0, t1, gnmap, t2, n = sys.argv[1:]
 got = sum(1 for _ in open(ours))
