@@ -1,8 +1,9 @@
 // libFuzzer: every UDP reply parser (dns, ntp, ntpmonitor, snmp, ssdp and the issue #18
 // modules: chargen, qotd, tftp, portmapper, netbios, mdns, isakmp, stun, coap, ipmi, xdmcp,
-// quic, bacnet, enip, ubiquiti, slp, mssql, nat_pmp, ws_discovery, gtp). The first byte picks
-// the module (so each input exercises one parser, and the corpus can aim at any); the rest is
-// fed both as the engine frames datagrams and as one raw datagram.
+// quic, bacnet, enip, ubiquiti, slp, mssql, nat_pmp, ws_discovery, gtp; then cldap, sip_udp,
+// db2, ard, rdpeudp, netis, appended at the registry's end so older seeds keep their module).
+// The first byte picks the module (so each input exercises one parser, and the corpus can aim
+// at any); the rest is fed both as the engine frames datagrams and as one raw datagram.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -29,6 +29,7 @@ test_pkgs=(
   dovecot-imapd dovecot-pop3d vsftpd tigervnc-standalone-server xrdp samba slapd  # scanner TCP
   rabbitmq-server kamailio cups etcd-server tinyproxy docker.io  # probes (tests/scanner/probes_tcp_e2e.sh)
   nginx-light  # scanner: vulnerability checks against a real web server (plain and TLS)
+  rsync erlang-base activemq bird2 dante-server samba-ad-dc samba-ad-provision  # probes_more_e2e.sh
   zmap masscan nmap nftables iproute2 wrk  # scanner bench (../shared/bench/scan), API bench (wrk)
   chromium                                 # dashboard: browser tests (playwright-core drives it)
   hydra medusa ncrack openssl  # honeypot: brute-force tools against the login services, DES for VNC

@@ -176,5 +176,27 @@ ProbeModule citrix_module();
 ProbeModule fortinet_module();
 ProbeModule ivanti_module();
 ProbeModule paloalto_module();
+// More scan types of issue #18 (branch scan-more).
+ProbeModule epmd_module();
+ProbeModule rsync_module();
+ProbeModule socks_module();
+ProbeModule mqtt_anon_module();
+ProbeModule mqtts_anon_module();
+ProbeModule activemq_module();
+ProbeModule bgp_module();
+ProbeModule msrpc_module();
+ProbeModule cldap_module();
+ProbeModule afp_module();
+ProbeModule adb_module();
+ProbeModule cisco_smart_install_module();
+ProbeModule radmin_module();
+ProbeModule cwmp_module();
+ProbeModule hadoop_module();
+ProbeModule ms_exchange_module();
+ProbeModule sip_udp_module();
+ProbeModule db2_module();
+ProbeModule ard_module();
+ProbeModule rdpeudp_module();
+ProbeModule netis_module();
 
 }  // namespace vantage::scanner

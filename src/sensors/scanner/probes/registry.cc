@@ -69,6 +69,28 @@ const std::vector<ProbeModule>& builtin_modules() {
       sip_module(),
       smb_module(),
       vnc_module(),
+      // More scan types of issue #18.
+      epmd_module(),
+      rsync_module(),
+      socks_module(),
+      mqtt_anon_module(),
+      mqtts_anon_module(),
+      activemq_module(),
+      bgp_module(),
+      msrpc_module(),
+      cldap_module(),
+      afp_module(),
+      adb_module(),
+      cisco_smart_install_module(),
+      radmin_module(),
+      cwmp_module(),
+      hadoop_module(),
+      ms_exchange_module(),
+      sip_udp_module(),
+      db2_module(),
+      ard_module(),
+      rdpeudp_module(),
+      netis_module(),
   };
   return modules;
 }

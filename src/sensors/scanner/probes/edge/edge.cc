@@ -19,19 +19,6 @@ bool has(const std::string& s, std::string_view needle) {
   return s.find(needle) != std::string::npos;
 }
 
-nlohmann::json http_fields(const HttpReply& r) {
-  nlohmann::json f = nlohmann::json::object();
-  http_status_columns(r, f, "http_date");
-  const std::pair<const char*, const char*> map[] = {{"connection", "connection"},
-                                                     {"www_authenticate", "www-authenticate"},
-                                                     {"set_cookie", "set-cookie"},
-                                                     {"content_length", "content-length"},
-                                                     {"transfer_encoding", "transfer-encoding"}};
-  for (const auto& [col, hdr] : map)
-    if (auto v = r.header(hdr)) f[col] = printable(*v, 512);
-  return f;
-}
-
 const std::vector<std::string>& edge_columns() {
   static const std::vector<std::string> c{
       "http",           "http_code",         "http_reason", "content_type",
@@ -45,7 +32,7 @@ Result<nlohmann::json> citrix(const std::vector<HttpReply>& rs, const nlohmann::
   if (!(has(b, "Citrix Gateway") || has(b, "NetScaler Gateway") || has(b, "NetScaler AAA")) ||
       !has(b, "/vpn/"))
     return Error::invalid("not a Citrix NetScaler Gateway");
-  return http_fields(rs[0]);
+  return http_reply_columns(rs[0]);
 }
 
 Result<nlohmann::json> fortinet(const std::vector<HttpReply>& rs, const nlohmann::json&) {
@@ -53,7 +40,7 @@ Result<nlohmann::json> fortinet(const std::vector<HttpReply>& rs, const nlohmann
   if (!(has(b, "fgt_lang") || has(b, "ftnt-fortinet-grid")) ||
       !(has(b, "/remote/") || has(b, "/sslvpn/")))
     return Error::invalid("not a FortiGate SSL-VPN");
-  return http_fields(rs[0]);
+  return http_reply_columns(rs[0]);
 }
 
 Result<nlohmann::json> ivanti(const std::vector<HttpReply>& rs, const nlohmann::json&) {
@@ -62,7 +49,7 @@ Result<nlohmann::json> ivanti(const std::vector<HttpReply>& rs, const nlohmann::
         has(b, "Pulse Secure")) ||
       !has(b, "/dana-na/"))
     return Error::invalid("not an Ivanti Connect Secure");
-  nlohmann::json f = http_fields(rs[0]);
+  nlohmann::json f = http_reply_columns(rs[0]);
   if (rs.size() > 1 && rs[1].code == 200) {
     static const std::regex version(R"re(NAME="ProductVersion"\s+VALUE="([0-9][0-9.R]{0,40})")re",
                                     std::regex::icase);
@@ -77,7 +64,7 @@ Result<nlohmann::json> paloalto(const std::vector<HttpReply>& rs, const nlohmann
   const std::string& b = rs[0].body;
   if (!has(b, "GlobalProtect") || !has(b, "global-protect/"))
     return Error::invalid("not a Palo Alto GlobalProtect portal");
-  return http_fields(rs[0]);
+  return http_reply_columns(rs[0]);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 // The root DSE attributes map onto the catalogue's columns (Active Directory's names,
 // [MS-ADTS] 3.1.1.3.2); multi-valued ones are joined with "|". response_size counts every
 // byte of the search answer, amplification divides it by the request's size.
+#include "sensors/scanner/probes/ldap/ldap.h"
+
 #include <cmath>
 #include <string>
 #include <utility>
@@ -36,7 +38,7 @@ std::string ber(uint8_t tag, const std::string& body) {
   return out + body;
 }
 
-std::string search_request() {
+std::string search_request_bytes() {
   std::string attrs = ber(0x04, "*") + ber(0x04, "+");
   std::string op = ber(0x04, "") + ber(0x0a, "\x00"s) + ber(0x0a, "\x00"s) + ber(0x02, "\x00"s) +
                    ber(0x02, "\x0a"s) + ber(0x01, "\x00"s) + ber(0x87, "objectClass") +
@@ -126,9 +128,19 @@ constexpr Attr kAttrs[] = {
     {"supportedsaslmechanisms", "supported_sasl_mechanisms", Attr::text},
 };
 
-// The search answer's LDAPMessages at the front of `b`. Sets *done at SearchResultDone;
-// returns the bytes consumed, or an Error for a message that is not LDAP.
-Result<size_t> read_search(std::string_view b, nlohmann::json& f, bool* entry, bool* done) {
+}  // namespace
+
+std::string ldap_rootdse_search_request() {
+  return search_request_bytes();
+}
+
+std::vector<std::string> ldap_rootdse_columns() {
+  std::vector<std::string> columns;
+  for (const Attr& a : kAttrs) columns.push_back(a.column);
+  return columns;
+}
+
+Result<size_t> ldap_read_search(std::string_view b, nlohmann::json& f, bool* entry, bool* done) {
   size_t used = 0;
   while (!*done) {
     auto t = read_tlv(b.substr(used));
@@ -170,15 +182,17 @@ Result<size_t> read_search(std::string_view b, nlohmann::json& f, bool* entry, b
   return used;
 }
 
+namespace {
+
 class LdapExchange : public Exchange {
  public:
-  std::string start() override { return search_request(); }
+  std::string start() override { return search_request_bytes(); }
 
   std::string feed(std::string_view chunk, bool* done) override {
     if (tls_) return tls_->feed(chunk, done);
     buf_.append(chunk.substr(0, kMaxAnswer - std::min(buf_.size(), kMaxAnswer)));
     if (!search_done_) {
-      auto used = read_search(buf_, fields_, &entry_, &search_done_);
+      auto used = ldap_read_search(buf_, fields_, &entry_, &search_done_);
       if (!used) {
         error_ = used.error().message;
         *done = true;
@@ -214,7 +228,7 @@ class LdapExchange : public Exchange {
       return Error::invalid(error_.empty() ? "no LDAP search answer" : error_);
     nlohmann::json f = fields_;
     f["response_size"] = response_size_;
-    const double amp = static_cast<double>(response_size_) / search_request().size();
+    const double amp = static_cast<double>(response_size_) / search_request_bytes().size();
     f["amplification"] = std::round(amp * 100) / 100;
     add_tls_columns(f, tls_.get());
     return f;
@@ -233,7 +247,7 @@ class LdapExchange : public Exchange {
 ProbeModule ldap_tcp_module() {
   std::vector<std::string> columns{"response_size", "amplification", "tlsv13_support",
                                    "tlsv13_cipher"};
-  for (const Attr& a : kAttrs) columns.push_back(a.column);
+  for (const auto& c : ldap_rootdse_columns()) columns.push_back(c);
   for (const auto& c : tls_certificate_columns()) columns.push_back(c);
   return exchange_module<LdapExchange>("ldap", "scan_ldap_tcp", 389, std::move(columns));
 }

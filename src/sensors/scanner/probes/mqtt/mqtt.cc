@@ -2,6 +2,8 @@
 // and the broker's CONNACK. Return code 0 means it lets anyone in (anonymous_access); 5 "not
 // authorized" and the others are reported as they are. We never send credentials and
 // disconnect right after the CONNACK (no SUBSCRIBE, nothing is read from the broker).
+#include "sensors/scanner/probes/mqtt/mqtt.h"
+
 #include <cstdio>
 #include <string>
 
@@ -22,7 +24,13 @@ bool mqtt_complete(std::string_view b) {
   return b.size() >= 4;
 }
 
-Result<nlohmann::json> mqtt_parse(std::string_view b) {
+}  // namespace
+
+const std::string& mqtt_connect_request() {
+  return kConnect;
+}
+
+Result<nlohmann::json> mqtt_parse_connack(std::string_view b) {
   if (b.size() < 4 || static_cast<unsigned char>(b[0]) != 0x20 || b[1] != 0x02)
     return Error::invalid("not an MQTT CONNACK");
   const unsigned rc = static_cast<unsigned char>(b[3]);
@@ -47,8 +55,6 @@ Result<nlohmann::json> mqtt_parse(std::string_view b) {
   return f;
 }
 
-}  // namespace
-
 ProbeModule mqtt_module() {
   ProbeModule m;
   m.name = "mqtt";
@@ -58,7 +64,7 @@ ProbeModule mqtt_module() {
   m.columns = {"anonymous_access", "raw_response", "hex_code", "code"};
   m.request = [](const ProbeTarget&) { return kConnect; };
   m.complete = mqtt_complete;
-  m.parse = mqtt_parse;
+  m.parse = mqtt_parse_connack;
   return m;
 }
 

@@ -2,6 +2,8 @@
 // asks a server what it supports; the answer's status line and headers fill the columns
 // (compact header names, section 7.3.3, are understood). Nothing is registered or called.
 // response_size counts the answer's bytes and amplification divides them by the request's.
+#include "sensors/scanner/probes/sip/sip.h"
+
 #include <cmath>
 #include <random>
 #include <string>
@@ -17,25 +19,29 @@ std::string host_of(const ProbeTarget& t) {
   return t.ip.is_v4() ? t.ip.to_string() : "[" + t.ip.to_string() + "]";
 }
 
-std::string options_request(const ProbeTarget& t) {
+}  // namespace
+
+std::string sip_options_request(const ProbeTarget& t, std::string_view transport) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const std::string id = hex_encode(std::to_string(rng()));
   const std::string uri = "sip:" + host_of(t) + ":" + std::to_string(t.port);
-  std::string r = "OPTIONS " + uri + ";transport=tcp SIP/2.0\r\n";
-  r += "Via: SIP/2.0/TCP vantage.invalid;branch=z9hG4bK" + id.substr(0, 16) + "\r\n";
+  const bool udp = transport == "udp";
+  std::string r = "OPTIONS " + uri + ";transport=" + std::string(transport) + " SIP/2.0\r\n";
+  r += std::string("Via: SIP/2.0/") + (udp ? "UDP" : "TCP") + " vantage.invalid;branch=z9hG4bK" +
+       id.substr(0, 16) + (udp ? ";rport" : "") + "\r\n";
   r += "Max-Forwards: 70\r\n";
   r += "From: <sip:scanner@vantage.invalid>;tag=" + id.substr(16, 8) + "\r\n";
   r += "To: <" + uri + ">\r\n";
   r += "Call-ID: " + id.substr(0, 24) + "@vantage.invalid\r\n";
   r += "CSeq: 1 OPTIONS\r\n";
-  r += "Contact: <sip:scanner@vantage.invalid;transport=tcp>\r\n";
+  r += "Contact: <sip:scanner@vantage.invalid;transport=" + std::string(transport) + ">\r\n";
   r += "Accept: application/sdp\r\n";
   r += "User-Agent: Vantage scanner\r\n";
   r += "Content-Length: 0\r\n\r\n";
   return r;
 }
 
-bool sip_complete(std::string_view b) {
+bool sip_answer_complete(std::string_view b) {
   const size_t end = b.find("\r\n\r\n");
   if (end == std::string_view::npos) return b.size() >= 16 && b.substr(0, 8) != "SIP/2.0 ";
   size_t want = 0;
@@ -49,7 +55,7 @@ bool sip_complete(std::string_view b) {
   return b.size() >= end + 4 + want;
 }
 
-Result<nlohmann::json> sip_parse(std::string_view b, size_t request_size) {
+Result<nlohmann::json> sip_parse_answer(std::string_view b, size_t request_size) {
   if (b.substr(0, 8) != "SIP/2.0 ") return Error::invalid("not a SIP response");
   const size_t eol = b.find('\n');
   if (eol == std::string_view::npos) return Error::invalid("truncated SIP status line");
@@ -96,8 +102,6 @@ Result<nlohmann::json> sip_parse(std::string_view b, size_t request_size) {
   return f;
 }
 
-}  // namespace
-
 ProbeModule sip_module() {
   ProbeModule m;
   m.name = "sip";
@@ -107,12 +111,13 @@ ProbeModule sip_module() {
   m.columns = {"sip",      "sip_code",       "sip_reason",    "user_agent",   "sip_via", "sip_to",
                "sip_from", "content_length", "content_type",  "server",       "contact", "cseq",
                "call_id",  "allow",          "amplification", "response_size"};
-  m.request = options_request;
-  m.complete = sip_complete;
+  m.request = [](const ProbeTarget& t) { return sip_options_request(t, "tcp"); };
+  m.complete = sip_answer_complete;
   // The request's size is the same for every target of one address family and port length;
   // the IPv4 form for a 4-digit port stands for it (amplification is a ratio, not a count).
   m.parse = [](std::string_view b) {
-    return sip_parse(b, options_request({IpAddress::parse("192.0.2.1").value(), 5060}).size());
+    return sip_parse_answer(
+        b, sip_options_request({IpAddress::parse("192.0.2.1").value(), 5060}, "tcp").size());
   };
   return m;
 }

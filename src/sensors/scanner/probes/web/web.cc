@@ -139,6 +139,19 @@ void http_status_columns(const HttpReply& r, nlohmann::json& f, const char* date
   if (auto v = r.header("date")) f[date_column] = printable(*v, 64);
 }
 
+nlohmann::json http_reply_columns(const HttpReply& r) {
+  nlohmann::json f = nlohmann::json::object();
+  http_status_columns(r, f, "http_date");
+  const std::pair<const char*, const char*> map[] = {{"connection", "connection"},
+                                                     {"www_authenticate", "www-authenticate"},
+                                                     {"set_cookie", "set-cookie"},
+                                                     {"content_length", "content-length"},
+                                                     {"transfer_encoding", "transfer-encoding"}};
+  for (const auto& [col, hdr] : map)
+    if (auto v = r.header(hdr)) f[col] = printable(*v, 512);
+  return f;
+}
+
 ProbeModule web_module(std::string name, std::string report_type, uint16_t port,
                        std::vector<std::string> columns, WebProbe probe) {
   ProbeModule m;

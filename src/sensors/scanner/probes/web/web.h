@@ -44,6 +44,11 @@ Result<nlohmann::json> replay_web(const WebProbe& probe, std::string_view replie
 // of a reply; JSON API types (scan_docker, scan_kubernetes) carry these.
 void http_status_columns(const HttpReply& r, nlohmann::json& f, const char* date_column = "date");
 
+// The header columns of the scan_http family (scan_http, scan_cwmp, ...): http, http_code,
+// http_reason, content_type, server and http_date (http_status_columns), plus connection,
+// www_authenticate, set_cookie, content_length and transfer_encoding as sent.
+nlohmann::json http_reply_columns(const HttpReply& r);
+
 // A module built from `probe` (exchange, and parse() = replay_web).
 ProbeModule web_module(std::string name, std::string report_type, uint16_t port,
                        std::vector<std::string> columns, WebProbe probe);
