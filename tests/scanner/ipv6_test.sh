@@ -66,11 +66,12 @@ ip netns exec "$S" "$V" scan -q "${ALLOW[@]}" --iface vs0 --gateway-mac "$GW" --
   || bad "IPv6 UDP discovery: [$(cat "$T/udp_hits.txt" 2>/dev/null)] $(cat "$T/udp6.err")"
 ip netns exec "$S" "$V" probe "${ALLOW[@]}" --module stun --events "$T/stun6.jsonl" "[$TA]:3478" 2>"$T/stun6.err"
 cat "$T/tcp6.jsonl" "$T/udp6.jsonl" "$T/stun6.jsonl" >"$T/events.jsonl" 2>/dev/null
-if python3 - "$T/events.jsonl" "$TA" <<'PY'; then ok "scan6_ssh, scan6_mqtt, scan6_snmp, scan6_stun events for $TA"; else bad "IPv6 events: $(cat "$T/events.jsonl" "$T"/*.err | head -c 2000)"; fi
+if python3 - "$T/events.jsonl" "$TA" <<'PY'; then ok "scan6_ssh, scan6_mqtt, scan6_mqtt_anon, scan6_snmp, scan6_stun events for $TA"; else bad "IPv6 events: $(cat "$T/events.jsonl" "$T"/*.err | head -c 2000)"; fi
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 types = sorted(e["type"] for e in ev)
-assert types == ["scan6_mqtt", "scan6_snmp", "scan6_ssh", "scan6_stun"], types
+# Port 1883 has two modules: the broker scan and the anonymous-access check.
+assert types == ["scan6_mqtt", "scan6_mqtt_anon", "scan6_snmp", "scan6_ssh", "scan6_stun"], types
 for e in ev:
     assert e["fields"]["ip"] == sys.argv[2], e
 by = {e["type"]: e["fields"] for e in ev}
@@ -78,6 +79,7 @@ assert by["scan6_ssh"]["serverid_software"].startswith("OpenSSH"), by["scan6_ssh
 assert by["scan6_snmp"]["sysdesc"] == "Vantage IPv6 agent", by["scan6_snmp"]
 assert by["scan6_stun"]["xor_mapped_address"] == "2001:db8:46::1", by["scan6_stun"]
 assert by["scan6_mqtt"]["anonymous_access"] is True, by["scan6_mqtt"]
+assert by["scan6_mqtt_anon"]["code"] == "Connection Accepted", by["scan6_mqtt_anon"]
 PY
 
 # --- pipeline: an organisation owns the prefix; ingest; its report holds the scan6_ rows
@@ -87,7 +89,7 @@ day=$(date -u +%F)
 "$V" --data-dir "$D" org resource add V6_Test 2001:db8:46::/48 >/dev/null
 "$V" --data-dir "$D" ingest -q "$T/events.jsonl" 2>"$T/ingest.err"
 "$V" --data-dir "$D" report build --date "$day" >"$T/built.txt" 2>>"$T/ingest.err"
-for t in scan6_ssh scan6_mqtt scan6_snmp scan6_stun; do
+for t in scan6_ssh scan6_mqtt scan6_mqtt_anon scan6_snmp scan6_stun; do
   f=$(grep -o "[^[:space:]]*$day-$t-V6_Test-cidr\.csv" "$T/built.txt" | head -1)
   if [[ -n $f && -f $f ]] && grep -q "$TA" "$f"; then ok "report $t for V6_Test holds $TA"
   else bad "report $t: [$(cat "$T/built.txt")] $(cat "$T/ingest.err")"; fi
