@@ -255,7 +255,11 @@ Result<UpdateSummary> Tracker::update(store::EventStore& store, const core::Cata
   // 2. Read those days, one transaction each (a crash loses at most the day in hand, which
   // the next update reads again: sightings are idempotent).
   std::set<int64_t> touched;
-  for (const auto& [day, events] : counts) {
+  for (const auto& entry : counts) {
+    // Named copies, not a structured binding: the lambda below captures them (C++20 allows
+    // capturing bindings, clang 14 of the fuzz build does not).
+    const auto day = entry.first;
+    const auto events = entry.second;
     auto k = known.find(day);
     if (k != known.end() && k->second == events) continue;
     VANTAGE_RETURN_IF_ERROR(db_->transaction([&]() -> Status {
