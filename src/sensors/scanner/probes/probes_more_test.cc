@@ -14,48 +14,19 @@
 // exchange, db2, ard, rdpeudp, netis, and nginx_more (an ordinary web page, the negative).
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "common/ip.h"
-#include "core/catalogue.h"
-#include "core/event.h"
 #include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/probe_test_util.h"
 
 namespace vantage::scanner {
 namespace {
 
 using namespace std::string_literals;
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(
-      std::string(VANTAGE_SOURCE_DIR) + "/src/sensors/scanner/probes/testdata/" + name + ".bin",
-      std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-const ProbeModule& mod(const std::string& name) {
-  const ProbeModule* m = find_module(name);
-  EXPECT_NE(m, nullptr) << name;
-  return *m;
-}
-
-// What `vantage ingest` does with an event's fields: every value, as text, converts to its
-// catalogue column's type.
-void expect_typed(const std::string& name, const nlohmann::json& fields) {
-  const auto* type = core::Catalogue::builtin().find(mod(name).report_type);
-  ASSERT_NE(type, nullptr);
-  core::Event ev(type);
-  for (const auto& [k, v] : fields.items()) {
-    const int col = type->column_index(k);
-    ASSERT_GE(col, 0) << name << ": " << k;
-    const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-    EXPECT_EQ(ev.set_text(col, text), core::ValueError::kNone)
-        << name << ": " << k << " = " << text;
-  }
-}
+using test_util::expect_typed;
+using test_util::fixture;
+using test_util::mod;
 
 nlohmann::json parse(const std::string& name, std::string_view bytes) {
   auto r = mod(name).parse(bytes);

@@ -8,24 +8,16 @@
 // devices).
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/probe_test_util.h"
 
 namespace vantage::scanner {
 namespace {
 
 using namespace std::string_literals;
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(
-      std::string(VANTAGE_SOURCE_DIR) + "/src/sensors/scanner/probes/testdata/" + name + ".bin",
-      std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using test_util::fixture;
 
 nlohmann::json parse(const std::string& module, std::string_view bytes) {
   const ProbeModule* m = find_module(module);

@@ -6,39 +6,19 @@
 #include <string>
 
 #include "common/ip.h"
-#include "core/catalogue.h"
-#include "core/event.h"
 #include "sensors/scanner/probes/probe.h"
+#include "sensors/scanner/probes/probe_test_util.h"
 #include "sensors/scanner/probes/udp_util.h"
 
 namespace vantage::scanner {
 namespace {
 
 using namespace std::string_literals;
-
-const ProbeModule& mod(const char* name) {
-  const ProbeModule* m = find_module(name);
-  EXPECT_NE(m, nullptr) << name;
-  return *m;
-}
+using test_util::expect_typed;
+using test_util::mod;
 
 std::string request(const char* name) {
   return mod(name).request({*IpAddress::parse("127.0.0.1"), mod(name).default_port});
-}
-
-// What `vantage ingest` does with an event's fields (pipeline/jsonl_decoder.cc): every value,
-// as text, must convert to its catalogue column's type (integer, float, boolean, ...).
-void expect_typed(const char* name, const nlohmann::json& fields) {
-  const auto* type = core::Catalogue::builtin().find(mod(name).report_type);
-  ASSERT_NE(type, nullptr);
-  core::Event ev(type);
-  for (const auto& [k, v] : fields.items()) {
-    const int col = type->column_index(k);
-    ASSERT_GE(col, 0) << name << ": " << k;
-    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-    EXPECT_EQ(ev.set_text(col, text), core::ValueError::kNone)
-        << name << ": " << k << " = " << text;
-  }
 }
 
 // Every prefix of a good reply parses to an event or an error, never crashes; the junk reply
