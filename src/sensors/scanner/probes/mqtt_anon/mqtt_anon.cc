@@ -33,23 +33,11 @@ class MqttAnonExchange : public Exchange {
   std::string start() override { return tls_ ? tls_->start() : mqtt_connect_request(); }
 
   std::string feed(std::string_view chunk, bool* done) override {
-    std::string plain;
-    if (tls_) {
-      if (!tls_->handshake_done()) {
-        bool hs_done = false;
-        std::string out = tls_->feed(chunk, &hs_done);
-        if (!hs_done) return out;
-        if (!tls_->handshake_done()) {
-          *done = true;
-          return {};
-        }
-        return tls_->wrap(mqtt_connect_request());
-      }
-      plain = tls_->unwrap(chunk);
-    } else {
-      plain = std::string(chunk);
-    }
-    buf_.append(plain.substr(0, kConnackSize - std::min(buf_.size(), kConnackSize)));
+    std::string send;
+    std::optional<std::string> plain =
+        tls_ ? tls_->carry(chunk, mqtt_connect_request, &send, done) : std::string(chunk);
+    if (!plain) return send;
+    buf_.append(plain->substr(0, kConnackSize - std::min(buf_.size(), kConnackSize)));
     if (buf_.size() >= kConnackSize) *done = true;
     return {};
   }

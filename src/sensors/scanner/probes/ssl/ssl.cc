@@ -191,6 +191,22 @@ std::string TlsExchange::unwrap(std::string_view chunk) {
   return pipe_->take_plaintext();
 }
 
+std::optional<std::string> TlsExchange::carry(std::string_view chunk,
+                                              const std::function<std::string()>& first_request,
+                                              std::string* send, bool* done) {
+  if (done_ok_) return unwrap(chunk);
+  bool handshake_over = false;
+  *send = feed(chunk, &handshake_over);
+  if (!handshake_over) return std::nullopt;
+  if (!done_ok_) {
+    *done = true;
+    send->clear();
+    return std::nullopt;
+  }
+  *send = wrap(first_request());
+  return std::nullopt;
+}
+
 Result<nlohmann::json> TlsExchange::result() {
   if (!done_ok_) {
     if (!error_.empty()) return Error::invalid("TLS: " + error_);

@@ -7,8 +7,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,6 +61,14 @@ class TlsExchange : public Exchange {
   // Both return "" before the handshake is done or after a failure.
   std::string wrap(std::string_view plain);
   std::string unwrap(std::string_view chunk);
+
+  // For a probe whose protocol runs inside this TLS connection (https, mqtts): the plaintext
+  // the received `chunk` completes, once the handshake is done. While it runs: nullopt, and
+  // *send holds what to send -- the handshake's bytes and, the moment it completes,
+  // first_request() encrypted; a failed handshake sets *done (nothing more to say).
+  std::optional<std::string> carry(std::string_view chunk,
+                                   const std::function<std::string()>& first_request,
+                                   std::string* send, bool* done);
 
  private:
   std::string held_;  // our last handshake flight, not sent when feed() reported done

@@ -46,23 +46,13 @@ class WebExchange : public Exchange {
   }
 
   std::string feed(std::string_view chunk, bool* done) override {
-    std::string plain;
-    if (tls_) {
-      if (!tls_->handshake_done()) {
-        bool hs_done = false;
-        std::string out = tls_->feed(chunk, &hs_done);
-        if (!hs_done) return out;
-        if (!tls_->handshake_done()) {
-          *done = true;
-          return {};
-        }
-        return tls_->wrap(next_request());
-      }
-      plain = tls_->unwrap(chunk);
-    } else {
-      plain = std::string(chunk);
-    }
-    buf_.append(plain.substr(0, kMaxReply - std::min(buf_.size(), kMaxReply)));
+    std::string send;
+    std::optional<std::string> plain =
+        tls_ ? tls_->carry(
+                   chunk, [this] { return next_request(); }, &send, done)
+             : std::string(chunk);
+    if (!plain) return send;
+    buf_.append(plain->substr(0, kMaxReply - std::min(buf_.size(), kMaxReply)));
     const size_t n = buf_.size() >= kMaxReply ? buf_.size() : complete_reply_size(buf_);
     if (n == 0) return {};
     replies_.push_back(buf_.substr(0, n));
