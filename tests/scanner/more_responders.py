@@ -17,6 +17,8 @@ usage: more_responders.py PORTFILE CERT KEY [--host ADDR] [--default-ports] [--s
 """
 import json, socket, ssl, struct, sys, threading, time
 
+from responder_lib import read_request, recv_exact, serve_tcp
+
 portfile, cert, key = sys.argv[1:4]
 arg = lambda name, default: sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 seconds = int(arg("--seconds", "150"))
@@ -25,15 +27,6 @@ default_ports = "--default-ports" in sys.argv
 
 
 # --- TCP services ---------------------------------------------------------------------------
-def recv_exact(c, n):
-    b = b""
-    while len(b) < n:
-        d = c.recv(n - len(b))
-        if not d: raise EOFError
-        b += d
-    return b
-
-
 def pstr(s):
     return bytes([len(s)]) + s
 
@@ -116,16 +109,6 @@ def exim(c):
             return
         else:
             c.sendall(b"500 unrecognized command\r\n")
-
-
-def read_request(c):
-    b = b""
-    while b"\r\n\r\n" not in b:
-        d = c.recv(4096)
-        if not d: return None
-        b += d
-    line = b.split(b"\r\n", 1)[0].decode(errors="replace").split(" ")
-    return line[1] if len(line) > 1 else "/"
 
 
 REASONS = {200: b"OK", 401: b"Unauthorized", 404: b"Not Found"}
@@ -271,22 +254,6 @@ ctx.load_cert_chain(cert, key)
 end = time.time() + seconds
 
 
-def run_tcp(handler, tls, sock):
-    while time.time() < end:
-        try: c, _ = sock.accept()
-        except socket.timeout: continue
-        def one(c=c):
-            try:
-                c.settimeout(5)
-                if tls: c = ctx.wrap_socket(c, server_side=True)
-                handler(c)
-            except Exception: pass
-            finally:
-                try: c.close()
-                except Exception: pass
-        threading.Thread(target=one, daemon=True).start()
-
-
 def run_udp(handler, sock):
     while time.time() < end:
         try: d, peer = sock.recvfrom(65535)
@@ -300,7 +267,7 @@ for name, (port, handler, tls) in TCP.items():
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, port if default_ports else 0)); s.listen(64); s.settimeout(0.5)
     lines.append(f"{name} {s.getsockname()[1]} tcp")
-    threading.Thread(target=run_tcp, args=(handler, tls, s), daemon=True).start()
+    threading.Thread(target=serve_tcp, args=(handler, ctx if tls else None, s, end), daemon=True).start()
 for name, (port, handler) in UDP.items():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((host, port if default_ports else 0)); s.settimeout(0.5)

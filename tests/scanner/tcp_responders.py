@@ -11,6 +11,8 @@ usage: tcp_responders.py PORTFILE CERT KEY [--seconds N]
 """
 import json, socket, ssl, struct, sys, threading, time
 
+from responder_lib import read_request, recv_exact, serve_tcp
+
 portfile, cert, key = sys.argv[1:4]
 seconds = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 150
 
@@ -50,14 +52,6 @@ LISTDBS = {"databases": [{"name": "admin", "sizeOnDisk": 40960, "empty": False},
                          {"name": "local", "sizeOnDisk": 73728, "empty": False}],
            "totalSize": 176128, "totalSizeMb": 0, "ok": 1.0}
 
-def recv_exact(c, n):
-    b = b""
-    while len(b) < n:
-        d = c.recv(n - len(b))
-        if not d: raise EOFError
-        b += d
-    return b
-
 def mongodb(c):
     for _ in range(3):
         head = recv_exact(c, 16)
@@ -93,15 +87,6 @@ def http_reply(code, body, ctype="application/json", extra=b"", close=False):
     return (b"HTTP/1.1 %d %s\r\n" % (code, reason) + extra + b"Content-Type: " + ctype.encode() +
             b"\r\nContent-Length: %d\r\n" % len(body) + (b"Connection: close\r\n" if close else b"") +
             b"\r\n" + body)
-
-def read_request(c):
-    b = b""
-    while b"\r\n\r\n" not in b:
-        d = c.recv(4096)
-        if not d: return None
-        b += d
-    line = b.split(b"\r\n", 1)[0].decode(errors="replace").split(" ")
-    return line[1] if len(line) > 1 else "/"
 
 def http_server(routes, server_header):
     def serve(c):
@@ -169,26 +154,11 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 end = time.time() + seconds
 
-def run(name, handler, tls, sock):
-    while time.time() < end:
-        try: c, _ = sock.accept()
-        except socket.timeout: continue
-        def one(c=c):
-            try:
-                c.settimeout(5)
-                if tls: c = ctx.wrap_socket(c, server_side=True)
-                handler(c)
-            except Exception: pass
-            finally:
-                try: c.close()
-                except Exception: pass
-        threading.Thread(target=one, daemon=True).start()
-
 lines = []
 for name, (handler, tls) in SERVERS.items():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64); s.settimeout(0.5)
     lines.append(f"{name} {s.getsockname()[1]}")
-    threading.Thread(target=run, args=(name, handler, tls, s), daemon=True).start()
+    threading.Thread(target=serve_tcp, args=(handler, ctx if tls else None, s, end), daemon=True).start()
 with open(portfile + ".tmp", "w") as f: f.write("\n".join(lines) + "\n")
 import os; os.rename(portfile + ".tmp", portfile)
 while time.time() < end: time.sleep(0.5)
