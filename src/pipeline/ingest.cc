@@ -339,6 +339,9 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
   // ---- processing (this thread) ----
   Processor processor(inputs_);
   store::SourceCheckpoint cp = base;
+  // Occurrence ids: the source's identity and the record's line, the same on every re-read.
+  Hash64 source_hash;
+  source_hash.add(base.source_key);
   std::string field, reason;
   int64_t last_bytes = 0;
   bool finished = false;
@@ -366,10 +369,14 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
     for (size_t i = 0; i < batch->count; ++i) {
       if (used == out.events.size()) out.events.emplace_back();
       switch (processor.process(batch->events[i], out.events[used], field, reason)) {
-        case Outcome::kAccepted:
+        case Outcome::kAccepted: {
+          Hash64 occurrence = source_hash;
+          occurrence.add_u64(static_cast<uint64_t>(batch->lines[i]));
+          out.events[used].occurrence_id = occurrence.finish();
           ++used;
           ++summary.accepted;
           break;
+        }
         case Outcome::kAllowlisted: ++summary.allowlisted; break;
         case Outcome::kRejected: {
           std::string raw;

@@ -47,6 +47,10 @@ struct EventRecord {
   DayNumber day = 0;
   std::string type;        // report type name
   uint64_t event_key = 0;  // deterministic id over the normalised fields without timestamp
+  // Deterministic id of this occurrence (its input and line): the same input read again after a
+  // crash or a redelivery gives the same ids, so a store that cannot make a batch and its
+  // checkpoint atomic (a cluster store) can still count each occurrence once. 0 = unknown.
+  uint64_t occurrence_id = 0;
   UnixSeconds timestamp = 0;
   // Indexed common fields, for queries and rollups. Empty string / 0 = unknown.
   std::string ip;
