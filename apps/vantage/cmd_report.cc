@@ -85,8 +85,11 @@ void run_build(const ReportFlags& f, const GlobalOptions& global) {
     std::cerr << "vantage report build: " << summary.error().message << "\n";
     throw CommandFailed(1);
   }
+  // One line per report: its file (kFiles) or, in a pack, its file name (`vantage report
+  // export` writes it out), rows, bytes, download id.
   for (const auto& r : summary->reports) {
-    std::printf("%s\t%lld rows\t%lld bytes\t%s\n", r.entry.path.c_str(),
+    const std::string& where = r.entry.pack_offset >= 0 ? r.entry.file_name : r.entry.path;
+    std::printf("%s\t%lld rows\t%lld bytes\t%s\n", where.c_str(),
                 static_cast<long long>(r.entry.rows), static_cast<long long>(r.entry.size),
                 r.entry.id.c_str());
   }
