@@ -65,6 +65,18 @@ ReportEntry read_entry(const Statement& s) {
   return e;
 }
 
+// Every row a statement gives, as entries.
+Result<std::vector<ReportEntry>> read_all(Statement& st) {
+  std::vector<ReportEntry> out;
+  while (true) {
+    auto has = st.step();
+    if (!has) return has.error();
+    if (!*has) break;
+    out.push_back(read_entry(st));
+  }
+  return out;
+}
+
 }  // namespace
 
 Manifest::Manifest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -169,14 +181,7 @@ Result<std::vector<ReportEntry>> Manifest::list(const ListQuery& q) {
   if (!st) return st.error();
   st->bind(1, q.org_id).bind(2, q.first_day).bind(3, q.last_day);
   for (size_t i = 0; i < q.types.size(); ++i) st->bind(static_cast<int>(4 + i), q.types[i]);
-  std::vector<ReportEntry> out;
-  while (true) {
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    out.push_back(read_entry(*st));
-  }
-  return out;
+  return read_all(*st);
 }
 
 Result<std::optional<ReportEntry>> Manifest::find(std::string_view id) {
@@ -194,14 +199,7 @@ Result<std::vector<ReportEntry>> Manifest::entries_of_day(DayNumber day) {
                                " FROM reports WHERE day = ? ORDER BY org_id, type, filter");
   if (!st) return st.error();
   st->bind(1, day);
-  std::vector<ReportEntry> out;
-  while (true) {
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    out.push_back(read_entry(*st));
-  }
-  return out;
+  return read_all(*st);
 }
 
 Result<std::optional<Manifest::BuildInfo>> Manifest::latest_build() {
