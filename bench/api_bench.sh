@@ -3,6 +3,8 @@
 # concurrent connections, plus server RSS before/after the download run.
 # Usage: bench/api_bench.sh VANTAGE_BINARY [DURATION_SECONDS]
 # Needs `wrk` (apt-get install -y wrk). Every run is bounded: wrk -d DURATION, loopback only.
+# The reports are built in the configured report.layout: VANTAGE_REPORT_LAYOUT=files or pack
+# (the default) compares the two (with a separate API_BENCH_DATA each).
 set -euo pipefail
 vantage="$1"
 dur="${2:-10}"
@@ -23,10 +25,11 @@ if [[ ! -s "$d/built.txt" ]]; then
   cp "$work/built.txt" "$d/built.txt"
 fi
 cp "$d/built.txt" "$work/built.txt"
-# The organisation with the biggest report file, and that file's id (via the manifest).
-cut -f1 "$work/built.txt" | xargs ls -S >"$work/by_size.txt"
-big=$(head -1 "$work/by_size.txt")
-org=$(basename "$big" | sed -E 's/^[0-9-]{10}-[^-]+-([^-]+)-.*/\1/')
+# The organisation with the biggest report, and that report's id (via the manifest; its bytes
+# are a file of its own or a range of the day's pack).
+IFS='|' read -r big big_size big_rows <<<"$(sqlite3 "$d/reports.sqlite" \
+  "SELECT file_name, size, rows FROM reports ORDER BY size DESC, file_name LIMIT 1")"
+org=$(sed -E 's/^[0-9-]{10}-[^-]+-([^-]+)-.*/\1/' <<<"$big")
 out=$("$vantage" --data-dir "$d" key issue "$org")
 key=$(sed -n 's/^key: *//p' <<<"$out")
 secret=$(sed -n 's/^secret: *//p' <<<"$out")
@@ -52,7 +55,7 @@ echo "== reports/list ($(tr -cd '{' <<<"$(curl -s -H "HMAC2: $sig" --data-binary
 load
 wrk -t2 -c64 -d"${dur}s" --latency -s "$work/list.lua" "$base/api2/reports/list" |
   grep -E "Requests/sec|50%|99%|Non-2xx|Socket"
-echo "== download of $(stat -c %s "$big") bytes ($(($(wc -l <"$big") - 1)) rows), 64 connections, ${dur}s"
+echo "== download of $big_size bytes ($big_rows rows), 64 connections, ${dur}s"
 load
 echo "server RSS before: $(rss)"
 wrk -t2 -c64 -d"${dur}s" --latency -H "Accept-Encoding: identity" "$base/dl/$id" |

@@ -7,9 +7,13 @@
 # box may be shared). Figures: bench/README.md.
 #
 # Usage: bench/report_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
+#   LAYOUTS="files pack" builds the same ingested day once per report.layout, in that order,
+#   each from an empty report directory and manifest (default: "pack", the default layout);
+#   side by side in one run, so a shared box's noise hits both.
 #   KEEP=DIR keeps the data directory in DIR (default: a temporary one, removed at exit).
-#   BUILD_LIMIT=SECONDS stops the build after that long (it writes one file per report, each
-#   fsynced, so a large day can take hours on a slow disk) and rates the reports finished.
+#   BUILD_LIMIT=SECONDS stops the build after that long (the files layout writes one file per
+#   report, so a large day can take hours on a slow disk) and rates the report files finished
+#   (files layout only: a pack build stopped before its commit has no report yet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vantage="${1:-build/release/apps/vantage/vantage}"
@@ -56,42 +60,55 @@ fi
 expected=$(sqlite3 "$data/events.sqlite" "SELECT count(*), sum(n) FROM (SELECT count(*) AS n FROM \
   ($spool) GROUP BY org_id, type_id, filter)")
 echo "report_bench: the day holds ${expected%|*} reports, ${expected#*|} rows (spool)"
-echo "report_bench: build starts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-start=$(date +%s.%N)
-rc=0
-/usr/bin/time -f "%M %U %S" -o "$work/build.rss" timeout "${BUILD_LIMIT:-0}" \
-  "$vantage" --data-dir "$data" report build --date "$day" >"$work/build.out" \
-  2>"$work/build.log" || rc=$?
-end=$(date +%s.%N)
-secs=$(echo "$end - $start" | bc -l)
-if ((rc == 124)); then
-  # Stopped by BUILD_LIMIT: rate the report files already renamed into place (the builder's
-  # stdout is block-buffered and lost on the kill). Rows = lines minus one header per file.
-  dir="$data/reports/${day:0:4}/${day:5:2}/${day:8:2}"
-  reports=$(find "$dir" -name '*.csv' 2>/dev/null | wc -l)
-  lines=$(find "$dir" -name '*.csv' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
-  rows=$((lines - reports))
-  bytes=$(find "$dir" -name '*.csv' -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
-  printf "report_bench: STOPPED after %.0f s (BUILD_LIMIT): %d of %s reports, %d rows, %.1f MB\n" \
-    "$secs" "$reports" "${expected%|*}" "$rows" "$(echo "$bytes / 1000000" | bc -l)"
-  printf "report_bench: %.0f reports/s, %.0f rows/s, %.1f MB/s\n" "$(echo "$reports / $secs" | bc -l)" \
-    "$(echo "$rows / $secs" | bc -l)" "$(echo "$bytes / 1000000 / $secs" | bc -l)"
-  echo "report_bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
-  exit 0
-fi
-# "report: 2026-01-05: 1234 reports, 5678 rows, 91011 bytes in 1.23s"
-line=$(grep -o '[0-9]* reports, [0-9]* rows, [0-9]* bytes in [0-9.]*s' "$work/build.log" | tail -1)
-if [[ -z "$line" ]]; then
-  echo "report_bench: FAILED: no summary from report build" >&2
-  cat "$work/build.log" >&2
-  exit 1
-fi
-read -r reports _ rows _ bytes _ _ own <<<"$line"
-own="${own%s}"
-read -r rss user sys <"$work/build.rss"
-printf "report_bench: build %d reports, %d rows, %.1f MB in %.2f s (builder's own %.2f s), CPU %.2f s\n" \
-  "$reports" "$rows" "$(echo "$bytes / 1000000" | bc -l)" "$secs" "$own" "$(echo "$user + $sys" | bc -l)"
-printf "report_bench: %.0f reports/s, %.0f rows/s, %.1f MB/s, peak RSS %.0f MB\n" \
-  "$(echo "$reports / $secs" | bc -l)" "$(echo "$rows / $secs" | bc -l)" \
-  "$(echo "$bytes / 1000000 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
-echo "report_bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+
+build_one() {  # LAYOUT
+  local layout="$1"
+  rm -rf "$data/reports" "$data/reports.sqlite" "$data/reports.sqlite-wal" "$data/reports.sqlite-shm"
+  sync
+  echo "report_bench: [$layout] build starts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  start=$(date +%s.%N)
+  rc=0
+  VANTAGE_REPORT_LAYOUT="$layout" /usr/bin/time -f "%M %U %S" -o "$work/build.rss" \
+    timeout "${BUILD_LIMIT:-0}" "$vantage" --data-dir "$data" report build --date "$day" >"$work/build.out" \
+    2>"$work/build.log" || rc=$?
+  end=$(date +%s.%N)
+  secs=$(echo "$end - $start" | bc -l)
+  if ((rc == 124)); then
+    # Stopped by BUILD_LIMIT: rate the report files already renamed into place (the builder's
+    # stdout is block-buffered and lost on the kill). Rows = lines minus one header per file.
+    dir="$data/reports/${day:0:4}/${day:5:2}/${day:8:2}"
+    reports=$(find "$dir" -name '*.csv' 2>/dev/null | wc -l)
+    lines=$(find "$dir" -name '*.csv' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
+    rows=$((lines - reports))
+    bytes=$(find "$dir" -name '*.csv' -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
+    printf "report_bench: [$layout] STOPPED after %.0f s (BUILD_LIMIT): %d of %s reports, %d rows, %.1f MB\n" \
+      "$secs" "$reports" "${expected%|*}" "$rows" "$(echo "$bytes / 1000000" | bc -l)"
+    printf "report_bench: [$layout] %.0f reports/s, %.0f rows/s, %.1f MB/s\n" "$(echo "$reports / $secs" | bc -l)" \
+      "$(echo "$rows / $secs" | bc -l)" "$(echo "$bytes / 1000000 / $secs" | bc -l)"
+    echo "report_bench: [$layout] load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+    return 0
+  fi
+  # "report: 2026-01-05: 1234 reports, 5678 rows, 91011 bytes in 1.23s"
+  line=$(grep -o '[0-9]* reports, [0-9]* rows, [0-9]* bytes in [0-9.]*s' "$work/build.log" | tail -1)
+  if [[ -z "$line" ]]; then
+    echo "report_bench: FAILED: no summary from report build" >&2
+    cat "$work/build.log" >&2
+    return 1
+  fi
+  read -r reports _ rows _ bytes _ _ own <<<"$line"
+  own="${own%s}"
+  read -r rss user sys <"$work/build.rss"
+  printf "report_bench: [$layout] build %d reports, %d rows, %.1f MB in %.2f s (builder's own %.2f s), CPU %.2f s\n" \
+    "$reports" "$rows" "$(echo "$bytes / 1000000" | bc -l)" "$secs" "$own" "$(echo "$user + $sys" | bc -l)"
+  printf "report_bench: [$layout] %.0f reports/s, %.0f rows/s, %.1f MB/s, peak RSS %.0f MB\n" \
+    "$(echo "$reports / $secs" | bc -l)" "$(echo "$rows / $secs" | bc -l)" \
+    "$(echo "$bytes / 1000000 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+  files=$(find "$data/reports" -type f | wc -l)
+  du_mb=$(du -sm "$data/reports" | cut -f1)
+  echo "report_bench: [$layout] $files files, $du_mb MB on disk under reports/;" \
+    "load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+for layout in ${LAYOUTS:-pack}; do
+  build_one "$layout"
+done

@@ -1,11 +1,19 @@
 // `vantage report build`: the day's per-organisation reports, on demand (the service runs the
 // same at day close), optionally mailed to each organisation's recipients.
+// `vantage report export`: a day's reports written out as one CSV file each (for operators
+// who want files on disk while report.layout = "pack"), checked against the manifest's sha256.
+
+#include <openssl/evp.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
 #include "commands.h"
+#include "common/file_range.h"
+#include "common/strings.h"
 #include "delivery/deliverer.h"
 #include "delivery/delivery_log.h"
 #include "delivery/smtp.h"
@@ -22,24 +30,36 @@ struct ReportFlags {
   std::string org;
   bool delta = false;
   bool deliver = false;
+  std::string dir;  // export
 };
+
+std::string report_dir_of(const GlobalOptions& global) {
+  return global.config.report_dir.empty() ? global.data_dir + "/reports" : global.config.report_dir;
+}
+
+DayNumber day_flag(const std::string& date, const char* command) {
+  if (date.empty()) return today() - 1;
+  auto d = parse_date(date);
+  if (!d) {
+    std::cerr << "vantage report " << command << ": --date: " << d.error().message << "\n";
+    throw CommandFailed(2);
+  }
+  return *d;
+}
 
 void run_build(const ReportFlags& f, const GlobalOptions& global) {
   RuntimeOptions ro;
   ro.enrichment = false;
   auto rt = open_runtime(global, ro, "report build");
-  DayNumber day = today() - 1;
-  if (!f.date.empty()) {
-    auto d = parse_date(f.date);
-    if (!d) {
-      std::cerr << "vantage report build: --date: " << d.error().message << "\n";
-      throw CommandFailed(2);
-    }
-    day = *d;
-  }
+  DayNumber day = day_flag(f.date, "build");
   report::BuildOptions opts;
-  opts.report_dir =
-      global.config.report_dir.empty() ? global.data_dir + "/reports" : global.config.report_dir;
+  opts.report_dir = report_dir_of(global);
+  auto layout = report::parse_report_layout(global.config.report_layout);
+  if (!layout) {
+    std::cerr << "vantage report build: report.layout must be \"pack\" or \"files\"\n";
+    throw CommandFailed(2);
+  }
+  opts.layout = *layout;
   opts.delta = f.delta || global.config.delta_mode;
   if (!f.org.empty()) {
     auto org = rt->registry->find_org(f.org);
@@ -65,8 +85,11 @@ void run_build(const ReportFlags& f, const GlobalOptions& global) {
     std::cerr << "vantage report build: " << summary.error().message << "\n";
     throw CommandFailed(1);
   }
+  // One line per report: its file (kFiles) or, in a pack, its file name (`vantage report
+  // export` writes it out), rows, bytes, download id.
   for (const auto& r : summary->reports) {
-    std::printf("%s\t%lld rows\t%lld bytes\t%s\n", r.entry.path.c_str(),
+    const std::string& where = r.entry.pack_offset >= 0 ? r.entry.file_name : r.entry.path;
+    std::printf("%s\t%lld rows\t%lld bytes\t%s\n", where.c_str(),
                 static_cast<long long>(r.entry.rows), static_cast<long long>(r.entry.size),
                 r.entry.id.c_str());
   }
@@ -91,6 +114,64 @@ void run_build(const ReportFlags& f, const GlobalOptions& global) {
   }
 }
 
+// Writes each report of the day to DIR/<file name> (temp name, then rename), reading it from
+// its pack range or its own file, and refuses bytes whose sha256 is not the manifest's.
+void run_export(const ReportFlags& f, const GlobalOptions& global) {
+  DayNumber day = day_flag(f.date, "export");
+  auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
+  if (!manifest) {
+    std::cerr << "vantage report export: " << manifest.error().message << "\n";
+    throw CommandFailed(1);
+  }
+  auto entries = (*manifest)->entries_of_day(day);
+  if (!entries) {
+    std::cerr << "vantage report export: " << entries.error().message << "\n";
+    throw CommandFailed(1);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(f.dir, ec);
+  if (ec) {
+    std::cerr << "vantage report export: cannot create " << f.dir << ": " << ec.message() << "\n";
+    throw CommandFailed(1);
+  }
+  int64_t bytes = 0;
+  for (const auto& e : *entries) {
+    auto data = read_file_range(e.bytes());
+    if (!data) {
+      std::cerr << "vantage report export: " << e.file_name << ": " << data.error().message << "\n";
+      throw CommandFailed(1);
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data->data(), data->size(), digest, &len, EVP_sha256(), nullptr);
+    if (hex_encode(digest, len) != e.sha256) {
+      std::cerr << "vantage report export: " << e.file_name
+                << ": bytes do not match the manifest's sha256\n";
+      throw CommandFailed(1);
+    }
+    auto final_path = std::filesystem::path(f.dir) / e.file_name;
+    auto temp_path = final_path.string() + ".tmp";
+    {
+      std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
+      out.write(data->data(), static_cast<std::streamsize>(data->size()));
+      if (!out) {
+        std::cerr << "vantage report export: cannot write " << temp_path << "\n";
+        throw CommandFailed(1);
+      }
+    }
+    std::filesystem::rename(temp_path, final_path, ec);
+    if (ec) {
+      std::cerr << "vantage report export: cannot rename " << temp_path << ": " << ec.message()
+                << "\n";
+      throw CommandFailed(1);
+    }
+    bytes += static_cast<int64_t>(data->size());
+  }
+  std::fprintf(stderr, "report export: %s: %zu reports, %lld bytes into %s\n",
+               format_date(day).c_str(), entries->size(), static_cast<long long>(bytes),
+               f.dir.c_str());
+}
+
 }  // namespace
 
 void add_report_command(CLI::App& app, GlobalOptions& global) {
@@ -104,6 +185,11 @@ void add_report_command(CLI::App& app, GlobalOptions& global) {
   build->add_flag("--delta", f->delta, "Only rows new since the previous day (full on Sundays)");
   build->add_flag("--deliver", f->deliver, "Mail the reports (needs smtp.url)");
   build->callback([f, &global] { run_build(*f, global); });
+  auto* exp = cmd->add_subcommand(
+      "export", "Write one day's reports as one CSV file each (e.g. from report packs)");
+  exp->add_option("--date", f->date, "Report day, YYYY-MM-DD (default: yesterday, UTC)");
+  exp->add_option("--dir", f->dir, "Directory to write the files to")->required();
+  exp->callback([f, &global] { run_export(*f, global); });
 }
 
 }  // namespace vantage::cli

@@ -190,6 +190,9 @@ class Service {
     bo.report_dir = global_.config.report_dir.empty() ? global_.data_dir + "/reports"
                                                       : global_.config.report_dir;
     bo.delta = global_.config.delta_mode;
+    // Validated with the configuration (its choices); "pack" where unset.
+    bo.layout = report::parse_report_layout(global_.config.report_layout)
+                    .value_or(report::ReportLayout::kPack);
     auto names = [&](uint32_t id) -> std::optional<std::string> {
       auto org = rt_->registry->find_org(std::to_string(id));
       return org ? std::optional<std::string>(org->short_name) : std::nullopt;

@@ -44,7 +44,7 @@ Result<MailOutcome> deliver_built_reports(registry::Registry& registry, const Gl
     od.date = format_date(day);
     od.summary = report::summary_text(rec->org.short_name, day, reports);
     for (const auto* r : reports) {
-      od.reports.push_back({r->entry.id, r->entry.file_name, r->entry.path,
+      od.reports.push_back({r->entry.id, r->entry.file_name, r->entry.path, r->entry.pack_offset,
                             static_cast<uint64_t>(r->entry.size),
                             static_cast<uint64_t>(r->entry.rows), r->entry.type, od.date,
                             download_base(cfg) + r->entry.id});

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
+#include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -12,6 +12,7 @@
 #include "api/connection_pool.h"
 #include "api/manifest_reader.h"
 #include "api/params.h"
+#include "common/file_range.h"
 #include "core/event.h"
 #include "core/golden_generator.h"
 
@@ -92,14 +93,9 @@ class CsvRecords {
 // whatever the file's size.
 class JsonRowStream {
  public:
-  JsonRowStream(std::string path, int64_t max_rows) : path_(std::move(path)), left_(max_rows) {}
-
-  // Opens the file and reads the header; false when the file cannot be read.
-  bool open() {
-    in_.open(path_, std::ios::binary);
-    if (!in_) return false;
+  JsonRowStream(std::unique_ptr<FileRangeReader> bytes, int64_t max_rows)
+      : buf_(std::move(bytes)), left_(max_rows) {
     has_header_ = records_.next(header_);
-    return true;
   }
 
   // BodyGenerator contract: appends the next piece to `chunk`, false after the last one.
@@ -126,9 +122,9 @@ class JsonRowStream {
   }
 
  private:
-  std::string path_;
+  FileRangeStreambuf buf_;
+  std::istream in_{&buf_};
   int64_t left_;
-  std::ifstream in_;
   CsvRecords records_{in_};
   std::vector<std::string> header_, fields_;
   bool has_header_ = false;
@@ -634,14 +630,28 @@ struct ApiService::Impl {
     auto entry = find_entry(report_id);
     if (!entry) return internal_error("report manifest unavailable", entry.error());
     if (!*entry || (*entry)->org_id != id.org_id) return error_response(404, "report not found");
-    auto rows = std::make_shared<JsonRowStream>((*entry)->path, lim);
-    if (!rows->open()) return error_response(404, "report not found");
+    auto bytes = open_report(**entry);
+    if (!bytes) return error_response(404, "report not found");
+    auto rows = std::make_shared<JsonRowStream>(std::move(*bytes), lim);
     // Streamed: building the whole array first cost ~1 KB of server memory per row (a
     // 100,000-row answer peaked at hundreds of MB).
     Response r;
     r.headers.emplace_back("Content-Type", "application/json");
     r.generator = [rows](std::string& chunk) { return rows->next(chunk); };
     return r;
+  }
+
+  // The report's bytes, from its own file or its range of a day's pack. A rebuild of the day
+  // may remove the pack `entry` names between the lookup and the open (the rebuilt entry
+  // points at the new pack): then the entry is looked up once more.
+  Result<std::unique_ptr<FileRangeReader>> open_report(report::ReportEntry& entry) {
+    auto reader = FileRangeReader::open(entry.bytes());
+    if (reader || reader.error().code != ErrorCode::kNotFound || entry.pack_offset < 0)
+      return reader;
+    auto again = find_entry(entry.id);
+    if (!again || !*again) return reader;
+    entry = std::move(**again);
+    return FileRangeReader::open(entry.bytes());
   }
 
   Result<std::optional<report::ReportEntry>> find_entry(const std::string& report_id) {
@@ -763,13 +773,35 @@ struct ApiService::Impl {
       spdlog::warn("api: report manifest unavailable: {}", found.error().message);
       return Response::text(503, "manifest unavailable\n");
     }
-    const auto& entry = *found;
+    auto& entry = *found;
     if (!entry) return not_found;
-    std::error_code ec;
-    auto size = std::filesystem::file_size(entry->path, ec);
-    if (ec || size == 0) return not_found;  // an empty 200 would read as a failed download
-    Response r = Response::file(entry->path, "text/csv; charset=utf-8");
+    if (entry->pack_offset < 0) {  // a report file of its own (the files layout, older days)
+      std::error_code ec;
+      auto size = std::filesystem::file_size(entry->path, ec);
+      if (ec || size == 0) return not_found;  // an empty 200 would read as a failed download
+      Response r = Response::file(entry->path, "text/csv; charset=utf-8");
+      r.set_header("Content-Disposition", "attachment; filename=" + entry->file_name);
+      return r;
+    }
+    // A range of the day's pack: streamed with its exact Content-Length (which also keeps the
+    // body uncompressed, byte for byte what the file layout sends).
+    auto bytes = open_report(*entry);
+    if (!bytes) {
+      spdlog::warn("api: report {}: {}", entry->file_name, bytes.error().message);
+      return not_found;
+    }
+    if ((*bytes)->size() == 0) return not_found;
+    std::shared_ptr<FileRangeReader> reader = std::move(*bytes);
+    Response r;
+    r.headers.emplace_back("Content-Type", "text/csv; charset=utf-8");
     r.set_header("Content-Disposition", "attachment; filename=" + entry->file_name);
+    r.content_length = static_cast<uint64_t>(reader->size());
+    r.generator = [reader](std::string& chunk) {
+      auto n = reader->read(chunk, 256 * 1024);
+      // A read error ends the body short of its Content-Length: the client sees a failed
+      // download, never wrong bytes.
+      return n.ok() && *n > 0;
+    };
     return r;
   }
 };

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -114,6 +115,7 @@ TEST(ManifestReaderTest, AgreesWithManifest) {
     e.size = rng() % 1000;
     e.sha256 = "ab";
     e.rows = rng() % 50;
+    if (rng() % 2) e.pack_offset = rng() % 100000;  // a range of a day's pack
     ASSERT_TRUE((*mf)->upsert(e).ok());
   }
   auto reader = ManifestReader::open(path);
@@ -122,7 +124,7 @@ TEST(ManifestReaderTest, AgreesWithManifest) {
     return a.id == b.id && a.org_id == b.org_id && a.report == b.report && a.type == b.type &&
            a.day == b.day && a.filter == b.filter && a.file_name == b.file_name &&
            a.path == b.path && a.size == b.size && a.sha256 == b.sha256 && a.rows == b.rows &&
-           a.created == b.created;
+           a.created == b.created && a.pack_offset == b.pack_offset;
   };
   size_t nonempty = 0;
   for (int i = 0; i < 300; ++i) {
@@ -581,6 +583,70 @@ TEST_F(ApiFixture, Downloads) {
   for (std::string bad : {"/dl/../reports.sqlite", "/dl/..%2freports.sqlite", "/dl/%2e%2e",
                           "/dl/a/b", "/dl/", "/dl/test:..%2f", "/dl/%00"})
     EXPECT_EQ(get(bad).status, 404u) << bad;
+}
+
+// A report stored as a range of a day's pack (report.layout = "pack") downloads byte for byte
+// as its own file would: /dl/ streams exactly the range with its Content-Length and the same
+// headers, reports/download reads only the range's rows, and a missing pack is a 404.
+TEST_F(ApiFixture, PackRangeDownloadsAreTheReportBytes) {
+  build(2, 1);
+  std::string own_file;
+  std::string pack_path = (dir_ / "reports" / "reports-0000000000000001.pack").string();
+  const std::string csv =
+      "\"timestamp\",\"ip\",\"note\"\n\"2024-01-09 00:00:00\",\"10.0.0.1\",\"a, \"\"b\"\"\"\n"
+      "\"2024-01-09 00:00:01\",\"10.0.0.2\",\"c\"\n";
+  // Other reports' bytes on both sides: a reader that overruns its range would show them.
+  const std::string before = "\"timestamp\",\"ip\"\n\"2024-01-09 00:00:00\",\"192.0.2.1\"\n";
+  const std::string after = "\"timestamp\",\"ip\"\n\"2024-01-09 00:00:00\",\"192.0.2.2\"\n";
+  std::ofstream(pack_path, std::ios::binary) << before << csv << after;
+  {
+    auto mf = report::Manifest::open((dir_ / "reports.sqlite").string());
+    ASSERT_TRUE(mf.ok());
+    auto e = (*mf)->find(ids_[1]);
+    ASSERT_TRUE(e.ok() && e->has_value());
+    own_file = (*e)->path;
+    report::ReportEntry packed = **e;
+    packed.path = pack_path;
+    packed.pack_offset = static_cast<int64_t>(before.size());
+    packed.size = static_cast<int64_t>(csv.size());
+    packed.rows = 2;
+    auto up = (*mf)->upsert(packed);
+    ASSERT_TRUE(up.ok());
+    EXPECT_EQ(up->id, ids_[1]);  // same download id
+  }
+  std::filesystem::remove(own_file);  // served from the pack, not from a file of its own
+  http::Request get;
+  get.method = "GET";
+  get.path = "/dl/" + ids_[1];
+  auto dl = service_->handle_download(get, "/dl/");
+  EXPECT_EQ(dl.status, 200u);
+  EXPECT_TRUE(dl.file_path.empty());
+  ASSERT_TRUE(dl.content_length.has_value());
+  EXPECT_EQ(*dl.content_length, csv.size());
+  std::map<std::string, std::string> headers(dl.headers.begin(), dl.headers.end());
+  EXPECT_EQ(headers["Content-Disposition"],
+            "attachment; filename=2024-01-09-scan_http-org1-asn.csv");
+  EXPECT_EQ(headers["Content-Type"], "text/csv; charset=utf-8");
+  EXPECT_EQ(drain(std::move(dl)).body, csv);
+
+  auto rows = call_json("reports/download", "{\"apikey\":\"key1\",\"id\":\"" + ids_[1] + "\"}");
+  ASSERT_EQ(rows.size(), 2u) << rows.dump();
+  EXPECT_EQ(rows[0]["note"], "a, \"b\"");
+  EXPECT_EQ(rows[1]["ip"], "10.0.0.2");
+
+  // The other organisation's report (its own file) is served as before.
+  get.path = "/dl/" + ids_[2];
+  auto legacy = service_->handle_download(get, "/dl/");
+  EXPECT_EQ(legacy.status, 200u);
+  EXPECT_FALSE(legacy.file_path.empty());
+
+  // A pack shorter than the range, or gone: not found, never a short or wrong body.
+  std::filesystem::resize_file(pack_path, before.size() + csv.size() - 1);
+  get.path = "/dl/" + ids_[1];
+  EXPECT_EQ(service_->handle_download(get, "/dl/").status, 404u);
+  std::filesystem::remove(pack_path);
+  EXPECT_EQ(service_->handle_download(get, "/dl/").status, 404u);
+  call_json("reports/download", "{\"apikey\":\"key1\",\"id\":\"" + ids_[1] + "\"}", 404);
 }
 
 TEST_F(ApiFixture, RateLimitAndQuota) {

@@ -10,7 +10,8 @@ namespace {
 
 // The columns report::Manifest writes (src/report/manifest.cc), in read_entry's order.
 constexpr const char* kColumns =
-    "id, org_id, report, type, day, filter, file_name, path, size, sha256, rows, created";
+    "id, org_id, report, type, day, filter, file_name, path, size, sha256, rows, created, "
+    "pack_offset";
 
 std::string text(sqlite3_stmt* s, int col) {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
@@ -31,6 +32,7 @@ report::ReportEntry read_entry(sqlite3_stmt* s) {
   e.sha256 = text(s, 9);
   e.rows = sqlite3_column_int64(s, 10);
   e.created = sqlite3_column_int64(s, 11);
+  e.pack_offset = sqlite3_column_int64(s, 12);
   return e;
 }
 

@@ -92,6 +92,16 @@ const std::vector<Declaration>& declarations() {
        "UTC time (HH:MM) at which the previous day's reports are built and mailed."},
       {"report.delta_mode", SettingType::kBool, &Config::delta_mode, "false",
        "Report only rows new since the previous day (full report on Sundays)."},
+      {"report.layout",
+       SettingType::kString,
+       &Config::report_layout,
+       "pack",
+       "How report bytes are stored: \"pack\" (one file per day, each report a range of it; "
+       "fastest to build) or \"files\" (one CSV file per report). Downloads, mail and ids "
+       "are the same either way; `vantage report export` writes a pack day out as files.",
+       0,
+       0,
+       {"pack", "files"}},
       {"smtp.url", SettingType::kString, &Config::smtp_url, "",
        "SMTP server, e.g. smtp://127.0.0.1:25 or smtps://mail.example.org; empty disables mail."},
       {"smtp.from", SettingType::kString, &Config::smtp_from, "vantage@localhost",

@@ -45,6 +45,7 @@ struct Config {
   std::string report_dir;
   std::string day_close_utc;
   bool delta_mode = false;
+  std::string report_layout;
   // [smtp]
   std::string smtp_url;
   std::string smtp_from;

@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "common/file_range.h"
 #include "common/strings.h"
 #include "delivery/mime.h"
 #include "delivery/zip_writer.h"
@@ -15,15 +13,6 @@
 namespace vantage::delivery {
 
 namespace {
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::io("cannot open report file " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error::io("cannot read report file " + path);
-  return std::move(ss).str();
-}
 
 // A recipient must be one bare address; anything that could smuggle another header or SMTP
 // command is refused before it reaches the message or the envelope.
@@ -210,13 +199,15 @@ Result<DeliveryResult> Deliverer::deliver_reports(const OrgDelivery& org) {
     uint64_t attached_bytes = 0;
     Status unit_error;
     for (const ReportFile* r : u.reports) {
-      std::error_code ec;
-      const auto on_disk = std::filesystem::file_size(r->path, ec);
-      if (ec) {
-        unit_error = Error::io("report file " + r->path + ": " + ec.message());
+      // Its own file or its range of the day's pack (report/pack.h): opened once, so the
+      // size decided here is the size read below.
+      auto bytes = FileRangeReader::open(
+          {r->path, r->pack_offset, r->pack_offset >= 0 ? static_cast<int64_t>(r->size) : 0});
+      if (!bytes) {
+        unit_error = Error::io("report file " + r->path + ": " + bytes.error().message);
         break;
       }
-      const uint64_t size = static_cast<uint64_t>(on_disk);
+      const uint64_t size = static_cast<uint64_t>((*bytes)->size());
       listing += "  " + r->file_name + " (" + std::to_string(r->rows) + " rows, " +
                  human_bytes(size) + ")\n";
       if (size > options_.max_attachment_bytes ||
@@ -228,14 +219,18 @@ Result<DeliveryResult> Deliverer::deliver_reports(const OrgDelivery& org) {
                        : "    too large to attach; download: " + r->download_url + "\n";
         continue;
       }
-      auto data = read_file(r->path);
-      if (!data) {
-        unit_error = data.error();
+      std::string data;
+      Result<size_t> got = size_t{0};
+      do {
+        got = (*bytes)->read(data, 1 << 20);
+      } while (got && *got > 0);
+      if (!got) {
+        unit_error = got.error();
         break;
       }
       attached_bytes += size;
       if (options_.attachment == AttachmentFormat::kZip) {
-        auto zip = make_zip({ZipEntry{r->file_name, *data, clock_.now()}});
+        auto zip = make_zip({ZipEntry{r->file_name, data, clock_.now()}});
         if (!zip) {
           unit_error = zip.error();
           break;
@@ -245,7 +240,7 @@ Result<DeliveryResult> Deliverer::deliver_reports(const OrgDelivery& org) {
             {zip_name(r->file_name), "application/octet-stream", std::move(*zip)});
       } else {
         listing += "    attached\n";
-        attachments.push_back({r->file_name, "text/csv; charset=utf-8", std::move(*data)});
+        attachments.push_back({r->file_name, "text/csv; charset=utf-8", std::move(data)});
       }
     }
     if (!unit_error.ok()) {
@@ -337,7 +332,7 @@ Result<DelivererOptions> deliverer_options_from_config(const config::Config& cfg
   o.max_attempts = static_cast<int>(cfg.smtp_max_attempts);
   o.initial_backoff = std::chrono::seconds(cfg.smtp_retry_initial_s);
   if (!cfg.smtp_sign_key.empty()) {
-    auto key = read_file(cfg.smtp_sign_key);
+    auto key = read_file_range({cfg.smtp_sign_key});
     if (!key) return Error::invalid("smtp.sign_key: " + key.error().message);
     o.pgp.sign_key_armored = std::move(*key);
     o.pgp.sign_passphrase = cfg.smtp_sign_passphrase;

@@ -57,10 +57,11 @@ enum class AttachmentFormat { kZip, kPlain };
 
 // One report file of the day, as the report manifest describes it.
 struct ReportFile {
-  std::string report_id;  // API report id
-  std::string file_name;  // "2026-11-22-scan_smb-example_org-asn.csv": the attachment name
-  std::string path;       // where the CSV is on disk
-  uint64_t size = 0;      // bytes according to the manifest (the file itself decides)
+  std::string report_id;     // API report id
+  std::string file_name;     // "2026-11-22-scan_smb-example_org-asn.csv": the attachment name
+  std::string path;          // where the CSV is on disk: its own file, or the day's pack
+  int64_t pack_offset = -1;  // >= 0: the CSV is bytes [pack_offset, +size) of the pack at path
+  uint64_t size = 0;         // bytes according to the manifest (for its own file, the file decides)
   uint64_t rows = 0;
   std::string type;          // report type, e.g. "scan_smb"
   std::string date;          // YYYY-MM-DD

@@ -193,6 +193,41 @@ TEST_F(DelivererTest, DigestModeCarriesEveryReportInOneMail) {
   EXPECT_EQ(log[0].reports, "r-1,r-2");
 }
 
+// Reports stored as ranges of one day's pack (report.layout = "pack") are attached with
+// exactly their range's bytes, and the size limit applies to the range, not the pack.
+TEST_F(DelivererTest, PackRangesAreAttachedByteForByte) {
+  options_.mode = MailMode::kDigest;
+  options_.attachment = AttachmentFormat::kPlain;
+  options_.max_attachment_bytes = 1000;
+  Deliverer d(options_, transport_, *log_, clock_);
+  OrgDelivery o = org();
+  o.recipients = {"cert@example.org"};
+  const std::string filler(2000, 'z');  // other reports' bytes: the pack exceeds the limit
+  const std::string pack = (dir_ / "reports-0000000000000001.pack").string();
+  std::ofstream(pack, std::ios::binary) << filler << kCsv1 << kCsv2 << filler;
+  o.reports = {report("r-1", "scan_smb", ""), report("r-2", "scan_rdp", "")};
+  o.reports[0].path = o.reports[1].path = pack;
+  o.reports[0].pack_offset = static_cast<int64_t>(filler.size());
+  o.reports[0].size = kCsv1.size();
+  o.reports[1].pack_offset = static_cast<int64_t>(filler.size() + kCsv1.size());
+  o.reports[1].size = kCsv2.size();
+  auto res = d.deliver_reports(o);
+  ASSERT_TRUE(res.ok());
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  const std::string& m = transport_.sent[0].message;
+  EXPECT_EQ(attachment(m, "2026-11-22-scan_smb-example_org-asn.csv"), kCsv1);
+  EXPECT_EQ(attachment(m, "2026-11-22-scan_rdp-example_org-asn.csv"), kCsv2);
+  // A range past the pack's end (a truncated pack) is not sent, and logged.
+  transport_.sent.clear();
+  o.reports[1].size = kCsv2.size() + 2 * filler.size();
+  ASSERT_TRUE(d.deliver_reports(o).ok());
+  EXPECT_TRUE(transport_.sent.empty());
+  auto log = rows();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1].status, kStatusNotSent);
+  EXPECT_NE(log[1].reason.find("fewer than the range"), std::string::npos) << log[1].reason;
+}
+
 TEST_F(DelivererTest, TooLargeReportIsLinkedNotAttached) {
   options_.max_attachment_bytes = 100;
   Deliverer d(options_, transport_, *log_, clock_);

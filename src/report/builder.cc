@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "common/strings.h"
 #include "core/csv_writer.h"
 #include "core/event.h"
+#include "report/pack.h"
 
 namespace vantage::report {
 
@@ -21,6 +23,21 @@ std::string report_file_name(DayNumber day, std::string_view type, std::string_v
                              std::string_view filter) {
   return format_date(day) + "-" + sanitize_identifier(type) + "-" + sanitize_identifier(org) + "-" +
          sanitize_identifier(filter) + ".csv";
+}
+
+std::optional<ReportLayout> parse_report_layout(std::string_view name) {
+  if (name == "pack") return ReportLayout::kPack;
+  if (name == "files") return ReportLayout::kFiles;
+  return std::nullopt;
+}
+
+fs::path day_directory(const std::string& report_dir, DayNumber day) {
+  int y;
+  unsigned m, d;
+  civil_from_days(day, y, m, d);
+  char subdir[16];
+  std::snprintf(subdir, sizeof subdir, "%04d/%02u/%02u", y, m, d);
+  return fs::path(report_dir) / subdir;
 }
 
 namespace {
@@ -131,25 +148,30 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
   auto keys = store.report_keys(day, options.org_id);
   if (!keys) return keys.error();
   bool delta = options.delta && !is_sunday(day);
-  int y;
-  unsigned m, d;
-  civil_from_days(day, y, m, d);
-  char subdir[16];
-  std::snprintf(subdir, sizeof subdir, "%04d/%02u/%02u", y, m, d);
   core::Event event;
   std::map<uint32_t, std::optional<std::string>> names;
   struct Pending {
-    std::unique_ptr<AtomicReportFile> file;
+    std::unique_ptr<AtomicReportFile> file;  // kFiles only
     BuiltReport built;
   };
   std::vector<Pending> pending;
-  const fs::path day_dir = fs::path(options.report_dir) / subdir;
+  const fs::path day_dir = day_directory(options.report_dir, day);
+  std::unique_ptr<PackWriter> pack;
+  if (options.layout == ReportLayout::kPack) {
+    auto created = PackWriter::create(day_dir);
+    if (!created) return created.error();
+    pack = std::move(*created);
+  }
   auto commit_pending = [&]() -> Status {
     if (pending.empty()) return {};
-    if (auto st = sync_filesystem_of(day_dir); !st) return st;
-    for (auto& p : pending)
-      if (auto st = p.file->publish(); !st) return st;
-    if (auto st = sync_directory(day_dir); !st) return st;
+    if (pack) {
+      if (auto st = pack->commit(); !st) return st;
+    } else {
+      if (auto st = sync_filesystem_of(day_dir); !st) return st;
+      for (auto& p : pending)
+        if (auto st = p.file->publish(); !st) return st;
+      if (auto st = sync_directory(day_dir); !st) return st;
+    }
     std::vector<ReportEntry> entries;
     entries.reserve(pending.size());
     for (auto& p : pending) entries.push_back(p.built.entry);
@@ -177,11 +199,20 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
     if (!it->second) continue;  // organisation removed since: nobody to report to
     const std::string filter = store::match_filter_name(key.filter);
     std::string file_name = report_file_name(day, key.type, *it->second, filter);
-    fs::path path = fs::path(options.report_dir) / subdir / file_name;
+    fs::path path = day_dir / file_name;
 
-    auto file = AtomicReportFile::create(path);
-    if (!file) return file.error();
-    core::CsvWriter writer(*type, (*file)->sink());
+    std::unique_ptr<AtomicReportFile> file;
+    core::CsvSink sink;
+    if (pack) {
+      pack->begin();
+      sink = pack->sink();
+    } else {
+      auto created = AtomicReportFile::create(path);
+      if (!created) return created.error();
+      file = std::move(*created);
+      sink = file->sink();
+    }
+    core::CsvWriter writer(*type, std::move(sink));
     BuiltReport built;
     Status failure;
     Status scanned = store.scan_report(key, [&](const store::StoredEvent& row) {
@@ -203,11 +234,12 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
     if (!failure) return failure.error();
     if (writer.rows() == 0) {
       ++summary.skipped_empty;
-      continue;  // the temp file is removed by the destructor
+      if (pack) {
+        if (auto st = pack->discard(); !st) return st.error();
+      }
+      continue;  // a temp file is removed by its destructor
     }
     if (auto st = writer.finish(); !st) return st.error();
-    auto sha = (*file)->finish();
-    if (!sha) return sha.error();
     ReportEntry e;
     e.org_id = key.org_id;
     e.report = *it->second;
@@ -215,17 +247,41 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
     e.day = day;
     e.filter = filter;
     e.file_name = file_name;
-    e.path = path.string();
-    e.size = (*file)->size();
-    e.sha256 = *sha;
+    if (pack) {
+      auto written = pack->end();
+      if (!written) return written.error();
+      e.path = pack->path();
+      e.pack_offset = written->offset;
+      e.size = written->length;
+      e.sha256 = std::move(written->sha256);
+    } else {
+      auto sha = file->finish();
+      if (!sha) return sha.error();
+      e.path = path.string();
+      e.size = file->size();
+      e.sha256 = *sha;
+    }
     e.rows = writer.rows();
     built.entry = std::move(e);
-    pending.push_back({std::move(*file), std::move(built)});
-    if (pending.size() >= kCommitBatch) {
+    pending.push_back({std::move(file), std::move(built)});
+    // A pack commits once, at the end: one transaction swaps the whole day.
+    if (!pack && pending.size() >= kCommitBatch) {
       if (auto st = commit_pending(); !st) return st.error();
     }
   }
   if (auto st = commit_pending(); !st) return st.error();
+  // Packs no entry of the day points at any more: the previous generation, a killed build's
+  // leftover, or (after a switch to kFiles) every pack. Readers that opened one before the
+  // swap keep reading it (an unlinked file lives while open).
+  if (std::error_code ec; fs::is_directory(day_dir, ec)) {
+    auto entries = manifest.entries_of_day(day);
+    if (!entries) return entries.error();
+    std::set<std::string> referenced;
+    for (const auto& e : *entries)
+      if (e.pack_offset >= 0) referenced.insert(e.path);
+    auto removed = remove_unreferenced_packs(day_dir, referenced);
+    if (!removed) return removed.error();
+  }
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;

@@ -2,8 +2,15 @@
 // Builds the day's reports: for each organisation x report type x match filter with at least
 // one event in the spool, one CSV in Shadowserver's exact conventions, named
 // YYYY-MM-DD-<type>-<org>-<filter>.csv (every part [A-Za-z0-9_], IntelMQ's and AbuseIO's
-// file-name rules), written atomically (temp file, fsync, rename) under
-// <report_dir>/YYYY/MM/DD/, and recorded in the manifest with size, sha256 and row count.
+// file-name rules), recorded in the manifest with size, sha256 and row count. Where the bytes
+// go depends on the layout; they are the same bytes (and sha256) in both:
+//  - kPack (default): appended to a new pack generation under <report_dir>/YYYY/MM/DD/
+//    (report/pack.h), synced once, then every entry swapped to it in ONE manifest
+//    transaction -- a crash before that commit leaves the previous entries untouched (the
+//    orphan pack is removed by the next build of that day); packs no entry references any
+//    more are removed after the commit.
+//  - kFiles: one file per report under <report_dir>/YYYY/MM/DD/<file name>, written through a
+//    temp name and renamed into place, committed to the manifest in batches.
 //
 // Rows stream from the store through the CSV writer: a million-row report uses the same
 // memory as a ten-row one. Delta mode writes only rows whose event was not seen the day
@@ -14,6 +21,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,8 +34,13 @@
 
 namespace vantage::report {
 
+enum class ReportLayout { kPack, kFiles };
+// "pack" / "files" (the report.layout setting); nullopt for anything else.
+std::optional<ReportLayout> parse_report_layout(std::string_view name);
+
 struct BuildOptions {
   std::string report_dir;
+  ReportLayout layout = ReportLayout::kPack;
   std::optional<uint32_t> org_id;  // only this organisation
   bool delta = false;
 };
@@ -54,6 +67,9 @@ using ShortNameLookup = std::function<std::optional<std::string>(uint32_t org_id
 Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalogue& catalogue,
                                    Manifest& manifest, const ShortNameLookup& short_name,
                                    DayNumber day, const BuildOptions& options);
+
+// <report_dir>/YYYY/MM/DD: where a day's report files and packs are.
+std::filesystem::path day_directory(const std::string& report_dir, DayNumber day);
 
 // "YYYY-MM-DD-<type>-<org>-<filter>.csv" with every part sanitised to [A-Za-z0-9_].
 std::string report_file_name(DayNumber day, std::string_view type, std::string_view org,

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "core/csv_reader.h"
 #include "pipeline/ingest.h"
@@ -61,13 +60,6 @@ class BuilderTest : public ::testing::Test {
   match::IndexHolder holder_;
 };
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST_F(BuilderTest, WritesOneShadowserverCsvPerOrgTypeAndFilter) {
   ingest("2024-03-01-scan_ssh-feed-x.csv",
          "\"timestamp\",\"ip\",\"port\",\"asn\",\"geo\",\"tag\"\n"
@@ -88,7 +80,7 @@ TEST_F(BuilderTest, WritesOneShadowserverCsvPerOrgTypeAndFilter) {
     EXPECT_EQ(r.entry.id.find_first_not_of(
                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos);
-    std::string body = slurp(r.entry.path);
+    std::string body = *read_file_range(r.entry.bytes());
     EXPECT_EQ(static_cast<int64_t>(body.size()), r.entry.size);
     EXPECT_EQ(body.rfind("\"timestamp\",\"severity\",\"ip\"", 0), 0u) << body;
     EXPECT_EQ(body.back(), '\n');
@@ -110,7 +102,8 @@ TEST_F(BuilderTest, WritesOneShadowserverCsvPerOrgTypeAndFilter) {
   EXPECT_EQ(cert->entry.rows, 2);
   std::string sev =
       core::severity_name(core::Catalogue::builtin().find("scan_ssh")->default_severity);
-  EXPECT_NE(slurp(cert->entry.path).find("\"2024-03-01 10:00:00\",\"" + sev + "\",\"192.0.2.1\""),
+  EXPECT_NE(read_file_range(cert->entry.bytes())
+                ->find("\"2024-03-01 10:00:00\",\"" + sev + "\",\"192.0.2.1\""),
             std::string::npos);
 
   // A rebuild keeps the ids (links already mailed keep working).

@@ -26,12 +26,26 @@ CREATE TABLE IF NOT EXISTS reports(
   id TEXT PRIMARY KEY, org_id INTEGER NOT NULL, report TEXT NOT NULL, type TEXT NOT NULL,
   day INTEGER NOT NULL, filter TEXT NOT NULL, file_name TEXT NOT NULL, path TEXT NOT NULL,
   size INTEGER NOT NULL, sha256 TEXT NOT NULL, rows INTEGER NOT NULL, created INTEGER NOT NULL,
+  pack_offset INTEGER NOT NULL DEFAULT -1,
   UNIQUE(org_id, type, day, filter));
 CREATE INDEX IF NOT EXISTS reports_org_day ON reports(org_id, day);
 )sql";
 
 constexpr const char* kColumns =
-    "id, org_id, report, type, day, filter, file_name, path, size, sha256, rows, created";
+    "id, org_id, report, type, day, filter, file_name, path, size, sha256, rows, created, "
+    "pack_offset";
+
+// Manifests written before report packs have no pack_offset column: add it (-1: every old
+// entry is a file of its own, read as before). ALTER TABLE ADD COLUMN appends, so old and
+// new tables have the same column order.
+Status add_pack_offset_column(Db& db) {
+  auto st = db.prepare("SELECT 1 FROM pragma_table_info('reports') WHERE name = 'pack_offset'");
+  if (!st) return st.error();
+  auto has = st->step();
+  if (!has) return has.error();
+  if (*has) return {};
+  return db.exec("ALTER TABLE reports ADD COLUMN pack_offset INTEGER NOT NULL DEFAULT -1");
+}
 
 ReportEntry read_entry(const Statement& s) {
   ReportEntry e;
@@ -47,7 +61,20 @@ ReportEntry read_entry(const Statement& s) {
   e.sha256 = std::string(s.text(9));
   e.rows = s.int64(10);
   e.created = s.int64(11);
+  e.pack_offset = s.int64(12);
   return e;
+}
+
+// Every row a statement gives, as entries.
+Result<std::vector<ReportEntry>> read_all(Statement& st) {
+  std::vector<ReportEntry> out;
+  while (true) {
+    auto has = st.step();
+    if (!has) return has.error();
+    if (!*has) break;
+    out.push_back(read_entry(st));
+  }
+  return out;
 }
 
 }  // namespace
@@ -59,6 +86,7 @@ Result<std::unique_ptr<Manifest>> Manifest::open(const std::string& path) {
   auto db = Db::open(path);
   if (!db) return db.error();
   if (auto st = (*db)->exec(kSchema); !st) return st.error();
+  if (auto st = add_pack_offset_column(**db); !st) return st.error();
   auto impl = std::make_unique<Impl>();
   impl->db = std::move(*db);
   return std::unique_ptr<Manifest>(new Manifest(std::move(impl)));
@@ -87,10 +115,10 @@ Result<std::vector<ReportEntry>> Manifest::upsert_all(std::vector<ReportEntry> e
         "SELECT id FROM reports WHERE org_id = ? AND type = ? AND day = ? AND filter = ?");
     if (!find) return find.error();
     auto insert = db.prepare(
-        "INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org_id, type, day, "
+        "INSERT INTO reports VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(org_id, type, day, "
         "filter) DO UPDATE SET report = excluded.report, file_name = excluded.file_name, path = "
         "excluded.path, size = excluded.size, sha256 = excluded.sha256, rows = excluded.rows, "
-        "created = excluded.created");
+        "created = excluded.created, pack_offset = excluded.pack_offset");
     if (!insert) return insert.error();
     impl_->find = std::move(*find);
     impl_->insert = std::move(*insert);
@@ -121,7 +149,8 @@ Result<std::vector<ReportEntry>> Manifest::upsert_all(std::vector<ReportEntry> e
           .bind(9, e.size)
           .bind(10, e.sha256)
           .bind(11, e.rows)
-          .bind(12, e.created);
+          .bind(12, e.created)
+          .bind(13, e.pack_offset);
       if (auto r = st.run(); !r) return r;
     }
     return {};
@@ -152,14 +181,7 @@ Result<std::vector<ReportEntry>> Manifest::list(const ListQuery& q) {
   if (!st) return st.error();
   st->bind(1, q.org_id).bind(2, q.first_day).bind(3, q.last_day);
   for (size_t i = 0; i < q.types.size(); ++i) st->bind(static_cast<int>(4 + i), q.types[i]);
-  std::vector<ReportEntry> out;
-  while (true) {
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    out.push_back(read_entry(*st));
-  }
-  return out;
+  return read_all(*st);
 }
 
 Result<std::optional<ReportEntry>> Manifest::find(std::string_view id) {
@@ -170,6 +192,14 @@ Result<std::optional<ReportEntry>> Manifest::find(std::string_view id) {
   if (!has) return has.error();
   if (!*has) return std::optional<ReportEntry>();
   return std::optional<ReportEntry>(read_entry(*st));
+}
+
+Result<std::vector<ReportEntry>> Manifest::entries_of_day(DayNumber day) {
+  auto st = impl_->db->prepare(std::string("SELECT ") + kColumns +
+                               " FROM reports WHERE day = ? ORDER BY org_id, type, filter");
+  if (!st) return st.error();
+  st->bind(1, day);
+  return read_all(*st);
 }
 
 Result<std::optional<Manifest::BuildInfo>> Manifest::latest_build() {

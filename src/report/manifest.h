@@ -1,8 +1,11 @@
 #pragma once
 // The report manifest: every report file built, with the capability id under which it is
 // downloaded (Shadowserver's dl.shadowserver.org/<id> convention), its organisation, type,
-// day, file name, size, sha256 and row count. Written by the report builder, read by the
-// API (reports/list, downloads) and the dashboard. SQLite file <data_dir>/reports.sqlite.
+// day, file name, size, sha256 and row count, and where its bytes are: a file of its own
+// (pack_offset -1) or the range [pack_offset, pack_offset + size) of a day's pack file
+// (report/pack.h). Written by the report builder, read by the API (reports/list, downloads),
+// mail and the dashboard. SQLite file <data_dir>/reports.sqlite. Readers of the bytes use
+// ReportEntry::bytes() with common/file_range.h, never `path` alone.
 //
 // Ids: 50 characters from [A-Za-z0-9_-] (300 random bits from OpenSSL's RAND_bytes) -- no
 // '/', '?' or '%', so clients can append them to a URL as they are. A rebuilt report keeps
@@ -18,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_range.h"
 #include "common/result.h"
 #include "common/time.h"
 
@@ -31,11 +35,15 @@ struct ReportEntry {
   DayNumber day = 0;
   std::string filter;     // asn, cidr, geo, domain
   std::string file_name;  // YYYY-MM-DD-<type>-<report>-<filter>.csv
-  std::string path;       // on disk
+  std::string path;       // on disk: the report's own file, or the pack holding it
   int64_t size = 0;
   std::string sha256;  // hex
   int64_t rows = 0;
   UnixSeconds created = 0;
+  int64_t pack_offset = -1;  // >= 0: the report is bytes [pack_offset, +size) of `path`
+
+  // Where the report's bytes are, for FileRangeReader / read_file_range.
+  FileRange bytes() const { return {path, pack_offset, pack_offset >= 0 ? size : 0}; }
 };
 
 struct ListQuery {
@@ -60,6 +68,9 @@ class Manifest {
   // Sorted oldest first (day, then type, then file name), as reports/list answers.
   Result<std::vector<ReportEntry>> list(const ListQuery& query);
   Result<std::optional<ReportEntry>> find(std::string_view id);
+  // Every entry of one day, all organisations (export, pack garbage collection), ordered by
+  // organisation, type, filter.
+  Result<std::vector<ReportEntry>> entries_of_day(DayNumber day);
   // The newest report day: its reports, rows and when its last file was written.
   struct BuildInfo {
     DayNumber day = 0;

@@ -9,6 +9,8 @@
 #
 # Usage: cli_deliver_test.sh VANTAGE      (exit 77 = skipped: not root or postfix missing)
 set -euo pipefail
+# The report files are read from disk below: the one-file-per-report layout (report.layout).
+export VANTAGE_REPORT_LAYOUT=files
 
 VANTAGE=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -30,6 +30,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The report files are read from disk below: the one-file-per-report layout (report.layout).
+os.environ["VANTAGE_REPORT_LAYOUT"] = "files"
 VANTAGE = os.path.abspath(sys.argv[1])
 SHARED = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "..", "..", "shared")
 INTELMQ = os.path.join(SHARED, "report_schema", "intelmq.json")

@@ -32,6 +32,8 @@ import urllib.request
 import harness
 
 VANTAGE = sys.argv[1]
+# The report files are read from disk below: the one-file-per-report layout (report.layout).
+os.environ["VANTAGE_REPORT_LAYOUT"] = "files"
 F = harness.Failures()
 
 

@@ -69,7 +69,8 @@ SQL
 }
 reports() {  # every report of the day, as its readers get it: file name and content
   "$vantage" --data-dir "$1" report build --date 2026-01-01 >/dev/null
-  (cd "$1/reports" && find . -name '*.csv' | sort | while read -r f; do
+  "$vantage" --data-dir "$1" report export --date 2026-01-01 --dir "$1/export" 2>/dev/null
+  (cd "$1/export" && find . -name '*.csv' | sort | while read -r f; do
     echo "== $f"
     cat "$f"
   done)

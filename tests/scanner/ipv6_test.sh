@@ -11,6 +11,8 @@
 # and `vantage status` shows the module's last scan.
 # usage: ipv6_test.sh path/to/vantage
 set -u
+# The report files are read from disk below: the one-file-per-report layout (report.layout).
+export VANTAGE_REPORT_LAYOUT=files
 V=$(readlink -f "$1")
 source "$(dirname "$0")/netns_bed.sh"
 bed_up vs6$$ vt6$$ "2001:db8:46::1/64" "2001:db8:46::2/64"

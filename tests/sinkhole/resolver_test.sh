@@ -18,6 +18,8 @@
 # Nothing leaves the namespaces: they have no route anywhere else.
 # Usage: resolver_test.sh VANTAGE SOURCE_DIR [SHARED_DIR]
 set -euo pipefail
+# The report files are read from disk below: the one-file-per-report layout (report.layout).
+export VANTAGE_REPORT_LAYOUT=files
 vantage=$(readlink -f "$1")
 source_dir=$(readlink -f "$2")
 shared="${3:-$(cd "$source_dir/.." && pwd)/shared}"
