@@ -148,8 +148,12 @@ def intelmq_reports(vantage, work, inbox, cidrs, shared_dir=None):
     check(len(files) > 0, "the sensor shipped segment files into the inbox")
     v("ingest", "-q", *files)
     day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    built = v("report", "build", "--date", day)
-    reports = [line.split("\t")[0] for line in built.splitlines() if line.strip()]
+    v("report", "build", "--date", day)
+    # Reports live in the day's pack (report.layout's default); IntelMQ reads files, so export
+    # them the way an operator would.
+    exported = os.path.join(work, "exported")
+    v("report", "export", "--date", day, "--dir", exported)
+    reports = sorted(glob.glob(os.path.join(exported, "**", "*.csv"), recursive=True))
     # The shared specs sit beside the checkout (../shared), or where VANTAGE_SHARED_DIR says.
     candidates = [shared_dir, os.environ.get("VANTAGE_SHARED_DIR"),
                   os.path.join(HERE, "..", "..", "..", "shared"),
