@@ -203,11 +203,22 @@ class ClickHouseStore final : public EventStore {
         key_list.push_back(k);
       }
       std::string ids = batch_ids.empty() ? "(0)" : number_list(batch_ids);
-      std::string sql = "SELECT day, event_key, countIf(NOT (occurrence_id IN " + ids +
-                        ")), groupUniqArrayArrayIf(routes, NOT (occurrence_id IN " + ids +
-                        ")), groupUniqArrayIf(occurrence_id, occurrence_id IN " + ids + ") FROM " +
-                        db_ + ".occurrences_all WHERE day IN " + number_list(days) +
-                        " AND event_key IN " + number_list(key_list) + " GROUP BY day, event_key";
+      std::string where = " FROM " + db_ + ".occurrences_all WHERE day IN " + number_list(days) +
+                          " AND event_key IN " + number_list(key_list);
+      // A redelivered batch is counted against the state before its first delivery: only the
+      // occurrences stored before the earliest stored copy of its own ones count as earlier.
+      auto first_copy =
+          http_.query(options_.url, "SELECT min(seq)" + where + " AND occurrence_id IN " + ids +
+                                        " FORMAT TabSeparated");
+      if (!first_copy) return first_copy.error();
+      uint64_t before = to_uint(trim(*first_copy));
+      if (before == 0) before = UINT64_MAX;
+      std::string earlier =
+          "NOT (occurrence_id IN " + ids + ") AND seq < " + std::to_string(before);
+      std::string sql = "SELECT day, event_key, countIf(" + earlier +
+                        "), groupUniqArrayArrayIf(routes, " + earlier +
+                        "), groupUniqArrayIf(occurrence_id, occurrence_id IN " + ids + ")" + where +
+                        " GROUP BY day, event_key";
       auto st = http_.query_rows(options_.url, sql, [&](const std::vector<std::string_view>& f) {
         if (f.size() < 5) return true;
         auto key = std::make_pair(static_cast<DayNumber>(to_int(f[0])), to_uint(f[1]));
