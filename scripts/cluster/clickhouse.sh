@@ -84,8 +84,21 @@ clickhouse_write_users() {
 XML
 }
 
+# A node's process exists and is not a zombie (one killed with -9 may linger as one, or still be
+# exiting, for a moment).
 clickhouse_alive() {
-  [[ -f "$1/pid" ]] && kill -0 "$(cat "$1/pid")" 2>/dev/null
+  [[ -f "$1/pid" ]] || return 1
+  local pid state
+  pid="$(cat "$1/pid")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo X)"
+  [[ "$state" != Z && "$state" != X ]]
+}
+
+clickhouse_start() {
+  local d="$1"
+  nohup /usr/sbin/clickhouse-server --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 </dev/null &
+  echo $! >"$d/pid"
 }
 
 clickhouse_endpoints() {
@@ -119,15 +132,19 @@ clickhouse_up() {
     local d="$base/$name"
     if clickhouse_alive "$d"; then continue; fi
     clickhouse_write_config "$base" "$name" "$http" "$tcp" "$inter"
-    nohup /usr/sbin/clickhouse-server --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 &
-    echo $! >"$d/pid"
+    clickhouse_start "$d"
   done <"$base/ports"
   # Ready when every node answers on HTTP (startup takes about a second).
   while read -r name http _ _; do
-    local ok=0
+    local ok=0 restarted=0
     for ((i = 0; i < 300; i++)); do
       if curl -sf "http://127.0.0.1:$http/?query=SELECT+1" >/dev/null 2>&1; then ok=1; break; fi
-      clickhouse_alive "$base/$name" || break
+      if ! clickhouse_alive "$base/$name"; then
+        # It was still exiting when `up` looked (killed just before), or died at start: once more.
+        ((restarted == 0)) || break
+        restarted=1
+        clickhouse_start "$base/$name"
+      fi
       sleep 0.1
     done
     if [[ $ok != 1 ]]; then
