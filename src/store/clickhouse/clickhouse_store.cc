@@ -696,13 +696,19 @@ class ClickHouseStore final : public EventStore {
   // The next sequence number: past every stored occurrence, quarantine record and commit, so
   // that ids only grow even after another process wrote (one writer at a time, as the
   // interface says; see docs/cluster.md for several writers).
+  // The first write reads the highest sequence number of every table (a writer that crashed
+  // may have stored occurrences without committing them); later writes only the small commits
+  // table, which covers every write that finished since.
   Status refresh_sequence() {
-    auto text = http_.query(options_.url, "SELECT greatest(greatest((SELECT max(seq) FROM " + db_ +
-                                              ".occurrences_all), (SELECT max(seq) FROM " + db_ +
-                                              ".commits)), (SELECT max(seq) FROM " + db_ +
-                                              ".quarantine)) FORMAT TabSeparated");
+    std::string commits = "(SELECT max(seq) FROM " + db_ + ".commits)";
+    std::string sql = sequence_scanned_ ? "SELECT " + commits
+                                        : "SELECT greatest(greatest((SELECT max(seq) FROM " + db_ +
+                                              ".occurrences_all), " + commits +
+                                              "), (SELECT max(seq) FROM " + db_ + ".quarantine))";
+    auto text = http_.query(options_.url, sql + " FORMAT TabSeparated");
     if (!text) return text.error();
     next_seq_ = std::max<uint64_t>(next_seq_, to_uint(trim(*text)) + 1);
+    sequence_scanned_ = true;
     return {};
   }
 
@@ -784,6 +790,7 @@ class ClickHouseStore final : public EventStore {
   ClickHouseHttp http_;
   std::string db_;
   uint64_t next_seq_ = 1;
+  bool sequence_scanned_ = false;
 };
 
 }  // namespace
