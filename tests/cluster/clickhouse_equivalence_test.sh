@@ -2,7 +2,7 @@
 # Cluster mode (issue #19): the same generated day -- 300 organisations, malformed rows
 # included -- ingested into the embedded SQLite store and into the ClickHouse store on two real
 # shards (twice, the second time with the checkpoints gone, as a redelivering bus would), must
-# give byte-identical reports and the same status and quarantine answers. Then a shard killed
+# give byte-identical reports and the same status, quarantine and api2 answers. Then a shard killed
 # with -9 during a report build must fail the build with an error naming it, and after the
 # restart the rebuild must equal the first build.
 # Usage: clickhouse_equivalence_test.sh VANTAGE_BINARY SOURCE_DIR
@@ -18,7 +18,12 @@ eval "$(CLICKHOUSE_SHARDS=2 "$src/scripts/cluster.sh" up --dir "$work/cluster" |
 day=2026-01-15
 sql="$work/sql"; ch="$work/ch"
 "$vantage" --data-dir "$sql" generate --registry-only --orgs 300 --seed 19 >/dev/null 2>&1
-cp -a "$sql" "$ch"  # the same registry in both
+# An API key of the first organisation, in both.
+org1=$("$vantage" --data-dir "$sql" org list 2>/dev/null | awk 'NR==1 {print $2}')
+issued=$("$vantage" --data-dir "$sql" key issue "$org1")
+api_key=$(sed -nE 's/^key:[[:space:]]+(\S+).*/\1/p' <<<"$issued")
+api_secret=$(sed -nE 's/^secret:[[:space:]]+(\S+).*/\1/p' <<<"$issued")
+cp -a "$sql" "$ch"  # the same registry (and key) in both
 "$vantage" --data-dir "$sql" generate -n 3000 --bad-every 97 --seed 19 --date "$day" \
   -o "$work/feed.jsonl" >/dev/null 2>&1
 
@@ -66,6 +71,13 @@ strip() { grep -v '^last report build' "$1"; }  # its time of writing differs
 diff -u <(strip "$work/sql.status") <(strip "$work/ch.status") >&2 || fail "status differs"
 diff -u "$work/sql.q" "$work/ch.q" >&2 || fail "quarantine differs"
 grep -q . "$work/sql.q" || fail "no quarantined rows (--bad-every)"
+
+# The api2 answers (stats, types, report list) of both stores for that organisation.
+VANTAGE_STORE_ENGINE=clickhouse VANTAGE_STORE_CLICKHOUSE_URL="$CLICKHOUSE_URL" \
+  VANTAGE_STORE_CLICKHOUSE_SHARD_URLS="$CLICKHOUSE_SHARD_URLS" \
+  VANTAGE_STORE_CLICKHOUSE_DATABASE=equivalence \
+  python3 "$src/tests/cluster/api_compare.py" "$vantage" "$sql" "$ch" "$api_key" "$api_secret" "$day" ||
+  fail "api2 answers differ"
 
 # A shard killed with -9 while the reports are built: a clear error naming the node.
 pid2=$(cat "$work/cluster/clickhouse/n2/pid")
