@@ -56,9 +56,19 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+// ClickHouse's exception text on one line, bounded: a failed distributed query's first line
+// says only "All connection tries failed. Log:"; the next ones name the shard that is down.
 std::string first_line(std::string_view s) {
-  auto nl = s.find('\n');
-  return std::string(trim(s.substr(0, nl)));
+  std::string out;
+  for (auto line : split(s, '\n')) {
+    line = trim(line);
+    if (line.empty()) continue;
+    if (!out.empty()) out += " | ";
+    out.append(line);
+    if (out.size() > 400) break;
+  }
+  if (out.size() > 400) out.resize(400);
+  return out;
 }
 
 }  // namespace
