@@ -38,6 +38,7 @@ test_pkgs=(
   curl dnsutils snmp socat python3-scapy hping3 adb nginx-light  # honeypot scan tests and bench
   unbound dnsperf nsd apache2-utils  # sinkhole: resolver, load, baselines
   rsyslog rsyslog-gnutls  # integrations: syslog/CEF into a real rsyslogd (TCP + TLS)
+  clickhouse-server clickhouse-client  # cluster mode: the sharded ClickHouse store (scripts/cluster.sh)
 )
 
 missing=()

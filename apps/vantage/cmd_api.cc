@@ -62,7 +62,7 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
   if (!keys) fail("registry: " + keys.error().message);
   auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
   if (!manifest) fail("report manifest: " + manifest.error().message);
-  auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+  auto store = open_store(global);
   if (!store) fail("event store: " + store.error().message);
 
   api::ApiOptions ao;
@@ -72,6 +72,7 @@ void run_serve(const GlobalOptions& global, const ServeOptions& o) {
   // requests behind its mutex).
   ao.manifest_path = global.data_dir + "/reports.sqlite";
   ao.store_path = global.data_dir + "/events.sqlite";
+  ao.open_store = [global] { return open_store(global); };
   api::ApiService service(ao, *keys, std::move(*manifest), std::move(*store), *catalogue);
 
   auto [host, port] = parse_listen_address(o.listen, "api serve");

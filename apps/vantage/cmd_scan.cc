@@ -472,7 +472,7 @@ void add_scan_commands(CLI::App& app, GlobalOptions& global) {
       if (!p || p->prefix.is_v4()) fail(2, "--within wants an IPv6 prefix: " + w);
       within.push_back(p->prefix);
     }
-    auto list = ipv6_hitlist(global.data_dir, hflags->days, within);
+    auto list = ipv6_hitlist(global, hflags->days, within);
     if (!list) fail(1, list.error().message);
     std::FILE* out = hflags->out == "-" ? stdout : std::fopen(hflags->out.c_str(), "w");
     if (!out) fail(2, "cannot write " + hflags->out);

@@ -341,8 +341,8 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
 
   auto names_reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
   auto manifest = report::Manifest::open(global.data_dir + "/reports.sqlite");
-  auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite", store_options(global));
-  auto dash_store = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+  auto store = open_store(global);
+  auto dash_store = open_store(global);
   if (!names_reg || !manifest || !store || !dash_store) {
     std::cerr << "vantage " << hooks.command << ": cannot open the data directory for the API\n";
     throw CommandFailed(1);
@@ -352,6 +352,7 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   // One read connection per concurrent request for the manifest, the store and the keys.
   ao.manifest_path = global.data_dir + "/reports.sqlite";
   ao.store_path = global.data_dir + "/events.sqlite";
+  ao.open_store = [global] { return open_store(global); };
   auto opened_keys = api::open_registry_key_store(global.data_dir);
   if (!opened_keys) {
     std::cerr << "vantage " << hooks.command << ": registry: " << opened_keys.error().message
@@ -363,6 +364,7 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
 
   integrations::ServiceOptions io;
   io.data_dir = global.data_dir;
+  io.open_store = [global] { return open_store(global); };
   io.dispatch = global.config.integrations_enabled;
   io.dispatcher.poll_interval =
       std::chrono::milliseconds(global.config.integrations_poll_interval_ms);
@@ -520,7 +522,7 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   // Remediation: the issues brought up to date from the store's changed days, each minute.
   std::thread remediation_job([&] {
     auto tracker = open_tracker(global);
-    auto events = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+    auto events = open_store(global);
     if (!tracker || !events) {
       spdlog::error("remediation: cannot open {}: {}", remediation_path(global),
                     tracker ? events.error().message : tracker.error().message);

@@ -16,6 +16,7 @@
 #include "delivery/delivery_log.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "report/manifest.h"
+#include "runtime.h"
 #include "sensor_status.h"
 #include "sensors/scanner/schedule.h"
 #include "store/store.h"
@@ -26,7 +27,7 @@ namespace {
 
 std::unique_ptr<store::EventStore> open_store_or_fail(const GlobalOptions& global) {
   std::filesystem::create_directories(global.data_dir);
-  auto s = store::open_sqlite_store(global.data_dir + "/events.sqlite");
+  auto s = open_store(global);
   if (!s) {
     std::cerr << "vantage: " << s.error().message << "\n";
     throw CommandFailed(1);

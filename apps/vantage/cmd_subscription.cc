@@ -112,7 +112,7 @@ void print_table(registry::Registry& reg, const json& subs) {
 void start_cursor_now(const GlobalOptions& g, int64_t sub_id) {
   int64_t head = 0;  // no store yet: every event to come is after the subscription
   if (std::filesystem::exists(g.data_dir + "/events.sqlite")) {
-    auto store = store::open_sqlite_store(g.data_dir + "/events.sqlite");
+    auto store = open_store(g);
     if (!store) return;  // the service starts the cursor when it first sees the subscription
     auto last = (*store)->last_event_id();
     if (!last) return;

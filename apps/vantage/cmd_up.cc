@@ -389,7 +389,7 @@ void run_up(const UpFlags& f, GlobalOptions& global) {
     throw CommandFailed(1);
   }
   // Refuse a data directory this build cannot read before touching anything in it.
-  if (auto store = store::open_sqlite_store(global.data_dir + "/events.sqlite"); !store) {
+  if (auto store = open_store(global); !store) {
     std::cerr << "vantage up: " << global.data_dir << "/events.sqlite: " << store.error().message
               << "\n  (run the Vantage version that wrote it, or start with another --data-dir)\n";
     throw CommandFailed(1);

@@ -46,6 +46,23 @@ store::SqliteStoreOptions store_options(const GlobalOptions& global) {
   return o;
 }
 
+Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& global) {
+  const auto& c = global.config;
+  store::StoreSettings s;
+  s.engine = c.store_engine;
+  s.sqlite_path = global.data_dir + "/events.sqlite";
+  s.sqlite = store_options(global);
+  s.clickhouse.url = c.clickhouse_url;
+  s.clickhouse.shard_urls = c.clickhouse_shard_urls;
+  s.clickhouse.database = c.clickhouse_database;
+  s.clickhouse.cluster = c.clickhouse_cluster;
+  s.clickhouse.connect_timeout_ms = c.clickhouse_connect_timeout_ms;
+  s.clickhouse.request_timeout_ms = c.clickhouse_request_timeout_ms;
+  s.clickhouse.retries = static_cast<int>(c.clickhouse_retries);
+  s.clickhouse.retry_backoff_ms = c.clickhouse_retry_backoff_ms;
+  return store::open_event_store(s);
+}
+
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c) {
   enrich::EnrichmentPaths paths;
   paths.asn_v4 = resolve_data_path(c.asn_v4);
@@ -114,7 +131,7 @@ std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const Runtime
   }
 
   if (options.store) {
-    auto s = store::open_sqlite_store(global.data_dir + "/events.sqlite", store_options(global));
+    auto s = open_store(global);
     if (!s) fail(s.error().message);
     rt->store = std::move(*s);
   }

@@ -9,6 +9,7 @@
 
 #include "common/time.h"
 #include "registry/sqlite/sqlite_registry.h"
+#include "runtime.h"
 #include "sensors/scanner/probes/output.h"
 #include "sensors/scanner/schedule.h"
 #include "sensors/scanner/targets.h"
@@ -19,9 +20,9 @@ namespace vantage::cli {
 namespace fs = std::filesystem;
 using namespace vantage::scanner;
 
-Result<std::vector<IpAddress>> ipv6_hitlist(const std::string& data_dir, int days,
+Result<std::vector<IpAddress>> ipv6_hitlist(const GlobalOptions& global, int days,
                                             const std::vector<IpPrefix>& within) {
-  auto store = store::open_sqlite_store(data_dir + "/events.sqlite");
+  auto store = open_store(global);
   if (!store) return store.error();
   store::EventQuery q;
   q.last_day = today();
@@ -104,7 +105,7 @@ ScanRecord run_entry(const GlobalOptions& global, const ScheduleEntry& entry,
   for (uint64_t i = 0; i < space.size(); ++i)
     jobs.push_back({{space.at(i), module->default_port}, module});
   if (!v6.empty()) {
-    auto hits = ipv6_hitlist(global.data_dir, 30, v6);
+    auto hits = ipv6_hitlist(global, 30, v6);
     if (!hits) return finish("IPv6 hit list: " + hits.error().message);
     for (const auto& a : *hits)
       if (!block.contains(a)) jobs.push_back({{a, module->default_port}, module});

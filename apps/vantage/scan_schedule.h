@@ -25,7 +25,7 @@ std::function<void(const ServiceInfo&)> scan_schedule_job(const GlobalOptions& g
 
 // Distinct IPv6 addresses of stored events of the last `days` days, inside `within` when it
 // is not empty (the `vantage hitlist` export and the scheduler's IPv6 target sets).
-Result<std::vector<IpAddress>> ipv6_hitlist(const std::string& data_dir, int days,
+Result<std::vector<IpAddress>> ipv6_hitlist(const GlobalOptions& global, int days,
                                             const std::vector<IpPrefix>& within);
 
 }  // namespace vantage::cli

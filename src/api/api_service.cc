@@ -834,7 +834,9 @@ ApiService::ApiService(ApiOptions options, std::shared_ptr<KeyStore> keys,
   impl_->manifests =
       std::make_unique<ConnectionPool<report::Manifest>>(std::move(manifest), nullptr, 1);
   ConnectionPool<store::EventStore>::Opener open_store;
-  if (!options.store_path.empty())
+  if (options.open_store)
+    open_store = with_retries(options.open_store);
+  else if (!options.store_path.empty())
     open_store =
         with_retries([path = options.store_path] { return store::open_sqlite_store(path); });
   impl_->stores = std::make_unique<ConnectionPool<store::EventStore>>(

@@ -55,6 +55,9 @@ struct ApiOptions {
   // taking turns on the single object passed to the constructor.
   std::string manifest_path;
   std::string store_path;
+  // Opens one more event store connection; when set it is used instead of store_path (the
+  // configured engine, e.g. the ClickHouse cluster store).
+  std::function<Result<std::unique_ptr<store::EventStore>>()> open_store;
   size_t max_db_connections = 16;
 };
 

@@ -71,6 +71,36 @@ const std::vector<Declaration>& declarations() {
        1, 1000000000},
       {"pipeline.watch_interval_ms", SettingType::kInt, &Config::watch_interval_ms, "1000",
        "How often the inbox directory is scanned (milliseconds).", 50, 3600000},
+      {"store.engine",
+       SettingType::kString,
+       &Config::store_engine,
+       "sqlite",
+       "Event store: the embedded SQLite file in the data directory, or a ClickHouse cluster "
+       "(cluster mode, docs/cluster.md).",
+       0,
+       0,
+       {"sqlite", "clickhouse"}},
+      {"store.clickhouse.url", SettingType::kString, &Config::clickhouse_url, "",
+       "HTTP URL of the ClickHouse node that serves the Distributed tables (with "
+       "store.engine = \"clickhouse\"), e.g. http://127.0.0.1:8123."},
+      {"store.clickhouse.shard_urls", SettingType::kStringList, &Config::clickhouse_shard_urls,
+       "[]",
+       "HTTP URL of one node per shard (tables are created and old days dropped on each); "
+       "empty means the url alone."},
+      {"store.clickhouse.database", SettingType::kString, &Config::clickhouse_database, "vantage",
+       "ClickHouse database of the event tables (created if missing)."},
+      {"store.clickhouse.cluster", SettingType::kString, &Config::clickhouse_cluster, "vantage",
+       "Cluster name in the nodes' <remote_servers> that the Distributed tables spread over."},
+      {"store.clickhouse.connect_timeout_ms", SettingType::kInt,
+       &Config::clickhouse_connect_timeout_ms, "2000",
+       "Connection timeout of a request to ClickHouse (milliseconds).", 1, 600000},
+      {"store.clickhouse.request_timeout_ms", SettingType::kInt,
+       &Config::clickhouse_request_timeout_ms, "120000",
+       "Whole-request timeout of a query or insert (milliseconds).", 1, 86400000},
+      {"store.clickhouse.retries", SettingType::kInt, &Config::clickhouse_retries, "2",
+       "Extra attempts of a request that got no answer (doubling back-off).", 0, 100},
+      {"store.clickhouse.retry_backoff_ms", SettingType::kInt, &Config::clickhouse_retry_backoff_ms,
+       "200", "First back-off between attempts (milliseconds).", 1, 600000},
       {"api.listen", SettingType::kString, &Config::api_listen, "127.0.0.1:8080",
        "Address:port of the API, download and dashboard server."},
       {"api.download_root", SettingType::kString, &Config::download_root, "",
@@ -571,8 +601,21 @@ Result<Config> parse(std::string_view toml_text, const std::vector<std::string>&
       return Error::invalid("config: '" + std::string(section.str()) +
                             "' must be a [section] table");
     }
+    // A sub-table ([store.clickhouse], or `clickhouse.url = ...` under [store]) names its keys
+    // section.table.key.
+    std::vector<std::pair<std::string, const toml::node*>> entries;
     for (const auto& [key, value] : *table) {
       std::string name = std::string(section.str()) + "." + std::string(key.str());
+      if (const auto* sub = value.as_table()) {
+        for (const auto& [subkey, subvalue] : *sub) {
+          entries.emplace_back(name + "." + std::string(subkey.str()), &subvalue);
+        }
+      } else {
+        entries.emplace_back(name, &value);
+      }
+    }
+    for (const auto& [name, entry] : entries) {
+      const toml::node& value = *entry;
       const Declaration* decl = nullptr;
       for (const auto& d : declarations()) {
         if (name == d.name) decl = &d;

@@ -31,6 +31,16 @@ struct Config {
   int64_t queue_depth = 0;
   int64_t spool_flush_events = 0;
   int64_t watch_interval_ms = 0;
+  // [store]
+  std::string store_engine;
+  std::string clickhouse_url;
+  std::vector<std::string> clickhouse_shard_urls;
+  std::string clickhouse_database;
+  std::string clickhouse_cluster;
+  int64_t clickhouse_connect_timeout_ms = 0;
+  int64_t clickhouse_request_timeout_ms = 0;
+  int64_t clickhouse_retries = 0;
+  int64_t clickhouse_retry_backoff_ms = 0;
   // [api]
   std::string api_listen;
   std::string download_root;

@@ -22,7 +22,8 @@ Result<std::unique_ptr<IntegrationsService>> IntegrationsService::start(
     if (!r) return r.error();
     return std::unique_ptr<registry::Registry>(std::move(*r));
   };
-  auto open_store = [dir] { return store::open_sqlite_store(dir + "/events.sqlite"); };
+  std::function<Result<std::unique_ptr<store::EventStore>>()> open_store = s->options_.open_store;
+  if (!open_store) open_store = [dir] { return store::open_sqlite_store(dir + "/events.sqlite"); };
   auto open_state = [dir] { return DeliveryState::open(dir + "/integrations.sqlite"); };
   s->misp_ = std::make_unique<MispFeed>(
       s->options_.misp, MispFeedSources{open_registry, open_store, keys, catalogue});

@@ -7,6 +7,7 @@
 // Thread-safety: start/stop from the owning thread; poke(), metrics(), org_subscriptions()
 // and the routes from any thread.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,9 @@ namespace vantage::integrations {
 
 struct ServiceOptions {
   std::string data_dir;
+  // Opens an event store connection (the configured engine); unset: the data directory's
+  // embedded store.
+  std::function<Result<std::unique_ptr<store::EventStore>>()> open_store;
   bool dispatch = true;  // integrations.enabled
   DispatcherOptions dispatcher;
   MispFeedOptions misp;

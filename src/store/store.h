@@ -233,4 +233,26 @@ struct SqliteStoreOptions {
 Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path,
                                                       SqliteStoreOptions options = {});
 
+// The cluster store (store/clickhouse/): ClickHouse over its HTTP interface, sharded by event
+// key over the nodes of `cluster`. docs/cluster.md describes the tables and why redelivered
+// batches count once.
+struct ClickHouseStoreOptions {
+  // The node that serves the Distributed tables and holds the small unsharded tables
+  // (checkpoints, quarantine, commits, retention, sealed statistics).
+  std::string url;
+  // One node per shard (the url's node among them): the tables are created, and retention
+  // drops partitions, on each. Empty: just `url`.
+  std::vector<std::string> shard_urls;
+  std::string database = "vantage";
+  std::string cluster = "vantage";  // a <remote_servers> entry in every node's config
+  int64_t connect_timeout_ms = 2000;
+  int64_t request_timeout_ms = 120000;
+  int retries = 2;  // extra attempts of a request that got no answer, doubling the back-off
+  int64_t retry_backoff_ms = 200;
+};
+
+// Connects and creates the database and tables where missing. Errors name the node's URL and
+// the cause; a store that cannot be reached is an error the caller retries with back-off.
+Result<std::unique_ptr<EventStore>> open_clickhouse_store(ClickHouseStoreOptions options);
+
 }  // namespace vantage::store

@@ -1,0 +1,350 @@
+// The store contract against real ClickHouse servers (two shards started by
+// clickhouse_store_test.sh through scripts/cluster.sh), with the embedded SQLite store as the
+// reference: the same batches go to both -- to ClickHouse twice, and some half-written first,
+// as a redelivering bus would -- and every read must answer alike.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "common/strings.h"
+#include "store/store.h"
+
+namespace vantage::store {
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+class ClickHouseStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (env("CLICKHOUSE_URL").empty()) GTEST_SKIP() << "CLICKHOUSE_URL is not set";
+    static int counter = 0;
+    options_.url = env("CLICKHOUSE_URL");
+    std::string shards = env("CLICKHOUSE_SHARD_URLS");
+    for (auto u : split(shards, ',')) options_.shard_urls.emplace_back(u);
+    options_.database =
+        "t" + std::to_string(std::random_device{}() % 1000000) + "_" + std::to_string(++counter);
+    auto s = open_clickhouse_store(options_);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ch_ = std::move(*s);
+    dir_ = std::filesystem::temp_directory_path() / ("vantage-chref-" + options_.database);
+    std::filesystem::create_directories(dir_);
+    SqliteStoreOptions so;
+    so.spool_flush_events = 1;
+    auto r = open_sqlite_store((dir_ / "events.sqlite").string(), so);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ref_ = std::move(*r);
+  }
+  void TearDown() override {
+    ref_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Random batches over a few days: repeated keys, routes to a few organisations (growing on
+  // repeats), tags in mixed case, quarantined records and one checkpoint per batch.
+  std::vector<IngestBatch> random_batches(int batches, int per_batch, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<IngestBatch> out;
+    uint64_t occurrence = 1000;
+    for (int b = 0; b < batches; ++b) {
+      IngestBatch batch;
+      for (int i = 0; i < per_batch; ++i) {
+        EventRecord e;
+        e.day = 20000 + static_cast<DayNumber>(rng() % 3);
+        uint64_t k = rng() % 150;
+        e.event_key = k * 7919 + 13;
+        e.type = k % 3 ? "scan_http" : "honeypot_ssh";
+        e.occurrence_id = ++occurrence;
+        e.timestamp = int64_t{e.day} * 86400 + static_cast<int64_t>(rng() % 600);
+        e.ip = "192.0.2." + std::to_string(k);
+        e.asn = 64500 + static_cast<uint32_t>(k % 4);
+        e.geo = k % 2 ? "NL" : "DE";
+        e.region = k % 4 ? "North" : "South";
+        e.severity = static_cast<uint8_t>(k % 5);
+        e.tag = k % 5 == 0 ? "" : (k % 2 ? "Http, vuln" : "ssh,brute,SSH");
+        e.row = "row\t" + std::to_string(k) + "\n\\x" + std::string(1, '\0') + "'end";
+        e.routes.push_back({static_cast<uint32_t>(k % 7), MatchFilter::kCidr});
+        if (rng() % 4 == 0)
+          e.routes.push_back({static_cast<uint32_t>(rng() % 9), MatchFilter::kAsn});
+        batch.events.push_back(std::move(e));
+      }
+      batch.quarantined.push_back({"file-" + std::to_string(b), b + 1, "ip", "bad ip", "x\ty"});
+      SourceCheckpoint c;
+      c.source_key = "src-" + std::to_string(b % 2);
+      c.source_name = "input " + std::to_string(b % 2);
+      c.offset = (b + 1) * 100;
+      c.line = (b + 1) * 10;
+      c.accepted = per_batch;
+      batch.checkpoint = c;
+      out.push_back(std::move(batch));
+    }
+    return out;
+  }
+
+  // Writes each batch once to the reference and, to ClickHouse, a prefix first (a delivery
+  // cut short) and then the whole batch twice.
+  void write_both(const std::vector<IngestBatch>& batches) {
+    for (const auto& b : batches) {
+      auto r = ref_->write(b);
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      IngestBatch half;
+      half.events.assign(b.events.begin(), b.events.begin() + b.events.size() / 2);
+      {
+        auto w = ch_->write(half);
+        ASSERT_TRUE(w.ok()) << w.error().message;
+      }
+      for (int i = 0; i < 2; ++i) {
+        auto c = ch_->write(b);
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        EXPECT_EQ(c->inserted, r->inserted);
+        EXPECT_EQ(c->deduplicated, r->deduplicated);
+        EXPECT_EQ(c->routed, r->routed);
+      }
+    }
+    ASSERT_TRUE(ref_->settle().ok());
+  }
+
+  static std::string describe(const StoredEvent& e) {
+    return std::to_string(e.day) + "|" + e.type + "|" + std::to_string(e.event_key) + "|" +
+           std::to_string(e.first_seen) + "|" + std::to_string(e.last_seen) + "|" +
+           std::to_string(e.count) + "|" + e.ip + "|" + std::to_string(e.asn) + "|" + e.geo + "|" +
+           e.region + "|" + std::to_string(e.severity) + "|" + e.tag + "|" + e.row + "|" +
+           (e.new_since_previous_day ? "new" : "old");
+  }
+
+  std::vector<std::string> report(EventStore& s, const ReportKey& k) {
+    std::vector<std::string> rows;
+    auto st = s.scan_report(k, [&](const StoredEvent& e) {
+      rows.push_back(describe(e));
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.message());
+    return rows;
+  }
+
+  static std::vector<std::string> flat(const Result<std::vector<StatsRow>>& r) {
+    std::vector<std::string> out;
+    if (!r) return {"error: " + r.error().message};
+    for (const auto& row : *r)
+      out.push_back(join(row.keys, "/") + "=" + std::to_string(row.events));
+    return out;
+  }
+
+  void expect_same_reads() {
+    for (DayNumber day = 20000; day < 20003; ++day) {
+      auto a = ref_->report_keys(day, std::nullopt);
+      auto b = ch_->report_keys(day, std::nullopt);
+      ASSERT_TRUE(a.ok() && b.ok());
+      ASSERT_EQ(a->size(), b->size()) << "day " << day;
+      for (size_t i = 0; i < a->size(); ++i) {
+        const auto &x = (*a)[i], &y = (*b)[i];
+        EXPECT_EQ(std::tie(x.org_id, x.type, x.filter, x.rows),
+                  std::tie(y.org_id, y.type, y.filter, y.rows));
+        EXPECT_EQ(report(*ref_, x), report(*ch_, y)) << "org " << x.org_id << " " << x.type;
+      }
+    }
+    std::vector<StatsQuery> queries;
+    for (std::vector<std::string> g : {std::vector<std::string>{},
+                                       {"day"},
+                                       {"type", "severity"},
+                                       {"geo", "region"},
+                                       {"asn"},
+                                       {"day", "tag"},
+                                       {"geo", "tag"}}) {
+      StatsQuery q;
+      q.first_day = 20000;
+      q.last_day = 20002;
+      q.group_by = g;
+      queries.push_back(q);
+      q.org_id = 3;
+      queries.push_back(q);
+    }
+    StatsQuery f;
+    f.first_day = 20001;
+    f.last_day = 20002;
+    f.tag = "vuln";
+    f.group_by = {"type"};
+    queries.push_back(f);
+    f.tag.clear();
+    f.min_severity = 2;
+    f.types = {"scan_http"};
+    queries.push_back(f);
+    for (const auto& q : queries) {
+      EXPECT_EQ(flat(ref_->stats(q)), flat(ch_->stats(q)))
+          << "group by " << join(q.group_by, ",") << (q.org_id ? " org" : "");
+    }
+    EventQuery eq;
+    eq.first_day = 20000;
+    eq.last_day = 20002;
+    eq.org_id = 2;
+    eq.limit = 40;
+    eq.offset = 3;
+    for (bool desc : {false, true}) {
+      eq.descending = desc;
+      auto a = ref_->query(eq);
+      auto b = ch_->query(eq);
+      ASSERT_TRUE(a.ok() && b.ok());
+      ASSERT_EQ(a->size(), b->size());
+      for (size_t i = 0; i < a->size(); ++i) {
+        StoredEvent x = (*a)[i], y = (*b)[i];
+        x.new_since_previous_day = y.new_since_previous_day = true;
+        EXPECT_EQ(describe(x), describe(y));
+      }
+    }
+    auto qa = ref_->quarantine_count();
+    auto qb = ch_->quarantine_count();
+    ASSERT_TRUE(qa.ok() && qb.ok());
+    EXPECT_EQ(*qa, *qb);
+    auto ca = ref_->checkpoints();
+    auto cb = ch_->checkpoints();
+    ASSERT_TRUE(ca.ok() && cb.ok());
+    ASSERT_EQ(ca->size(), cb->size());
+    for (size_t i = 0; i < ca->size(); ++i) {
+      const auto &x = (*ca)[i], &y = (*cb)[i];
+      EXPECT_EQ(std::tie(x.source_key, x.offset, x.line, x.deduplicated, x.routed),
+                std::tie(y.source_key, y.offset, y.line, y.deduplicated, y.routed));
+    }
+  }
+
+  // Every event through read_after in pages of `page`: (day, key, routes) in id order.
+  std::vector<std::string> tail(EventStore& s, int64_t page, std::optional<uint32_t> org) {
+    std::vector<std::string> out;
+    TailQuery q;
+    q.limit = page;
+    q.org_id = org;
+    for (int guard = 0; guard < 1000; ++guard) {
+      auto p = s.read_after(q, [&](const StoredEvent& e, const std::vector<OrgRoute>& routes) {
+        std::string r = std::to_string(e.day) + ":" + std::to_string(e.event_key);
+        for (const auto& o : routes) r += "," + std::to_string(o.org_id);
+        out.push_back(r);
+        return true;
+      });
+      EXPECT_TRUE(p.ok());
+      if (!p.ok() || p->examined_to == q.after_id) break;
+      q.after_id = p->examined_to;
+    }
+    return out;
+  }
+
+  ClickHouseStoreOptions options_;
+  std::unique_ptr<EventStore> ch_, ref_;
+  std::filesystem::path dir_;
+};
+
+TEST_F(ClickHouseStoreTest, RedeliveredBatchesReadLikeOneDelivery) {
+  write_both(random_batches(6, 200, 7));
+  expect_same_reads();
+}
+
+TEST_F(ClickHouseStoreTest, ReadAfterHandsOutEachEventOnceInInsertionOrder) {
+  write_both(random_batches(3, 150, 11));
+  EXPECT_EQ(tail(*ref_, 17, std::nullopt), tail(*ch_, 17, std::nullopt));
+  EXPECT_EQ(tail(*ref_, 5, 4u), tail(*ch_, 5, 4u));
+  auto last = ch_->last_event_id();
+  ASSERT_TRUE(last.ok());
+  EXPECT_GT(*last, 0);
+  // Ids grow: a new event written later gets a greater id than every stored one.
+  IngestBatch b;
+  EventRecord e;
+  e.day = 20005;
+  e.type = "scan_http";
+  e.event_key = 424242;
+  e.occurrence_id = 99999999;
+  e.timestamp = 20005 * 86400;
+  b.events.push_back(e);
+  {
+    auto w = ch_->write(b);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+  }
+  TailQuery q;
+  q.after_id = *last;
+  int64_t seen = 0;
+  auto p = ch_->read_after(q, [&](const StoredEvent& ev, const std::vector<OrgRoute>&) {
+    EXPECT_EQ(ev.event_key, 424242u);
+    EXPECT_GT(ev.id, *last);
+    ++seen;
+    return true;
+  });
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_F(ClickHouseStoreTest, RetentionDropsEventsAndKeepsStatistics) {
+  write_both(random_batches(4, 150, 23));
+  auto a = ref_->drop_events_before(20002);
+  auto b = ch_->drop_events_before(20002);
+  ASSERT_TRUE(a.ok() && b.ok()) << (b.ok() ? "" : b.error().message);
+  EXPECT_EQ(*a, *b);
+  auto again = ch_->drop_events_before(20002);  // a repeat changes nothing
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+  expect_same_reads();
+}
+
+TEST_F(ClickHouseStoreTest, QuarantineKeepsEachRecordOnce) {
+  IngestBatch b;
+  b.quarantined.push_back({"stdin", 3, "timestamp", "missing", std::string(5000, 'x')});
+  b.quarantined.push_back({"stdin", 4, "ip", "bad\tip", "1.2.3"});
+  {
+    auto w = ch_->write(b);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+  }
+  {
+    auto w = ch_->write(b);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+  }
+  auto n = ch_->quarantine_count();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  auto q = ch_->quarantine(10);
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 2u);
+  EXPECT_EQ((*q)[0].line, 4);  // newest first
+  EXPECT_EQ((*q)[0].reason, "bad\tip");
+  EXPECT_EQ((*q)[1].raw.size(), 4096u);  // truncated like the embedded store
+}
+
+TEST_F(ClickHouseStoreTest, CheckpointsKeepTheLatestVersion) {
+  for (int64_t off : {10, 20, 30}) {
+    IngestBatch b;
+    SourceCheckpoint c;
+    c.source_key = "k";
+    c.source_name = "file";
+    c.offset = off;
+    c.done = off == 30;
+    b.checkpoint = c;
+    {
+      auto w = ch_->write(b);
+      ASSERT_TRUE(w.ok()) << w.error().message;
+    }
+  }
+  auto c = ch_->checkpoint("k");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->offset, 30);
+  EXPECT_TRUE((*c)->done);
+  auto none = ch_->checkpoint("other");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(ClickHouseStoreTest, UnreachableServerIsAClearError) {
+  ClickHouseStoreOptions o;
+  o.url = "http://127.0.0.1:1";
+  o.retries = 1;
+  o.retry_backoff_ms = 10;
+  auto s = open_clickhouse_store(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(s.error().message.find("http://127.0.0.1:1"), std::string::npos) << s.error().message;
+}
+
+}  // namespace
+}  // namespace vantage::store
