@@ -448,11 +448,10 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
     server->route("GET", "/healthz",
                   [](const http::Request&) { return http::Response::text(200, "ok\n"); });
     server->route("GET", "/metrics", [&service, &pushes, &hooks](const http::Request&) {
-      return http::Response::text(
-          200,
-          service.metrics() + (*pushes)->metrics() +
-              (hooks.extra_metrics ? hooks.extra_metrics() : std::string()),
-          "text/plain; version=0.0.4");
+      return http::Response::text(200,
+                                  service.metrics() + (*pushes)->metrics() +
+                                      (hooks.extra_metrics ? hooks.extra_metrics() : std::string()),
+                                  "text/plain; version=0.0.4");
     });
     return server;
   };
