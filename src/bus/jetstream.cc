@@ -18,13 +18,16 @@ constexpr const char* kTypeHeader = "Vantage-Type";
 constexpr const char* kFormatHeader = "Vantage-Format";
 constexpr int64_t kNanosPerSecond = 1000000000;
 
-Error nats_error(const std::string& what, natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
+Error nats_error(const std::string& what, natsStatus s,
+                 jsErrCode jerr = static_cast<jsErrCode>(0)) {
   std::string msg = what + ": " + natsStatus_GetText(s);
   if (jerr != 0) msg += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
   const char* last = nats_GetLastError(nullptr);
   if (last && *last && msg.find(last) == std::string::npos) msg += ": " + std::string(last);
+  // 10008: JetStream cluster not available yet (no meta leader right after a start).
   ErrorCode code = (s == NATS_NO_SERVER || s == NATS_CONNECTION_CLOSED || s == NATS_TIMEOUT ||
-                    s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED)
+                    s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
+                    static_cast<int>(jerr) == 10008)
                        ? ErrorCode::kUnavailable
                        : ErrorCode::kIo;
   return Error{code, msg};
@@ -121,7 +124,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const BusOptions& options) 
   Status st;
   for (int attempt = 1; attempt <= options.connect_attempts; ++attempt) {
     st = c->ensure_stream();
-    if (st.ok()) break;
+    if (st.ok() || st.error().code != ErrorCode::kUnavailable) break;
     std::fprintf(stderr, "vantage: JetStream stream %s not ready (%s); retrying in 1 s\n",
                  options.stream.c_str(), st.message().c_str());
     std::this_thread::sleep_for(std::chrono::seconds(1));

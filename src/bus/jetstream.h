@@ -32,15 +32,15 @@ struct __natsMsg;
 namespace vantage::bus {
 
 struct BusOptions {
-  std::string urls;                    // "nats://h1:4222,nats://h2:4222"
+  std::string urls;  // "nats://h1:4222,nats://h2:4222"
   std::string stream = "VANTAGE_EVENTS";
   std::string subject_prefix = "vantage.events";
   std::string consumer = "vantage-worker";
-  int replicas = 1;                    // 1 or 3 (needs a cluster of 3)
-  int64_t duplicate_window_s = 600;    // publisher retries inside it are not second events
-  int64_t ack_wait_s = 120;            // an unacknowledged message is redelivered after it
-  int fetch_batch = 8;                 // messages per Fetch (each carries many lines)
-  int connect_attempts = 30;           // at start, 1 s apart
+  int replicas = 1;                  // 1 or 3 (needs a cluster of 3)
+  int64_t duplicate_window_s = 600;  // publisher retries inside it are not second events
+  int64_t ack_wait_s = 120;          // an unacknowledged message is redelivered after it
+  int fetch_batch = 8;               // messages per Fetch (each carries many lines)
+  int connect_attempts = 30;         // at start, 1 s apart
   // One message in flight, publisher and consumer side: the store sees the messages in
   // stream order, and the stream holds them in publish order, whatever fails. Needed for a
   // store whose result depends on arrival order (SQLite keeps an event's first-arriving row);

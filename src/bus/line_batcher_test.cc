@@ -25,7 +25,8 @@ TEST(LineBatcher, JsonlBodiesHoldAtMostNRecords) {
 
 TEST(LineBatcher, CsvRepeatsTheHeaderAndKeepsQuotedNewlines) {
   // Fed in pieces that cut records (and the quoted newline) apart.
-  auto out = split(true, 1, {"ip,note\n1.2.3.4,\"x\n", "y\"\n5.6.7.8,\"a \"\"q\"\" b\"\n9.9", ".9.9,z"});
+  auto out =
+      split(true, 1, {"ip,note\n1.2.3.4,\"x\n", "y\"\n5.6.7.8,\"a \"\"q\"\" b\"\n9.9", ".9.9,z"});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0], "ip,note\n1.2.3.4,\"x\ny\"\n");
   EXPECT_EQ(out[1], "ip,note\n5.6.7.8,\"a \"\"q\"\" b\"\n");
