@@ -106,7 +106,8 @@ class GroupPublisher {
     for (int attempt = 1; attempt <= attempts_; ++attempt) {
       int64_t dup_before = publisher_.duplicates();
       st = publisher_.publish(group_);
-      if (st.ok()) {
+      if (st.ok() || st.error().code == ErrorCode::kInvalidArgument) {
+        if (!st.ok()) return st;  // a record larger than the servers' max_payload
         summary_.messages += static_cast<int64_t>(group_.size());
         summary_.duplicates += publisher_.duplicates() - dup_before;
         group_.clear();
@@ -161,15 +162,18 @@ Result<PublishSummary> publish_input(bus::Connection& conn, const core::Catalogu
   auto [csv, type] = *ct;
   GroupPublisher out(conn, attempts);
   int64_t n = 0;
-  bus::LineBatcher batcher(csv, lines_per_message, [&](std::string body, size_t records) {
-    bus::BusMessage m;
-    m.id = id_base + ":" + std::to_string(n++);
-    m.source = in.name;
-    m.type = type;
-    m.format = csv ? "csv" : "jsonl";
-    m.body = std::move(body);
-    out.add(std::move(m), records);
-  });
+  // Headers (id, source name, type, format) need room beside the body.
+  size_t max_bytes = static_cast<size_t>(std::max<int64_t>(conn.max_payload() - 8192, 4096));
+  bus::LineBatcher batcher(csv, lines_per_message, max_bytes,
+                           [&](std::string body, size_t records) {
+                             bus::BusMessage m;
+                             m.id = id_base + ":" + std::to_string(n++);
+                             m.source = in.name;
+                             m.type = type;
+                             m.format = csv ? "csv" : "jsonl";
+                             m.body = std::move(body);
+                             out.add(std::move(m), records);
+                           });
   std::string block;
   while (read(block)) batcher.feed(block);
   batcher.finish();

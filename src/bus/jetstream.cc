@@ -25,6 +25,7 @@ Error nats_error(const std::string& what, natsStatus s,
   const char* last = nats_GetLastError(nullptr);
   if (last && *last && msg.find(last) == std::string::npos) msg += ": " + std::string(last);
   // 10008: JetStream cluster not available yet (no meta leader right after a start).
+  if (s == NATS_MAX_PAYLOAD) return Error::invalid(msg);  // retrying cannot help
   ErrorCode code = (s == NATS_NO_SERVER || s == NATS_CONNECTION_CLOSED || s == NATS_TIMEOUT ||
                     s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
                     static_cast<int>(jerr) == 10008)
@@ -70,6 +71,10 @@ std::string Connection::connected_url() const {
   char buf[256] = {0};
   if (nc_ && natsConnection_GetConnectedUrl(nc_, buf, sizeof buf) == NATS_OK) return buf;
   return {};
+}
+
+int64_t Connection::max_payload() const {
+  return nc_ ? natsConnection_GetMaxPayload(nc_) : 0;
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const BusOptions& options) {

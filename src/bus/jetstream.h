@@ -71,6 +71,8 @@ class Connection {
   const BusOptions& options() const { return options_; }
   __jsCtx* js() { return js_; }
   std::string connected_url() const;
+  // The servers' max_payload (bytes): a message body must leave room for its headers.
+  int64_t max_payload() const;
 
  private:
   explicit Connection(BusOptions options) : options_(std::move(options)) {}

@@ -4,8 +4,11 @@
 
 namespace vantage::bus {
 
-LineBatcher::LineBatcher(bool csv, size_t records_per_body, Emit emit)
-    : csv_(csv), per_body_(records_per_body ? records_per_body : 1), emit_(std::move(emit)) {}
+LineBatcher::LineBatcher(bool csv, size_t records_per_body, size_t max_bytes, Emit emit)
+    : csv_(csv),
+      per_body_(records_per_body ? records_per_body : 1),
+      max_bytes_(max_bytes),
+      emit_(std::move(emit)) {}
 
 void LineBatcher::feed(std::string_view data) {
   while (!data.empty()) {
@@ -25,6 +28,11 @@ void LineBatcher::end_record() {
     header_ = std::move(record_);
     have_header_ = true;
   } else {
+    if (records_ > 0 && body_.size() + record_.size() > max_bytes_) {
+      emit_(std::move(body_), records_);
+      body_.clear();
+      records_ = 0;
+    }
     if (body_.empty() && csv_) body_ = header_;
     body_ += record_;
     if (++records_ == per_body_) {

@@ -10,7 +10,8 @@ namespace {
 
 std::vector<std::string> split(bool csv, size_t per, const std::vector<std::string>& chunks) {
   std::vector<std::string> out;
-  LineBatcher b(csv, per, [&](std::string body, size_t) { out.push_back(std::move(body)); });
+  LineBatcher b(csv, per, size_t{1} << 20,
+                [&](std::string body, size_t) { out.push_back(std::move(body)); });
   for (const auto& c : chunks) b.feed(c);
   b.finish();
   return out;
@@ -31,6 +32,17 @@ TEST(LineBatcher, CsvRepeatsTheHeaderAndKeepsQuotedNewlines) {
   EXPECT_EQ(out[0], "ip,note\n1.2.3.4,\"x\ny\"\n");
   EXPECT_EQ(out[1], "ip,note\n5.6.7.8,\"a \"\"q\"\" b\"\n");
   EXPECT_EQ(out[2], "ip,note\n9.9.9.9,z\n");  // the last record got its newline
+}
+
+TEST(LineBatcher, BodiesStayUnderTheByteLimit) {
+  std::vector<std::string> out;
+  LineBatcher b(true, 100, 20, [&](std::string body, size_t) { out.push_back(std::move(body)); });
+  b.feed("h\naaaaaaa\nbbbbbbb\nccccccccccccccccccccccccc\nd\n");
+  b.finish();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0], "h\naaaaaaa\nbbbbbbb\n");           // 18 bytes: a third record would pass 20
+  EXPECT_EQ(out[1], "h\nccccccccccccccccccccccccc\n");  // one record over the limit goes alone
+  EXPECT_EQ(out[2], "h\nd\n");
 }
 
 TEST(LineBatcher, HeaderOnlyCsvGivesNoBody) {
