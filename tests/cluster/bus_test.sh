@@ -182,6 +182,26 @@ echo "$status" | grep -q "consumer: lag 0 messages, ack pending 0" ||
   fail "status does not show an empty consumer: $status"
 if [[ "$mode" == e2e ]]; then
   echo "$status" | sed -n '/^cluster/,/workers here/p'
+  # The api role: the service on the shared store, without an ingest endpoint of its own,
+  # its /metrics with the bus figures.
+  "$vantage" --data-dir "$work/cl" cluster run --role api --listen 127.0.0.1:0 \
+    >"$work/api.out" 2>"$work/api.log" &
+  api_pid=$!
+  base=""
+  for _ in $(seq 1 200); do
+    base=$(sed -n 's/.*listening \(http:[^ ]*\) .*/\1/p' "$work/api.out")
+    [[ -n "$base" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$base" ]] || fail "the api role did not start"
+  metrics=$(curl -sS "$base/metrics")
+  grep -q '^vantage_bus_consumer_pending 0' <<<"$metrics" || fail "api /metrics: no bus lag"
+  grep -q '^vantage_events_accepted_total [1-9]' <<<"$metrics" || fail "api /metrics: no events"
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary x "$base/ingest")
+  [[ "$code" == 404 || "$code" == 405 ]] || fail "the api role accepts pushes ($code)"
+  kill -TERM "$api_pid"
+  wait "$api_pid" || fail "the api role did not stop cleanly"
+  echo "bus_test: api role: /metrics has the bus lag, POST /ingest answers $code"
 fi
 
 dump() {  # everything a reader sees, without what names the input (source keys, lines)
