@@ -21,6 +21,7 @@ build_pkgs=(
   nodejs npm
   libssh-dev  # honeypot: the SSH service runs on libssh's server
   hydra iproute2  # vantage up: the demo attacker (hydra from a demo address in its own netns)
+  libnats-dev  # cluster mode: the NATS JetStream event bus (src/bus)
 )
 test_pkgs=(
   clang libclang-rt-14-dev clang-format
@@ -39,6 +40,7 @@ test_pkgs=(
   unbound dnsperf nsd apache2-utils  # sinkhole: resolver, load, baselines
   rsyslog rsyslog-gnutls  # integrations: syslog/CEF into a real rsyslogd (TCP + TLS)
   clickhouse-server clickhouse-client  # cluster mode: the sharded ClickHouse store (scripts/cluster.sh)
+  nats-server  # cluster mode: a real 3-node JetStream cluster (tests/cluster)
 )
 
 missing=()

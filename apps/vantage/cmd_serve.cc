@@ -443,15 +443,19 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
     dashboard.install(*server);
     portal::install_public_remediation(*server, parts->trackers, dopt.min_count);
     if (parts->portal) parts->portal->install(*server);
-    server->route("POST", "/ingest", [&service, &pushes](const http::Request& r) {
-      auto answer = service.push(r);
-      if (answer.status == 200) (*pushes)->poke();  // alerts leave now, not at the next poll
-      return answer;
-    });
+    if (hooks.local_ingest) {
+      server->route("POST", "/ingest", [&service, &pushes](const http::Request& r) {
+        auto answer = service.push(r);
+        if (answer.status == 200) (*pushes)->poke();  // alerts leave now, not at the next poll
+        return answer;
+      });
+    }
     server->route("GET", "/healthz",
                   [](const http::Request&) { return http::Response::text(200, "ok\n"); });
-    server->route("GET", "/metrics", [&service, &pushes](const http::Request&) {
-      return http::Response::text(200, service.metrics() + (*pushes)->metrics(),
+    server->route("GET", "/metrics", [&service, &pushes, &hooks](const http::Request&) {
+      return http::Response::text(200,
+                                  service.metrics() + (*pushes)->metrics() +
+                                      (hooks.extra_metrics ? hooks.extra_metrics() : std::string()),
                                   "text/plain; version=0.0.4");
     });
     return server;
@@ -497,9 +501,10 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
     while (!g_serve_stop) {
       service.write_state(hooks.command, base, started);
       service.refresh();
-      service.scan_inbox();
-      service.settle();
-      if (today() != last_retention_day) {
+      // The store's writers settle it: here, or in the cluster, the workers.
+      if (hooks.local_ingest) service.scan_inbox();
+      if (hooks.local_ingest) service.settle();
+      if ((hooks.local_ingest || hooks.day_close) && today() != last_retention_day) {
         last_retention_day = today();
         service.retention();
       }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cluster_status.h"
 #include "commands.h"
 #include "delivery/delivery_log.h"
 #include "registry/sqlite/sqlite_registry.h"
@@ -170,6 +171,9 @@ void add_status_command(CLI::App& app, GlobalOptions& global) {
           static_cast<long long>(global.config.spool_flush_events));
     }
     print_service_state(global);
+    if (!global.config.cluster_nats_urls.empty()) {
+      std::printf("%s", cluster_status_text(global).c_str());
+    }
     std::printf("%s", sensor_status_text(global.data_dir).c_str());
     print_last_build(global);
     print_last_deliveries(global);

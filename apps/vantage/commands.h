@@ -53,5 +53,6 @@ void add_subscription_command(CLI::App& app, GlobalOptions& global);
 void add_collect_command(CLI::App& app, GlobalOptions& global);
 void add_portal_command(CLI::App& app, GlobalOptions& global);
 void add_remediation_command(CLI::App& app, GlobalOptions& global);
+void add_cluster_command(CLI::App& app, GlobalOptions& global);  // cmd_cluster.cc
 
 }  // namespace vantage::cli

@@ -27,6 +27,11 @@ struct ServiceHooks {
   std::string command = "serve";  // for messages
   std::string listen;             // HOST:PORT; empty: api.listen
   bool day_close = true;
+  // false: no push endpoint and no inbox watch (the cluster's reporter and api roles, whose
+  // store the workers write).
+  bool local_ingest = true;
+  // Appended to /metrics (the cluster's bus and worker figures).
+  std::function<std::string()> extra_metrics;
   // When the configured port is taken, serve on a free port instead of failing.
   bool fall_back_to_free_port = false;
   // Called once on the main thread after the server listens and the jobs started.

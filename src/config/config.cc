@@ -447,6 +447,35 @@ const std::vector<Declaration>& declarations() {
        "Delivered batches and attempts kept in the delivery log (days).", 1, 3650},
       {"integrations.misp_org_name", SettingType::kString, &Config::misp_org_name, "Vantage",
        "Creator organisation of the events in MISP feeds."},
+      {"cluster.role", SettingType::kString, &Config::cluster_role, "",
+       "Role of `vantage cluster run`: ingest, worker, reporter or api (empty: give it on the "
+       "command line). `vantage serve`/`up` ignore the cluster settings."},
+      {"cluster.nats_urls", SettingType::kString, &Config::cluster_nats_urls, "",
+       "NATS servers of the event bus, comma-separated (nats://host:port,...)."},
+      {"cluster.stream", SettingType::kString, &Config::cluster_stream, "VANTAGE_EVENTS",
+       "JetStream stream carrying the raw input batches (created when missing)."},
+      {"cluster.subject_prefix", SettingType::kString, &Config::cluster_subject_prefix,
+       "vantage.events", "Subjects are <prefix>.<report type> (<prefix>.any when not forced)."},
+      {"cluster.consumer", SettingType::kString, &Config::cluster_consumer, "vantage-worker",
+       "Durable pull consumer shared by all workers."},
+      {"cluster.replicas", SettingType::kInt, &Config::cluster_replicas, "1",
+       "Stream replicas when the stream is created: 1, or 3 on a 3-node cluster.", 1, 5},
+      {"cluster.duplicate_window_s", SettingType::kInt, &Config::cluster_duplicate_window_s, "600",
+       "A message republished with the same id within this window is dropped (seconds).", 1,
+       604800},
+      {"cluster.ack_wait_s", SettingType::kInt, &Config::cluster_ack_wait_s, "120",
+       "A message not acknowledged within this time is redelivered (seconds).", 1, 86400},
+      {"cluster.ordered", SettingType::kBool, &Config::cluster_ordered, "true",
+       "One message in flight (publish and consume): the store sees inputs in publish order, "
+       "as `vantage ingest` would, whatever fails. Needed for identical results on the SQLite "
+       "store (an event keeps its first-arriving row); false pipelines publishes and lets "
+       "workers fetch in parallel (a store that is order-independent)."},
+      {"cluster.fetch_batch", SettingType::kInt, &Config::cluster_fetch_batch, "8",
+       "Messages a worker fetches at once (cluster.ordered = false).", 1, 4096},
+      {"cluster.publish_lines", SettingType::kInt, &Config::cluster_publish_lines, "8192",
+       "Input lines per bus message.", 1, 1000000},
+      {"cluster.connect_attempts", SettingType::kInt, &Config::cluster_connect_attempts, "30",
+       "Connection attempts at start, 1 s apart, before a role gives up.", 1, 100000},
   };
   return decls;
 }

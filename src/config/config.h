@@ -161,6 +161,19 @@ struct Config {
   int64_t integrations_senders = 0;
   int64_t integrations_history_days = 0;
   std::string misp_org_name;
+  // [cluster] (src/bus, `vantage cluster`)
+  std::string cluster_role;
+  std::string cluster_nats_urls;
+  std::string cluster_stream;
+  std::string cluster_subject_prefix;
+  std::string cluster_consumer;
+  int64_t cluster_replicas = 0;
+  int64_t cluster_duplicate_window_s = 0;
+  int64_t cluster_ack_wait_s = 0;
+  bool cluster_ordered = true;
+  int64_t cluster_fetch_batch = 0;
+  int64_t cluster_publish_lines = 0;
+  int64_t cluster_connect_attempts = 0;
 };
 
 enum class SettingType { kString, kPath, kInt, kBool, kStringList };

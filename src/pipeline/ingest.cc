@@ -196,7 +196,8 @@ Result<IngestSummary> Ingestor::ingest_buffer(std::string_view data, const std::
   char key[64];
   std::snprintf(key, sizeof key, "buf:%016llx%016llx", static_cast<unsigned long long>(h.finish()),
                 static_cast<unsigned long long>(h2.finish()));
-  input.key = std::string(key) + (options.type ? ":" + options.type->name : "");
+  input.key = (options.source_key.empty() ? std::string(key) : options.source_key) +
+              (options.type ? ":" + options.type->name : "");
   input.total_bytes = static_cast<int64_t>(data.size());
   input.buffer = data;
   return run(input, options);

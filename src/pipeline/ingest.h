@@ -46,6 +46,11 @@ struct IngestOptions {
   bool parse_only = false;
   // Stop early (the input is left partially ingested, resumable). Checked between batches.
   const std::atomic<bool>* stop = nullptr;
+  // ingest_buffer only: the input's identity instead of the hash of its bytes. The cluster
+  // worker passes the bus message id, stable across redelivery, so a redelivered message gets
+  // the same checkpoint and the same occurrence ids (two publishes of equal bytes are two
+  // inputs there; the bus, not the content, says what is a retry).
+  std::string source_key;
 };
 
 struct IngestSummary {
@@ -71,8 +76,9 @@ class Ingestor {
   // `name` labels errors and quarantine records ("stdin").
   Result<IngestSummary> ingest_stream(std::FILE* file, const std::string& name,
                                       const IngestOptions& options);
-  // An in-memory body (the push endpoint): identified by its content hash, so a client that
-  // retries after a lost acknowledgement does not ingest it twice.
+  // An in-memory body (the push endpoint): identified by its content hash (or by
+  // options.source_key), so a client that retries after a lost acknowledgement does not
+  // ingest it twice.
   Result<IngestSummary> ingest_buffer(std::string_view data, const std::string& name,
                                       const IngestOptions& options);
 
