@@ -78,6 +78,15 @@ uint64_t from_db(int64_t v) {
 
 constexpr size_t kMaxQuarantineRaw = 4096;
 
+// A new event's id: above every id the store ever gave, not just above the rows it still holds.
+// SQLite's own choice (max(rowid) + 1) would hand out again the ids of the newest events once
+// retention dropped them, and a reused id sits at or below the spool's watermark and the
+// integrations' cursors: that event would never reach its reports or its push subscriptions.
+// max(id) of the rowid table is one B-tree descent; the floor is what retention dropped.
+#define kNextEventId                                        \
+  "(SELECT max(coalesce((SELECT max(id) FROM events), 0), " \
+  "coalesce((SELECT value FROM store_meta WHERE key = 'event_id_floor'), 0)) + 1)"
+
 const char* const kEventColumns =
     "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
     "e.region, e.severity, e.tag, e.row";
@@ -717,6 +726,12 @@ class SqliteStore final : public EventStore {
     std::lock_guard lock(mu_);
     int64_t dropped = 0;
     auto st = db_->transaction([&]() -> Status {
+      // The greatest id stays taken after its row is gone (see kNextEventId).
+      if (auto s = db_->exec("INSERT INTO store_meta VALUES('event_id_floor', (SELECT "
+                             "coalesce(max(id), 0) FROM events)) ON CONFLICT DO UPDATE SET "
+                             "value = max(value, excluded.value)");
+          !s)
+        return s;
       auto del_spool = db_->prepare("DELETE FROM spool_runs WHERE day < ?");
       auto del_events = db_->prepare("DELETE FROM events WHERE day < ?");
       if (!del_spool || !del_events) return Error::internal("cannot prepare retention statements");
@@ -830,9 +845,10 @@ class SqliteStore final : public EventStore {
     // result in a temporary table at every step, which cost the writer more than the second
     // statement does for the one occurrence in six that repeats.
     if (!(s = p(insert_event_,
-                "INSERT INTO events(day, type_id, event_key, first_seen, last_seen, count, ip, "
-                "asn, geo, region, severity, tag, row, routes) "
-                "VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?,?) ON CONFLICT(day, event_key) DO NOTHING")))
+                "INSERT INTO events(id, day, type_id, event_key, first_seen, last_seen, count, "
+                "ip, asn, geo, region, severity, tag, row, routes) "
+                "VALUES(" kNextEventId ",?,?,?,?,?,1,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(day, event_key) DO NOTHING")))
       return s;
     if (!(s = p(repeat_event_,
                 "UPDATE events SET first_seen = min(first_seen, ?3), last_seen = max(last_seen, "
