@@ -159,7 +159,10 @@ Result<PublishSummary> publish_input(bus::Connection& conn, const core::Catalogu
                                      const std::function<bool(std::string&)>& read) {
   auto ct = csv_and_type(catalogue, in);
   if (!ct) return ct.error();
-  auto [csv, type] = *ct;
+  // Named copies, not a structured binding: the lambda below captures them, which clang 14
+  // (the fuzz build) refuses for bindings.
+  const bool csv = ct->first;
+  const std::string type = ct->second;
   GroupPublisher out(conn, attempts);
   int64_t n = 0;
   // Headers (id, source name, type, format) need room beside the body.
