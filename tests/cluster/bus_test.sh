@@ -61,6 +61,17 @@ input2="$work/2026-01-01-honeypot-synthetic.jsonl"  # JSON Lines, type per recor
   --date 2026-01-01 --output "$input2" --type event4_honeypot_brute_force >/dev/null
 "$vantage" --data-dir "$work/ref" ingest --quiet $flags "$input" "$input2"
 
+# The http://HOST:PORT a role prints as "listening http://... ..." in FILE, waiting up to 20 s.
+listening_url() {
+  local url
+  for _ in $(seq 1 200); do
+    url=$(sed -n 's/.*listening \(http:[^ ]*\) .*/\1/p' "$1")
+    [[ -n "$url" ]] && { echo "$url"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
 worker() {  # extra args; exec: a background `worker &` has the worker's own PID in $!
   exec "$vantage" --data-dir "$work/cl" cluster run --role worker $flags "$@"
 }
@@ -95,13 +106,7 @@ case "$mode" in
     "$vantage" --data-dir "$work/cl" cluster run --role ingest --listen 127.0.0.1:0 \
       >"$work/ingest.out" 2>"$work/ingest.log" &
     ingest_pid=$!
-    base=""
-    for _ in $(seq 1 100); do
-      base=$(sed -n 's/^listening \(http:[^ ]*\) .*/\1/p' "$work/ingest.out")
-      [[ -n "$base" ]] && break
-      sleep 0.1
-    done
-    [[ -n "$base" ]] || fail "the ingest role did not start"
+    base=$(listening_url "$work/ingest.out") || fail "the ingest role did not start"
     mac=$(openssl dgst -sha256 -hmac "$secret" -r "$input2" | cut -d' ' -f1)
     push() {
       curl -sS -X POST --data-binary "@$input2" -H "X-Vantage-Key: $key" -H "HMAC2: $1" \
@@ -187,13 +192,7 @@ if [[ "$mode" == e2e ]]; then
   "$vantage" --data-dir "$work/cl" cluster run --role api --listen 127.0.0.1:0 \
     >"$work/api.out" 2>"$work/api.log" &
   api_pid=$!
-  base=""
-  for _ in $(seq 1 200); do
-    base=$(sed -n 's/.*listening \(http:[^ ]*\) .*/\1/p' "$work/api.out")
-    [[ -n "$base" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$base" ]] || fail "the api role did not start"
+  base=$(listening_url "$work/api.out") || fail "the api role did not start"
   metrics=$(curl -sS "$base/metrics")
   grep -q '^vantage_bus_consumer_pending 0' <<<"$metrics" || fail "api /metrics: no bus lag"
   grep -q '^vantage_events_accepted_total [1-9]' <<<"$metrics" || fail "api /metrics: no events"
