@@ -78,15 +78,6 @@ uint64_t from_db(int64_t v) {
 
 constexpr size_t kMaxQuarantineRaw = 4096;
 
-// A new event's id: above every id the store ever gave, not just above the rows it still holds.
-// SQLite's own choice (max(rowid) + 1) would hand out again the ids of the newest events once
-// retention dropped them, and a reused id sits at or below the spool's watermark and the
-// integrations' cursors: that event would never reach its reports or its push subscriptions.
-// max(id) of the rowid table is one B-tree descent; the floor is what retention dropped.
-#define kNextEventId                                        \
-  "(SELECT max(coalesce((SELECT max(id) FROM events), 0), " \
-  "coalesce((SELECT value FROM store_meta WHERE key = 'event_id_floor'), 0)) + 1)"
-
 const char* const kEventColumns =
     "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
     "e.region, e.severity, e.tag, e.row";
@@ -726,7 +717,7 @@ class SqliteStore final : public EventStore {
     std::lock_guard lock(mu_);
     int64_t dropped = 0;
     auto st = db_->transaction([&]() -> Status {
-      // The greatest id stays taken after its row is gone (see kNextEventId).
+      // The greatest id stays taken after its row is gone (see next_event_id).
       if (auto s = db_->exec("INSERT INTO store_meta VALUES('event_id_floor', (SELECT "
                              "coalesce(max(id), 0) FROM events)) ON CONFLICT DO UPDATE SET "
                              "value = max(value, excluded.value)");
@@ -845,10 +836,9 @@ class SqliteStore final : public EventStore {
     // result in a temporary table at every step, which cost the writer more than the second
     // statement does for the one occurrence in six that repeats.
     if (!(s = p(insert_event_,
-                "INSERT INTO events(id, day, type_id, event_key, first_seen, last_seen, count, "
-                "ip, asn, geo, region, severity, tag, row, routes) "
-                "VALUES(" kNextEventId ",?,?,?,?,?,1,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(day, event_key) DO NOTHING")))
+                "INSERT INTO events(day, type_id, event_key, first_seen, last_seen, count, ip, "
+                "asn, geo, region, severity, tag, row, routes, id) "
+                "VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?,?,?) ON CONFLICT(day, event_key) DO NOTHING")))
       return s;
     if (!(s = p(repeat_event_,
                 "UPDATE events SET first_seen = min(first_seen, ?3), last_seen = max(last_seen, "
@@ -951,11 +941,27 @@ class SqliteStore final : public EventStore {
     return update_routes_.run();
   }
 
+  // The id for this write transaction's first new event: above every id the store ever gave,
+  // not just above the rows it still holds. SQLite's own choice (max(rowid) + 1) would hand out
+  // again the ids of the newest events once retention dropped them, and a reused id sits at or
+  // below the spool's watermark and the integrations' cursors: that event would never reach its
+  // reports or its push subscriptions. Read inside the write transaction, so another process's
+  // earlier writes are seen.
+  Result<int64_t> next_event_id() {
+    auto greatest = count_rows(
+        "SELECT max(coalesce((SELECT max(id) FROM events), 0), coalesce((SELECT value FROM "
+        "store_meta WHERE key = 'event_id_floor'), 0))");
+    if (!greatest) return greatest.error();
+    return *greatest + 1;
+  }
+
   Result<BatchOutcome> write_locked(const IngestBatch& batch) {
     BatchOutcome out;
     late_.clear();
     auto watermark = spool_.watermark();
     if (!watermark) return watermark.error();
+    auto next_id = next_event_id();
+    if (!next_id) return next_id.error();
     // Organisations newly reached by repeats of events before the watermark (the other
     // counters are the fold's: see settle_locked).
     org_stats_.clear();
@@ -980,7 +986,8 @@ class SqliteStore final : public EventStore {
           .bind(10, static_cast<int64_t>(ev.severity))
           .bind(11, ev.tag)
           .bind_blob(12, ev.row)
-          .bind(13, std::string_view(routes_blob_));
+          .bind(13, std::string_view(routes_blob_))
+          .bind(14, *next_id);
       if (auto st = insert_event_.run(); !st) {
         type_ids_.clear();
         return st.error();
@@ -1007,7 +1014,7 @@ class SqliteStore final : public EventStore {
         }
         continue;
       }
-      int64_t event_id = db_->last_insert_rowid();
+      int64_t event_id = (*next_id)++;
       ++out.inserted;
       last_event_id_ = std::max(last_event_id_, event_id);
       // Its spool entries and every counter of it come from its row at the next fold.
