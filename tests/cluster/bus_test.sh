@@ -215,9 +215,11 @@ SELECT 'Q', field, reason, count(*) FROM quarantine GROUP BY field, reason ORDER
 SELECT 'C', sum(accepted), sum(rejected), sum(deduplicated), sum(routed) FROM sources;
 SQL
 }
-reports() {
+reports() {  # "sha256  name" of every report of the day, exported from its pack as files
   "$vantage" --data-dir "$1" report build --date 2026-01-01 >/dev/null
-  (cd "$1/reports" && find . -name '*.csv' | sort | xargs sha256sum)
+  rm -rf "$1/exported"
+  "$vantage" --data-dir "$1" report export --date 2026-01-01 --dir "$1/exported" >/dev/null
+  (cd "$1/exported" && find . -name '*.csv' | sort | xargs -r sha256sum)
 }
 dump "$work/ref" >"$work/ref.dump"
 dump "$work/cl" >"$work/cl.dump"
