@@ -15,6 +15,8 @@ extern char** environ;
 
 namespace vantage::cli {
 
+using service::ServiceInfo;
+
 bool sleep_unless_stopped(const ServiceInfo& info, std::chrono::milliseconds d) {
   auto until = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < until) {

@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "serve.h"
+#include "service/service.h"
 
 namespace vantage::cli {
+
+using service::ServiceInfo;
 
 // Sleeps up to `d`, returning early (false) when the service is stopping.
 bool sleep_unless_stopped(const ServiceInfo& info, std::chrono::milliseconds d);

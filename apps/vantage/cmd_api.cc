@@ -10,10 +10,13 @@
 #include "api/http/http_server.h"
 #include "commands.h"
 #include "report/manifest.h"
-#include "runtime.h"
+#include "service/runtime.h"
 #include "store/store.h"
 
 namespace vantage::cli {
+
+using service::open_store;
+using service::parse_listen_address;
 
 namespace {
 

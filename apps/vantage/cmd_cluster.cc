@@ -44,10 +44,16 @@
 #include "core/csv_reader.h"
 #include "pipeline/ingest.h"
 #include "pipeline/source_identity.h"
-#include "runtime.h"
-#include "serve.h"
+#include "service/runtime.h"
+#include "service/service.h"
 
 namespace vantage::cli {
+
+using service::open_runtime;
+using service::parse_listen_address;
+using service::run_service;
+using service::RuntimeOptions;
+using service::ServiceHooks;
 
 namespace fs = std::filesystem;
 

@@ -20,9 +20,14 @@
 #include "core/csv_reader.h"
 #include "integrations/collector.h"
 #include "pipeline/ingest.h"
-#include "runtime.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::open_runtime;
+using service::Runtime;
+using service::RuntimeOptions;
+
 namespace {
 
 namespace fs = std::filesystem;

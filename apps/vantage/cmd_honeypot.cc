@@ -8,11 +8,13 @@
 
 #include "commands.h"
 #include "common/strings.h"
-#include "runtime.h"
 #include "sensor_cli.h"
 #include "sensors/honeypot/honeypot.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::resolve_data_path;
 
 namespace {
 

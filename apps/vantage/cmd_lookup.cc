@@ -17,9 +17,12 @@
 #include "commands.h"
 #include "common/strings.h"
 #include "enrich/enricher.h"
-#include "runtime.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::resolve_data_path;
+
 namespace {
 
 namespace fs = std::filesystem;

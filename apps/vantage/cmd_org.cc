@@ -15,26 +15,16 @@
 #include "registry/validate.h"
 #include "registry/verification.h"
 #include "registry_cli.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::resolve_data_path;
+
 namespace {
 
 namespace fs = std::filesystem;
 using namespace vantage::registry;
-
-// Relative data paths are tried from the working directory, then from each parent of the
-// binary's directory (as `vantage lookup` does).
-std::string resolve_data_path(const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return p;
-  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
-       dir = dir.parent_path()) {
-    if (fs::exists(dir / p)) return (dir / p).string();
-  }
-  return p;
-}
 
 std::string when(UnixSeconds t) {
   return t ? format_timestamp(t) : "-";

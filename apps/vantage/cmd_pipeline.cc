@@ -14,10 +14,14 @@
 #include "core/csv_writer.h"
 #include "pipeline/generator.h"
 #include "pipeline/ingest.h"
-#include "runtime.h"
-#include "synthetic.h"
+#include "service/runtime.h"
+#include "service/synthetic_feed.h"
 
 namespace vantage::cli {
+
+using service::append_jsonl;
+using service::open_runtime;
+using service::RuntimeOptions;
 
 namespace {
 

@@ -13,12 +13,19 @@
 #include "portal/audit_log.h"
 #include "portal/portal_store.h"
 #include "portal/totp.h"
-#include "portal_setup.h"
 #include "registry/secret_box.h"
 #include "registry_cli.h"
-#include "runtime.h"
+#include "service/portal_setup.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::argon2_params;
+using service::open_runtime;
+using service::open_tracker;
+using service::RuntimeOptions;
+using service::update_remediation;
+
 namespace {
 
 struct PortalFlags {

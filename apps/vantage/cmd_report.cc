@@ -17,11 +17,15 @@
 #include "delivery/deliverer.h"
 #include "delivery/delivery_log.h"
 #include "delivery/smtp.h"
-#include "mail.h"
 #include "report/builder.h"
-#include "runtime.h"
+#include "service/report_mail.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::deliver_built_reports;
+using service::open_runtime;
+using service::RuntimeOptions;
 
 namespace {
 

@@ -17,7 +17,6 @@
 #include <sstream>
 
 #include "commands.h"
-#include "scan_schedule.h"
 #include "sensors/scanner/discovery.h"
 #include "sensors/scanner/probes/checks/checks.h"
 #include "sensors/scanner/probes/checks/fixtures.h"
@@ -25,8 +24,12 @@
 #include "sensors/scanner/probes/output.h"
 #include "sensors/scanner/probes/ssl/ssl.h"
 #include "sensors/scanner/targets.h"
+#include "service/scan_schedule.h"
 
 namespace vantage::cli {
+
+using service::ipv6_hitlist;
+
 namespace {
 
 using namespace vantage::scanner;

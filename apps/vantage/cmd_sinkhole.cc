@@ -10,11 +10,13 @@
 
 #include "commands.h"
 #include "common/strings.h"
-#include "runtime.h"
 #include "sensor_cli.h"
 #include "sensors/sinkhole/sinkhole.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::resolve_data_path;
 
 namespace {
 

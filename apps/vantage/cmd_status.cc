@@ -17,12 +17,15 @@
 #include "delivery/delivery_log.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "report/manifest.h"
-#include "runtime.h"
-#include "sensor_status.h"
 #include "sensors/scanner/schedule.h"
+#include "service/runtime.h"
+#include "service/sensor_status.h"
 #include "store/store.h"
 
 namespace vantage::cli {
+
+using service::open_store;
+using service::sensor_status_text;
 
 namespace {
 

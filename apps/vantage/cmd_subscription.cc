@@ -18,9 +18,12 @@
 #include "registry/secret_box.h"
 #include "registry/validate.h"
 #include "registry_cli.h"
-#include "runtime.h"
+#include "service/runtime.h"
 
 namespace vantage::cli {
+
+using service::open_store;
+
 namespace {
 
 using json = nlohmann::json;

@@ -38,18 +38,29 @@
 #include "portal/portal_service.h"
 #include "portal/portal_store.h"
 #include "portal/totp.h"
-#include "portal_setup.h"
 #include "registry/secret_box.h"
 #include "registry/sqlite/sqlite_registry.h"
-#include "runtime.h"
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/schedule.h"
-#include "serve.h"
+#include "service/portal_setup.h"
+#include "service/runtime.h"
+#include "service/service.h"
+#include "service/synthetic_feed.h"
 #include "sinkhole_demo.h"
 #include "store/store.h"
-#include "synthetic.h"
 
 namespace vantage::cli {
+
+using service::argon2_params;
+using service::open_runtime;
+using service::open_store;
+using service::open_tracker;
+using service::run_service;
+using service::Runtime;
+using service::RuntimeOptions;
+using service::ServiceHooks;
+using service::ServiceInfo;
+using service::write_synthetic_jsonl;
 
 namespace fs = std::filesystem;
 

@@ -10,26 +10,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "config/config.h"
+#include "service/options.h"
 
 namespace vantage::cli {
 
-// Options shared by every subcommand, parsed once in main.
-// Defaults come from the configuration file (--config / VANTAGE_CONFIG) and environment;
-// the command-line flags below override them.
-struct GlobalOptions {
-  std::string config_path;       // the TOML file `config` was loaded from (may be empty)
-  config::Config config;         // effective configuration, loaded once in main
-  std::string data_dir = "var";  // where SQLite files, reports, journal and quarantine live
-  std::string catalogue_path;    // empty: the catalogue compiled into the binary
-  bool verbose = false;
-};
-
-struct CommandFailed : std::runtime_error {
-  explicit CommandFailed(int exit_code, const std::string& what = "command failed")
-      : std::runtime_error(what), code(exit_code) {}
-  int code;
-};
+// GlobalOptions (the options every command shares, parsed once in main) and CommandFailed
+// (how a command reports failure) live in the service library, which the commands share.
+using service::CommandFailed;
+using service::GlobalOptions;
 
 void add_api_command(CLI::App& app, GlobalOptions& global);
 void add_config_command(CLI::App& app, GlobalOptions& global);

@@ -17,6 +17,8 @@
 
 namespace vantage::cli {
 
+using service::ServiceInfo;
+
 namespace {
 
 namespace fs = std::filesystem;

@@ -22,9 +22,11 @@
 #include <string>
 
 #include "registry/registry.h"
-#include "serve.h"
+#include "service/service.h"
 
 namespace vantage::cli {
+
+using service::ServiceInfo;
 
 struct DemoAttackOptions {
   std::string vantage;   // this binary

@@ -3,7 +3,7 @@
 # as delivery_cli): a private Postfix on 127.0.0.1 (tests/delivery/postfix_env.sh), an
 # organisation claiming 198.51.100.0/24 with a recipient there, a JSON Lines feed ingested by
 # the real pipeline, the day's reports built and mailed by the same code the service's day
-# close uses (apps/vantage/mail.cc). Checks: one mail per report in the Maildir, its zipped
+# close uses (src/service/report_mail.cc). Checks: one mail per report in the Maildir, its zipped
 # attachment equals the report file byte for byte, `vantage deliveries` and `vantage status`
 # show it delivered; without smtp.url the build says so and mails nothing.
 #

@@ -5,7 +5,7 @@
 // A schedule entry is written "module:minutes" or "module:minutes:cidr,cidr,..." (the
 // scan.schedule setting): the module's default port is probed every `minutes` over the
 // listed targets, or, without a list, over the default target set (scan.targets, else the
-// constituency's own prefixes from the registry; see apps/vantage/scan_schedule.cc).
+// constituency's own prefixes from the registry; see src/service/scan_schedule.cc).
 //
 // The record lives in <data_dir>/scan_state.json, one object per module:
 //   {"module":"chargen","report_types":["scan_chargen"],"started":1767225600,

@@ -1,4 +1,4 @@
-#include "scan_schedule.h"
+#include "service/scan_schedule.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -9,13 +9,13 @@
 
 #include "common/time.h"
 #include "registry/sqlite/sqlite_registry.h"
-#include "runtime.h"
 #include "sensors/scanner/probes/output.h"
 #include "sensors/scanner/schedule.h"
 #include "sensors/scanner/targets.h"
+#include "service/runtime.h"
 #include "store/store.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 namespace fs = std::filesystem;
 using namespace vantage::scanner;
@@ -168,4 +168,4 @@ std::function<void(const ServiceInfo&)> scan_schedule_job(const GlobalOptions& g
   };
 }
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

@@ -1,11 +1,11 @@
-#include "synthetic.h"
+#include "service/synthetic_feed.h"
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 
-namespace vantage::cli {
+namespace vantage::service {
 
 namespace {
 
@@ -84,4 +84,4 @@ Status write_synthetic_jsonl(const core::Catalogue& catalogue,
   return {};
 }
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "commands.h"
 #include "common/time.h"
+#include "service/options.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 // What a background job learns when the service is up.
 struct ServiceInfo {
@@ -43,4 +43,4 @@ struct ServiceHooks {
 // Runs until SIGINT/SIGTERM. Throws CommandFailed when the service cannot start.
 void run_service(const GlobalOptions& global, const ServiceHooks& hooks);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

@@ -9,17 +9,17 @@
 #include <string>
 #include <utility>
 
-#include "commands.h"
 #include "core/catalogue.h"
 #include "enrich/enricher.h"
 #include "match/subscription_index.h"
 #include "pipeline/processor.h"
 #include "pipeline/rules.h"
 #include "registry/sqlite/sqlite_registry.h"
+#include "service/options.h"
 #include "store/open_store.h"
 #include "store/store.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 // Relative data paths are tried from the working directory, then from each parent of the
 // binary's directory (so a build-tree binary finds data/node_modules from anywhere).
@@ -60,4 +60,4 @@ struct Runtime {
 std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const RuntimeOptions& options,
                                       const char* command);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

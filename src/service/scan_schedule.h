@@ -16,9 +16,9 @@
 
 #include "common/ip.h"
 #include "common/result.h"
-#include "serve.h"
+#include "service/service.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 // The background job; nothing to do (returns at once) unless scan.enabled and scan.schedule.
 std::function<void(const ServiceInfo&)> scan_schedule_job(const GlobalOptions& global);
@@ -28,4 +28,4 @@ std::function<void(const ServiceInfo&)> scan_schedule_job(const GlobalOptions& g
 Result<std::vector<IpAddress>> ipv6_hitlist(const GlobalOptions& global, int days,
                                             const std::vector<IpPrefix>& within);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

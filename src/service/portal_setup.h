@@ -7,17 +7,17 @@
 #include <memory>
 #include <string>
 
-#include "commands.h"
 #include "common/result.h"
 #include "core/catalogue.h"
 #include "portal/portal_service.h"
 #include "portal/remediation_views.h"
 #include "registry/verification.h"
 #include "remediation/tracker.h"
+#include "service/options.h"
 #include "store/store.h"
 #include "web/dashboard_service.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 remediation::TrackerOptions tracker_options(const config::Config& c);
 std::string remediation_path(const GlobalOptions& g);
@@ -45,4 +45,4 @@ Result<PortalParts> make_portal_parts(
     std::shared_ptr<const core::Catalogue> catalogue,
     std::function<std::shared_ptr<const registry::RoutingView>()> routing);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

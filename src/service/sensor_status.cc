@@ -1,9 +1,9 @@
-#include "sensor_status.h"
+#include "service/sensor_status.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-namespace vantage::cli {
+namespace vantage::service {
 
 namespace {
 
@@ -103,4 +103,4 @@ std::string sensor_metrics(const std::string& data_dir) {
                "DNS queries the sinkhole counted since it started.", dns);
 }
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

@@ -1,4 +1,4 @@
-#include "mail.h"
+#include "service/report_mail.h"
 
 #include <map>
 #include <vector>
@@ -7,7 +7,7 @@
 #include "delivery/delivery_log.h"
 #include "delivery/smtp.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 namespace {
 
@@ -57,4 +57,4 @@ Result<MailOutcome> deliver_built_reports(registry::Registry& registry, const Gl
   return out;
 }
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace vantage::cli {
+namespace vantage::service {
 
 // Human-readable lines for `vantage status` ("" when no sensor has a status file).
 std::string sensor_status_text(const std::string& data_dir);
@@ -16,4 +16,4 @@ std::string sensor_status_text(const std::string& data_dir);
 // list; the sinkhole's DNS query count.
 std::string sensor_metrics(const std::string& data_dir);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

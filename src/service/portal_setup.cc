@@ -1,4 +1,4 @@
-#include "portal_setup.h"
+#include "service/portal_setup.h"
 
 #include <filesystem>
 
@@ -10,7 +10,7 @@
 #include "registry/sqlite/sqlite_registry.h"
 #include "remediation/scan_cycles.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 remediation::TrackerOptions tracker_options(const config::Config& c) {
   remediation::TrackerOptions o;
@@ -105,4 +105,4 @@ Result<PortalParts> make_portal_parts(
   return parts;
 }
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

@@ -5,13 +5,13 @@
 
 #include <cstddef>
 
-#include "commands.h"
 #include "common/result.h"
 #include "common/time.h"
 #include "registry/registry.h"
 #include "report/builder.h"
+#include "service/options.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 struct MailOutcome {
   size_t delivered = 0;
@@ -22,4 +22,4 @@ struct MailOutcome {
 Result<MailOutcome> deliver_built_reports(registry::Registry& registry, const GlobalOptions& global,
                                           DayNumber day, const report::BuildSummary& summary);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

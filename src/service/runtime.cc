@@ -1,4 +1,4 @@
-#include "runtime.h"
+#include "service/runtime.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@
 
 #include "common/strings.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 namespace fs = std::filesystem;
 
@@ -138,4 +138,4 @@ std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const Runtime
   return rt;
 }
 
-}  // namespace vantage::cli
+}  // namespace vantage::service

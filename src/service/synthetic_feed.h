@@ -9,7 +9,7 @@
 #include "core/event.h"
 #include "pipeline/generator.h"
 
-namespace vantage::cli {
+namespace vantage::service {
 
 // Appends `e` as one JSON Lines record: {"type":"...","fields":{...}}.
 void append_jsonl(const core::Event& e, std::string& out, std::string& scratch);
@@ -21,4 +21,4 @@ Status write_synthetic_jsonl(const core::Catalogue& catalogue,
                              const pipeline::FeedOptions& options, int64_t events,
                              const std::string& path);
 
-}  // namespace vantage::cli
+}  // namespace vantage::service
