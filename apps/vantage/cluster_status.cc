@@ -6,6 +6,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "service/runtime.h"
+#include "store/clickhouse/shard_status.h"
+
 namespace vantage::cli {
 
 namespace fs = std::filesystem;
@@ -65,6 +68,13 @@ Result<bus::BusStats> read_bus(const GlobalOptions& global) {
   return bus::bus_stats(**conn);
 }
 
+// The ClickHouse shards' row counts, when the store is the cluster store (empty otherwise).
+std::vector<store::ShardRows> shard_rows(const GlobalOptions& global) {
+  auto settings = service::store_settings(global);
+  if (settings.engine != "clickhouse") return {};
+  return store::clickhouse_shard_rows(settings.clickhouse);
+}
+
 }  // namespace
 
 std::string cluster_metrics(const GlobalOptions& global) {
@@ -102,6 +112,40 @@ std::string cluster_metrics(const GlobalOptions& global) {
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.1f", w.events_per_s);
   gauge("vantage_cluster_inserts_per_second", "Events accepted per second by all workers.", rate);
+  auto shards = shard_rows(global);
+  if (!shards.empty()) {
+    auto labelled = [&](const char* name, const char* help, auto value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+      for (const auto& s : shards) {
+        out += std::string(name) + "{shard=\"" + s.url + "\"} " + std::to_string(value(s)) + "\n";
+      }
+    };
+    labelled("vantage_store_shard_up", "1 when the ClickHouse shard answered this scrape.",
+             [](const store::ShardRows& s) { return s.up ? 1 : 0; });
+    labelled("vantage_store_shard_occurrence_rows",
+             "Occurrence rows in the shard's active parts (repeats not yet merged included).",
+             [](const store::ShardRows& s) { return s.occurrence_rows; });
+    labelled("vantage_store_shard_route_rows", "Report spool rows in the shard's active parts.",
+             [](const store::ShardRows& s) { return s.route_rows; });
+    labelled("vantage_store_shard_bytes_on_disk", "Bytes on disk of the shard's sharded tables.",
+             [](const store::ShardRows& s) { return s.bytes_on_disk; });
+  }
+  return out;
+}
+
+std::string store_shards_text(const GlobalOptions& global) {
+  std::string out;
+  char line[512];
+  for (const auto& s : shard_rows(global)) {
+    if (!s.up) {
+      out += "  shard " + s.url + ": DOWN: " + s.error + "\n";
+      continue;
+    }
+    std::snprintf(line, sizeof line, "  shard %s: %lld occurrence rows, %lld route rows, %.1f MB\n",
+                  s.url.c_str(), static_cast<long long>(s.occurrence_rows),
+                  static_cast<long long>(s.route_rows), s.bytes_on_disk / 1e6);
+    out += line;
+  }
   return out;
 }
 
@@ -133,6 +177,7 @@ std::string cluster_status_text(const GlobalOptions& global) {
                 static_cast<long long>(w.set_aside), static_cast<long long>(w.errors),
                 w.events_per_s);
   out += line;
+  out += store_shards_text(global);
   return out;
 }
 

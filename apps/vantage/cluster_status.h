@@ -32,7 +32,10 @@ std::string worker_state_dir(const std::string& data_dir);
 
 // Prometheus text: bus and worker gauges/counters; vantage_bus_up 0 when NATS is unreachable.
 std::string cluster_metrics(const GlobalOptions& global);
-// The status section (human-readable lines).
+// The ClickHouse shards of the cluster store, one line each with its rows and bytes, or DOWN
+// with the reason ("" when the store is the embedded one).
+std::string store_shards_text(const GlobalOptions& global);
+// The status section (human-readable lines; the shards' lines included).
 std::string cluster_status_text(const GlobalOptions& global);
 
 }  // namespace vantage::cli

@@ -34,6 +34,10 @@ std::unique_ptr<store::EventStore> open_store_or_fail(const GlobalOptions& globa
   auto s = open_store(global);
   if (!s) {
     std::cerr << "vantage: " << s.error().message << "\n";
+    // The cluster store cannot open while a shard is down: say which shards answer.
+    if (global.config.store_engine == "clickhouse") {
+      std::printf("store shards:\n%s", store_shards_text(global).c_str());
+    }
     throw CommandFailed(1);
   }
   return std::move(*s);
@@ -176,6 +180,8 @@ void add_status_command(CLI::App& app, GlobalOptions& global) {
     print_service_state(global);
     if (!global.config.cluster_nats_urls.empty()) {
       std::printf("%s", cluster_status_text(global).c_str());
+    } else if (global.config.store_engine == "clickhouse") {
+      std::printf("\nstore shards:\n%s", store_shards_text(global).c_str());
     }
     std::printf("%s", sensor_status_text(global.data_dir).c_str());
     print_last_build(global);

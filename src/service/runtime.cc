@@ -46,7 +46,7 @@ store::SqliteStoreOptions store_options(const GlobalOptions& global) {
   return o;
 }
 
-Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& global) {
+store::StoreSettings store_settings(const GlobalOptions& global) {
   const auto& c = global.config;
   store::StoreSettings s;
   s.engine = c.store_engine;
@@ -60,7 +60,11 @@ Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& globa
   s.clickhouse.request_timeout_ms = c.clickhouse_request_timeout_ms;
   s.clickhouse.retries = static_cast<int>(c.clickhouse_retries);
   s.clickhouse.retry_backoff_ms = c.clickhouse_retry_backoff_ms;
-  return store::open_event_store(s);
+  return s;
+}
+
+Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& global) {
+  return store::open_event_store(store_settings(global));
 }
 
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c) {

@@ -31,6 +31,8 @@ std::pair<std::string, uint16_t> parse_listen_address(const std::string& text,
 enrich::EnrichmentPaths enrichment_paths(const config::Config& c);
 // The event store's settings from the configuration.
 store::SqliteStoreOptions store_options(const GlobalOptions& global);
+// Which store the configuration names, with its settings (store.*).
+store::StoreSettings store_settings(const GlobalOptions& global);
 // Opens the configured event store (store.engine: the data directory's SQLite file or the
 // ClickHouse cluster); every command opens its store here.
 Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& global);

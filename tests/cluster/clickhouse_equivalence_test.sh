@@ -71,10 +71,19 @@ echo "clickhouse_equivalence: $n reports byte-identical"
 with_ch status >"$work/ch.status" 2>&1 || true
 "$vantage" --data-dir "$sql" quarantine >"$work/sql.q" 2>&1 || true
 with_ch quarantine >"$work/ch.q" 2>&1 || true
-strip() { grep -v '^last report build' "$1"; }  # its time of writing differs
+# The last build's time differs; the ClickHouse store adds its shards' lines (checked below).
+strip() { grep -v -e '^last report build' -e '^store shards:' -e '^  shard ' -e '^$' "$1"; }
 diff -u <(strip "$work/sql.status") <(strip "$work/ch.status") >&2 || fail "status differs"
 diff -u "$work/sql.q" "$work/ch.q" >&2 || fail "quarantine differs"
 grep -q . "$work/sql.q" || fail "no quarantined rows (--bad-every)"
+# `status` lists every shard with its rows: together they hold every stored occurrence row.
+shard_rows=$(sed -nE 's/^  shard [^ ]+: ([0-9]+) occurrence rows.*/\1/p' "$work/ch.status")
+(($(wc -l <<<"$shard_rows") == 2)) || { cat "$work/ch.status" >&2; fail "status does not list 2 shards"; }
+stored=$(curl -sS --fail "$CLICKHOUSE_URL/" --data-binary \
+  "SELECT count() FROM equivalence.occurrences_all")
+listed=$(($(paste -sd+ <<<"$shard_rows")))
+((listed >= stored)) || fail "shard rows ($listed) below the stored rows ($stored)"
+echo "clickhouse_equivalence: status lists 2 shards, $listed occurrence rows ($stored after merges)"
 
 # The api2 answers (stats, types, report list) of both stores for the organisation with the
 # most reports that day, through one API key that both registries hold.
@@ -104,6 +113,9 @@ fi
 wait "$killer" || true
 grep -qi "clickhouse" "$work/broken.err" || { cat "$work/broken.err" >&2; fail "no ClickHouse error message"; }
 echo "clickhouse_equivalence: shard down -> $(grep -i clickhouse "$work/broken.err" | head -1 | cut -c1-200)"
+with_ch status >"$work/down.status" 2>&1 && fail "status succeeded with a shard down"
+grep -q "^  shard .*: DOWN: ClickHouse at http" "$work/down.status" ||
+  { cat "$work/down.status" >&2; fail "status does not show the dead shard as DOWN"; }
 "$src/scripts/cluster.sh" up --dir "$work/cluster" >/dev/null
 # The whole day rebuilt after the restart must equal the SQLite build.
 build "$ch" ch >"$work/ch2.sha"
