@@ -40,6 +40,7 @@
 #include "portal/totp.h"
 #include "registry/secret_box.h"
 #include "registry/sqlite/sqlite_registry.h"
+#include "sensors/common/parent_watch.h"
 #include "sensors/scanner/probes/probe.h"
 #include "sensors/scanner/schedule.h"
 #include "service/portal_setup.h"
@@ -392,6 +393,9 @@ bool is_loopback_target(const std::string& t) {
 }
 
 void run_up(const UpFlags& f, GlobalOptions& global) {
+  // The sensors and demo jobs started below inherit this and stop with us, even when we are
+  // killed with SIGKILL (sensors/common/parent_watch.h). Set before any thread starts.
+  ::setenv(sensors::kParentPidVariable, std::to_string(::getpid()).c_str(), 1);
   std::error_code ec;
   fs::create_directories(global.data_dir, ec);
   if (ec) {

@@ -1,8 +1,11 @@
 #include "demo_attacks.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -102,7 +105,8 @@ class DemoAttacker {
 
   // Two namespaces and a veth pair between them; addresses and routes only inside them.
   bool setup() {
-    teardown();  // what a killed run left
+    remove_orphaned_namespaces();
+    teardown();  // what a killed run with our pid left
     std::string src = o_.source + "/32";
     std::string hp = std::string(kHoneypotAddress) + "/32";
     const std::vector<std::vector<std::string>> steps = {
@@ -138,12 +142,30 @@ class DemoAttacker {
   void teardown() {
     if (ip_.empty()) return;
     for (const auto& ns : {ns_honeypot_, ns_attacker_}) {
-      if (fs::exists("/run/netns/" + ns)) {
-        std::vector<std::string> del = {ip_, "netns", "del", ns};
-        std::atomic<bool> never{false};  // cleanup runs while the service stops
-        run_bounded(del, log_, std::chrono::seconds(10), never);
+      if (fs::exists("/run/netns/" + ns)) delete_namespace(ns);
+    }
+  }
+
+  // The namespaces of a run killed with SIGKILL (it could not tear them down) carry its pid:
+  // those whose process is gone are removed before this run makes its own.
+  void remove_orphaned_namespaces() {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/run/netns", ec)) {
+      std::string name = entry.path().filename().string();
+      for (const char* prefix : {"vantage-demo-hp-", "vantage-demo-atk-"}) {
+        if (name.rfind(prefix, 0) != 0) continue;
+        auto pid = parse_int(std::string_view(name).substr(std::strlen(prefix)));
+        if (pid && *pid > 1 && ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH) {
+          delete_namespace(name);
+        }
       }
     }
+  }
+
+  void delete_namespace(const std::string& ns) {
+    std::vector<std::string> del = {ip_, "netns", "del", ns};
+    std::atomic<bool> never{false};  // cleanup runs while the service stops
+    run_bounded(del, log_, std::chrono::seconds(10), never);
   }
 
   // The second honeypot, inside its namespace on the standard ports, until `up` stops.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/time.h"
+#include "sensors/common/parent_watch.h"
 #include "sensors/common/privileges.h"
 
 namespace vantage::sensors {
@@ -121,6 +122,7 @@ Status SensorHost::start() {
   if (!(options_.user.empty() && options_.allow_root)) {
     if (auto st = drop_privileges(options_.user); !st) return st;
   }
+  exit_with_supervisor();  // after the drop, which clears the kernel's parent-death signal
   if (options_.destination) {
     if (auto st = options_.destination->usable(); !st) return st;
     shipper_ = std::make_unique<Shipper>(*journal_, std::move(options_.destination));
