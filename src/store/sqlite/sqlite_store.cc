@@ -480,8 +480,9 @@ class SqliteStore final : public EventStore {
     });
   }
 
-  // One report at a time: each scan_report already reads the report's own spool runs, so a
-  // day's build costs the same either way (bench/report_bench.sh).
+  // One report at a time, each in its own read snapshot, as the builder read a day before the
+  // bulk read existed: each scan_report reads only its report's spool runs, so a day's build
+  // costs what it did (bench/README.md, "Report build from the cluster store").
   Status scan_reports(
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
