@@ -51,6 +51,11 @@ clickhouse_write_config() {
     <vantage>
 $shards    </vantage>
   </remote_servers>
+  <query_log>
+    <database>system</database>
+    <table>query_log</table>
+    <flush_interval_milliseconds>1000</flush_interval_milliseconds>
+  </query_log>
   <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
   <max_session_timeout>3600</max_session_timeout>
   <default_session_timeout>60</default_session_timeout>
@@ -59,11 +64,13 @@ XML
 }
 
 clickhouse_write_users() {
-  cat >"$1/users.xml" <<'XML'
+  # CLICKHOUSE_LOG_QUERIES=1: every query lands in system.query_log (benchmarks read it).
+  cat >"$1/users.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
   <profiles>
     <default>
+      <log_queries>${CLICKHOUSE_LOG_QUERIES:-0}</log_queries>
       <max_memory_usage>1000000000</max_memory_usage>
       <use_uncompressed_cache>0</use_uncompressed_cache>
       <load_balancing>random</load_balancing>

@@ -188,65 +188,81 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
     return {};
   };
 
+  // Every report's type, checked before anything is written.
+  std::vector<const core::ReportType*> types;
+  types.reserve(keys->size());
   for (const auto& key : *keys) {
-    const core::ReportType* type = catalogue.find(key.type);
-    if (!type) {
+    types.push_back(catalogue.find(key.type));
+    if (!types.back()) {
       return Error{ErrorCode::kFailedPrecondition,
                    "report type '" + key.type + "' is in the store but not in the catalogue"};
     }
-    auto [it, fresh] = names.try_emplace(key.org_id);
-    if (fresh) it->second = short_name(key.org_id);
-    if (!it->second) continue;  // organisation removed since: nobody to report to
-    const std::string filter = store::match_filter_name(key.filter);
-    std::string file_name = report_file_name(day, key.type, *it->second, filter);
-    fs::path path = day_dir / file_name;
+  }
+  // The organisation's file-name part, asked once per organisation as its first report comes.
+  auto org_name = [&](uint32_t org_id) -> const std::optional<std::string>& {
+    auto [it, fresh] = names.try_emplace(org_id);
+    if (fresh) it->second = short_name(org_id);
+    return it->second;
+  };
 
-    std::unique_ptr<AtomicReportFile> file;
+  // The report being written: rows arrive report after report (EventStore::scan_reports).
+  struct Current {
+    size_t index = 0;
+    const std::string* org = nullptr;  // null: organisation removed since, rows ignored
+    std::string file_name;
+    fs::path path;
+    std::unique_ptr<AtomicReportFile> file;  // kFiles only
+    std::optional<core::CsvWriter> writer;
+    BuiltReport built;
+  };
+  std::optional<Current> current;
+  size_t next = 0;  // the first report not started yet
+  // Reports the store had no rows for (any more) before `index`: empty, like a delta report
+  // without new rows.
+  auto pass_over = [&](size_t index) {
+    for (; next < index; ++next)
+      if (org_name((*keys)[next].org_id)) ++summary.skipped_empty;
+  };
+  auto start = [&](size_t index) -> Status {
+    pass_over(index);
+    next = index + 1;
+    const auto& key = (*keys)[index];
+    Current& c = current.emplace();
+    c.index = index;
+    const auto& org = org_name(key.org_id);
+    if (!org) return {};  // nobody to report to
+    c.org = &*org;
+    c.file_name = report_file_name(day, key.type, *org, store::match_filter_name(key.filter));
+    c.path = day_dir / c.file_name;
     core::CsvSink sink;
     if (pack) {
       pack->begin();
       sink = pack->sink();
     } else {
-      auto created = AtomicReportFile::create(path);
+      auto created = AtomicReportFile::create(c.path);
       if (!created) return created.error();
-      file = std::move(*created);
-      sink = file->sink();
+      c.file = std::move(*created);
+      sink = c.file->sink();
     }
-    core::CsvWriter writer(*type, std::move(sink));
-    BuiltReport built;
-    Status failure;
-    Status scanned = store.scan_report(key, [&](const store::StoredEvent& row) {
-      if (delta && !row.new_since_previous_day) return true;
-      if (auto st = event.decode_into(type, row.row); !st) {
-        failure = Error::internal("stored row " + std::to_string(row.id) + " of " + key.type +
-                                  " does not decode: " + st.message());
-        return false;
-      }
-      if (auto st = writer.write(event); !st) {
-        failure = st;
-        return false;
-      }
-      ++(row.new_since_previous_day ? built.new_rows : built.recurring_rows);
-      if (row.severity < 5) ++built.by_severity[row.severity];
-      return true;
-    });
-    if (!scanned) return scanned.error();
-    if (!failure) return failure.error();
-    if (writer.rows() == 0) {
+    c.writer.emplace(*types[index], std::move(sink));
+    return {};
+  };
+  auto finish_report = [&](Current& c) -> Status {
+    if (!c.org) return {};
+    if (c.writer->rows() == 0) {
       ++summary.skipped_empty;
-      if (pack) {
-        if (auto st = pack->discard(); !st) return st.error();
-      }
-      continue;  // a temp file is removed by its destructor
+      if (pack) return pack->discard();
+      return {};  // a temp file is removed by its destructor
     }
-    if (auto st = writer.finish(); !st) return st.error();
+    if (auto st = c.writer->finish(); !st) return st;
+    const auto& key = (*keys)[c.index];
     ReportEntry e;
     e.org_id = key.org_id;
-    e.report = *it->second;
+    e.report = *c.org;
     e.type = key.type;
     e.day = day;
-    e.filter = filter;
-    e.file_name = file_name;
+    e.filter = store::match_filter_name(key.filter);
+    e.file_name = c.file_name;
     if (pack) {
       auto written = pack->end();
       if (!written) return written.error();
@@ -255,20 +271,67 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
       e.size = written->length;
       e.sha256 = std::move(written->sha256);
     } else {
-      auto sha = file->finish();
+      auto sha = c.file->finish();
       if (!sha) return sha.error();
-      e.path = path.string();
-      e.size = file->size();
+      e.path = c.path.string();
+      e.size = c.file->size();
       e.sha256 = *sha;
     }
-    e.rows = writer.rows();
-    built.entry = std::move(e);
-    pending.push_back({std::move(file), std::move(built)});
+    e.rows = c.writer->rows();
+    c.built.entry = std::move(e);
+    pending.push_back({std::move(c.file), std::move(c.built)});
     // A pack commits once, at the end: one transaction swaps the whole day.
-    if (!pack && pending.size() >= kCommitBatch) {
-      if (auto st = commit_pending(); !st) return st.error();
-    }
+    if (!pack && pending.size() >= kCommitBatch) return commit_pending();
+    return {};
+  };
+  auto finish = [&]() -> Status {
+    Status st = finish_report(*current);
+    current.reset();
+    return st;
+  };
+
+  Status failure;
+  Status scanned =
+      store.scan_reports(*keys, [&](const store::ReportKey& key, const store::StoredEvent& row) {
+        size_t index = static_cast<size_t>(&key - keys->data());
+        if (!current || current->index != index) {
+          if (index < next || index >= keys->size()) {
+            failure = Error::internal("the store handed over a report out of order");
+            return false;
+          }
+          if (current) {
+            if (auto st = finish(); !st) {
+              failure = st;
+              return false;
+            }
+          }
+          if (auto st = start(index); !st) {
+            failure = st;
+            return false;
+          }
+        }
+        if (!current->org) return true;
+        if (delta && !row.new_since_previous_day) return true;
+        if (auto st = event.decode_into(types[index], row.row); !st) {
+          failure = Error::internal("stored row " + std::to_string(row.id) + " of " + key.type +
+                                    " does not decode: " + st.message());
+          return false;
+        }
+        if (auto st = current->writer->write(event); !st) {
+          failure = st;
+          return false;
+        }
+        auto& built = current->built;
+        ++(row.new_since_previous_day ? built.new_rows : built.recurring_rows);
+        if (row.severity < 5) ++built.by_severity[row.severity];
+        return true;
+      });
+  if (!scanned) return scanned.error();
+  if (!failure) return failure.error();
+  if (current) {
+    if (auto st = finish(); !st) return st.error();
   }
+  pass_over(keys->size());
   if (auto st = commit_pending(); !st) return st.error();
   // Packs no entry of the day points at any more: the previous generation, a killed build's
   // leftover, or (after a switch to kFiles) every pack. Readers that opened one before the

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,11 @@ struct ReportKey {
   int64_t rows = 0;
 };
 
+// report_keys()'s order: organisation, then type, then filter.
+bool report_order_less(const ReportKey& a, const ReportKey& b);
+// What EventStore::scan_reports needs of its keys: all of one day, strictly in that order.
+Status check_report_scan_keys(std::span<const ReportKey> keys);
+
 struct StatsQuery {
   DayNumber first_day = 0;
   DayNumber last_day = 0;
@@ -193,6 +199,20 @@ class EventStore {
   // Streams the rows of one report in a stable order (first_seen, id); constant memory.
   virtual Status scan_report(const ReportKey& key,
                              const std::function<bool(const StoredEvent&)>& row) = 0;
+  // The bulk form of scan_report, for building a whole day (or many organisations) at once:
+  // streams the rows of every report in `keys`, report after report in the order of `keys`,
+  // each report's rows exactly as scan_report gives them (same values, same order). `keys` must
+  // be one day's, in report_keys()'s order (organisation, type, filter; an invalid-argument
+  // error otherwise) -- report_keys()'s answer or any subsequence of it.
+  // `row` receives the element of `keys` the row belongs to (the same object, so a caller may
+  // tell reports apart by its address): every row of keys[i] comes before any row of keys[j],
+  // i < j. A report with no rows any more gets no call. Memory stays constant whatever the
+  // day's size: a backend that reads several reports per query reads bounded chunks of
+  // organisations and decodes its answer as it arrives. The callback returns false to stop
+  // early (not an error).
+  virtual Status scan_reports(
+      std::span<const ReportKey> keys,
+      const std::function<bool(const ReportKey&, const StoredEvent&)>& row) = 0;
   virtual Result<std::vector<StatsRow>> stats(const StatsQuery& query) = 0;
   virtual Result<std::vector<StoredEvent>> query(const EventQuery& query) = 0;
   virtual Result<std::vector<QuarantineRecord>> quarantine(int64_t limit) = 0;
@@ -249,6 +269,9 @@ struct ClickHouseStoreOptions {
   int64_t request_timeout_ms = 120000;
   int retries = 2;  // extra attempts of a request that got no answer, doubling the back-off
   int64_t retry_backoff_ms = 200;
+  // scan_reports reads whole organisations, about this many report rows per query: the node
+  // that answers sorts a query's rows in memory (bounded by the server's max_memory_usage).
+  int64_t report_chunk_rows = 100000;
 };
 
 // Connects and creates the database and tables where missing. Errors name the node's URL and

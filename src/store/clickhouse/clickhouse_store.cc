@@ -78,22 +78,27 @@ constexpr const char* kEventAggregates =
     "argMin(region, seq), argMin(severity, seq) AS sev, argMin(tag, seq), argMin(row, seq)";
 constexpr size_t kEventFields = 14;
 
-StoredEvent read_event(const std::vector<std::string_view>& f) {
-  StoredEvent e;
+// Into an existing event, so that a long scan reuses its strings' buffers.
+void read_event_into(const std::vector<std::string_view>& f, StoredEvent& e) {
   e.id = to_int(f[0]);
   e.day = static_cast<DayNumber>(to_int(f[1]));
-  e.type = std::string(f[2]);
+  e.type.assign(f[2]);
   e.event_key = to_uint(f[3]);
   e.first_seen = to_int(f[4]);
   e.last_seen = to_int(f[5]);
   e.count = static_cast<uint32_t>(to_uint(f[6]));
-  e.ip = std::string(f[7]);
+  e.ip.assign(f[7]);
   e.asn = static_cast<uint32_t>(to_uint(f[8]));
-  e.geo = std::string(f[9]);
-  e.region = std::string(f[10]);
+  e.geo.assign(f[9]);
+  e.region.assign(f[10]);
   e.severity = static_cast<uint8_t>(to_uint(f[11]));
-  e.tag = std::string(f[12]);
-  e.row = std::string(f[13]);
+  e.tag.assign(f[12]);
+  e.row.assign(f[13]);
+}
+
+StoredEvent read_event(const std::vector<std::string_view>& f) {
+  StoredEvent e;
+  read_event_into(f, e);
   return e;
 }
 
@@ -395,6 +400,42 @@ class ClickHouseStore final : public EventStore {
     return {};
   }
 
+  // One query per chunk of whole organisations (about options_.report_chunk_rows rows): the
+  // events of the chunk's reports aggregated shard-locally (an event's occurrences and routes
+  // share its shard, like scan_report's), joined on the answering node with the chunk's routes
+  // -- once per report an event belongs to -- and sorted by report, then scan_report's order.
+  // The answer is decoded as it arrives; the rows of reports not in `keys` (organisations in
+  // the chunk's range that the caller left out) are skipped.
+  Status scan_reports(
+      std::span<const ReportKey> keys,
+      const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
+    if (auto st = check_report_scan_keys(keys); !st) return st;
+    std::lock_guard lock(mu_);
+    size_t begin = 0;
+    while (begin < keys.size()) {
+      // Whole organisations: a chunk ends where the next organisation would pass the budget.
+      size_t end = begin;
+      int64_t rows = 0;
+      while (end < keys.size()) {
+        size_t org_end = end;
+        int64_t org_rows = 0;
+        while (org_end < keys.size() && keys[org_end].org_id == keys[end].org_id) {
+          org_rows += std::max<int64_t>(keys[org_end].rows, 1);
+          ++org_end;
+        }
+        if (end > begin && rows + org_rows > options_.report_chunk_rows) break;
+        rows += org_rows;
+        end = org_end;
+      }
+      bool go_on = true;
+      auto st = scan_report_chunk(keys.subspan(begin, end - begin), row, go_on);
+      if (!st) return st;
+      if (!go_on) break;
+      begin = end;
+    }
+    return {};
+  }
+
   Result<std::vector<StatsRow>> stats(const StatsQuery& q) override {
     std::lock_guard lock(mu_);
     bool wants_tag = false, wants_geo_region_asn = false;
@@ -693,6 +734,66 @@ class ClickHouseStore final : public EventStore {
   }
 
  private:
+  // scan_reports' query for the organisations of `keys` (one day, in report order).
+  Status scan_report_chunk(std::span<const ReportKey> keys,
+                           const std::function<bool(const ReportKey&, const StoredEvent&)>& row,
+                           bool& go_on) {
+    const DayNumber day = keys.front().day;
+    std::string range = "day = " + std::to_string(day) +
+                        " AND org_id >= " + std::to_string(keys.front().org_id) +
+                        " AND org_id <= " + std::to_string(keys.back().org_id);
+    std::string chunk_keys = "SELECT event_key FROM " + db_ + ".routes WHERE " + range;
+    // The inner query runs on every shard against its local tables (as in scan_report), with
+    // the day before's flag inside an aggregate so that it too is looked up shard-locally. The
+    // routes are deduplicated (the table is a ReplacingMergeTree) and joined on the answering
+    // node: joining them on the shards would aggregate every event once per report it is in.
+    // `SELECT *` gives the event's columns, the flag, then the routes' side (event_key,
+    // organisation, filter, type) -- 18.16 keeps the right-hand USING column.
+    std::string sql =
+        std::string("SELECT * FROM (SELECT ") + kEventAggregates +
+        ", max(event_key IN (SELECT event_key FROM " + db_ +
+        ".occurrences WHERE day = " + std::to_string(day - 1) + " AND event_key IN (" + chunk_keys +
+        "))) FROM " + db_ + ".occurrences_all WHERE day = " + std::to_string(day) +
+        " AND event_key IN (" + chunk_keys +
+        ") GROUP BY day, event_key) ALL INNER JOIN (SELECT DISTINCT event_key, org_id "
+        "AS report_org, filter AS report_filter, type AS report_type FROM " +
+        db_ + ".routes_all WHERE " + range +
+        ") USING event_key ORDER BY report_org, report_type, report_filter, "
+        "first_seen, id";
+    constexpr size_t kFields = kEventFields + 5;
+    size_t next = 0;         // the first key a row may still belong to
+    ReportKey at, previous;  // this row's report and the previous row's
+    bool first = true;
+    StoredEvent e;
+    std::string bad;
+    auto st = http_.query_rows(options_.url, sql, [&](const std::vector<std::string_view>& f) {
+      if (f.size() != kFields) {
+        bad = "a report row with " + std::to_string(f.size()) + " fields";
+        return false;
+      }
+      at.org_id = static_cast<uint32_t>(to_uint(f[kFields - 3]));
+      at.filter = static_cast<MatchFilter>(to_uint(f[kFields - 2]) & 3);
+      at.type.assign(f[kFields - 1]);
+      // The order is the contract the builder relies on: check it rather than trust it.
+      if (!first && report_order_less(at, previous)) {
+        bad = "report rows out of order";
+        return false;
+      }
+      first = false;
+      std::swap(at, previous);
+      while (next < keys.size() && report_order_less(keys[next], previous)) ++next;
+      if (next == keys.size()) return false;                     // past the last wanted report
+      if (report_order_less(previous, keys[next])) return true;  // one the caller left out
+      read_event_into(f, e);
+      e.new_since_previous_day = f[kEventFields] == "0";
+      go_on = row(keys[next], e);
+      return go_on;
+    });
+    if (!st) return st;
+    if (!bad.empty()) return Error::io("ClickHouse at " + options_.url + " sent " + bad);
+    return {};
+  }
+
   // The next sequence number: past every stored occurrence, quarantine record and commit, so
   // that ids only grow even after another process wrote (one writer at a time, as the
   // interface says; see docs/cluster.md for several writers).

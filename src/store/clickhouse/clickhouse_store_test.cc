@@ -129,6 +129,21 @@ class ClickHouseStoreTest : public ::testing::Test {
     return rows;
   }
 
+  // scan_reports over `keys`: "org/type/filter|row" per row, in the order handed over, with a
+  // check that each row comes with the very key object it belongs to.
+  static std::vector<std::string> bulk(EventStore& s, const std::vector<ReportKey>& keys,
+                                       size_t stop_after = SIZE_MAX) {
+    std::vector<std::string> rows;
+    auto st = s.scan_reports(keys, [&](const ReportKey& k, const StoredEvent& e) {
+      EXPECT_TRUE(&k >= keys.data() && &k < keys.data() + keys.size());
+      rows.push_back(std::to_string(k.org_id) + "/" + k.type + "/" + match_filter_name(k.filter) +
+                     "|" + describe(e));
+      return rows.size() < stop_after;
+    });
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.message());
+    return rows;
+  }
+
   static std::vector<std::string> flat(const Result<std::vector<StatsRow>>& r) {
     std::vector<std::string> out;
     if (!r) return {"error: " + r.error().message};
@@ -241,6 +256,62 @@ class ClickHouseStoreTest : public ::testing::Test {
 TEST_F(ClickHouseStoreTest, RedeliveredBatchesReadLikeOneDelivery) {
   write_both(random_batches(6, 200, 7));
   expect_same_reads();
+}
+
+// The bulk read must give every report's rows grouped and ordered exactly like one
+// scan_report per key, whatever the chunking: tiny chunks (a few organisations per query), one
+// chunk for the whole day, subsets of the keys (organisations left out inside a chunk's
+// range), one organisation alone, and a caller that stops early.
+TEST_F(ClickHouseStoreTest, BulkReportScanMatchesPerReportScans) {
+  write_both(random_batches(8, 250, 31));
+  std::mt19937 rng(31);
+  for (int64_t chunk : {int64_t{1}, int64_t{37}, int64_t{1000000}}) {
+    ClickHouseStoreOptions o = options_;
+    o.report_chunk_rows = chunk;
+    auto opened = open_clickhouse_store(o);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    EventStore& ch = **opened;
+    for (DayNumber day = 20000; day < 20003; ++day) {
+      auto keys = ref_->report_keys(day, std::nullopt);
+      ASSERT_TRUE(keys.ok());
+      ASSERT_GT(keys->size(), 3u);
+      std::vector<std::string> one_by_one;
+      for (const auto& k : *keys) {
+        for (auto& r : report(*ref_, k))
+          one_by_one.push_back(std::to_string(k.org_id) + "/" + k.type + "/" +
+                               match_filter_name(k.filter) + "|" + r);
+      }
+      EXPECT_EQ(bulk(*ref_, *keys), one_by_one) << "day " << day;
+      EXPECT_EQ(bulk(ch, *keys), one_by_one) << "day " << day << ", chunk " << chunk;
+      for (int trial = 0; trial < 3; ++trial) {
+        std::vector<ReportKey> some;
+        for (const auto& k : *keys)
+          if (rng() % 3) some.push_back(k);
+        EXPECT_EQ(bulk(ch, some), bulk(*ref_, some)) << "day " << day << ", subset " << trial;
+      }
+      std::vector<ReportKey> one_org;
+      for (const auto& k : *keys)
+        if (k.org_id == (*keys)[keys->size() / 2].org_id) one_org.push_back(k);
+      EXPECT_EQ(bulk(ch, one_org), bulk(*ref_, one_org));
+      auto stopped = bulk(ch, *keys, 5);
+      EXPECT_EQ(stopped.size(), 5u);
+      EXPECT_EQ(stopped, std::vector<std::string>(one_by_one.begin(), one_by_one.begin() + 5));
+    }
+    // Keys out of report order, or of two days, are refused (both stores).
+    auto a = ch.report_keys(20000, std::nullopt);
+    auto b = ch.report_keys(20001, std::nullopt);
+    ASSERT_TRUE(a.ok() && b.ok() && a->size() > 1 && !b->empty());
+    std::vector<ReportKey> reversed(a->rbegin(), a->rend());
+    std::vector<ReportKey> two_days = {a->front(), b->back()};
+    auto no_row = [](const ReportKey&, const StoredEvent&) { return true; };
+    for (EventStore* s : {&ch, ref_.get()}) {
+      for (const auto* bad : {&reversed, &two_days}) {
+        auto st = s->scan_reports(*bad, no_row);
+        ASSERT_FALSE(st.ok());
+        EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+      }
+    }
+  }
 }
 
 TEST_F(ClickHouseStoreTest, ReadAfterHandsOutEachEventOnceInInsertionOrder) {
