@@ -258,6 +258,14 @@ TEST_F(ClickHouseStoreTest, RedeliveredBatchesReadLikeOneDelivery) {
   expect_same_reads();
 }
 
+// The pipeline merges queued batches: one write of 70,000 occurrences (its dedup queries list
+// every occurrence id) must go through like a small one -- ClickHouse's default AST limit
+// refused it.
+TEST_F(ClickHouseStoreTest, LargeBatchIsWrittenAndDeduplicated) {
+  write_both(random_batches(1, 70000, 11));
+  expect_same_reads();
+}
+
 // The bulk read must give every report's rows grouped and ordered exactly like one
 // scan_report per key, whatever the chunking: tiny chunks (a few organisations per query), one
 // chunk for the whole day, subsets of the keys (organisations left out inside a chunk's

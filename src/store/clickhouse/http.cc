@@ -13,8 +13,13 @@ namespace {
 // Settings every request carries. wait_end_of_query: the server answers only once the query
 // has finished (spilling a long answer to its own disk), so a failure mid-query arrives as an
 // HTTP error instead of a truncated 200 answer with the exception text glued to the end.
+// max_query_size and max_(expanded_)ast_elements: a write's dedup queries list the batch's
+// occurrence ids literally (three times), and the pipeline merges queued batches, so a batch
+// of 65,536 events is ~200,000 AST elements, four times ClickHouse's default limit ("AST is too
+// big. Maximum: 50000"). The limits below hold batches of a million events.
 constexpr const char* kCommonParams =
-    "wait_end_of_query=1&insert_distributed_sync=1&max_query_size=67108864";
+    "wait_end_of_query=1&insert_distributed_sync=1&max_query_size=67108864&max_ast_elements="
+    "4000000&max_expanded_ast_elements=4000000";
 
 struct Transfer {
   CURL* curl = nullptr;
