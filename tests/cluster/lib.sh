@@ -2,7 +2,8 @@
 # Shared steps of the cluster tests (sourced; bash, set -euo pipefail in the caller):
 #
 #   cl_init NAME VANTAGE SOURCE_DIR   check the servers (exit 77 without them), make $work, the
-#                                     clean-up trap (background PIDs by PID, cluster down)
+#                                     clean-up trap (background processes and servers killed
+#                                     by PID, $work removed)
 #   cl_up                             scripts/cluster.sh up: exports CLICKHOUSE_URL,
 #                                     CLICKHOUSE_SHARD_URLS, NATS_URLS, ...
 #   cl_day ORGS EVENTS SEED [FLAGS]   one generated day ($day) with malformed rows: the registry in
