@@ -18,14 +18,26 @@ cl_day 300 "$events" 19
 cl_env e2e
 cl_publish
 
-# Kill the worker while it consumes (after its start-up), then let a last one drain the rest.
+# Kill the worker while it consumes -- once it has acknowledged a message, so that the kill
+# cannot land in its start-up -- then let a last one drain the rest.
 killed=0
 for ((i = 0; i < kills; i++)); do
+  read -r before _ <<<"$(cl_consumer)"
   cl_worker_start "$work/worker.$i.log"
-  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.1f", 1.5 + (r % 20) / 10 }')"
-  kill -9 "$worker_pid" 2>/dev/null && killed=$((killed + 1))
+  for ((t = 0; t < 240; t++)); do
+    read -r now _ <<<"$(cl_consumer)"
+    ((now > before)) && break
+    kill -0 "$worker_pid" 2>/dev/null || cl_fail "worker $i exited"
+    sleep 0.5
+  done
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.1f", (r % 10) / 10 }')"
+  kill -9 "$worker_pid" 2>/dev/null || cl_fail "worker $i exited before its kill"
+  killed=$((killed + 1))
   wait "$worker_pid" 2>/dev/null || true
   worker_pid=""
+  read -r after pending ack_pending <<<"$(cl_consumer)"
+  ((after > before)) || cl_fail "worker $i acknowledged nothing in 120 s"
+  cl_say "kill -9 $((i + 1)) mid-consumption: acknowledged up to $before -> $after, $pending pending, $ack_pending held by the killed worker"
 done
 sleep 4  # ack_wait: what a killed worker held is delivered again
 cl_drain

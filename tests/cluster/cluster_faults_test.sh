@@ -29,7 +29,7 @@ cl_init "cluster_fault_${mode//-/_}" "$1" "$2"
 
 cl_up
 # The worker is restarted often: without enrichment data each start is quick (both sides).
-cl_day 20 "$events" 23 --no-enrich
+cl_day 40 "$events" 23 --no-enrich
 # Small messages, so that there are many and a fault lands inside the stream's middle.
 cl_env faults VANTAGE_CLUSTER_PUBLISH_LINES=500 VANTAGE_CLUSTER_STREAM=FAULTS
 acked() { local c; c=$(cl_consumer) || cl_fail "cluster status"; echo "${c%% *}"; }
@@ -166,7 +166,7 @@ case "$mode" in
     wait "$worker_pid" || rc=$?
     worker_pid=""
     ((rc == 0)) || cl_fail "the draining worker exited with $rc"
-    grep -E 'reachable after|cluster worker:' "$work/worker.log" | sed "s/^/$cl_name: worker: /"
+    grep -E 'reachable after|cluster worker: [0-9]' "$work/worker.log" | sed "s/^/$cl_name: worker: /"
     ;;
   *)
     echo "usage: cluster_faults_test.sh VANTAGE SOURCE_DIR worker-kill|leader-kill|shard-kill|clickhouse-late [EVENTS] [ARG]" >&2
