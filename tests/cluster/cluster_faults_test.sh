@@ -29,7 +29,7 @@ cl_init "cluster_fault_${mode//-/_}" "$1" "$2"
 
 cl_up
 # The worker is restarted often: without enrichment data each start is quick (both sides).
-cl_day 40 "$events" 23 --no-enrich
+cl_day 300 "$events" 19 --no-enrich
 # Small messages, so that there are many and a fault lands inside the stream's middle.
 cl_env faults VANTAGE_CLUSTER_PUBLISH_LINES=500 VANTAGE_CLUSTER_STREAM=FAULTS
 acked() { local c; c=$(cl_consumer) || cl_fail "cluster status"; echo "${c%% *}"; }
