@@ -13,9 +13,10 @@
 #                     before and after each kill proves which ones landed mid-consumption
 #     leader-kill     kill -9 of the R3 stream's leader node while the worker consumes,
 #                     restarted after 10 s
-#     shard-kill      kill -9 of ClickHouse shard ARG (2; 1 is the node the store talks to)
-#                     while the worker consumes, restarted after 10 s: the worker reports the
-#                     node's error, acknowledges nothing while it is down, keeps going
+#     shard-kill      kill -9 of ClickHouse shard n2, later of n1 (the node the store talks
+#                     to; ARG: other shard numbers, e.g. "1"), each while the worker consumes and
+#                     restarted after 10 s: the worker reports the node's error, acknowledges
+#                     nothing while it is down, and goes on by itself
 #     clickhouse-late ClickHouse down when the worker starts: it names the URL, keeps trying
 #                     without fetching or acknowledging, and drains once ClickHouse is up
 set -euo pipefail
@@ -107,34 +108,39 @@ case "$mode" in
     cl_drain
     ;;
   shard-kill)
-    shard="n${arg:-2}"
-    shard_url="http://127.0.0.1:$(awk -v n="$shard" '$1 == n {print $2}' "$work/cluster/clickhouse/ports")"
     cl_publish
     cl_worker_start "$work/worker.log"
-    wait_acked 10
-    read -r a p ap <<<"$(cl_consumer)"
-    ((p + ap > 0)) || cl_fail "the worker consumed everything before the kill: raise EVENTS"
-    clickhouse_node_kill "$work/cluster" "$shard" KILL
-    killed_at=$(date +%s.%N)
-    cl_say "kill -9 of ClickHouse shard $shard ($shard_url) with $a messages acknowledged, $p pending"
-    # Nothing is acknowledged while the shard is down (what was in flight at the kill settles
-    # within the first 2 s).
-    sleep 2
-    down_from=$(acked)
-    sleep "$(awk -v t="$killed_at" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", 10 - (now - t) }')"
-    down_to=$(acked)
-    kill -0 "$worker_pid" 2>/dev/null || cl_fail "the worker exited while the shard was down"
-    ((down_from == down_to)) ||
-      cl_fail "acknowledged $down_from -> $down_to while shard $shard was down"
-    clickhouse_node_up "$work/cluster" "$shard" || cl_fail "shard $shard did not restart"
-    cl_say "shard $shard restarted after 10 s; acknowledged while it was down: 0 ($down_from -> $down_to)"
+    for n in ${arg:-2 1}; do  # one shard after the other, each while the worker consumes
+      shard="n$n"
+      shard_url="http://127.0.0.1:$(awk -v n="$shard" '$1 == n {print $2}' "$work/cluster/clickhouse/ports")"
+      read -r a _ <<<"$(cl_consumer)"
+      wait_acked $((a + 10))
+      read -r a p ap <<<"$(cl_consumer)"
+      ((p + ap > 0)) || cl_fail "the worker consumed everything before the kill: raise EVENTS"
+      clickhouse_node_kill "$work/cluster" "$shard" KILL
+      killed_at=$(date +%s.%N)
+      cl_say "kill -9 of ClickHouse shard $shard ($shard_url) with $a messages acknowledged, $p pending"
+      # Nothing is acknowledged while the shard is down (what was in flight at the kill settles
+      # within the first 2 s).
+      sleep 2
+      down_from=$(acked)
+      sleep "$(awk -v t="$killed_at" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", 10 - (now - t) }')"
+      down_to=$(acked)
+      kill -0 "$worker_pid" 2>/dev/null || cl_fail "the worker exited while the shard was down"
+      ((down_from == down_to)) ||
+        cl_fail "acknowledged $down_from -> $down_to while shard $shard was down"
+      clickhouse_node_up "$work/cluster" "$shard" || cl_fail "shard $shard did not restart"
+      cl_say "shard $shard restarted after 10 s; acknowledged while it was down: 0 ($down_from -> $down_to)"
+    done
     cl_wait_consumed 180 || cl_fail "the worker did not drain the stream after the restart"
     cl_worker_stop || cl_fail "the worker did not stop cleanly"
     errors=$(grep -c 'not acknowledged' "$work/worker.log" || true)
     ((errors > 0)) || cl_fail "the worker reported no store error while the shard was down"
     grep -q 'ClickHouse at http://127.0.0.1:[0-9]*' "$work/worker.log" ||
       cl_fail "the worker's errors do not name the ClickHouse node"
-    cl_say "worker: $errors store errors, the first: $(grep -m1 'not acknowledged' "$work/worker.log" | sed 's/.*worker: //' | cut -c1-220)"
+    cl_say "worker: $errors store errors (messages not acknowledged), by kind:"
+    grep 'not acknowledged' "$work/worker.log" | sed -E 's/.*(ClickHouse at .*); not acknowledged/\1/' | cut -c1-150 |
+      sort | uniq -c | sed "s/^/$cl_name:   /"
     grep 'cluster worker:' "$work/worker.log" | tail -1 | sed "s/^/$cl_name: worker: /"
     cl_drain
     ;;
