@@ -139,8 +139,8 @@ case "$mode" in
     grep -q 'ClickHouse at http://127.0.0.1:[0-9]*' "$work/worker.log" ||
       cl_fail "the worker's errors do not name the ClickHouse node"
     cl_say "worker: $errors store errors (messages not acknowledged), by kind:"
-    grep 'not acknowledged' "$work/worker.log" | sed -E 's/.*(ClickHouse at .*); not acknowledged/\1/' | cut -c1-150 |
-      sort | uniq -c | sed "s/^/$cl_name:   /"
+    grep 'not acknowledged' "$work/worker.log" |
+      sed -E 's/.*(ClickHouse at .*); not acknowledged/\1/' | cut -c1-150 | sort | uniq -c | sed "s/^/$cl_name:   /"
     grep 'cluster worker:' "$work/worker.log" | tail -1 | sed "s/^/$cl_name: worker: /"
     cl_drain
     ;;
