@@ -446,6 +446,40 @@ void set_aside(const std::string& dir, const bus::BusMessage& m, const std::stri
                                  << "\nerror: " << why << "\n";
 }
 
+// The worker's event store. A store server that cannot be reached yet (ClickHouse started
+// after the workers, or restarting) is waited for: the worker says so with the store's own
+// error (it names the URL) and tries again every second, without touching the bus, so nothing
+// is fetched or acknowledged meanwhile. A configuration error fails at once. Null when a
+// signal stopped the wait.
+std::unique_ptr<store::EventStore> open_store_when_reachable(const GlobalOptions& global) {
+  int64_t attempts = 0;
+  for (;;) {
+    auto s = open_store(global);
+    if (s) {
+      if (attempts > 0) {
+        std::cerr << "vantage cluster worker: the event store is reachable after " << attempts
+                  << " failed attempts" << std::endl;
+      }
+      return std::move(*s);
+    }
+    const bool retryable =
+        global.config.store_engine != "sqlite" &&
+        (s.error().code == ErrorCode::kUnavailable || s.error().code == ErrorCode::kIo);
+    if (!retryable) {
+      std::cerr << "vantage cluster worker: " << s.error().message << "\n";
+      throw CommandFailed(1);
+    }
+    ++attempts;
+    // Every attempt for the first ten seconds, then every tenth: clear, not a flood.
+    if (attempts <= 10 || attempts % 10 == 0) {
+      std::cerr << "vantage cluster worker: cannot open the event store (attempt " << attempts
+                << "): " << s.error().message << "; retrying in 1 s" << std::endl;
+    }
+    sleep_unless_stopped(std::chrono::seconds(1));
+    if (g_cluster_stop) return nullptr;
+  }
+}
+
 struct WorkerFlags {
   bool drain = false;  // exit once the consumer has nothing pending or unacknowledged
   bool no_enrich = false;
@@ -471,7 +505,10 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
   // lock_fd stays open (the lock held) until the process exits.
   RuntimeOptions ro;
   ro.enrichment = !flags.no_enrich;
+  ro.store = false;  // opened below, with retries
   auto rt = open_runtime(global, ro, "cluster worker");
+  rt->store = open_store_when_reachable(global);
+  if (!rt->store) return;  // stopped while the store was unreachable
   if (rt->enricher) rt->enricher->start_watching();
   auto conn = connect_or_fail(global, "worker");
   auto consumer = bus::Consumer::open(*conn);

@@ -193,3 +193,32 @@ clickhouse_status() {
   clickhouse_endpoints "$base"
   [[ $up == 1 ]]
 }
+
+# One node, for fault tests (sourced directly, or through scripts/cluster.sh):
+#   clickhouse_node_kill DIR NAME [SIGNAL]  signal the node (default KILL) and wait until it is gone
+#   clickhouse_node_up DIR NAME             start it again on its ports and data, wait until it
+#                                           answers on HTTP (at most 30 s)
+clickhouse_node_kill() {
+  local d="$1/clickhouse/$2" sig="${3:-KILL}" pid
+  clickhouse_alive "$d" || return 0
+  pid="$(cat "$d/pid")"
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do
+    clickhouse_alive "$d" || break
+    sleep 0.1
+  done
+  rm -f "$d/pid"
+}
+
+clickhouse_node_up() {
+  local base="$1/clickhouse" name="$2" http
+  http="$(awk -v n="$name" '$1 == n {print $2}' "$base/ports")"
+  [[ -n "$http" ]] || { echo "clickhouse_node_up: no node $name in $base/ports" >&2; return 1; }
+  clickhouse_alive "$base/$name" || clickhouse_start "$base/$name"
+  for ((i = 0; i < 300; i++)); do
+    curl -sf "http://127.0.0.1:$http/?query=SELECT+1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "clickhouse_node_up: node $name (http $http) did not start; see $base/$name/log/server.err.log" >&2
+  return 1
+}

@@ -88,6 +88,8 @@ nats_node_kill() {  # DIR N [SIGNAL]
   kill "-$sig" "$pid" 2>/dev/null || true
   for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break
+    # Gone too: a zombie (killed, not reaped yet -- or never, where nothing reaps orphans).
+    [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo X)" != [ZX] ]] || break
     sleep 0.1
   done
   rm -f "$d/n$i.pid"

@@ -7,12 +7,11 @@
 # restart the rebuild must equal the first build.
 # Usage: clickhouse_equivalence_test.sh VANTAGE_BINARY SOURCE_DIR
 set -euo pipefail
-vantage="$1"; src="$2"
-command -v clickhouse-server >/dev/null 2>&1 || { echo "clickhouse-server not installed"; exit 77; }
-work="$(mktemp -d /tmp/vantage-cheq.XXXXXX)"
-cleanup() { "$src/scripts/cluster.sh" down --dir "$work/cluster" >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "clickhouse_equivalence: FAILED: $*" >&2; exit 1; }
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+cl_init clickhouse_equivalence "$1" "$2"
+fail() { cl_fail "$@"; }
 # One CSV file per report, so that `report build` prints each file's path (the default pack
 # layout holds the same bytes, byte for byte: PackTest and report_intelmq check that).
 export VANTAGE_REPORT_LAYOUT=files
@@ -25,22 +24,13 @@ hash_built() {
   done
 }
 
-eval "$(CLICKHOUSE_SHARDS=2 "$src/scripts/cluster.sh" up --dir "$work/cluster" | grep '^CLICKHOUSE_' | sed 's/^/export /')"
-day=2026-01-15
-sql="$work/sql"; ch="$work/ch"
-"$vantage" --data-dir "$sql" generate --registry-only --orgs 300 --seed 19 >/dev/null 2>&1
-cp -a "$sql" "$ch"  # the same registry in both
-"$vantage" --data-dir "$sql" generate -n 20000 --bad-every 97 --seed 19 --date "$day" \
-  -o "$work/feed.jsonl" >/dev/null 2>&1
+cl_up
+cl_day 300 20000 19  # the registry in both, the feed, its direct ingest into SQLite ($work/ref)
+sql="$work/ref"; ch="$work/cl"
+cl_env equivalence
+# Without the bus settings: `status` would show a cluster section the SQLite side has not.
+with_ch() { env "${cluster_env[@]}" VANTAGE_CLUSTER_NATS_URLS= "$vantage" --data-dir "$ch" "$@"; }
 
-with_ch() {
-  VANTAGE_STORE_ENGINE=clickhouse VANTAGE_STORE_CLICKHOUSE_URL="$CLICKHOUSE_URL" \
-    VANTAGE_STORE_CLICKHOUSE_SHARD_URLS="$CLICKHOUSE_SHARD_URLS" \
-    VANTAGE_STORE_CLICKHOUSE_DATABASE=equivalence "$vantage" --data-dir "$ch" "$@"
-}
-ch_sql() { curl -sS --fail "$CLICKHOUSE_URL/" --data-binary "$1"; }
-
-"$vantage" --data-dir "$sql" ingest -q "$work/feed.jsonl" 2>/dev/null
 t0=$(date +%s.%N)
 with_ch ingest -q "$work/feed.jsonl" 2>/dev/null
 t1=$(date +%s.%N)

@@ -287,11 +287,20 @@ class ClickHouseStore final : public EventStore {
                        routes));
     }
     if (!batch.quarantined.empty()) {
+      // raw_hash completes a record's identity (a redelivered copy collapses with it): its
+      // bytes and its input's source key. Without the key, two bus messages of one file (the
+      // same source name, lines counted per message) could hold records with the same line
+      // and bytes, and the second one would be taken for a copy of the first and lost.
+      const std::string input_key = batch.checkpoint ? batch.checkpoint->source_key : "";
       std::string rows;
       for (const auto& q : batch.quarantined) {
         std::string_view raw = q.raw;
         if (raw.size() > kMaxQuarantineRaw) raw = raw.substr(0, kMaxQuarantineRaw);
         Hash64 h;
+        if (!input_key.empty()) {
+          h.add_u64(input_key.size());
+          h.add(input_key);
+        }
         h.add(raw);
         uint64_t seq = next_seq_++;
         rows += std::to_string(seq) + '\t' + std::to_string(~seq) + '\t';

@@ -390,6 +390,25 @@ TEST_F(ClickHouseStoreTest, QuarantineKeepsEachRecordOnce) {
   EXPECT_EQ((*q)[1].raw.size(), 4096u);  // truncated like the embedded store
 }
 
+// Two bus messages of one file carry the same source name and count their lines from 1: alike
+// records of two inputs (two source keys) are two records, a redelivery of either is not.
+TEST_F(ClickHouseStoreTest, AlikeQuarantineRecordsOfTwoInputsAreBothKept) {
+  for (const char* key : {"bus:file:k:1", "bus:file:k:2", "bus:file:k:1"}) {
+    IngestBatch b;
+    b.quarantined.push_back({"feed.jsonl", 97, "ip", "missing", "{\"ip\":\"\"}"});
+    SourceCheckpoint cp;
+    cp.source_key = key;
+    cp.source_name = "feed.jsonl";
+    cp.done = true;
+    b.checkpoint = cp;
+    auto w = ch_->write(b);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+  }
+  auto n = ch_->quarantine_count();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+}
+
 TEST_F(ClickHouseStoreTest, CheckpointsKeepTheLatestVersion) {
   for (int64_t off : {10, 20, 30}) {
     IngestBatch b;
