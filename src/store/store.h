@@ -42,7 +42,9 @@ struct OrgRoute {
 
 // One occurrence of an event as the pipeline hands it to the store. The store deduplicates
 // by (day, event_key): the first occurrence inserts a row, later ones widen first/last seen
-// and bump the count.
+// and bump the count. The row shows the representative occurrence, whatever the arrival order:
+// the earliest (timestamp), among equally early ones the smallest occurrence_id, an unknown
+// id (0) after every known one; reports list rows by (first_seen, event_key).
 struct EventRecord {
   DayNumber day = 0;
   std::string type;        // report type name
@@ -190,7 +192,7 @@ class EventStore {
   // Reports available for a day (optionally one organisation).
   virtual Result<std::vector<ReportKey>> report_keys(DayNumber day,
                                                      std::optional<uint32_t> org_id) = 0;
-  // Streams the rows of one report in a stable order (first_seen, id); constant memory.
+  // Streams the rows of one report in a stable order (first_seen, event_key); constant memory.
   virtual Status scan_report(const ReportKey& key,
                              const std::function<bool(const StoredEvent&)>& row) = 0;
   virtual Result<std::vector<StatsRow>> stats(const StatsQuery& query) = 0;

@@ -4,8 +4,9 @@
 // data instead of a transaction: every occurrence carries a deterministic id
 // (EventRecord::occurrence_id), and everything a reader sees is computed from the occurrences
 // with aggregates that a repeated occurrence cannot change -- count is uniqExact over the ids,
-// first/last seen are min/max, the stored row and the event id come from the earliest stored
-// copy (argMin/min over the insertion sequence), routes are a set. A batch delivered twice,
+// first/last seen are min/max, the stored row is the representative occurrence's (the
+// earliest, ties by occurrence id: the same whatever the arrival order), the event id is the
+// earliest stored copy's insertion sequence number, routes are a set. A batch delivered twice,
 // or written half and then again, reads exactly like one delivery. docs/cluster.md has the
 // whole argument and the layout.
 //
@@ -71,11 +72,23 @@ std::vector<std::string> normalised_tags(std::string_view tag) {
 }
 
 // The columns of one deduplicated event, aggregated over its occurrences (GROUP BY day,
-// event_key). Every aggregate gives the same answer with or without repeated copies.
+// event_key). Every aggregate gives the same answer with or without repeated copies, and in
+// whatever order the occurrences were stored: the row and the indexed fields are those of the
+// representative occurrence, the one with the smallest (timestamp, occurrence id), an unknown
+// id (0) after every known one and, among those, the first stored (seq) -- the SQLite store's
+// rule (occurrence_rank there). One argMin over a tuple of the fields: eight argMins over a
+// tuple key each cost twice the memory of the whole query. The id (for read_after) is the
+// earliest stored copy's sequence number.
 constexpr const char* kEventAggregates =
-    "min(seq) AS id, day, argMin(type, seq), event_key, min(ts) AS first_seen, max(ts), "
-    "uniqExact(occurrence_id, dup), argMin(ip, seq), argMin(asn, seq), argMin(geo, seq), "
-    "argMin(region, seq), argMin(severity, seq) AS sev, argMin(tag, seq), argMin(row, seq)";
+    "min(seq) AS id, day, tupleElement(argMin((type, ip, asn, geo, region, severity, tag, row), "
+    "(ts, if(occurrence_id = 0, 18446744073709551615, occurrence_id), seq)) AS rep, 1), "
+    "event_key, min(ts) AS first_seen, max(ts), uniqExact(occurrence_id, dup), tupleElement(rep, "
+    "2), tupleElement(rep, 3), tupleElement(rep, 4), tupleElement(rep, 5), tupleElement(rep, 6) "
+    "AS sev, tupleElement(rep, 7), tupleElement(rep, 8)";
+// The order of a report's rows and of query answers, over kEventAggregates: first seen, then
+// the event key -- as in the SQLite store, nothing that depends on arrival.
+constexpr const char* kReportOrder = "first_seen, event_key";
+constexpr const char* kReportOrderDescending = "first_seen DESC, event_key DESC";
 constexpr size_t kEventFields = 14;
 
 StoredEvent read_event(const std::vector<std::string_view>& f) {
@@ -379,7 +392,7 @@ class ClickHouseStore final : public EventStore {
                       ".occurrences WHERE day = " + std::to_string(key.day - 1) +
                       " AND event_key IN (" + report_keys + "))) FROM " + db_ +
                       ".occurrences_all WHERE day = " + day + " AND event_key IN (" + report_keys +
-                      ") GROUP BY day, event_key ORDER BY first_seen, id";
+                      ") GROUP BY day, event_key ORDER BY " + kReportOrder;
     std::string bad;
     auto st = http_.query_rows(options_.url, sql, [&](const std::vector<std::string_view>& f) {
       if (f.size() != kEventFields + 1) {
@@ -524,7 +537,7 @@ class ClickHouseStore final : public EventStore {
              ".routes WHERE org_id = " + std::to_string(*q.org_id) + " AND " + range + ")";
     }
     sql += " GROUP BY day, event_key ORDER BY ";
-    sql += q.descending ? "first_seen DESC, id DESC" : "first_seen, id";
+    sql += q.descending ? kReportOrderDescending : kReportOrder;
     sql += " LIMIT " + std::to_string(std::max<int64_t>(q.offset, 0)) + ", " +
            std::to_string(std::max<int64_t>(q.limit, 0));
     std::vector<StoredEvent> out;
