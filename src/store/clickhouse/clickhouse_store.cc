@@ -44,6 +44,18 @@ using clickhouse::sql_quote;
 
 constexpr size_t kMaxQuarantineRaw = 4096;
 
+// Sequence numbers of bus-fed rows: 2^62 | bus sequence << 26 | line. Unique across writers
+// (a stream sequence is one message, a line one record of it) and the same on redelivery, so
+// any number of workers can write at once. The flag puts them above every number a direct
+// writer gave before; 26 bits hold the lines of the largest message NATS carries (64 MiB),
+// and 36 bits of stream sequence are 68 billion messages.
+constexpr int kBusLineBits = 26;
+constexpr uint64_t kBusFlag = uint64_t{1} << 62;
+constexpr uint64_t kMaxBusSequence = (uint64_t{1} << 36) - 1;
+uint64_t bus_seq(uint64_t bus_sequence, int64_t line) {
+  return kBusFlag + (bus_sequence << kBusLineBits) + static_cast<uint64_t>(line);
+}
+
 // A route as one integer: organisation * 4 + filter (the filter takes two bits).
 uint64_t route_code(const OrgRoute& r) {
   return uint64_t{r.org_id} * 4 + static_cast<uint64_t>(r.filter);
@@ -190,7 +202,30 @@ class ClickHouseStore final : public EventStore {
 
   Result<BatchOutcome> write(const IngestBatch& batch) override {
     std::lock_guard lock(mu_);
-    VANTAGE_RETURN_IF_ERROR(refresh_sequence());
+    // A bus-fed batch numbers its rows from its place on the bus; a direct writer continues
+    // its own sequence above everything stored.
+    const bool from_bus = batch.bus_sequence != 0;
+    if (from_bus) {
+      if (batch.bus_sequence > kMaxBusSequence) {
+        return Error::invalid("bus sequence " + std::to_string(batch.bus_sequence) +
+                              " is beyond the ClickHouse store's 2^36 messages");
+      }
+      auto out_of_range = [](int64_t line) {
+        return line < 0 || line >= (int64_t{1} << kBusLineBits);
+      };
+      bool bad = batch.checkpoint && out_of_range(batch.checkpoint->line);
+      for (const auto& ev : batch.events) bad = bad || out_of_range(ev.line);
+      for (const auto& q : batch.quarantined) bad = bad || out_of_range(q.line);
+      if (bad) {
+        return Error::invalid("bus message " + std::to_string(batch.bus_sequence) +
+                              " has more lines than the ClickHouse store numbers (2^26)");
+      }
+    } else {
+      VANTAGE_RETURN_IF_ERROR(refresh_sequence());
+    }
+    auto seq_of = [&](int64_t line) {
+      return from_bus ? bus_seq(batch.bus_sequence, line) : next_seq_++;
+    };
     BatchOutcome out;
     // What is stored already of this batch's events, apart from this batch's own occurrences
     // (a redelivery may have stored some or all of them): the outcome is counted against that
@@ -278,7 +313,7 @@ class ClickHouseStore final : public EventStore {
         routes += '\t' + std::to_string(ev.event_key) + '\n';
       }
       if (ev.occurrence_id && stored_ids.count(ev.occurrence_id)) continue;
-      append_occurrence(occurrences, ev, codes, next_seq_++);
+      append_occurrence(occurrences, ev, codes, seq_of(ev.line));
     }
     const std::string occ_cols =
         " (day, type, event_key, occurrence_id, dup, seq, keep, ts, ip, asn, geo, region, "
@@ -301,7 +336,7 @@ class ClickHouseStore final : public EventStore {
         if (raw.size() > kMaxQuarantineRaw) raw = raw.substr(0, kMaxQuarantineRaw);
         Hash64 h;
         h.add(raw);
-        uint64_t seq = next_seq_++;
+        uint64_t seq = seq_of(q.line);
         rows += std::to_string(seq) + '\t' + std::to_string(~seq) + '\t';
         append_tsv_escaped(rows, q.source);
         rows += '\t' + std::to_string(q.line) + '\t';
@@ -329,16 +364,34 @@ class ClickHouseStore final : public EventStore {
                         c.allowlisted, c.deduplicated + out.deduplicated, c.routed + out.routed}) {
         row += '\t' + std::to_string(v);
       }
-      row += '\t' + std::to_string(next_seq_++) + '\n';
+      // The version: a later checkpoint of the same source (further into it) has a greater one.
+      row += '\t' + std::to_string(seq_of(c.line)) + '\n';
       VANTAGE_RETURN_IF_ERROR(http_.insert(
           options_.url, "INSERT INTO " + db_ + ".checkpoints FORMAT TabSeparated", row));
     }
     // Last: the watermark that lets read_after hand out the ids of this batch. Every shard has
-    // acknowledged its part (insert_distributed_sync), so no id below it can still appear.
-    VANTAGE_RETURN_IF_ERROR(http_.insert(options_.url,
-                                         "INSERT INTO " + db_ + ".commits FORMAT TabSeparated",
-                                         std::to_string(next_seq_ - 1) + "\n"));
+    // acknowledged its part (insert_distributed_sync), so no id below it can still appear. A
+    // bus-fed batch moves it only through bus_committed(): another worker may still be writing
+    // a message before this one.
+    if (!from_bus) {
+      VANTAGE_RETURN_IF_ERROR(http_.insert(options_.url,
+                                           "INSERT INTO " + db_ + ".commits FORMAT TabSeparated",
+                                           std::to_string(next_seq_ - 1) + "\n"));
+    }
     return out;
+  }
+
+  // The consumer's acknowledgement floor: every message up to it is stored, so every row
+  // numbered from them (below the next message's first number) is final.
+  Status bus_committed(uint64_t through) override {
+    std::lock_guard lock(mu_);
+    if (through == 0 || through <= bus_committed_) return {};
+    through = std::min(through, kMaxBusSequence);
+    VANTAGE_RETURN_IF_ERROR(
+        http_.insert(options_.url, "INSERT INTO " + db_ + ".commits FORMAT TabSeparated",
+                     std::to_string(bus_seq(through + 1, 0) - 1) + "\n"));  // < 2^63
+    bus_committed_ = through;
+    return {};
   }
 
   Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
@@ -804,6 +857,7 @@ class ClickHouseStore final : public EventStore {
   std::string db_;
   uint64_t next_seq_ = 1;
   bool sequence_scanned_ = false;
+  uint64_t bus_committed_ = 0;  // the last acknowledgement floor written to commits
 };
 
 }  // namespace
