@@ -495,7 +495,8 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
     spdlog::warn("worker: acknowledgement floor: {}", st.message());
     return false;
   };
-  bool floor_stale = true;  // acknowledged since the floor was last reported
+  // Only a store numbered from the bus needs it (SQLite numbers its events itself).
+  bool floor_stale = !single_writer;  // acknowledged since the floor was last reported
   auto last_state = std::chrono::steady_clock::now();
   int64_t accepted_at_last_state = 0;
   bool dirty = false;  // ingested since the last settle
@@ -570,7 +571,7 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
         continue;
       }
       ++c.messages;
-      floor_stale = true;
+      floor_stale = !single_writer;
     }
     if (floor_stale && !g_cluster_stop) floor_stale = !report_floor();
   }
