@@ -490,11 +490,15 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
   std::signal(SIGTERM, on_cluster_signal);
   // The SQLite store has one writer (its caches and spool folding assume it): a second
   // worker on the same data directory waits here as a standby until the first exits or dies
-  // (the kernel drops a killed process's lock).
+  // (the kernel drops a killed process's lock). ClickHouse takes any number of workers: rows
+  // are numbered from their place on the bus (IngestBatch::bus_sequence).
   const std::string state_dir = worker_state_dir(global.data_dir);
   fs::create_directories(state_dir);
-  int lock_fd = ::open((state_dir + "/worker.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+  const bool single_writer = global.config.store_engine != "clickhouse";
+  int lock_fd = single_writer ? ::open((state_dir + "/worker.lock").c_str(),
+                                       O_RDWR | O_CREAT | O_CLOEXEC, 0644)
+                              : 0;
+  if (single_writer && (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)) {
     std::cerr << "vantage cluster worker: another worker writes the store in " << global.data_dir
               << "; standing by until it stops\n";
     while (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0 && !g_cluster_stop) {
@@ -523,6 +527,19 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
             << global.config.cluster_consumer << " from " << conn->connected_url() << std::endl;
 
   WorkerCounters c;
+  // After acknowledging, the worker tells the store how far the consumer's acknowledgement
+  // floor is (every message up to it stored): read_after hands out rows only up to there.
+  // Whichever worker acknowledges last sees the final floor (acks are synchronous).
+  auto report_floor = [&] {
+    auto stats = bus::bus_stats(*conn);
+    Status st = stats ? rt->store->bus_committed(stats->ack_floor) : Status(stats.error());
+    if (st.ok()) return true;
+    ++c.errors;
+    spdlog::warn("worker: acknowledgement floor: {}", st.message());
+    return false;
+  };
+  // Only a store numbered from the bus needs it (SQLite numbers its events itself).
+  bool floor_stale = !single_writer;  // acknowledged since the floor was last reported
   auto last_state = std::chrono::steady_clock::now();
   int64_t accepted_at_last_state = 0;
   bool dirty = false;  // ingested since the last settle
@@ -544,6 +561,7 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
       continue;
     }
     if (batch->empty()) {
+      if (floor_stale) floor_stale = !report_floor();
       if (dirty) {
         if (auto st = rt->store->settle(); !st.ok()) spdlog::warn("store: {}", st.message());
         dirty = false;
@@ -565,6 +583,7 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
       // The message id, stable across redelivery: the store's checkpoint and the occurrence
       // ids are those of the first delivery, so a second one adds nothing.
       opts.source_key = "bus:" + m.id;
+      opts.bus_sequence = d.stream_sequence();
       opts.format = m.format == "csv" ? pipeline::InputFormat::kCsv : pipeline::InputFormat::kJsonl;
       Result<pipeline::IngestSummary> r = Error::invalid("unknown report type '" + m.type + "'");
       if (m.type.empty() || (opts.type = rt->catalogue->find(m.type))) {
@@ -595,7 +614,9 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
         continue;
       }
       ++c.messages;
+      floor_stale = !single_writer;
     }
+    if (floor_stale && !g_cluster_stop) floor_stale = !report_floor();
   }
   if (dirty) {
     if (auto st = rt->store->settle(); !st.ok()) spdlog::warn("store: {}", st.message());

@@ -42,9 +42,10 @@ struct BusOptions {
   int fetch_batch = 8;               // messages per Fetch (each carries many lines)
   int connect_attempts = 30;         // at start, 1 s apart
   // One message in flight, publisher and consumer side: the store sees the messages in
-  // stream order, and the stream holds them in publish order, whatever fails. Needed for a
-  // store whose result depends on arrival order (SQLite keeps an event's first-arriving row);
-  // off, publishes are pipelined and workers fetch fetch_batch messages each.
+  // stream order, and the stream holds them in publish order, whatever fails. Reports do not
+  // depend on it (both stores are order-independent there); per-input counters and event ids
+  // then equal a serial `vantage ingest`'s. Off, publishes are pipelined and workers fetch
+  // fetch_batch messages each (several ClickHouse workers need it off).
   bool ordered = true;
   int64_t request_timeout_ms = 10000;  // JetStream API calls and publish acknowledgements
 };

@@ -467,9 +467,9 @@ const std::vector<Declaration>& declarations() {
        "A message not acknowledged within this time is redelivered (seconds).", 1, 86400},
       {"cluster.ordered", SettingType::kBool, &Config::cluster_ordered, "true",
        "One message in flight (publish and consume): the store sees inputs in publish order, "
-       "as `vantage ingest` would, whatever fails. Needed for identical results on the SQLite "
-       "store (an event keeps its first-arriving row); false pipelines publishes and lets "
-       "workers fetch in parallel (a store that is order-independent)."},
+       "as `vantage ingest` would, whatever fails, so per-input counters and event ids equal "
+       "a serial ingest's (reports are the same either way). false pipelines publishes and "
+       "lets workers fetch in parallel; several workers on one ClickHouse database need it."},
       {"cluster.fetch_batch", SettingType::kInt, &Config::cluster_fetch_batch, "8",
        "Messages a worker fetches at once (cluster.ordered = false).", 1, 4096},
       {"cluster.publish_lines", SettingType::kInt, &Config::cluster_publish_lines, "8192",

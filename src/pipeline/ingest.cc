@@ -364,6 +364,7 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
     out.quarantined = std::move(batch->rejected);
     batch->rejected = {};
     out.checkpoint.reset();
+    out.bus_sequence = options.bus_sequence;
     summary.rejected += static_cast<int64_t>(out.quarantined.size());
     // out.events[0, used) are this batch's; records past `used` are buffers to write over.
     size_t used = 0;
@@ -374,6 +375,7 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
           Hash64 occurrence = source_hash;
           occurrence.add_u64(static_cast<uint64_t>(batch->lines[i]));
           out.events[used].occurrence_id = occurrence.finish();
+          out.events[used].line = batch->lines[i];
           ++used;
           ++summary.accepted;
           break;

@@ -51,6 +51,9 @@ struct IngestOptions {
   // the same checkpoint and the same occurrence ids (two publishes of equal bytes are two
   // inputs there; the bus, not the content, says what is a retry).
   std::string source_key;
+  // The cluster worker: the bus message's stream sequence, handed to the store with every
+  // batch (IngestBatch::bus_sequence). 0: not from the bus.
+  uint64_t bus_sequence = 0;
 };
 
 struct IngestSummary {

@@ -43,7 +43,9 @@ struct OrgRoute {
 
 // One occurrence of an event as the pipeline hands it to the store. The store deduplicates
 // by (day, event_key): the first occurrence inserts a row, later ones widen first/last seen
-// and bump the count.
+// and bump the count. The row shows the representative occurrence, whatever the arrival order:
+// the earliest (timestamp), among equally early ones the smallest occurrence_id, an unknown
+// id (0) after every known one; reports list rows by (first_seen, event_key).
 struct EventRecord {
   DayNumber day = 0;
   std::string type;        // report type name
@@ -52,6 +54,9 @@ struct EventRecord {
   // crash or a redelivery gives the same ids, so a store that cannot make a batch and its
   // checkpoint atomic (a cluster store) can still count each occurrence once. 0 = unknown.
   uint64_t occurrence_id = 0;
+  // The record's line in its input. With IngestBatch::bus_sequence it places the occurrence on
+  // the bus, and a store may number it from there (the ClickHouse store's ids, docs/cluster.md).
+  int64_t line = 0;
   UnixSeconds timestamp = 0;
   // Indexed common fields, for queries and rollups. Empty string / 0 = unknown.
   std::string ip;
@@ -113,6 +118,10 @@ struct IngestBatch {
   std::vector<EventRecord> events;
   std::vector<QuarantineRecord> quarantined;
   std::optional<SourceCheckpoint> checkpoint;
+  // The bus message the batch comes from (its JetStream stream sequence, the same on every
+  // redelivery), 0 for none. Several bus workers may then write one ClickHouse database at
+  // once: its ids come from (bus_sequence, line), not from a per-writer counter.
+  uint64_t bus_sequence = 0;
 };
 
 struct BatchOutcome {
@@ -196,7 +205,7 @@ class EventStore {
   // Reports available for a day (optionally one organisation).
   virtual Result<std::vector<ReportKey>> report_keys(DayNumber day,
                                                      std::optional<uint32_t> org_id) = 0;
-  // Streams the rows of one report in a stable order (first_seen, id); constant memory.
+  // Streams the rows of one report in a stable order (first_seen, event_key); constant memory.
   virtual Status scan_report(const ReportKey& key,
                              const std::function<bool(const StoredEvent&)>& row) = 0;
   // The bulk form of scan_report, for building a whole day (or many organisations) at once:
@@ -233,6 +242,10 @@ class EventStore {
       const std::function<bool(const StoredEvent&, const std::vector<OrgRoute>&)>& event) = 0;
   // The greatest event id stored (0 for an empty store).
   virtual Result<int64_t> last_event_id() = 0;
+  // Bus workers call it after acknowledging: every bus message up to this stream sequence is
+  // stored (or was set aside), so read_after may hand out the events numbered from them. A
+  // store that numbers events itself (SQLite) has nothing to do.
+  virtual Status bus_committed(uint64_t /*through_bus_sequence*/) { return {}; }
   // Events written but not settled yet: the statistics count them once settled. An operator's
   // view of how far the dashboard lags the pipeline.
   virtual Result<int64_t> unsettled_events() = 0;

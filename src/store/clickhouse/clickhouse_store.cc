@@ -4,8 +4,9 @@
 // data instead of a transaction: every occurrence carries a deterministic id
 // (EventRecord::occurrence_id), and everything a reader sees is computed from the occurrences
 // with aggregates that a repeated occurrence cannot change -- count is uniqExact over the ids,
-// first/last seen are min/max, the stored row and the event id come from the earliest stored
-// copy (argMin/min over the insertion sequence), routes are a set. A batch delivered twice,
+// first/last seen are min/max, the stored row is the representative occurrence's (the
+// earliest, ties by occurrence id: the same whatever the arrival order), the event id is the
+// earliest stored copy's insertion sequence number, routes are a set. A batch delivered twice,
 // or written half and then again, reads exactly like one delivery. docs/cluster.md has the
 // whole argument and the layout.
 //
@@ -43,6 +44,18 @@ using clickhouse::sql_quote;
 
 constexpr size_t kMaxQuarantineRaw = 4096;
 
+// Sequence numbers of bus-fed rows: 2^62 | bus sequence << 26 | line. Unique across writers
+// (a stream sequence is one message, a line one record of it) and the same on redelivery, so
+// any number of workers can write at once. The flag puts them above every number a direct
+// writer gave before; 26 bits hold the lines of the largest message NATS carries (64 MiB),
+// and 36 bits of stream sequence are 68 billion messages.
+constexpr int kBusLineBits = 26;
+constexpr uint64_t kBusFlag = uint64_t{1} << 62;
+constexpr uint64_t kMaxBusSequence = (uint64_t{1} << 36) - 1;
+uint64_t bus_seq(uint64_t bus_sequence, int64_t line) {
+  return kBusFlag + (bus_sequence << kBusLineBits) + static_cast<uint64_t>(line);
+}
+
 // A route as one integer: organisation * 4 + filter (the filter takes two bits).
 uint64_t route_code(const OrgRoute& r) {
   return uint64_t{r.org_id} * 4 + static_cast<uint64_t>(r.filter);
@@ -71,11 +84,23 @@ std::vector<std::string> normalised_tags(std::string_view tag) {
 }
 
 // The columns of one deduplicated event, aggregated over its occurrences (GROUP BY day,
-// event_key). Every aggregate gives the same answer with or without repeated copies.
+// event_key). Every aggregate gives the same answer with or without repeated copies, and in
+// whatever order the occurrences were stored: the row and the indexed fields are those of the
+// representative occurrence, the one with the smallest (timestamp, occurrence id), an unknown
+// id (0) after every known one and, among those, the first stored (seq) -- the SQLite store's
+// rule (occurrence_rank there). One argMin over a tuple of the fields: eight argMins over a
+// tuple key each cost twice the memory of the whole query. The id (for read_after) is the
+// earliest stored copy's sequence number.
 constexpr const char* kEventAggregates =
-    "min(seq) AS id, day, argMin(type, seq), event_key, min(ts) AS first_seen, max(ts), "
-    "uniqExact(occurrence_id, dup), argMin(ip, seq), argMin(asn, seq), argMin(geo, seq), "
-    "argMin(region, seq), argMin(severity, seq) AS sev, argMin(tag, seq), argMin(row, seq)";
+    "min(seq) AS id, day, tupleElement(argMin((type, ip, asn, geo, region, severity, tag, row), "
+    "(ts, if(occurrence_id = 0, 18446744073709551615, occurrence_id), seq)) AS rep, 1), "
+    "event_key, min(ts) AS first_seen, max(ts), uniqExact(occurrence_id, dup), tupleElement(rep, "
+    "2), tupleElement(rep, 3), tupleElement(rep, 4), tupleElement(rep, 5), tupleElement(rep, 6) "
+    "AS sev, tupleElement(rep, 7), tupleElement(rep, 8)";
+// The order of a report's rows and of query answers, over kEventAggregates: first seen, then
+// the event key -- as in the SQLite store, nothing that depends on arrival.
+constexpr const char* kReportOrder = "first_seen, event_key";
+constexpr const char* kReportOrderDescending = "first_seen DESC, event_key DESC";
 constexpr size_t kEventFields = 14;
 
 // Into an existing event, so that a long scan reuses its strings' buffers.
@@ -182,7 +207,30 @@ class ClickHouseStore final : public EventStore {
 
   Result<BatchOutcome> write(const IngestBatch& batch) override {
     std::lock_guard lock(mu_);
-    VANTAGE_RETURN_IF_ERROR(refresh_sequence());
+    // A bus-fed batch numbers its rows from its place on the bus; a direct writer continues
+    // its own sequence above everything stored.
+    const bool from_bus = batch.bus_sequence != 0;
+    if (from_bus) {
+      if (batch.bus_sequence > kMaxBusSequence) {
+        return Error::invalid("bus sequence " + std::to_string(batch.bus_sequence) +
+                              " is beyond the ClickHouse store's 2^36 messages");
+      }
+      auto out_of_range = [](int64_t line) {
+        return line < 0 || line >= (int64_t{1} << kBusLineBits);
+      };
+      bool bad = batch.checkpoint && out_of_range(batch.checkpoint->line);
+      for (const auto& ev : batch.events) bad = bad || out_of_range(ev.line);
+      for (const auto& q : batch.quarantined) bad = bad || out_of_range(q.line);
+      if (bad) {
+        return Error::invalid("bus message " + std::to_string(batch.bus_sequence) +
+                              " has more lines than the ClickHouse store numbers (2^26)");
+      }
+    } else {
+      VANTAGE_RETURN_IF_ERROR(refresh_sequence());
+    }
+    auto seq_of = [&](int64_t line) {
+      return from_bus ? bus_seq(batch.bus_sequence, line) : next_seq_++;
+    };
     BatchOutcome out;
     // What is stored already of this batch's events, apart from this batch's own occurrences
     // (a redelivery may have stored some or all of them): the outcome is counted against that
@@ -270,7 +318,7 @@ class ClickHouseStore final : public EventStore {
         routes += '\t' + std::to_string(ev.event_key) + '\n';
       }
       if (ev.occurrence_id && stored_ids.count(ev.occurrence_id)) continue;
-      append_occurrence(occurrences, ev, codes, next_seq_++);
+      append_occurrence(occurrences, ev, codes, seq_of(ev.line));
     }
     const std::string occ_cols =
         " (day, type, event_key, occurrence_id, dup, seq, keep, ts, ip, asn, geo, region, "
@@ -302,7 +350,7 @@ class ClickHouseStore final : public EventStore {
           h.add(input_key);
         }
         h.add(raw);
-        uint64_t seq = next_seq_++;
+        uint64_t seq = seq_of(q.line);
         rows += std::to_string(seq) + '\t' + std::to_string(~seq) + '\t';
         append_tsv_escaped(rows, q.source);
         rows += '\t' + std::to_string(q.line) + '\t';
@@ -330,16 +378,34 @@ class ClickHouseStore final : public EventStore {
                         c.allowlisted, c.deduplicated + out.deduplicated, c.routed + out.routed}) {
         row += '\t' + std::to_string(v);
       }
-      row += '\t' + std::to_string(next_seq_++) + '\n';
+      // The version: a later checkpoint of the same source (further into it) has a greater one.
+      row += '\t' + std::to_string(seq_of(c.line)) + '\n';
       VANTAGE_RETURN_IF_ERROR(http_.insert(
           options_.url, "INSERT INTO " + db_ + ".checkpoints FORMAT TabSeparated", row));
     }
     // Last: the watermark that lets read_after hand out the ids of this batch. Every shard has
-    // acknowledged its part (insert_distributed_sync), so no id below it can still appear.
-    VANTAGE_RETURN_IF_ERROR(http_.insert(options_.url,
-                                         "INSERT INTO " + db_ + ".commits FORMAT TabSeparated",
-                                         std::to_string(next_seq_ - 1) + "\n"));
+    // acknowledged its part (insert_distributed_sync), so no id below it can still appear. A
+    // bus-fed batch moves it only through bus_committed(): another worker may still be writing
+    // a message before this one.
+    if (!from_bus) {
+      VANTAGE_RETURN_IF_ERROR(http_.insert(options_.url,
+                                           "INSERT INTO " + db_ + ".commits FORMAT TabSeparated",
+                                           std::to_string(next_seq_ - 1) + "\n"));
+    }
     return out;
+  }
+
+  // The consumer's acknowledgement floor: every message up to it is stored, so every row
+  // numbered from them (below the next message's first number) is final.
+  Status bus_committed(uint64_t through) override {
+    std::lock_guard lock(mu_);
+    if (through == 0 || through <= bus_committed_) return {};
+    through = std::min(through, kMaxBusSequence);
+    VANTAGE_RETURN_IF_ERROR(
+        http_.insert(options_.url, "INSERT INTO " + db_ + ".commits FORMAT TabSeparated",
+                     std::to_string(bus_seq(through + 1, 0) - 1) + "\n"));  // < 2^63
+    bus_committed_ = through;
+    return {};
   }
 
   Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
@@ -393,7 +459,7 @@ class ClickHouseStore final : public EventStore {
                       ".occurrences WHERE day = " + std::to_string(key.day - 1) +
                       " AND event_key IN (" + report_keys + "))) FROM " + db_ +
                       ".occurrences_all WHERE day = " + day + " AND event_key IN (" + report_keys +
-                      ") GROUP BY day, event_key ORDER BY first_seen, id";
+                      ") GROUP BY day, event_key ORDER BY " + kReportOrder;
     std::string bad;
     auto st = http_.query_rows(options_.url, sql, [&](const std::vector<std::string_view>& f) {
       if (f.size() != kEventFields + 1) {
@@ -574,7 +640,7 @@ class ClickHouseStore final : public EventStore {
              ".routes WHERE org_id = " + std::to_string(*q.org_id) + " AND " + range + ")";
     }
     sql += " GROUP BY day, event_key ORDER BY ";
-    sql += q.descending ? "first_seen DESC, id DESC" : "first_seen, id";
+    sql += q.descending ? kReportOrderDescending : kReportOrder;
     sql += " LIMIT " + std::to_string(std::max<int64_t>(q.offset, 0)) + ", " +
            std::to_string(std::max<int64_t>(q.limit, 0));
     std::vector<StoredEvent> out;
@@ -767,8 +833,7 @@ class ClickHouseStore final : public EventStore {
         ") GROUP BY day, event_key) ALL INNER JOIN (SELECT DISTINCT event_key, org_id "
         "AS report_org, filter AS report_filter, type AS report_type FROM " +
         db_ + ".routes_all WHERE " + range +
-        ") USING event_key ORDER BY report_org, report_type, report_filter, "
-        "first_seen, id";
+        ") USING event_key ORDER BY report_org, report_type, report_filter, " + kReportOrder;
     constexpr size_t kFields = kEventFields + 5;
     size_t next = 0;         // the first key a row may still belong to
     ReportKey at, previous;  // this row's report and the previous row's
@@ -901,6 +966,7 @@ class ClickHouseStore final : public EventStore {
   std::string db_;
   uint64_t next_seq_ = 1;
   bool sequence_scanned_ = false;
+  uint64_t bus_committed_ = 0;  // the last acknowledgement floor written to commits
 };
 
 }  // namespace

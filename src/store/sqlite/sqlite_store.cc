@@ -25,7 +25,9 @@ namespace {
 // 3: the spool moves from one row per (event, organisation) to events.routes + spool_runs
 //    (spool.h); an older store's spool rows are converted on upgrade. org_stats is keyed by
 //    organisation first: the fold writes it in that order and every reader asks for one.
-constexpr int kSchemaVersion = 3;
+// 4: events.rep, the rank of the occurrence whose row the event shows (see kRepeatEvent); an
+//    older store's rows get the rank of an unknown occurrence id.
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -44,7 +46,8 @@ CREATE TABLE IF NOT EXISTS events(
   severity INTEGER NOT NULL,
   tag TEXT NOT NULL,
   row BLOB NOT NULL,
-  routes TEXT NOT NULL DEFAULT '[]');
+  routes TEXT NOT NULL DEFAULT '[]',
+  rep INTEGER NOT NULL DEFAULT 9223372036854775807);
 CREATE UNIQUE INDEX IF NOT EXISTS events_day_key ON events(day, event_key);
 CREATE TABLE IF NOT EXISTS stats(
   day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL, region TEXT NOT NULL,
@@ -77,6 +80,34 @@ uint64_t from_db(int64_t v) {
 }
 
 constexpr size_t kMaxQuarantineRaw = 4096;
+
+// An event shows the row (and ip, asn, geo, region, severity, tag) of its representative
+// occurrence: the one with the smallest (timestamp, occurrence rank). The rank orders known
+// occurrence ids by value and puts an unknown id (0) after all of them; among equally early
+// occurrences of unknown id the first stored stays. So the same occurrences give the same rows
+// in whatever order they arrive (the ClickHouse store picks the same one: kRepresentative
+// there). As a signed column value the rank keeps the ids' unsigned order.
+int64_t occurrence_rank(uint64_t occurrence_id) {
+  return to_db((occurrence_id ? occurrence_id : UINT64_MAX) ^ (uint64_t{1} << 63));
+}
+
+// A repeat occurrence widens first/last seen and the count, and takes over the row when it
+// sorts before the representative (every SET reads the row's old values). ?1 day, ?2 key,
+// ?3 timestamp, ?4 rank, ?5.. the fields. type_id stays: the type is part of the event key.
+constexpr const char* kRepeatEvent =
+    "UPDATE events SET ip = iif((?3, ?4) < (first_seen, rep), ?5, ip), asn = iif((?3, ?4) < "
+    "(first_seen, rep), ?6, asn), geo = iif((?3, ?4) < (first_seen, rep), ?7, geo), region = "
+    "iif((?3, ?4) < (first_seen, rep), ?8, region), severity = iif((?3, ?4) < (first_seen, rep), "
+    "?9, severity), tag = iif((?3, ?4) < (first_seen, rep), ?10, tag), row = iif((?3, ?4) < "
+    "(first_seen, rep), ?11, row), rep = iif((?3, ?4) < (first_seen, rep), ?4, rep), first_seen = "
+    "min(first_seen, ?3), last_seen = max(last_seen, ?3), count = count + 1 WHERE day = ?1 AND "
+    "event_key = ?2 RETURNING id, routes";
+
+// The order of a report's rows (and of query answers): by first seen, then by event key (as
+// the unsigned number it is) -- nothing that depends on arrival, unlike the row id.
+constexpr const char* kReportOrder = "e.first_seen, e.event_key < 0, e.event_key";
+constexpr const char* kReportOrderDescending =
+    "e.first_seen DESC, e.event_key < 0 DESC, e.event_key DESC";
 
 const char* const kEventColumns =
     "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
@@ -156,6 +187,17 @@ class SqliteStore final : public EventStore {
       if (!has_routes) return has_routes.error();
       if (*has_routes == 0) {
         if (auto st = db_->exec("ALTER TABLE events ADD COLUMN routes TEXT NOT NULL DEFAULT '[]'");
+            !st)
+          return st;
+      }
+      auto has_rep =
+          count_rows("SELECT count(*) FROM pragma_table_info('events') WHERE name = 'rep'");
+      if (!has_rep) return has_rep.error();
+      if (*has_rep == 0) {
+        // Before schema 4 the row was the first-arriving occurrence's: an unknown rank, so a
+        // later occurrence that is earlier (or equally early with a known id) takes over.
+        if (auto st = db_->exec(
+                "ALTER TABLE events ADD COLUMN rep INTEGER NOT NULL DEFAULT 9223372036854775807");
             !st)
           return st;
       }
@@ -465,7 +507,8 @@ class SqliteStore final : public EventStore {
           ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
           "p.event_key = e.event_key) "
           "FROM temp.org_ids s CROSS JOIN events e ON e.id = s.id JOIN types t ON t.id = "
-          "e.type_id ORDER BY e.first_seen, e.id";
+          "e.type_id ORDER BY " +
+          std::string(kReportOrder);
       auto st = db_->prepare(sql);
       if (!st) return st.error();
       while (true) {
@@ -642,8 +685,7 @@ class SqliteStore final : public EventStore {
         }
         sql += ")";
       }
-      sql +=
-          q.descending ? " ORDER BY e.first_seen DESC, e.id DESC" : " ORDER BY e.first_seen, e.id";
+      sql += std::string(" ORDER BY ") + (q.descending ? kReportOrderDescending : kReportOrder);
       sql += " LIMIT " + std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset);
       auto st = db_->prepare(sql);
       if (!st) return st.error();
@@ -854,13 +896,10 @@ class SqliteStore final : public EventStore {
     // statement does for the one occurrence in six that repeats.
     if (!(s = p(insert_event_,
                 "INSERT INTO events(day, type_id, event_key, first_seen, last_seen, count, ip, "
-                "asn, geo, region, severity, tag, row, routes, id) "
-                "VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?,?,?) ON CONFLICT(day, event_key) DO NOTHING")))
+                "asn, geo, region, severity, tag, row, routes, id, rep) "
+                "VALUES(?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(day, event_key) DO NOTHING")))
       return s;
-    if (!(s = p(repeat_event_,
-                "UPDATE events SET first_seen = min(first_seen, ?3), last_seen = max(last_seen, "
-                "?3), count = count + 1 WHERE day = ?1 AND event_key = ?2 RETURNING id, routes")))
-      return s;
+    if (!(s = p(repeat_event_, kRepeatEvent))) return s;
     if (!(s = p(update_routes_, "UPDATE events SET routes = ? WHERE id = ?"))) return s;
     constexpr std::string_view kAddEvents =
         "ON CONFLICT DO UPDATE SET events = events + excluded.events";
@@ -1004,13 +1043,24 @@ class SqliteStore final : public EventStore {
           .bind(11, ev.tag)
           .bind_blob(12, ev.row)
           .bind(13, std::string_view(routes_blob_))
-          .bind(14, *next_id);
+          .bind(14, *next_id)
+          .bind(15, occurrence_rank(ev.occurrence_id));
       if (auto st = insert_event_.run(); !st) {
         type_ids_.clear();
         return st.error();
       }
       if (db_->changes() == 0) {  // a repeat of a stored (day, event_key)
-        repeat_event_.bind(1, ev.day).bind(2, to_db(ev.event_key)).bind(3, ev.timestamp);
+        repeat_event_.bind(1, ev.day)
+            .bind(2, to_db(ev.event_key))
+            .bind(3, ev.timestamp)
+            .bind(4, occurrence_rank(ev.occurrence_id))
+            .bind(5, ev.ip)
+            .bind(6, static_cast<int64_t>(ev.asn))
+            .bind(7, ev.geo)
+            .bind(8, ev.region)
+            .bind(9, static_cast<int64_t>(ev.severity))
+            .bind(10, ev.tag)
+            .bind_blob(11, ev.row);
         auto has = repeat_event_.step();
         if (!has || !*has) {
           repeat_event_.reset();
