@@ -37,6 +37,7 @@
 #include "pipeline/ingest.h"
 #include "portal/asn_routing.h"
 #include "report/builder.h"
+#include "service/day_close_schedule.h"
 #include "service/options.h"
 #include "service/portal_setup.h"
 #include "service/report_mail.h"
@@ -181,12 +182,14 @@ class Service {
     rt_->refresh_index();
   }
 
-  void day_close(DayNumber day) {
+  // false when the reports could not be built (the schedule tries again); a mail that fails
+  // after the build is in the delivery log and does not make the build run again.
+  bool day_close(DayNumber day) {
     std::lock_guard lock(mu_);
     auto manifest = report::Manifest::open(global_.data_dir + "/reports.sqlite");
     if (!manifest) {
       spdlog::error("day close: {}", manifest.error().message);
-      return;
+      return false;
     }
     report::BuildOptions bo;
     bo.report_dir = global_.config.report_dir.empty() ? global_.data_dir + "/reports"
@@ -202,21 +205,22 @@ class Service {
     auto s = report::build_reports(*rt_->store, *rt_->catalogue, **manifest, names, day, bo);
     if (!s) {
       spdlog::error("day close {}: {}", format_date(day), s.error().message);
-      return;
+      return false;
     }
     spdlog::info("day close {}: {} reports, {} rows", format_date(day), s->reports.size(), s->rows);
     last_build_ = format_date(day) + ": " + std::to_string(s->reports.size()) + " reports";
     if (global_.config.smtp_url.empty()) {
       spdlog::warn("day close: smtp.url not set; reports not mailed (available through the API)");
-      return;
+      return true;
     }
     auto mailed = deliver_built_reports(*rt_->registry, global_, day, *s);
     if (!mailed) {
       spdlog::error("day close {}: mail: {}", format_date(day), mailed.error().message);
-      return;
+      return true;
     }
     spdlog::info("day close {}: {} mails delivered, {} not delivered (see `vantage deliveries`)",
                  format_date(day), mailed->delivered, mailed->not_delivered);
+    return true;
   }
 
   // Folds what the pipeline wrote into the spool's runs and the statistics. The store folds by
@@ -498,7 +502,9 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
   std::string started = format_timestamp(now_seconds());
   std::thread watcher([&] {
     auto interval = std::chrono::milliseconds(global.config.watch_interval_ms);
-    int last_close_day = today();
+    int hh = 0, mm = 30;
+    std::sscanf(global.config.day_close_utc.c_str(), "%d:%d", &hh, &mm);
+    DayCloseSchedule close_schedule(int64_t{hh} * 3600 + mm * 60, now_seconds());
     int last_retention_day = -1;
     while (!g_serve_stop) {
       service.write_state(hooks.command, base, started);
@@ -511,13 +517,15 @@ void run_service(const GlobalOptions& global, const ServiceHooks& hooks) {
         service.retention();
       }
       if (hooks.day_close) {
-        // Day close once per UTC day, after report.day_close_utc.
-        UnixSeconds now = now_seconds();
-        int hh = 0, mm = 30;
-        std::sscanf(global.config.day_close_utc.c_str(), "%d:%d", &hh, &mm);
-        if (day_of(now) != last_close_day && now % 86400 >= hh * 3600 + mm * 60) {
-          last_close_day = day_of(now);
-          service.day_close(last_close_day - 1);
+        // Day close once per UTC day, after report.day_close_utc; a failed build (a store
+        // shard down) is tried again with back-off.
+        if (auto day = close_schedule.due(now_seconds())) {
+          bool ok = service.day_close(*day);
+          close_schedule.built(*day, ok, now_seconds());
+          if (!ok) {
+            spdlog::warn("day close {}: trying again in {} s", format_date(*day),
+                         close_schedule.backoff_s());
+          }
         }
       }
       for (auto waited = std::chrono::milliseconds(0); waited < interval && !g_serve_stop;
