@@ -61,8 +61,16 @@ for ((i = 0; i < 600; i++)); do
   ((stored >= target)) && break
   sleep 0.2
 done
+# ... and while A holds a message: each worker holds at most cluster.fetch_batch (2) delivered,
+# unacknowledged messages, so 3 or more pending acknowledgements mean A holds at least one.
+# (Killed between two fetches, A would hand nothing over and B would see no redelivery.)
+for ((i = 0; i < 200; i++)); do
+  pending=$(cluster cluster status 2>/dev/null | sed -nE 's/.*ack pending ([0-9]+).*/\1/p')
+  ((${pending:-0} >= 3)) && break
+  sleep 0.05
+done
 kill -9 "$a" 2>/dev/null || fail "worker A had already ended: start it later or give more events"
-echo "cluster_parallel: worker A killed with $stored occurrences stored"
+echo "cluster_parallel: worker A killed with $stored occurrences stored, ${pending:-0} messages unacknowledged"
 wait "$a" 2>/dev/null || true
 wait "$b" || { cat "$work/worker.b.log" >&2; fail "worker B failed"; }
 grep 'cluster worker:' "$work/worker.b.log" | sed 's/^/cluster_parallel: worker B: /'
