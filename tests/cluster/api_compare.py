@@ -36,17 +36,6 @@ def start(vantage, data, env):
     return server, f"http://127.0.0.1:{m.group(1)}"
 
 
-def call(base, key, secret, method, params):
-    body = json.dumps({**params, "apikey": key}).encode()
-    req = urllib.request.Request(base + "/api2/" + method, data=body)
-    req.add_header("HMAC2", hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-
-
 def get(base, path):
     try:
         with urllib.request.urlopen(base + path, timeout=60) as r:
@@ -64,6 +53,10 @@ def post(base, path, key, secret, params):
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")
+
+
+def call(base, key, secret, method, params):
+    return post(base, "/api2/" + method, key, secret, params)
 
 
 def normalised(answer):
