@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/csv_reader.h"
-#include "pipeline/ingest.h"
+#include "report/test_ingest.h"
 
 namespace vantage::report {
 namespace {
@@ -34,13 +34,7 @@ class BuilderTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   void ingest(const std::string& name, const std::string& body) {
-    auto path = dir_ / name;
-    std::ofstream(path) << body;
-    pipeline::ProcessorInputs in;
-    in.index = &holder_;
-    pipeline::Ingestor ingestor(core::Catalogue::builtin(), in, *store_);
-    auto r = ingestor.ingest_file(path.string(), {});
-    ASSERT_TRUE(r.ok()) << r.error().message;
+    write_and_ingest(dir_ / name, body, holder_, *store_);
   }
   Result<BuildSummary> build(DayNumber day, bool delta = false) {
     BuildOptions o;

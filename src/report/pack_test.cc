@@ -19,8 +19,8 @@
 
 #include "common/file_range.h"
 #include "common/strings.h"
-#include "pipeline/ingest.h"
 #include "report/builder.h"
+#include "report/test_ingest.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace vantage::report {
@@ -81,13 +81,7 @@ class PackTest : public ::testing::Test {
         body += "\"2024-03-05 10:" + std::to_string(10 + r % 50) + ":00\",\"10." +
                 std::to_string(o) + "." + std::to_string((first + r) / 250) + "." +
                 std::to_string((first + r) % 250 + 1) + "\",22," + std::to_string(64500 + o) + "\n";
-    auto path = dir_ / name;
-    std::ofstream(path) << body;
-    pipeline::ProcessorInputs in;
-    in.index = &holder_;
-    pipeline::Ingestor ingestor(core::Catalogue::builtin(), in, *store_);
-    auto r = ingestor.ingest_file(path.string(), {});
-    ASSERT_TRUE(r.ok()) << r.error().message;
+    write_and_ingest(dir_ / name, body, holder_, *store_);
   }
 
   static Result<BuildSummary> build_into(store::EventStore& store, Manifest& manifest,
@@ -314,14 +308,10 @@ TEST_F(PackTest, EmptyDeltaReportsLeaveNoBytesInThePack) {
   }
   // org 1 also has a row new on the 5th: its report is the only one.
   day5 += "\"2024-03-05 11:00:00\",\"10.1.0.9\",22\n";
-  pipeline::ProcessorInputs in;
-  in.index = &holder_;
-  pipeline::Ingestor ingestor(core::Catalogue::builtin(), in, *store_);
-  for (auto [name, body] : {std::pair{"2024-03-04-scan_ssh-feed-a.csv", day4},
-                            std::pair{"2024-03-05-scan_ssh-feed-b.csv", day5}}) {
-    std::ofstream(dir_ / name) << body;
-    ASSERT_TRUE(ingestor.ingest_file((dir_ / name).string(), {}).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      write_and_ingest(dir_ / "2024-03-04-scan_ssh-feed-a.csv", day4, holder_, *store_));
+  ASSERT_NO_FATAL_FAILURE(
+      write_and_ingest(dir_ / "2024-03-05-scan_ssh-feed-b.csv", day5, holder_, *store_));
   BuildOptions o;
   o.report_dir = (dir_ / "reports").string();
   o.delta = true;
