@@ -41,6 +41,7 @@ test_pkgs=(
   rsyslog rsyslog-gnutls  # integrations: syslog/CEF into a real rsyslogd (TCP + TLS)
   clickhouse-server clickhouse-client  # cluster mode: the sharded ClickHouse store (scripts/cluster.sh)
   nats-server  # cluster mode: a real 3-node JetStream cluster (tests/cluster)
+  bc time linux-perf  # bench/*.sh: arithmetic, peak RSS (/usr/bin/time), worker profiles (perf)
 )
 
 missing=()
