@@ -387,6 +387,13 @@ Status SpoolWriter::finish_fold(int64_t last_event_id) {
 Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
                              std::optional<uint32_t> org_id,
                              const std::function<void(const SpoolGroup&)>& group) {
+  if (auto st = for_each_run(first_day, last_day, org_id, group); !st) return st;
+  return for_each_tail(first_day, last_day, org_id, group);
+}
+
+Status SpoolReader::for_each_run(DayNumber first_day, DayNumber last_day,
+                                 std::optional<uint32_t> org_id,
+                                 const std::function<void(const SpoolGroup&)>& group) {
   auto runs = db_.prepare(
       org_id ? "SELECT org_id, day, summary, ids FROM spool_runs WHERE org_id = ?3 AND day >= ?1 "
                "AND day <= ?2"
@@ -401,6 +408,12 @@ Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
     decode_run(static_cast<uint32_t>(runs->int64(0)), static_cast<DayNumber>(runs->int64(1)),
                runs->text(2), runs->text(3), group);
   }
+  return {};
+}
+
+Status SpoolReader::for_each_tail(DayNumber first_day, DayNumber last_day,
+                                  std::optional<uint32_t> org_id,
+                                  const std::function<void(const SpoolGroup&)>& group) {
   // `+day`: the tail is a rowid range; an index on day would read every event of those days.
   auto tail = db_.prepare(std::string("SELECT id, day, type_id, routes FROM events WHERE id > ") +
                           kWatermarkSql + " AND +day >= ?1 AND +day <= ?2");

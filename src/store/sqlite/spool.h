@@ -150,8 +150,14 @@ class SpoolReader {
   // groups, then the tail's entries one by one.
   Status for_each(DayNumber first_day, DayNumber last_day, std::optional<uint32_t> org_id,
                   const std::function<void(const SpoolGroup&)>& group);
+  // The runs' groups alone: a store whose tail is not in an `events` table (the segment
+  // store) adds its tail itself.
+  Status for_each_run(DayNumber first_day, DayNumber last_day, std::optional<uint32_t> org_id,
+                      const std::function<void(const SpoolGroup&)>& group);
 
  private:
+  Status for_each_tail(DayNumber first_day, DayNumber last_day, std::optional<uint32_t> org_id,
+                       const std::function<void(const SpoolGroup&)>& group);
   Db& db_;
 };
 

@@ -14,6 +14,7 @@
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/spool.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/store_tables.h"
 #include "store/store.h"
 
 namespace vantage::store {
@@ -29,8 +30,8 @@ namespace {
 //    older store's rows get the rank of an unknown occurrence id.
 constexpr int kSchemaVersion = 4;
 
+// The events table; the other tables are store_tables.h's.
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY,
   day INTEGER NOT NULL,
@@ -49,26 +50,6 @@ CREATE TABLE IF NOT EXISTS events(
   routes TEXT NOT NULL DEFAULT '[]',
   rep INTEGER NOT NULL DEFAULT 9223372036854775807);
 CREATE UNIQUE INDEX IF NOT EXISTS events_day_key ON events(day, event_key);
-CREATE TABLE IF NOT EXISTS stats(
-  day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL, region TEXT NOT NULL,
-  asn INTEGER NOT NULL, severity INTEGER NOT NULL, events INTEGER NOT NULL,
-  PRIMARY KEY(day, type_id, geo, region, asn, severity)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS stats_tags(
-  day INTEGER NOT NULL, type_id INTEGER NOT NULL, geo TEXT NOT NULL, tag TEXT NOT NULL,
-  events INTEGER NOT NULL,
-  PRIMARY KEY(day, type_id, geo, tag)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS org_stats(
-  day INTEGER NOT NULL, org_id INTEGER NOT NULL, type_id INTEGER NOT NULL,
-  severity INTEGER NOT NULL, events INTEGER NOT NULL,
-  PRIMARY KEY(org_id, day, type_id, severity)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS quarantine(
-  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL,
-  field TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS sources(
-  source_key TEXT PRIMARY KEY, source_name TEXT NOT NULL, offset INTEGER NOT NULL,
-  line INTEGER NOT NULL, done INTEGER NOT NULL, accepted INTEGER NOT NULL,
-  rejected INTEGER NOT NULL, allowlisted INTEGER NOT NULL, deduplicated INTEGER NOT NULL,
-  routed INTEGER NOT NULL, updated INTEGER NOT NULL);
 )sql";
 
 // SQLite integers are signed 64-bit; event keys are unsigned. Store the same bits.
@@ -77,18 +58,6 @@ int64_t to_db(uint64_t v) {
 }
 uint64_t from_db(int64_t v) {
   return static_cast<uint64_t>(v);
-}
-
-constexpr size_t kMaxQuarantineRaw = 4096;
-
-// An event shows the row (and ip, asn, geo, region, severity, tag) of its representative
-// occurrence: the one with the smallest (timestamp, occurrence rank). The rank orders known
-// occurrence ids by value and puts an unknown id (0) after all of them; among equally early
-// occurrences of unknown id the first stored stays. So the same occurrences give the same rows
-// in whatever order they arrive (the ClickHouse store picks the same one: kRepresentative
-// there). As a signed column value the rank keeps the ids' unsigned order.
-int64_t occurrence_rank(uint64_t occurrence_id) {
-  return to_db((occurrence_id ? occurrence_id : UINT64_MAX) ^ (uint64_t{1} << 63));
 }
 
 // A repeat occurrence widens first/last seen and the count, and takes over the row when it
@@ -203,6 +172,7 @@ class SqliteStore final : public EventStore {
       }
     }
     if (auto st = db_->exec(kSchema); !st) return st;
+    if (auto st = db_->exec(kStoreTablesSchema); !st) return st;
     if (auto st = db_->exec(kRollupSchema); !st) return st;
     if (auto st = db_->exec(kSpoolSchema); !st) return st;
     if (*v < 2) {
@@ -223,13 +193,7 @@ class SqliteStore final : public EventStore {
     return db_->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   }
 
-  Result<int64_t> count_rows(const char* sql) {
-    auto st = db_->prepare(sql);
-    if (!st) return st.error();
-    auto has = st->step();
-    if (!has) return has.error();
-    return *has ? st->int64(0) : 0;
-  }
+  Result<int64_t> count_rows(const char* sql) { return select_count(*db_, sql); }
 
   // Before schema 3 the spool was one row per (day, organisation, type, filter, event): give
   // each event its routes, turn the rows into runs (a day at a time, to bound memory), drop the
@@ -353,9 +317,7 @@ class SqliteStore final : public EventStore {
         more = false;
         auto st = fold_locked(more);
         spool_.end_fold();
-        rollups_.discard();
-        stats_.clear();
-        tag_stats_.clear();
+        counters_.discard();
         return st;
       });
       if (!folded) return folded;
@@ -369,10 +331,8 @@ class SqliteStore final : public EventStore {
     auto watermark = spool_.watermark();
     if (!watermark) return watermark.error();
     spool_.begin_fold();
-    stats_.clear();
-    tag_stats_.clear();
+    counters_.discard();
     int64_t last_id = 0;
-    std::vector<std::string>& tags = tags_scratch_;
     read_tail_.bind(1, *watermark);
     while (true) {
       auto has = read_tail_.step();
@@ -390,87 +350,23 @@ class SqliteStore final : public EventStore {
       int64_t type_id = read_tail_.int64(2);
       auto severity = static_cast<uint8_t>(read_tail_.int64(3));
       spool_.add_tail_event(last_id, day, type_id, severity, read_tail_.text(4));
-      std::string_view geo = read_tail_.text(5), region = read_tail_.text(6);
-      auto asn = static_cast<uint32_t>(read_tail_.int64(7));
-      uint32_t geo_id = rollups_.intern(geo), region_id = rollups_.intern(region);
-      stats_.push_back({day, type_id, geo_id, region_id, asn, severity});
-      tags.clear();
-      for (auto tag : split(read_tail_.text(8), ',')) {
-        tag = trim(tag);
-        if (!tag.empty()) tags.push_back(to_lower(tag));
-      }
-      std::sort(tags.begin(), tags.end());
-      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-      // An untagged event counts under the empty tag.
-      if (tags.empty()) tag_stats_.push_back({day, type_id, geo_id, rollups_.intern({})});
-      for (const auto& tag : tags) {
-        tag_stats_.push_back({day, type_id, geo_id, rollups_.intern(tag)});
-      }
+      counters_.add(day, type_id, severity, read_tail_.text(5), read_tail_.text(6),
+                    static_cast<uint32_t>(read_tail_.int64(7)), read_tail_.text(8));
     }
     read_tail_.reset();
     if (last_id == 0) return {};  // nothing new since the last fold
     if (auto st = spool_.finish_fold(last_id); !st) return st;
-    // The dictionary ids in stats_/tag_stats_ stay valid until rollups_.flush(): last.
-    std::sort(stats_.begin(), stats_.end());
-    upsert_stats_.start();
-    auto written = for_each_equal_run(
-        stats_.size(), [&](size_t i) { return stats_[i]; },
-        [&](const StatKey& k, int64_t n) {
-          upsert_stats_.bind(1, k.day)
-              .bind(2, k.type_id)
-              .bind(3, std::string_view(rollups_.text(k.geo)))
-              .bind(4, std::string_view(rollups_.text(k.region)))
-              .bind(5, static_cast<int64_t>(k.asn))
-              .bind(6, static_cast<int64_t>(k.severity))
-              .bind(7, n);
-          rollups_.add_events(k.day, k.type_id, k.geo, k.region, k.severity, n);
-          return upsert_stats_.end_row();
-        });
-    if (!written || !(written = upsert_stats_.finish())) return written;
-    std::sort(tag_stats_.begin(), tag_stats_.end());
-    upsert_stats_tags_.start();
-    written = for_each_equal_run(
-        tag_stats_.size(), [&](size_t i) { return tag_stats_[i]; },
-        [&](const TagStatKey& k, int64_t n) {
-          upsert_stats_tags_.bind(1, k.day)
-              .bind(2, k.type_id)
-              .bind(3, std::string_view(rollups_.text(k.geo)))
-              .bind(4, std::string_view(rollups_.text(k.tag)))
-              .bind(5, n);
-          rollups_.add_tagged(k.day, k.type_id, k.geo, k.tag, n);
-          return upsert_stats_tags_.end_row();
-        });
-    if (!written || !(written = upsert_stats_tags_.finish())) return written;
-    return rollups_.flush();
+    return counters_.flush();
   }
 
   Result<std::optional<SourceCheckpoint>> checkpoint(std::string_view source_key) override {
     std::lock_guard lock(mu_);
-    auto st = db_->prepare(
-        "SELECT source_key, source_name, offset, line, done, accepted, rejected, allowlisted, "
-        "deduplicated, routed FROM sources WHERE source_key = ?");
-    if (!st) return st.error();
-    st->bind(1, source_key);
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) return std::optional<SourceCheckpoint>();
-    return std::optional<SourceCheckpoint>(read_checkpoint(*st));
+    return select_checkpoint(*db_, source_key);
   }
 
   Result<std::vector<SourceCheckpoint>> checkpoints() override {
     std::lock_guard lock(mu_);
-    auto st = db_->prepare(
-        "SELECT source_key, source_name, offset, line, done, accepted, rejected, allowlisted, "
-        "deduplicated, routed FROM sources ORDER BY updated, source_key");
-    if (!st) return st.error();
-    std::vector<SourceCheckpoint> out;
-    while (true) {
-      auto has = st->step();
-      if (!has) return has.error();
-      if (!*has) break;
-      out.push_back(read_checkpoint(*st));
-    }
-    return out;
+    return select_checkpoints(*db_);
   }
 
   Result<std::vector<ReportKey>> report_keys(DayNumber day,
@@ -547,98 +443,24 @@ class SqliteStore final : public EventStore {
     return in_snapshot([&]() -> Result<std::vector<StatsRow>> {
       // Pick the narrowest rollup that has every requested dimension; an organisation's view
       // beyond day/type/severity falls back to its spool (bounded by the organisation's size).
-      bool wants_tag = false, wants_geo_region_asn = false;
+      if (auto st = check_stats_dimensions(q); !st) return st.error();
+      bool wants_other = !q.tag.empty() || !q.geo.empty() || !q.region.empty();
       for (const auto& g : q.group_by) {
-        if (g == "tag") wants_tag = true;
-        if (g == "geo" || g == "region" || g == "asn") wants_geo_region_asn = true;
-        if (g != "day" && g != "type" && g != "geo" && g != "region" && g != "asn" &&
-            g != "severity" && g != "tag") {
-          return Error::invalid("unknown statistics dimension '" + g + "'");
-        }
+        if (g == "tag" || g == "geo" || g == "region" || g == "asn") wants_other = true;
       }
-      bool uses_tag = wants_tag || !q.tag.empty();
       auto rolled = rollup_stats(*db_, q);
       if (!rolled) return rolled.error();
       if (*rolled) return std::move(**rolled);
-      std::string from;
-      auto col = [&](const std::string& g) -> std::string {
-        if (g == "type") return "t.name";
-        return "r." + g;
-      };
-      if (q.org_id) {
-        // Per-organisation counters cover day/type/severity; other dimensions come from the
-        // organisation's own spool rows (one row per distinct event).
-        std::string org = std::to_string(*q.org_id);
-        if (uses_tag || wants_geo_region_asn || !q.geo.empty() || !q.region.empty()) {
-          auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
-          if (!st) return st.error();
-          from =
-              "(SELECT e.day AS day, e.type_id AS type_id, e.geo AS geo, e.region AS region, e.asn "
-              "AS asn, e.severity AS severity, e.tag AS tag, 1 AS events FROM temp.org_ids s CROSS "
-              "JOIN "
-              "events e ON e.id = s.id) r";
-        } else {
-          from = org_stats_source(*q.org_id) + " r";
-        }
-      } else if (uses_tag) {
-        for (const auto& g : q.group_by) {
-          if (g == "region" || g == "asn" || g == "severity") {
-            return Error::invalid("tag statistics group by day, type, geo and tag only");
-          }
-        }
-        if (q.min_severity) return Error::invalid("tag statistics cannot filter on severity");
-        from = "stats_tags r";
-      } else {
-        from = "stats r";
-      }
-      std::string sql = "SELECT ";
-      for (const auto& g : q.group_by) sql += col(g) + ", ";
-      sql += "sum(r.events) FROM " + from +
-             " JOIN types t ON t.id = r.type_id WHERE r.day >= ?1 AND r.day <= ?2";
-      int param = 3;
-      std::vector<std::pair<int, std::string>> text_params;
-      if (!q.types.empty()) {
-        sql += " AND t.name IN (";
-        for (size_t i = 0; i < q.types.size(); ++i) {
-          sql += (i ? ",?" : "?") + std::to_string(param);
-          text_params.emplace_back(param++, q.types[i]);
-        }
-        sql += ")";
-      }
-      if (!q.geo.empty()) {
-        sql += " AND r.geo = ?" + std::to_string(param);
-        text_params.emplace_back(param++, q.geo);
-      }
-      if (!q.tag.empty()) {
-        if (q.org_id) {
-          sql += " AND (',' || r.tag || ',') LIKE ('%,' || ?" + std::to_string(param) + " || ',%')";
-        } else {
-          sql += " AND r.tag = ?" + std::to_string(param);
-        }
-        text_params.emplace_back(param++, q.tag);
-      }
-      if (!q.region.empty()) {
-        sql += " AND r.region = ?" + std::to_string(param);
-        text_params.emplace_back(param++, q.region);
-      }
-      if (q.min_severity) sql += " AND r.severity >= " + std::to_string(*q.min_severity);
-      if (!q.severities.empty()) {
-        sql += " AND r.severity IN (";
-        for (size_t i = 0; i < q.severities.size(); ++i)
-          sql += (i ? "," : "") + std::to_string(q.severities[i]);
-        sql += ")";
-      }
-      if (!q.group_by.empty()) {
-        sql += " GROUP BY ";
-        for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
-        sql += " ORDER BY ";
-        for (size_t i = 0; i < q.group_by.size(); ++i) sql += (i ? ", " : "") + col(q.group_by[i]);
-      }
-      auto st = db_->prepare(sql);
+      if (!q.org_id) return global_stats(*db_, q);
+      // Per-organisation counters cover day/type/severity; other dimensions come from the
+      // organisation's own spool rows (one row per distinct event).
+      if (!wants_other) return stats_from(*db_, q, org_stats_source(*q.org_id) + " r");
+      auto st = fill_org_ids(*q.org_id, q.first_day, q.last_day, std::nullopt, std::nullopt);
       if (!st) return st.error();
-      st->bind(1, q.first_day).bind(2, q.last_day);
-      for (auto& [i, v] : text_params) st->bind(i, v);
-      return read_stats_rows(*st, q.group_by);
+      return stats_from(*db_, q,
+                        "(SELECT e.day AS day, e.type_id AS type_id, e.geo AS geo, e.region AS "
+                        "region, e.asn AS asn, e.severity AS severity, e.tag AS tag, 1 AS events "
+                        "FROM temp.org_ids s CROSS JOIN events e ON e.id = s.id) r");
     });
   }
 
@@ -748,28 +570,12 @@ class SqliteStore final : public EventStore {
 
   Result<std::vector<QuarantineRecord>> quarantine(int64_t limit) override {
     std::lock_guard lock(mu_);
-    auto st = db_->prepare(
-        "SELECT source, line, field, reason, raw FROM quarantine ORDER BY id DESC LIMIT ?");
-    if (!st) return st.error();
-    st->bind(1, limit);
-    std::vector<QuarantineRecord> out;
-    while (true) {
-      auto has = st->step();
-      if (!has) return has.error();
-      if (!*has) break;
-      out.push_back({std::string(st->text(0)), st->int64(1), std::string(st->text(2)),
-                     std::string(st->text(3)), std::string(st->text(4))});
-    }
-    return out;
+    return select_quarantine(*db_, limit);
   }
 
   Result<int64_t> quarantine_count() override {
     std::lock_guard lock(mu_);
-    auto st = db_->prepare("SELECT count(*) FROM quarantine");
-    if (!st) return st.error();
-    auto has = st->step();
-    if (!has) return has.error();
-    return st->int64(0);
+    return select_count(*db_, "SELECT count(*) FROM quarantine");
   }
 
   Result<int64_t> drop_events_before(DayNumber day) override {
@@ -868,21 +674,6 @@ class SqliteStore final : public EventStore {
     return type_names_.emplace(id, std::string(st->text(0))).first->second;
   }
 
-  static SourceCheckpoint read_checkpoint(const Statement& s) {
-    SourceCheckpoint c;
-    c.source_key = std::string(s.text(0));
-    c.source_name = std::string(s.text(1));
-    c.offset = s.int64(2);
-    c.line = s.int64(3);
-    c.done = s.int64(4) != 0;
-    c.accepted = s.int64(5);
-    c.rejected = s.int64(6);
-    c.allowlisted = s.int64(7);
-    c.deduplicated = s.int64(8);
-    c.routed = s.int64(9);
-    return c;
-  }
-
   Status prepare_writers() {
     auto p = [&](Statement& out, const char* sql) -> Status {
       auto st = db_->prepare(sql);
@@ -901,30 +692,15 @@ class SqliteStore final : public EventStore {
       return s;
     if (!(s = p(repeat_event_, kRepeatEvent))) return s;
     if (!(s = p(update_routes_, "UPDATE events SET routes = ? WHERE id = ?"))) return s;
-    constexpr std::string_view kAddEvents =
-        "ON CONFLICT DO UPDATE SET events = events + excluded.events";
-    if (!(s = upsert_stats_.prepare(*db_, "stats", 7, kAddEvents))) return s;
-    if (!(s = upsert_stats_tags_.prepare(*db_, "stats_tags", 5, kAddEvents))) return s;
-    if (!(s = p(insert_quarantine_,
-                "INSERT INTO quarantine(at, source, line, field, reason, raw) "
-                "VALUES(strftime('%s','now'),?,?,?,?,?)")))
-      return s;
-    if (!(s = p(upsert_source_,
-                "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,strftime('%s','now')) ON "
-                "CONFLICT(source_key) DO UPDATE SET source_name = excluded.source_name, offset = "
-                "excluded.offset, line = excluded.line, done = excluded.done, accepted = "
-                "excluded.accepted, rejected = excluded.rejected, allowlisted = "
-                "excluded.allowlisted, deduplicated = "
-                "excluded.deduplicated, routed = excluded.routed, updated = excluded.updated")))
-      return s;
+    if (!(s = batch_tables_.prepare(*db_))) return s;
+    if (!(s = counters_.prepare(*db_))) return s;
     if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
     if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
     if (!(s = p(read_tail_,
                 "SELECT id, day, type_id, severity, routes, geo, region, asn, tag FROM events "
                 "WHERE id > ? ORDER BY id")))
       return s;
-    if (auto st = spool_.prepare(*db_); !st) return st;
-    return rollups_.prepare(*db_);
+    return spool_.prepare(*db_);
   }
 
   // The id of a type name, created on first use (inside the batch's transaction).
@@ -940,24 +716,6 @@ class SqliteStore final : public EventStore {
     type_ids_.emplace(name, id);
     return id;
   }
-
-  // One new event counted in stats / stats_tags; texts as ids of rollups_' dictionary.
-  struct StatKey {
-    DayNumber day;
-    int64_t type_id;
-    uint32_t geo;
-    uint32_t region;
-    uint32_t asn;
-    uint8_t severity;
-    auto operator<=>(const StatKey&) const = default;
-  };
-  struct TagStatKey {
-    DayNumber day;
-    int64_t type_id;
-    uint32_t geo;
-    uint32_t tag;
-    auto operator<=>(const TagStatKey&) const = default;
-  };
 
   // Adds `ev`'s routes that the stored event (routes `stored`) lacks: they go into its row,
   // into the spool (the tail holds them until the next flush; an event before the watermark
@@ -1089,29 +847,9 @@ class SqliteStore final : public EventStore {
     }
     if (auto st = spool_.write_entries(late_); !st) return st.error();
     if (auto st = spool_.add_org_stats(org_stats_); !st) return st.error();
-    for (const auto& q : batch.quarantined) {
-      std::string_view raw = q.raw;
-      if (raw.size() > kMaxQuarantineRaw) raw = raw.substr(0, kMaxQuarantineRaw);
-      insert_quarantine_.bind(1, q.source)
-          .bind(2, q.line)
-          .bind(3, q.field)
-          .bind(4, q.reason)
-          .bind_blob(5, raw);
-      if (auto st = insert_quarantine_.run(); !st) return st.error();
-    }
+    if (auto st = batch_tables_.write_quarantine(batch.quarantined); !st) return st.error();
     if (batch.checkpoint) {
-      const auto& c = *batch.checkpoint;
-      upsert_source_.bind(1, c.source_key)
-          .bind(2, c.source_name)
-          .bind(3, c.offset)
-          .bind(4, c.line)
-          .bind(5, c.done ? 1 : 0)
-          .bind(6, c.accepted)
-          .bind(7, c.rejected)
-          .bind(8, c.allowlisted)
-          .bind(9, c.deduplicated + out.deduplicated)
-          .bind(10, c.routed + out.routed);
-      if (auto st = upsert_source_.run(); !st) return st.error();
+      if (auto st = batch_tables_.write_checkpoint(*batch.checkpoint, out); !st) return st.error();
     }
     return out;
   }
@@ -1123,10 +861,9 @@ class SqliteStore final : public EventStore {
   Statement insert_org_id_;
   bool org_ids_ready_ = false;
   std::vector<int64_t> ids_scratch_;
-  BulkInsert upsert_stats_, upsert_stats_tags_;
-  Statement insert_event_, repeat_event_, update_routes_, insert_quarantine_, upsert_source_,
-      select_type_, insert_type_;
-  RollupWriter rollups_;
+  Statement insert_event_, repeat_event_, update_routes_, select_type_, insert_type_;
+  BatchTablesWriter batch_tables_;
+  FoldCounters counters_;
   SpoolWriter spool_;
   SqliteStoreOptions options_;
   int64_t last_event_id_ = 0;    // the highest event id this writer has inserted
@@ -1137,9 +874,6 @@ class SqliteStore final : public EventStore {
   std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_;
   std::string routes_blob_, stored_blob_;
   std::vector<SpoolWriter::OrgStat> org_stats_;  // organisations reached late
-  std::vector<StatKey> stats_;
-  std::vector<TagStatKey> tag_stats_;
-  std::vector<std::string> tags_scratch_;
   Statement read_tail_;
 };
 
