@@ -266,6 +266,19 @@ struct SqliteStoreOptions {
 Result<std::unique_ptr<EventStore>> open_sqlite_store(const std::string& path,
                                                       SqliteStoreOptions options = {});
 
+// The segment store (store/segment/, docs/store.md): events in append-only segment files in
+// `dir`, deduplicated in the writer's memory; checkpoints, statistics, the report spool and the
+// state of repeated events in a SQLite meta database beside them. One writing process at a
+// time (it holds `dir`/LOCK from its first write); any number of readers.
+struct SegmentStoreOptions {
+  SqliteStoreOptions fold;  // when the spool's tail is folded, as the SQLite store's
+  // A segment file's size limit; fixed when the store is created (event ids are offsets).
+  int64_t segment_bytes = int64_t{1} << 30;
+};
+
+Result<std::unique_ptr<EventStore>> open_segment_store(const std::string& dir,
+                                                       SegmentStoreOptions options = {});
+
 // The cluster store (store/clickhouse/): ClickHouse over its HTTP interface, sharded by event
 // key over the nodes of `cluster`. docs/cluster.md describes the tables and why redelivered
 // batches count once.

@@ -13,7 +13,9 @@
 namespace vantage::store {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+// The EventStore contract, run against each embedded engine ("sqlite", "segment"); the
+// SQLite-only tests (schema upgrades, spool internals) use SqliteStoreTest below.
+class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
@@ -23,9 +25,23 @@ class SqliteStoreTest : public ::testing::Test {
     // them right after writing (the default folds every 262,144 events or 10 s).
     SqliteStoreOptions options;
     options.spool_flush_events = 1;
-    auto s = open_sqlite_store((dir_ / "events.sqlite").string(), options);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(*s);
+    store_ = open_store("events", options);
+    ASSERT_TRUE(store_);
+  }
+  // Opens (creating) the store `name` in the test's directory with the engine under test. The
+  // segment store gets small segments, so that tests roll over several files.
+  std::unique_ptr<EventStore> open_store(const std::string& name, SqliteStoreOptions options = {}) {
+    Result<std::unique_ptr<EventStore>> s = Error::invalid("unknown engine " + GetParam());
+    if (GetParam() == "sqlite")
+      s = open_sqlite_store((dir_ / (name + ".sqlite")).string(), options);
+    if (GetParam() == "segment") {
+      SegmentStoreOptions segment;
+      segment.fold = options;
+      segment.segment_bytes = 4096;
+      s = open_segment_store((dir_ / (name + ".segment")).string(), segment);
+    }
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
   }
   void TearDown() override {
     store_.reset();
@@ -54,7 +70,9 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<EventStore> store_;
 };
 
-TEST_F(SqliteStoreTest, DeduplicatesByDayAndKey) {
+class SqliteStoreTest : public StoreTest {};
+
+TEST_P(StoreTest, DeduplicatesByDayAndKey) {
   IngestBatch b;
   b.events.push_back(event(100, 1, 100 * 86400 + 50, "192.0.2.1", {{7, MatchFilter::kCidr}}));
   b.events.push_back(event(100, 1, 100 * 86400 + 10, "192.0.2.1", {{7, MatchFilter::kCidr}}));
@@ -93,7 +111,7 @@ TEST_F(SqliteStoreTest, DeduplicatesByDayAndKey) {
   EXPECT_FALSE(rows[0].new_since_previous_day);
 }
 
-TEST_F(SqliteStoreTest, RollupsCountDistinctEventsPerDimension) {
+TEST_P(StoreTest, RollupsCountDistinctEventsPerDimension) {
   IngestBatch b;
   for (uint64_t k = 0; k < 10; ++k) {
     b.events.push_back(
@@ -140,7 +158,7 @@ TEST_F(SqliteStoreTest, RollupsCountDistinctEventsPerDimension) {
 
 // A repeat occurrence routed to an organisation that did not get the event the first time
 // (it registered meanwhile) adds the row to its report -- and to its statistics, once.
-TEST_F(SqliteStoreTest, LateRoutesCountInTheOrganisationsStatistics) {
+TEST_P(StoreTest, LateRoutesCountInTheOrganisationsStatistics) {
   IngestBatch first;
   first.events.push_back(event(300, 9, 300 * 86400 + 1, "192.0.2.9", {{1, MatchFilter::kAsn}}));
   ASSERT_TRUE(store_->write(first).ok());
@@ -164,7 +182,7 @@ TEST_F(SqliteStoreTest, LateRoutesCountInTheOrganisationsStatistics) {
 
 // The same as above inside ONE batch: the first occurrence's spool rows are still queued when
 // the repeats arrive, so the store must fold them against the queue, not the database.
-TEST_F(SqliteStoreTest, LateRoutesWithinOneBatchCountOnce) {
+TEST_P(StoreTest, LateRoutesWithinOneBatchCountOnce) {
   IngestBatch batch;
   batch.events.push_back(event(300, 9, 300 * 86400 + 5, "192.0.2.9", {{1, MatchFilter::kAsn}}));
   batch.events.push_back(
@@ -204,7 +222,7 @@ TEST_F(SqliteStoreTest, LateRoutesWithinOneBatchCountOnce) {
   EXPECT_EQ(rows, 1);
 }
 
-TEST_F(SqliteStoreTest, QueriesAreScopedToTheOrganisation) {
+TEST_P(StoreTest, QueriesAreScopedToTheOrganisation) {
   IngestBatch b;
   b.events.push_back(event(300, 1, 300 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));
   b.events.push_back(event(300, 2, 300 * 86400 + 1, "192.0.2.2", {{2, MatchFilter::kCidr}}));
@@ -239,7 +257,7 @@ TEST_F(SqliteStoreTest, QueriesAreScopedToTheOrganisation) {
   EXPECT_TRUE(rows->empty());
 }
 
-TEST_F(SqliteStoreTest, CheckpointCommitsWithTheBatch) {
+TEST_P(StoreTest, CheckpointCommitsWithTheBatch) {
   IngestBatch b;
   b.events.push_back(event(400, 1, 400 * 86400, "192.0.2.1", {}));
   b.quarantined.push_back({"file.csv", 7, "ip", "not an IPv4 address", "bad,row"});
@@ -267,7 +285,7 @@ TEST_F(SqliteStoreTest, CheckpointCommitsWithTheBatch) {
   EXPECT_FALSE(none->has_value());
 }
 
-TEST_F(SqliteStoreTest, RetentionDropsEventsButKeepsStatistics) {
+TEST_P(StoreTest, RetentionDropsEventsButKeepsStatistics) {
   IngestBatch b;
   b.events.push_back(event(500, 1, 500 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));
   b.events.push_back(event(510, 2, 510 * 86400, "192.0.2.2", {{1, MatchFilter::kCidr}}));
@@ -289,7 +307,7 @@ TEST_F(SqliteStoreTest, RetentionDropsEventsButKeepsStatistics) {
 // Retention that drops the newest events must not let their ids be given again: a reused id
 // sits below the spool's watermark and the integrations' cursors, and its event would never
 // reach its reports or push subscriptions.
-TEST_F(SqliteStoreTest, EventsAfterRetentionDroppedEverythingStillReachTheirReports) {
+TEST_P(StoreTest, EventsAfterRetentionDroppedEverythingStillReachTheirReports) {
   IngestBatch first;
   first.events.push_back(event(500, 1, 500 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));
   first.events.push_back(event(500, 2, 500 * 86400, "192.0.2.2", {{1, MatchFilter::kCidr}}));
@@ -319,7 +337,7 @@ TEST_F(SqliteStoreTest, EventsAfterRetentionDroppedEverythingStillReachTheirRepo
 // The dashboard rollups answer every dimension combination exactly as a brute-force count of
 // the distinct events would, whatever the date range (month grains must join the ragged edges
 // at day grain without double counting), and an upgraded schema-1 store is backfilled.
-TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
+TEST_P(StoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
   std::mt19937 rng(7);
   const DayNumber first = days_from_civil(2026, 1, 20), last = days_from_civil(2026, 5, 10);
   const std::vector<std::string> types = {"scan_http", "scan_ssh", "blocklist"};
@@ -415,6 +433,7 @@ TEST_F(SqliteStoreTest, RollupsAgreeWithBruteForceOverAnyRange) {
   EXPECT_FALSE(store_->stats(bad).ok());
 
   // An upgrade from schema 1: the rollups are rebuilt from stats/stats_tags on open.
+  if (GetParam() != "sqlite") return;
   store_.reset();
   {
     auto db = Db::open((dir_ / "events.sqlite").string());
@@ -499,24 +518,22 @@ std::string spool_snapshot(EventStore& store, DayNumber first, DayNumber last,
 // The spool answers the same whether its entries are still in the tail (events.routes beyond
 // the watermark), already in runs, or split between the two -- with repeats that reach further
 // organisations both before and after a flush.
-TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
+TEST_P(StoreTest, SpoolRunsAndTailAnswerAlike) {
   auto open = [&](const char* name, int64_t flush_events) {
     SqliteStoreOptions options;
     options.spool_flush_events = flush_events;
     options.spool_flush_interval = std::chrono::hours(1);
-    auto s = open_sqlite_store((dir_ / name).string(), options);
-    EXPECT_TRUE(s.ok());
-    return std::move(*s);
+    return open_store(name, options);
   };
-  auto every_batch = open("every.sqlite", 1);
-  auto every_third = open("third.sqlite", 40);
-  auto never = open("never.sqlite", int64_t{1} << 40);
+  auto every_batch = open("every", 1);
+  auto every_third = open("third", 40);
+  auto never = open("never", int64_t{1} << 40);
   // Folds cut short after a few entries: each fold takes a part of the tail.
   SqliteStoreOptions small_folds;
   small_folds.spool_flush_events = 25;
   small_folds.fold_max_entries = 4;
-  auto in_pieces = open_sqlite_store((dir_ / "pieces.sqlite").string(), small_folds);
-  ASSERT_TRUE(in_pieces.ok());
+  auto in_pieces = open_store("pieces", small_folds);
+  ASSERT_TRUE(in_pieces);
   std::mt19937 rng(11);
   const char* types[] = {"scan_http", "scan_ssh", "blocklist"};
   const MatchFilter filters[] = {MatchFilter::kAsn, MatchFilter::kCidr, MatchFilter::kGeo,
@@ -537,7 +554,7 @@ TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
       e.tag = key % 5 ? "mirai" : "";
       batch.events.push_back(e);
     }
-    for (auto* s : {&every_batch, &every_third, &never, &*in_pieces}) {
+    for (auto* s : {&every_batch, &every_third, &never, &in_pieces}) {
       auto out = (*s)->write(batch);
       ASSERT_TRUE(out.ok()) << out.error().message;
     }
@@ -551,20 +568,20 @@ TEST_F(SqliteStoreTest, SpoolRunsAndTailAnswerAlike) {
   ASSERT_TRUE(distinct.ok());
   EXPECT_EQ(*never->unsettled_events(), static_cast<int64_t>(distinct->size()));
   EXPECT_EQ(*every_batch->unsettled_events(), 0);
-  EXPECT_EQ(spool_snapshot(**in_pieces, 699, 703, orgs), expected);
-  ASSERT_TRUE((*in_pieces)->settle().ok());
-  EXPECT_EQ(spool_snapshot(**in_pieces, 699, 703, orgs), expected);
+  EXPECT_EQ(spool_snapshot(*in_pieces, 699, 703, orgs), expected);
+  ASSERT_TRUE(in_pieces->settle().ok());
+  EXPECT_EQ(spool_snapshot(*in_pieces, 699, 703, orgs), expected);
   ASSERT_TRUE(never->settle().ok());
   EXPECT_EQ(*never->unsettled_events(), 0);
   EXPECT_EQ(spool_snapshot(*never, 699, 703, orgs), expected);
   // A reopened store (another process: the API, the report builder) sees the same.
   every_third.reset();
-  EXPECT_EQ(spool_snapshot(*open("third.sqlite", 40), 699, 703, orgs), expected);
+  EXPECT_EQ(spool_snapshot(*open("third", 40), 699, 703, orgs), expected);
 }
 
 // Day numbers past 65535 (year 2149) or huge type ids do not fit the flush's packed sort keys;
 // it falls back to sorting structs and must answer the same.
-TEST_F(SqliteStoreTest, SpoolFlushBeyondThePackedRange) {
+TEST_P(SqliteStoreTest, SpoolFlushBeyondThePackedRange) {
   SqliteStoreOptions never_options;
   never_options.spool_flush_events = int64_t{1} << 40;
   auto never = open_sqlite_store((dir_ / "never.sqlite").string(), never_options);
@@ -592,7 +609,7 @@ TEST_F(SqliteStoreTest, SpoolFlushBeyondThePackedRange) {
 
 // A store written before schema 3 kept one spool row per (day, organisation, type, filter,
 // event); opening it converts them into routes and runs without changing any answer.
-TEST_F(SqliteStoreTest, UpgradesAPerRowSpool) {
+TEST_P(SqliteStoreTest, UpgradesAPerRowSpool) {
   IngestBatch b;
   for (uint64_t key = 1; key <= 40; ++key) {
     std::vector<OrgRoute> routes = {{static_cast<uint32_t>(key % 4), MatchFilter::kCidr}};
@@ -638,17 +655,17 @@ TEST_F(SqliteStoreTest, UpgradesAPerRowSpool) {
   EXPECT_EQ((*keys)[0].rows, 7);  // keys 6, 12, ..., 36 on day 800, and the new one
 }
 
-TEST_F(SqliteStoreTest, ReopensExistingStore) {
+TEST_P(StoreTest, ReopensExistingStore) {
   IngestBatch b;
   b.events.push_back(event(600, 1, 600 * 86400, "192.0.2.1", {{1, MatchFilter::kCidr}}));
   ASSERT_TRUE(store_->write(b).ok());
   store_.reset();
-  auto s = open_sqlite_store((dir_ / "events.sqlite").string());
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ((*s)->report_keys(600, std::nullopt)->size(), 1u);
+  auto s = open_store("events");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->report_keys(600, std::nullopt)->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, ReadAfterFollowsNewEventsWithTheirRoutes) {
+TEST_P(StoreTest, ReadAfterFollowsNewEventsWithTheirRoutes) {
   auto head = store_->last_event_id();
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(*head, 0);
@@ -661,7 +678,6 @@ TEST_F(SqliteStoreTest, ReadAfterFollowsNewEventsWithTheirRoutes) {
   b.events.push_back(
       event(100, 1, 100 * 86400 + 5, "192.0.2.1", {{7, MatchFilter::kAsn}}));  // repeat
   ASSERT_TRUE(store_->write(b).ok());
-  EXPECT_EQ(*store_->last_event_id(), 3);  // the repeat got no id of its own
 
   std::vector<int64_t> ids;
   std::vector<std::vector<OrgRoute>> routes;
@@ -671,21 +687,30 @@ TEST_F(SqliteStoreTest, ReadAfterFollowsNewEventsWithTheirRoutes) {
     return true;
   });
   ASSERT_TRUE(all.ok()) << all.error().message;
-  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3}));
-  EXPECT_EQ(all->examined_to, 3);
+  // Ids grow with each new event (the SQLite store counts 1, 2, 3; the segment store's are
+  // offsets in its log); the repeat got no id of its own.
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_TRUE(0 < ids[0] && ids[0] < ids[1] && ids[1] < ids[2]);
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3}));
+  }
+  const std::vector<int64_t> id = ids;
+  EXPECT_EQ(*store_->last_event_id(), id[2]);
+  EXPECT_EQ(all->examined_to, id[2]);
   EXPECT_EQ(routes[0], (std::vector<OrgRoute>{{3, MatchFilter::kCidr}, {7, MatchFilter::kAsn}}));
 
   // One organisation's, from a cursor: examined_to moves past rows the filter skipped.
   ids.clear();
   TailQuery q;
-  q.after_id = 1;
+  q.after_id = id[0];
   q.org_id = 7;
   auto of7 = store_->read_after(q, [&](const StoredEvent& e, const std::vector<OrgRoute>&) {
     ids.push_back(e.id);
     return true;
   });
-  EXPECT_EQ(ids, (std::vector<int64_t>{3}));
-  EXPECT_EQ(of7->examined_to, 3);
+  ASSERT_TRUE(of7.ok()) << of7.error().message;
+  EXPECT_EQ(ids, (std::vector<int64_t>{id[2]}));
+  EXPECT_EQ(of7->examined_to, id[2]);
   ids.clear();
   q.org_id = 9;
   q.min_severity = 3;
@@ -697,26 +722,26 @@ TEST_F(SqliteStoreTest, ReadAfterFollowsNewEventsWithTheirRoutes) {
                                  return true;
                                })
                   .ok());
-  EXPECT_EQ(ids, (std::vector<int64_t>{2}));
+  EXPECT_EQ(ids, (std::vector<int64_t>{id[1]}));
   // A limit (or a callback that stops) ends the page at the last row handed over.
   TailQuery one;
   one.limit = 1;
   auto page = store_->read_after(
       one, [](const StoredEvent&, const std::vector<OrgRoute>&) { return true; });
   EXPECT_EQ(page->events, 1);
-  EXPECT_EQ(page->examined_to, 1);
+  EXPECT_EQ(page->examined_to, id[0]);
   TailQuery bounded;
-  bounded.through_id = 2;
+  bounded.through_id = id[1];
   page = store_->read_after(bounded,
                             [](const StoredEvent&, const std::vector<OrgRoute>&) { return true; });
   EXPECT_EQ(page->events, 2);
-  EXPECT_EQ(page->examined_to, 2);
+  EXPECT_EQ(page->examined_to, id[1]);
 }
 
 // The same occurrences in any arrival order, in any batching, give the same reports and query
 // answers: each event shows its earliest occurrence (ties: the smallest id, a known id before
 // an unknown one) and rows with equal first_seen follow the event key.
-TEST_F(SqliteStoreTest, ReportsDoNotDependOnArrivalOrder) {
+TEST_P(StoreTest, ReportsDoNotDependOnArrivalOrder) {
   auto occurrences = testing::order_test_occurrences(3, /*with_unknown_ids=*/true);
   std::string expected;
   int order = 0;
@@ -724,14 +749,14 @@ TEST_F(SqliteStoreTest, ReportsDoNotDependOnArrivalOrder) {
        {std::pair<uint32_t, size_t>{0, 1000}, {1, 37}, {2, 1}, {3, 64}, {4, 5}, {5, 1000}}) {
     SqliteStoreOptions options;
     options.spool_flush_events = 50;  // some events folded early, some late
-    auto s = open_sqlite_store((dir_ / ("order-" + std::to_string(order++))).string(), options);
-    ASSERT_TRUE(s.ok()) << s.error().message;
+    auto s = open_store("order-" + std::to_string(order++), options);
+    ASSERT_TRUE(s);
     for (const auto& b : testing::order_test_batches(occurrences, seed, per_batch)) {
-      auto w = (*s)->write(b);
+      auto w = s->write(b);
       ASSERT_TRUE(w.ok()) << w.error().message;
     }
-    ASSERT_TRUE((*s)->settle().ok());
-    std::string dump = testing::order_test_dump(**s);
+    ASSERT_TRUE(s->settle().ok());
+    std::string dump = testing::order_test_dump(*s);
     if (expected.empty()) {
       expected = dump;
       // The rule itself, on the first event: it shows its earliest occurrence.
@@ -757,7 +782,7 @@ TEST_F(SqliteStoreTest, ReportsDoNotDependOnArrivalOrder) {
 
 // A store written before schema 4 (no events.rep) opens, and its rows give way to an earlier
 // occurrence that arrives later.
-TEST_F(SqliteStoreTest, UpgradesAStoreWithoutRepresentativeRanks) {
+TEST_P(SqliteStoreTest, UpgradesAStoreWithoutRepresentativeRanks) {
   IngestBatch b;
   b.events.push_back(event(700, 1, 700 * 86400 + 50, "192.0.2.1", {{1, MatchFilter::kCidr}}));
   b.events[0].occurrence_id = 5;
@@ -806,6 +831,11 @@ TEST_F(SqliteStoreTest, UpgradesAStoreWithoutRepresentativeRanks) {
   ASSERT_TRUE(store_->write(tie).ok());
   EXPECT_EQ(row(), "at 20 too first 20 count 4");
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values("sqlite", "segment"),
+                         [](const auto& engine) { return engine.param; });
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStoreTest, ::testing::Values("sqlite"),
+                         [](const auto& engine) { return engine.param; });
 
 }  // namespace
 }  // namespace vantage::store
