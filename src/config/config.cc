@@ -75,11 +75,12 @@ const std::vector<Declaration>& declarations() {
        SettingType::kString,
        &Config::store_engine,
        "sqlite",
-       "Event store: the embedded SQLite file in the data directory, or a ClickHouse cluster "
-       "(cluster mode, docs/cluster.md).",
+       "Event store: the embedded SQLite file in the data directory, the embedded segment store "
+       "(<data_dir>/events.segment, docs/store.md), or a ClickHouse cluster (cluster mode, "
+       "docs/cluster.md).",
        0,
        0,
-       {"sqlite", "clickhouse"}},
+       {"sqlite", "segment", "clickhouse"}},
       {"store.clickhouse.url", SettingType::kString, &Config::clickhouse_url, "",
        "HTTP URL of the ClickHouse node that serves the Distributed tables (with "
        "store.engine = \"clickhouse\"), e.g. http://127.0.0.1:8123."},
