@@ -15,6 +15,7 @@
 #include "common/file_range.h"
 #include "core/event.h"
 #include "core/golden_generator.h"
+#include "store/open_store.h"
 
 namespace vantage::api {
 
@@ -837,8 +838,11 @@ ApiService::ApiService(ApiOptions options, std::shared_ptr<KeyStore> keys,
   if (options.open_store)
     open_store = with_retries(options.open_store);
   else if (!options.store_path.empty())
-    open_store =
-        with_retries([path = options.store_path] { return store::open_sqlite_store(path); });
+    open_store = with_retries([path = options.store_path] {
+      store::StoreSettings settings;  // a path alone names the embedded SQLite file
+      settings.sqlite_path = path;
+      return store::open_event_store(settings);
+    });
   impl_->stores = std::make_unique<ConnectionPool<store::EventStore>>(
       std::move(store), std::move(open_store), options.max_db_connections);
   impl_->catalogue = std::move(catalogue);

@@ -4,6 +4,7 @@
 
 #include "integrations/overview.h"
 #include "registry/sqlite/sqlite_registry.h"
+#include "store/open_store.h"
 
 namespace vantage::integrations {
 
@@ -23,7 +24,13 @@ Result<std::unique_ptr<IntegrationsService>> IntegrationsService::start(
     return std::unique_ptr<registry::Registry>(std::move(*r));
   };
   std::function<Result<std::unique_ptr<store::EventStore>>()> open_store = s->options_.open_store;
-  if (!open_store) open_store = [dir] { return store::open_sqlite_store(dir + "/events.sqlite"); };
+  if (!open_store) {
+    open_store = [dir] {
+      store::StoreSettings settings;  // without a configured opener: the embedded SQLite file
+      settings.sqlite_path = dir + "/events.sqlite";
+      return store::open_event_store(settings);
+    };
+  }
   auto open_state = [dir] { return DeliveryState::open(dir + "/integrations.sqlite"); };
   s->misp_ = std::make_unique<MispFeed>(
       s->options_.misp, MispFeedSources{open_registry, open_store, keys, catalogue});

@@ -52,6 +52,8 @@ store::StoreSettings store_settings(const GlobalOptions& global) {
   s.engine = c.store_engine;
   s.sqlite_path = global.data_dir + "/events.sqlite";
   s.sqlite = store_options(global);
+  s.segment_path = global.data_dir + "/events.segment";
+  s.segment.fold = s.sqlite;
   s.clickhouse.url = c.clickhouse_url;
   s.clickhouse.shard_urls = c.clickhouse_shard_urls;
   s.clickhouse.database = c.clickhouse_database;

@@ -1,7 +1,8 @@
 #pragma once
 // The one place that turns the configured engine into an EventStore, so every command and
 // service opens the same kind of store ("sqlite": the embedded file in the data directory;
-// "clickhouse": the cluster store).
+// "segment": the embedded segment store in the data directory; "clickhouse": the cluster
+// store).
 
 #include <memory>
 #include <string>
@@ -12,9 +13,11 @@
 namespace vantage::store {
 
 struct StoreSettings {
-  std::string engine = "sqlite";  // "sqlite" or "clickhouse"
+  std::string engine = "sqlite";  // "sqlite", "segment" or "clickhouse"
   std::string sqlite_path;        // the embedded store's file
   SqliteStoreOptions sqlite;
+  std::string segment_path;  // the segment store's directory
+  SegmentStoreOptions segment;
   ClickHouseStoreOptions clickhouse;
 };
 
