@@ -294,10 +294,24 @@ class SegmentStore final : public EventStore {
       if (!rolled) return rolled.error();
       if (*rolled) return std::move(**rolled);
       if (!q.org_id) return global_stats(*db_, q);
-      // An organisation's statistics come from its own events (one row per distinct event),
-      // as the SQLite store answers every dimension beyond day/type/severity.
       auto snap = snapshot();
       if (!snap) return snap.error();
+      bool wants_other = !q.tag.empty() || !q.geo.empty() || !q.region.empty();
+      for (const auto& g : q.group_by) {
+        if (g == "tag" || g == "geo" || g == "region" || g == "asn") wants_other = true;
+      }
+      if (!wants_other) {
+        // Day, type and severity: the organisation's counters (kept by retention) plus the
+        // tail's events, as the SQLite store's org_stats_source.
+        if (auto st = fill_org_tail(*snap, *q.org_id); !st) return st.error();
+        return stats_from(*db_, q,
+                          "(SELECT day, type_id, severity, events FROM org_stats WHERE org_id = " +
+                              std::to_string(*q.org_id) +
+                              " UNION ALL SELECT day, type_id, severity, events FROM "
+                              "temp.org_events) r");
+      }
+      // Other dimensions come from the organisation's own events (one row per distinct event),
+      // as the SQLite store answers them.
       auto ids = org_event_ids(*snap, *q.org_id, q.first_day, q.last_day, {}, {});
       if (!ids) return ids.error();
       if (auto st = fill_org_events(*ids); !st) return st.error();
@@ -781,15 +795,47 @@ class SegmentStore final : public EventStore {
     return {};
   }
 
-  // temp.org_events: one row per event of `ids`, for stats_from.
-  Status fill_org_events(const std::vector<int64_t>& ids) {
+  // An empty temp.org_events (this connection's own) and its insert statement.
+  Result<Statement> clear_org_events() {
     if (auto st = db_->exec(
             "CREATE TEMP TABLE IF NOT EXISTS org_events(day INTEGER, type_id INTEGER, geo TEXT, "
             "region TEXT, asn INTEGER, severity INTEGER, tag TEXT, events INTEGER)");
         !st)
-      return st;
-    if (auto st = db_->exec("DELETE FROM temp.org_events"); !st) return st;
-    auto ins = db_->prepare("INSERT INTO temp.org_events VALUES(?,?,?,?,?,?,?,1)");
+      return st.error();
+    if (auto st = db_->exec("DELETE FROM temp.org_events"); !st) return st.error();
+    return db_->prepare("INSERT INTO temp.org_events VALUES(?,?,?,?,?,?,?,1)");
+  }
+
+  // temp.org_events: the tail's events routed to `org_id` (day, type and severity).
+  Status fill_org_tail(const Snapshot& s, uint32_t org_id) {
+    auto ins = clear_org_events();
+    if (!ins) return ins.error();
+    std::vector<OrgRoute> routes;
+    Status inner;
+    auto st = for_each_tail(
+        s, [&](int64_t, const SegmentRecord& r, std::string_view text, const TailState*) {
+          if (r.day < s.retention) return true;
+          decode_routes(text, routes);
+          if (std::none_of(routes.begin(), routes.end(),
+                           [&](const OrgRoute& o) { return o.org_id == org_id; }))
+            return true;
+          ins->bind(1, r.day)
+              .bind(2, r.type_id)
+              .bind(3, std::string_view())
+              .bind(4, std::string_view())
+              .bind(5, int64_t{0})
+              .bind(6, static_cast<int64_t>(r.severity))
+              .bind(7, std::string_view());
+          inner = ins->run();
+          return inner.ok();
+        });
+    if (!st) return st;
+    return inner;
+  }
+
+  // temp.org_events: one row per event of `ids`, for stats_from.
+  Status fill_org_events(const std::vector<int64_t>& ids) {
+    auto ins = clear_org_events();
     if (!ins) return ins.error();
     for (int64_t id : ids) {
       SegmentRecord rec;

@@ -832,6 +832,81 @@ TEST_P(SqliteStoreTest, UpgradesAStoreWithoutRepresentativeRanks) {
   EXPECT_EQ(row(), "at 20 too first 20 count 4");
 }
 
+// The two embedded engines give the same answers to the same batches: every report (rows,
+// order, representative, new_since_previous_day), queries with and without an organisation,
+// statistics in every grouping, read_after's events and routes (ids aside: each engine numbers
+// its own), checkpoints and retention's count.
+TEST(EnginesAgree, SameBatchesGiveTheSameAnswers) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vantage-engines-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  SqliteStoreOptions fold;
+  fold.spool_flush_events = 50;
+  auto sqlite = open_sqlite_store((dir / "events.sqlite").string(), fold);
+  SegmentStoreOptions segment_options;
+  segment_options.fold = fold;
+  segment_options.segment_bytes = 8192;
+  auto segment = open_segment_store((dir / "events.segment").string(), segment_options);
+  ASSERT_TRUE(sqlite.ok() && segment.ok());
+  auto occurrences = testing::order_test_occurrences(3, /*with_unknown_ids=*/true);
+  int n = 0;
+  for (auto& b : testing::order_test_batches(occurrences, 9, 23)) {
+    SourceCheckpoint c;
+    c.source_key = "feed";
+    c.line = ++n;
+    b.checkpoint = c;
+    for (auto* s : {&*sqlite, &*segment}) ASSERT_TRUE((*s)->write(b).ok());
+  }
+  auto answers = [&](EventStore& s) {
+    std::string out = testing::order_test_dump(s);
+    EventQuery all;
+    all.first_day = 0;
+    all.last_day = 100000;
+    all.limit = 100000;
+    auto rows = s.query(all);
+    if (!rows) return "query failed: " + rows.error().message;
+    for (const auto& e : *rows) {
+      out +=
+          "all " + std::to_string(e.event_key) + " " + std::to_string(e.count) + " " + e.ip + "\n";
+    }
+    for (std::vector<std::string> g : std::vector<std::vector<std::string>>{
+             {"day"}, {"type", "severity"}, {"geo", "region"}, {"asn"}, {"tag"}}) {
+      for (std::optional<uint32_t> org : {std::optional<uint32_t>(), std::optional<uint32_t>(7)}) {
+        StatsQuery q;
+        q.first_day = 0;
+        q.last_day = 100000;
+        q.group_by = g;
+        q.org_id = org;
+        auto counted = s.stats(q);
+        if (!counted) return "stats failed: " + counted.error().message;
+        for (const auto& r : *counted) {
+          out += "stats";
+          for (const auto& k : r.keys) out += " " + k;
+          out += " " + std::to_string(r.events) + "\n";
+        }
+      }
+    }
+    auto tail = s.read_after({.limit = 100000}, [&](const StoredEvent& e, const auto& routes) {
+      out += "tail " + std::to_string(e.event_key) + " " + std::to_string(routes.size()) + "\n";
+      return true;
+    });
+    if (!tail) return "read_after failed: " + tail.error().message;
+    out += "checkpoint " + std::to_string((*s.checkpoint("feed"))->line) + "\n";
+    return out;
+  };
+  std::string expected = answers(**sqlite);
+  EXPECT_NE(expected.find("report"), std::string::npos);
+  EXPECT_EQ(answers(**segment), expected);
+  auto dropped = (*sqlite)->drop_events_before(testing::kOrdersFirstDay + 1);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_GT(*dropped, 0);
+  EXPECT_EQ(*(*segment)->drop_events_before(testing::kOrdersFirstDay + 1), *dropped);
+  EXPECT_EQ(answers(**segment), answers(**sqlite));
+  sqlite->reset();
+  segment->reset();
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values("sqlite", "segment"),
                          [](const auto& engine) { return engine.param; });
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStoreTest, ::testing::Values("sqlite"),
