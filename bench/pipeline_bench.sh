@@ -13,7 +13,11 @@
 # REGISTRY_FLAGS=--one-holder-per-asn gives each ASN one claiming organisation (a verified
 # registry) instead of the default's many claims of large ASes (~11 organisations per event).
 #
-# Usage: [REGISTRY_FLAGS=...] bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
+# ENGINES="sqlite segment" runs the full pipeline once per store engine (store.engine), side
+# by side in the same run, each with its store's bytes on disk and bytes per stored event;
+# the default is the configured engine alone (full_no_enrich runs on the first engine).
+#
+# Usage: [REGISTRY_FLAGS=...] [ENGINES=...] bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vantage="${1:-build/release/apps/vantage/vantage}"
@@ -51,13 +55,39 @@ run() {  # label, extra flags
     "$label" "$(echo "$events / $secs" | bc -l)" "$secs" "${own:-?}" "$(echo "$user + $sys" | bc -l)" \
     "$(echo "$rss / 1024" | bc -l)"
 }
-mkdir -p "$work/parse_only" "$work/full_pipeline" "$work/full_no_enrich"
-for d in parse_only full_pipeline full_no_enrich; do
-  cp "$work/d/registry.sqlite" "$work/d/server.key" "$work/$d/"
-done
+engines="${ENGINES:-}"
+prepare() {
+  mkdir -p "$work/$1"
+  cp "$work/d/registry.sqlite" "$work/d/server.key" "$work/$1/"
+}
+store_bytes() {  # label: the event store's bytes on disk (SQLite file + WAL, or the segment dir)
+  local n new
+  n=$(du -cb "$work/$1"/events.sqlite* "$work/$1/events.segment" 2>/dev/null | tail -1 | cut -f1)
+  new=$(grep -o '[0-9]* new' "$work/$1.log" | tail -1 | cut -d' ' -f1 || true)
+  printf "pipeline_bench: %s: store %.1f MB on disk, %.0f bytes per stored event\n" "$1" \
+    "$(echo "$n / 1e6" | bc -l)" "$(echo "$n / ${new:-1}" | bc -l)"
+}
+prepare parse_only
 run parse_only --parse-only
-run full_pipeline
+if [[ -z $engines ]]; then
+  prepare full_pipeline
+  run full_pipeline
+  labels=(full_pipeline)
+else
+  labels=()
+  for engine in $engines; do
+    prepare "full_$engine"
+    VANTAGE_STORE_ENGINE="$engine" && export VANTAGE_STORE_ENGINE
+    run "full_$engine"
+    labels+=("full_$engine")
+  done
+fi
+if [[ -n $engines ]]; then export VANTAGE_STORE_ENGINE="${engines%% *}"; fi
+prepare full_no_enrich
 run full_no_enrich --no-enrich
-grep -o '[0-9]* new, [0-9]* duplicates, [0-9]* routed' "$work/full_pipeline.log" | tail -1 |
-  sed 's/^/pipeline_bench: full_pipeline: /'
+for label in "${labels[@]}"; do
+  grep -o '[0-9]* new, [0-9]* duplicates, [0-9]* routed' "$work/$label.log" | tail -1 |
+    sed "s/^/pipeline_bench: $label: /"
+  store_bytes "$label"
+done
 echo "pipeline_bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -7,6 +7,9 @@
 //   BM_StoreFold/R    the fold of those events: spool runs, stats, stats_tags, org_stats and
 //                     the dashboard rollups (SqliteStore's settle)
 //
+//   BM_SegmentWrite/R, BM_SegmentFold/R   the same two phases on the segment store
+//                     (store.engine = "segment", docs/store.md)
+//
 // R is the number of organisations each event reaches (0, 3 or 11; the pipeline bench's
 // registry gives 11.4, or 3.5 with --one-holder-per-asn): the same R of 100,000 for every event
 // of an ASN. The events mimic `vantage generate`'s: 3 days, the catalogue's types, 20,000 ASNs
@@ -93,6 +96,7 @@ class TempDir {
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
   std::string file() const { return path_ + "/events.sqlite"; }
+  std::string segment_dir() const { return path_ + "/events.segment"; }
 
  private:
   std::string path_;
@@ -114,12 +118,20 @@ void write_all(EventStore& store, const std::vector<IngestBatch>& batches) {
 // Times one phase of the writer over a fresh store per iteration: the batch transactions,
 // or (after writing them untimed) the fold.
 enum class Phase { kWrite, kFold };
-void time_phase(benchmark::State& state, Phase phase) {
+enum class Engine { kSqlite, kSegment };
+Result<std::unique_ptr<EventStore>> open_engine(Engine engine, const TempDir& dir) {
+  if (engine == Engine::kSqlite) return open_sqlite_store(dir.file(), no_folds_while_writing());
+  SegmentStoreOptions options;
+  options.fold = no_folds_while_writing();
+  return open_segment_store(dir.segment_dir(), options);
+}
+
+void time_phase(benchmark::State& state, Phase phase, Engine engine = Engine::kSqlite) {
   auto batches = make_batches(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     state.PauseTiming();
     auto dir = std::make_unique<TempDir>();
-    auto store = open_sqlite_store(dir->file(), no_folds_while_writing());
+    auto store = open_engine(engine, *dir);
     if (!store) std::abort();
     if (phase == Phase::kFold) write_all(**store, batches);
     state.ResumeTiming();
@@ -143,6 +155,14 @@ void BM_StoreWrite(benchmark::State& state) {
 
 void BM_StoreFold(benchmark::State& state) {
   time_phase(state, Phase::kFold);
+}
+
+void BM_SegmentWrite(benchmark::State& state) {
+  time_phase(state, Phase::kWrite, Engine::kSegment);
+}
+
+void BM_SegmentFold(benchmark::State& state) {
+  time_phase(state, Phase::kFold, Engine::kSegment);
 }
 
 // The floor under BM_StoreWrite: SQLite's own cost for the same rows in the same table (the
@@ -208,6 +228,8 @@ void BM_SqliteInsertFloor(benchmark::State& state) {
 
 BENCHMARK(BM_StoreWrite)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StoreFold)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SegmentWrite)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SegmentFold)->Arg(0)->Arg(3)->Arg(11)->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SqliteInsertFloor)->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 }  // namespace
