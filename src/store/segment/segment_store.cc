@@ -875,6 +875,7 @@ class SegmentStore final : public EventStore {
     for (Status s : {batch_tables_.prepare(*db_), counters_.prepare(*db_), spool_.prepare(*db_)}) {
       if (!s) return s;
     }
+    fold_ready_ = true;
     Snapshot snap;
     auto st = db_->read_transaction([&]() -> Status {
       auto s = snapshot();
@@ -886,6 +887,8 @@ class SegmentStore final : public EventStore {
     end_ = snap.end;
     if (auto s = log_->truncate_to(end_); !s) return s;
     dedup_.clear();
+    // Room for a day of a busy sensor network before the first rehash (8 bytes a bucket).
+    dedup_.reserve(size_t{1} << 20);
     Status inner;
     st = log_->scan(0, end_, [&](int64_t id, const SegmentRecord& r) {
       if (r.day < snap.retention) return true;
@@ -1144,8 +1147,11 @@ class SegmentStore final : public EventStore {
   // the segment with their state rows -- becomes spool runs, counters and day key blobs, and
   // the watermark moves, in one transaction; kill -9 leaves the old watermark or all of it.
   Status settle_locked() {
-    for (Status s : {counters_.prepare(*db_), spool_.prepare(*db_)}) {
-      if (!s) return s;
+    if (!fold_ready_) {  // a reader's settle() prepares the fold's statements on first use
+      for (Status s : {counters_.prepare(*db_), spool_.prepare(*db_)}) {
+        if (!s) return s;
+      }
+      fold_ready_ = true;
     }
     bool more = true;
     while (more) {
@@ -1221,6 +1227,7 @@ class SegmentStore final : public EventStore {
 
   // The writer (after ensure_writer).
   bool writer_ready_ = false;
+  bool fold_ready_ = false;  // counters_ and spool_ prepared
   int lock_fd_ = -1;
   int64_t end_ = 0;  // the committed end of the log
   std::unordered_map<DayKey, DedupEntry, DayKeyHash> dedup_;
