@@ -65,7 +65,7 @@ store_bytes() {  # label: the event store's bytes on disk (SQLite file + WAL, or
   n=$( (du -cb "$work/$1"/events.sqlite* "$work/$1/events.segment" 2>/dev/null || true) | tail -1 | cut -f1)
   new=$(grep -o '[0-9]* new' "$work/$1.log" | tail -1 | cut -d' ' -f1 || true)
   printf "pipeline_bench: %s: store %.1f MB on disk, %.0f bytes per stored event\n" "$1" \
-    "$(echo "$n / 1e6" | bc -l)" "$(echo "$n / ${new:-1}" | bc -l)"
+    "$(echo "$n / 1000000" | bc -l)" "$(echo "$n / ${new:-1}" | bc -l)"
 }
 prepare parse_only
 run parse_only --parse-only
