@@ -175,7 +175,7 @@ class SegmentStore final : public EventStore {
     });
     if (!written) {
       // Nothing of the batch is committed: its bytes go, the dedup map forgets it.
-      type_ids_.clear();
+      types_.forget_created();
       undo_batch();
       log_->drop_pending();
       (void)log_->truncate_to(end_);
@@ -244,20 +244,12 @@ class SegmentStore final : public EventStore {
     return in_snapshot([&]() -> Result<std::vector<ReportKey>> {
       auto snap = snapshot();
       if (!snap) return snap.error();
-      std::map<std::tuple<uint32_t, int64_t, MatchFilter>, int64_t> rows;
+      ReportGroupRows rows;
       auto st = spool_groups(*snap, day, day, org_id, [&](const SpoolGroup& g) {
         rows[{g.org_id, g.type_id, g.filter}] += g.count;
       });
       if (!st) return st.error();
-      std::vector<ReportKey> out;
-      out.reserve(rows.size());
-      for (const auto& [k, n] : rows) {
-        auto name = type_name(std::get<1>(k));
-        if (!name) return name.error();
-        out.push_back({day, std::get<0>(k), *name, std::get<2>(k), n});
-      }
-      std::sort(out.begin(), out.end(), report_order_less);
-      return out;
+      return report_keys_from(*db_, types_, day, rows);
     });
   }
 
@@ -296,10 +288,7 @@ class SegmentStore final : public EventStore {
       if (!q.org_id) return global_stats(*db_, q);
       auto snap = snapshot();
       if (!snap) return snap.error();
-      bool wants_other = !q.tag.empty() || !q.geo.empty() || !q.region.empty();
-      for (const auto& g : q.group_by) {
-        if (g == "tag" || g == "geo" || g == "region" || g == "asn") wants_other = true;
-      }
+      bool wants_other = !within_org_counters(q);
       if (!wants_other) {
         // Day, type and severity: the organisation's counters (kept by retention) plus the
         // tail's events, as the SQLite store's org_stats_source.
@@ -479,13 +468,7 @@ class SegmentStore final : public EventStore {
 
   template <typename F>
   auto in_snapshot(F&& body) -> decltype(body()) {
-    std::optional<decltype(body())> answer;
-    auto st = db_->read_transaction([&] {
-      answer.emplace(body());
-      return Status{};
-    });
-    if (!answer || (!st && answer->ok())) return st.error();
-    return std::move(*answer);
+    return in_read_snapshot(*db_, std::forward<F>(body));
   }
 
   static bool contains(const std::vector<std::string>& list, const std::string& v) {
@@ -541,40 +524,10 @@ class SegmentStore final : public EventStore {
   }
 
   Result<std::optional<int64_t>> known_type_id(const std::string& name) {
-    if (auto it = type_ids_.find(name); it != type_ids_.end()) return std::optional(it->second);
-    auto st = db_->prepare("SELECT id FROM types WHERE name = ?");
-    if (!st) return st.error();
-    st->bind(1, name);
-    auto has = st->step();
-    if (!has) return has.error();
-    std::optional<int64_t> id;
-    if (*has) id = type_ids_.emplace(name, st->int64(0)).first->second;
-    return id;
+    return types_.find(*db_, name);
   }
-
-  Result<int64_t> type_id(const std::string& name) {
-    auto known = known_type_id(name);
-    if (!known) return known.error();
-    if (*known) return **known;
-    auto st = db_->prepare("INSERT INTO types(name) VALUES(?)");
-    if (!st) return st.error();
-    st->bind(1, name);
-    if (auto s = st->run(); !s) return s.error();
-    int64_t id = db_->last_insert_rowid();
-    type_ids_.emplace(name, id);  // forgotten when the batch fails (write() clears the cache)
-    return id;
-  }
-
-  Result<std::string> type_name(int64_t id) {
-    if (auto it = type_names_.find(id); it != type_names_.end()) return it->second;
-    auto st = db_->prepare("SELECT name FROM types WHERE id = ?");
-    if (!st) return st.error();
-    st->bind(1, id);
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) return Error::internal("unknown type id " + std::to_string(id));
-    return type_names_.emplace(id, std::string(st->text(0))).first->second;
-  }
+  Result<int64_t> type_id(const std::string& name) { return types_.get_or_create(*db_, name); }
+  Result<std::string> type_name(int64_t id) { return types_.name(*db_, id); }
 
   // The state rows of the tail (ids in (watermark, end]): a fold or a reader reads them in
   // one range instead of one lookup per event.
@@ -1215,8 +1168,7 @@ class SegmentStore final : public EventStore {
   std::unique_ptr<Db> db_;
   SegmentStoreOptions options_;
   std::unique_ptr<SegmentLog> log_;
-  std::unordered_map<std::string, int64_t> type_ids_;
-  std::unordered_map<int64_t, std::string> type_names_;
+  TypeIds types_;
   Statement select_state_;
   bool select_state_ready_ = false;
   std::string read_buffer_, repr_scratch_;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -101,5 +102,18 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
 };
+
+// Runs a read of several statements in one snapshot (a read transaction) and returns the
+// body's answer (Status or Result); nothing is written to `main`.
+template <typename F>
+auto in_read_snapshot(Db& db, F&& body) -> decltype(body()) {
+  std::optional<decltype(body())> answer;
+  auto st = db.read_transaction([&] {
+    answer.emplace(body());
+    return Status{};  // a read has nothing to roll back: the body's error is its answer
+  });
+  if (!answer || (!st && answer->ok())) return st.error();  // BEGIN or COMMIT failed
+  return std::move(*answer);
+}
 
 }  // namespace vantage::store

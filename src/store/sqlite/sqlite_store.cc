@@ -274,7 +274,7 @@ class SqliteStore final : public EventStore {
       return {};
     });
     if (!written) {
-      type_ids_.clear();  // types created by the batch are gone with it
+      types_.forget_created();  // types created by the batch are gone with it
       return written.error();
     }
     // The spool's tail is moved into runs when it is long, when the writer has been quiet
@@ -373,20 +373,12 @@ class SqliteStore final : public EventStore {
                                              std::optional<uint32_t> org_id) override {
     std::lock_guard lock(mu_);
     return in_snapshot([&]() -> Result<std::vector<ReportKey>> {
-      std::map<std::tuple<uint32_t, int64_t, MatchFilter>, int64_t> rows;
+      ReportGroupRows rows;
       auto st = SpoolReader(*db_).for_each(day, day, org_id, [&](const SpoolGroup& g) {
         rows[{g.org_id, g.type_id, g.filter}] += g.count;
       });
       if (!st) return st.error();
-      std::vector<ReportKey> out;
-      out.reserve(rows.size());
-      for (const auto& [k, n] : rows) {
-        auto name = type_name(std::get<1>(k));
-        if (!name) return name.error();
-        out.push_back({day, std::get<0>(k), *name, std::get<2>(k), n});
-      }
-      std::sort(out.begin(), out.end(), report_order_less);
-      return out;
+      return report_keys_from(*db_, types_, day, rows);
     });
   }
 
@@ -444,10 +436,7 @@ class SqliteStore final : public EventStore {
       // Pick the narrowest rollup that has every requested dimension; an organisation's view
       // beyond day/type/severity falls back to its spool (bounded by the organisation's size).
       if (auto st = check_stats_dimensions(q); !st) return st.error();
-      bool wants_other = !q.tag.empty() || !q.geo.empty() || !q.region.empty();
-      for (const auto& g : q.group_by) {
-        if (g == "tag" || g == "geo" || g == "region" || g == "asn") wants_other = true;
-      }
+      bool wants_other = !within_org_counters(q);
       auto rolled = rollup_stats(*db_, q);
       if (!rolled) return rolled.error();
       if (*rolled) return std::move(**rolled);
@@ -603,17 +592,11 @@ class SqliteStore final : public EventStore {
   }
 
  private:
-  // Runs a read of several statements in one snapshot (the spool's runs and its tail must come
-  // from the same state) and returns the body's answer; nothing is written to `main`.
+  // A read of several statements in one snapshot (the spool's runs and its tail must come
+  // from the same state).
   template <typename F>
   auto in_snapshot(F&& body) -> decltype(body()) {
-    std::optional<decltype(body())> answer;
-    auto st = db_->read_transaction([&] {
-      answer.emplace(body());
-      return Status{};  // a read has nothing to roll back: the body's error is its answer
-    });
-    if (!answer || (!st && answer->ok())) return st.error();  // BEGIN or COMMIT failed
-    return std::move(*answer);
+    return in_read_snapshot(*db_, std::forward<F>(body));
   }
 
   // Fills temp.org_ids with the events spooled to `org_id` on those days (one type and filter,
@@ -647,32 +630,10 @@ class SqliteStore final : public EventStore {
     return {};
   }
 
-  // The id of a type name, or nullopt when no event of it was ever stored (reads only; a
-  // found id is cached).
   Result<std::optional<int64_t>> known_type_id(const std::string& name) {
-    if (auto it = type_ids_.find(name); it != type_ids_.end()) return std::optional(it->second);
-    select_type_.bind(1, name);
-    auto has = select_type_.step();
-    if (!has) {
-      select_type_.reset();
-      return has.error();
-    }
-    std::optional<int64_t> id;
-    if (*has) id = type_ids_.emplace(name, select_type_.int64(0)).first->second;
-    select_type_.reset();
-    return id;
+    return types_.find(*db_, name);
   }
-
-  Result<std::string> type_name(int64_t id) {
-    if (auto it = type_names_.find(id); it != type_names_.end()) return it->second;
-    auto st = db_->prepare("SELECT name FROM types WHERE id = ?");
-    if (!st) return st.error();
-    st->bind(1, id);
-    auto has = st->step();
-    if (!has) return has.error();
-    if (!*has) return Error::internal("spool names unknown type id " + std::to_string(id));
-    return type_names_.emplace(id, std::string(st->text(0))).first->second;
-  }
+  Result<std::string> type_name(int64_t id) { return types_.name(*db_, id); }
 
   Status prepare_writers() {
     auto p = [&](Statement& out, const char* sql) -> Status {
@@ -694,8 +655,6 @@ class SqliteStore final : public EventStore {
     if (!(s = p(update_routes_, "UPDATE events SET routes = ? WHERE id = ?"))) return s;
     if (!(s = batch_tables_.prepare(*db_))) return s;
     if (!(s = counters_.prepare(*db_))) return s;
-    if (!(s = p(select_type_, "SELECT id FROM types WHERE name = ?"))) return s;
-    if (!(s = p(insert_type_, "INSERT INTO types(name) VALUES(?)"))) return s;
     if (!(s = p(read_tail_,
                 "SELECT id, day, type_id, severity, routes, geo, region, asn, tag FROM events "
                 "WHERE id > ? ORDER BY id")))
@@ -704,18 +663,7 @@ class SqliteStore final : public EventStore {
   }
 
   // The id of a type name, created on first use (inside the batch's transaction).
-  Result<int64_t> type_id(const std::string& name) {
-    auto known = known_type_id(name);
-    if (!known) return known.error();
-    if (*known) return **known;
-    insert_type_.bind(1, name);
-    if (auto st = insert_type_.run(); !st) return st.error();
-    int64_t id = db_->last_insert_rowid();
-    // Cached only after COMMIT would be stricter; a rolled-back insert is re-resolved because
-    // write() clears the cache on failure.
-    type_ids_.emplace(name, id);
-    return id;
-  }
+  Result<int64_t> type_id(const std::string& name) { return types_.get_or_create(*db_, name); }
 
   // Adds `ev`'s routes that the stored event (routes `stored`) lacks: they go into its row,
   // into the spool (the tail holds them until the next flush; an event before the watermark
@@ -782,7 +730,7 @@ class SqliteStore final : public EventStore {
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
       if (!tid) {
-        type_ids_.clear();
+        types_.forget_created();
         return tid.error();
       }
       route_scratch_.assign(ev.routes.begin(), ev.routes.end());
@@ -804,7 +752,7 @@ class SqliteStore final : public EventStore {
           .bind(14, *next_id)
           .bind(15, occurrence_rank(ev.occurrence_id));
       if (auto st = insert_event_.run(); !st) {
-        type_ids_.clear();
+        types_.forget_created();
         return st.error();
       }
       if (db_->changes() == 0) {  // a repeat of a stored (day, event_key)
@@ -822,7 +770,7 @@ class SqliteStore final : public EventStore {
         auto has = repeat_event_.step();
         if (!has || !*has) {
           repeat_event_.reset();
-          type_ids_.clear();
+          types_.forget_created();
           return has ? Error::internal("a conflicting event row is missing") : has.error();
         }
         int64_t event_id = repeat_event_.int64(0);
@@ -856,12 +804,11 @@ class SqliteStore final : public EventStore {
 
   std::mutex mu_;
   std::unique_ptr<Db> db_;
-  std::unordered_map<std::string, int64_t> type_ids_;
-  std::unordered_map<int64_t, std::string> type_names_;  // a type's id never changes
+  TypeIds types_;
   Statement insert_org_id_;
   bool org_ids_ready_ = false;
   std::vector<int64_t> ids_scratch_;
-  Statement insert_event_, repeat_event_, update_routes_, select_type_, insert_type_;
+  Statement insert_event_, repeat_event_, update_routes_;
   BatchTablesWriter batch_tables_;
   FoldCounters counters_;
   SpoolWriter spool_;

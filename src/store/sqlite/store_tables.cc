@@ -220,6 +220,57 @@ Status FoldCounters::flush() {
   return rollups_.flush();
 }
 
+Result<std::optional<int64_t>> TypeIds::find(Db& db, const std::string& name) {
+  if (auto it = ids_.find(name); it != ids_.end()) return std::optional(it->second);
+  auto st = db.prepare("SELECT id FROM types WHERE name = ?");
+  if (!st) return st.error();
+  st->bind(1, name);
+  auto has = st->step();
+  if (!has) return has.error();
+  std::optional<int64_t> id;
+  if (*has) id = ids_.emplace(name, st->int64(0)).first->second;
+  return id;
+}
+
+Result<int64_t> TypeIds::get_or_create(Db& db, const std::string& name) {
+  auto known = find(db, name);
+  if (!known) return known.error();
+  if (*known) return **known;
+  auto st = db.prepare("INSERT INTO types(name) VALUES(?)");
+  if (!st) return st.error();
+  st->bind(1, name);
+  if (auto s = st->run(); !s) return s.error();
+  int64_t id = db.last_insert_rowid();
+  // Cached only after COMMIT would be stricter; a rolled-back insert is re-resolved because
+  // the store calls forget_created() when its batch fails.
+  ids_.emplace(name, id);
+  return id;
+}
+
+Result<std::string> TypeIds::name(Db& db, int64_t id) {
+  if (auto it = names_.find(id); it != names_.end()) return it->second;
+  auto st = db.prepare("SELECT name FROM types WHERE id = ?");
+  if (!st) return st.error();
+  st->bind(1, id);
+  auto has = st->step();
+  if (!has) return has.error();
+  if (!*has) return Error::internal("unknown type id " + std::to_string(id));
+  return names_.emplace(id, std::string(st->text(0))).first->second;
+}
+
+Result<std::vector<ReportKey>> report_keys_from(Db& db, TypeIds& types, DayNumber day,
+                                                const ReportGroupRows& rows) {
+  std::vector<ReportKey> out;
+  out.reserve(rows.size());
+  for (const auto& [k, n] : rows) {
+    auto name = types.name(db, std::get<1>(k));
+    if (!name) return name.error();
+    out.push_back({day, std::get<0>(k), *name, std::get<2>(k), n});
+  }
+  std::sort(out.begin(), out.end(), report_order_less);
+  return out;
+}
+
 Status check_stats_dimensions(const StatsQuery& q) {
   for (const auto& g : q.group_by) {
     if (g != "day" && g != "type" && g != "geo" && g != "region" && g != "asn" && g != "severity" &&
@@ -228,6 +279,13 @@ Status check_stats_dimensions(const StatsQuery& q) {
     }
   }
   return {};
+}
+
+bool within_org_counters(const StatsQuery& q) {
+  if (!q.tag.empty() || !q.geo.empty() || !q.region.empty()) return false;
+  return std::none_of(q.group_by.begin(), q.group_by.end(), [](const std::string& g) {
+    return g == "tag" || g == "geo" || g == "region" || g == "asn";
+  });
 }
 
 Result<std::vector<StatsRow>> global_stats(Db& db, const StatsQuery& q) {

@@ -7,9 +7,12 @@
 // Thread-safety: none; each store serialises calls on its connection.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -82,9 +85,33 @@ class FoldCounters {
   std::vector<std::string> tags_;
 };
 
+// Report type names and their ids (the types table), cached: a type's id never changes.
+class TypeIds {
+ public:
+  // The id of a type name, or nullopt when no event of it was ever stored (reads only).
+  Result<std::optional<int64_t>> find(Db& db, const std::string& name);
+  // The id of a type name, created on first use (inside the caller's write transaction).
+  Result<int64_t> get_or_create(Db& db, const std::string& name);
+  Result<std::string> name(Db& db, int64_t id);
+  // A write transaction failed: ids it created are gone with it.
+  void forget_created() { ids_.clear(); }
+
+ private:
+  std::unordered_map<std::string, int64_t> ids_;
+  std::unordered_map<int64_t, std::string> names_;
+};
+
+// report_keys()'s answer from the row counts of a day's (organisation, type id, filter) groups.
+using ReportGroupRows = std::map<std::tuple<uint32_t, int64_t, MatchFilter>, int64_t>;
+Result<std::vector<ReportKey>> report_keys_from(Db& db, TypeIds& types, DayNumber day,
+                                                const ReportGroupRows& rows);
+
 // Checks a statistics query's group-by dimensions (an invalid-argument error names the
 // unknown one).
 Status check_stats_dimensions(const StatsQuery& q);
+// Whether an organisation's statistics query needs only what org_stats counts (day, type,
+// severity); else it is answered from the organisation's events.
+bool within_org_counters(const StatsQuery& q);
 // Answers a statistics query from `from`: a table or subquery aliased `r` with the columns
 // day, type_id, geo, region, asn, severity, tag (or the ones the query uses) and events,
 // joined to types for the type names. With q.org_id, `r.tag` is an event's tag list (matched
