@@ -905,7 +905,10 @@ class SegmentStore final : public EventStore {
     if (auto bytes = log_->pending(id); !bytes.empty()) {
       if (!decode_segment_record(bytes, rec)) return Error::internal("damaged pending event");
     } else if (auto s = log_->read(id, read_buffer_, rec); !s) {
-      return s;
+      // Its file went with retention (run by another process): the event is gone for readers.
+      if (s.error().code != ErrorCode::kNotFound) return s;
+      out.clear();
+      return {};
     }
     out.assign(rec.routes);
     return {};
