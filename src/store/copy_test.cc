@@ -83,6 +83,7 @@ class CopyStoreTest : public ::testing::Test {
     b.events.push_back(event(kDay1, 11, at(kDay1, 500), {{7, MatchFilter::kCidr}}, "http", "late"));
     b.events.push_back(event(kDay1, 11, at(kDay1, 100), {{7, MatchFilter::kCidr}}, "http", "rep"));
     b.events.push_back(event(kDay1, 12, at(kDay1, 200), {}, ""));  // routed nowhere, untagged
+    b.events.push_back(event(kDay1, 12, at(kDay1, 250), {}, ""));  // count 2
     b.events.push_back(event(kDay1, 13, at(kDay1, 300), {{7, MatchFilter::kGeo}}));
     b.quarantined.push_back(
         {"feed-a.jsonl", 4, "ip", "not an address", std::string("\x01\xff", 2)});
@@ -149,7 +150,7 @@ TEST_F(CopyStoreTest, TargetAnswersAsTheSource) {
   auto copied = copy_store(*from_, *to_, options);
   ASSERT_TRUE(copied.ok()) << copied.error().message;
   EXPECT_EQ(copied->events, 5);
-  EXPECT_EQ(copied->occurrences, 7);
+  EXPECT_EQ(copied->occurrences, 8);
   EXPECT_EQ(copied->dropped_days, 1);
   EXPECT_EQ(copied->quarantined, 2);
   EXPECT_EQ(copied->checkpoints, 2);
