@@ -190,6 +190,24 @@ Status same_statistics(EventStore& from, EventStore& to, const std::vector<std::
                          y.substr(line, y.find('\n', line) - line) + "'");
 }
 
+// The target's id of the n-th event in id order (1-based; 0 for n = 0), for each n.
+Status translate(EventStore& to, const std::vector<int64_t>& ordinals, std::vector<int64_t>& ids) {
+  ids.assign(ordinals.size(), 0);
+  std::vector<std::pair<int64_t, size_t>> wanted;
+  for (size_t i = 0; i < ordinals.size(); ++i) {
+    if (ordinals[i] > 0) wanted.emplace_back(ordinals[i], i);
+  }
+  if (wanted.empty()) return {};
+  std::sort(wanted.begin(), wanted.end());
+  size_t next = 0;
+  int64_t n = 0;
+  return for_each_event(to, [&](const StoredEvent& e, const std::vector<OrgRoute>&) {
+    ++n;
+    for (; next < wanted.size() && wanted[next].first == n; ++next) ids[wanted[next].second] = e.id;
+    return next < wanted.size();
+  });
+}
+
 }  // namespace
 
 Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOptions& options) {
@@ -216,6 +234,14 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   if (!before) return before.error();
 
   CopyCounts counts;
+  // translate_ids by value, with its position: the number of source events at or below it.
+  std::vector<std::pair<int64_t, size_t>> cursors;
+  for (size_t i = 0; i < options.translate_ids.size(); ++i) {
+    cursors.emplace_back(options.translate_ids[i], i);
+  }
+  std::sort(cursors.begin(), cursors.end());
+  std::vector<int64_t> ordinal(cursors.size(), 0);
+  size_t next_cursor = 0;
   std::set<DayNumber> event_days;
   std::set<uint32_t> orgs(options.org_ids.begin(), options.org_ids.end());
   IngestBatch batch;
@@ -229,6 +255,9 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   };
   Status failed;
   auto read = for_each_event(from, [&](const StoredEvent& e, const std::vector<OrgRoute>& routes) {
+    for (; next_cursor < cursors.size() && cursors[next_cursor].first < e.id; ++next_cursor) {
+      ordinal[cursors[next_cursor].second] = counts.events;
+    }
     ++counts.events;
     event_days.insert(e.day);
     for (const auto& r : routes) orgs.insert(r.org_id);
@@ -246,6 +275,9 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   if (!failed) return failed.error();
   if (!read) return read.error();
   if (auto st = flush(); !st) return st.error();
+  for (; next_cursor < cursors.size(); ++next_cursor) {
+    ordinal[cursors[next_cursor].second] = counts.events;
+  }
 
   // Days with statistics but no events: retention dropped them, their counters stay.
   auto days = all_stats(from, {"day"});
@@ -301,6 +333,7 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   for (const auto* groups : {&kGroups, &kTagGroups}) {
     if (auto st = same_statistics(from, to, *groups); !st) return st.error();
   }
+  if (auto st = translate(to, ordinal, counts.translated_ids); !st) return st.error();
   auto after = writer_fingerprint(from);
   if (!after) return after.error();
   if (*after != *before) {

@@ -22,6 +22,8 @@ struct CopyCounts {
   int64_t dropped_days = 0;  // days of statistics only (retention dropped their events)
   int64_t quarantined = 0;
   int64_t checkpoints = 0;
+  // CopyOptions::translate_ids, each as the target's id of the same position.
+  std::vector<int64_t> translated_ids;
 };
 
 struct CopyOptions {
@@ -29,6 +31,12 @@ struct CopyOptions {
   // without events names no organisation, so the caller says which ones to ask about.
   // Organisations that events route to are asked about as well.
   std::vector<uint32_t> org_ids;
+  // Event ids of the source that name a position in its id order -- the read_after cursors of
+  // the integrations ("every event up to this id was considered") -- to translate into the
+  // target's ids, which differ (each engine numbers the events it stores; the copy keeps their
+  // order): id x becomes the target's id of the last copied event whose source id is <= x
+  // (0 when there is none), so a cursor neither skips nor repeats an event on the target.
+  std::vector<int64_t> translate_ids;
   // Called after every batch written, with the counts so far (the command's progress line).
   std::function<void(const CopyCounts&)> progress;
 };
@@ -49,7 +57,8 @@ struct CopyOptions {
 //    resumed on the target continues each input where the source stopped, exactly once.
 // Then it checks that the target's statistics equal the source's and that the source did not
 // change meanwhile (its newest event id and checkpoints), and fails if not. Not carried: event
-// ids (the target numbers its events in the source's order) and the occurrence id of an
+// ids (the target numbers its events in the source's order; translate_ids maps cursors over
+// them) and the occurrence id of an
 // event's representative, which the interface does not expose (a later occurrence with the
 // very same first-seen second may then become the representative on the target where the
 // source would have kept its own). A failed copy leaves a partial target: empty it and rerun.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "common/time.h"
 
@@ -223,6 +224,43 @@ TEST_F(CopyStoreTest, TargetAnswersAsTheSource) {
   one.events.push_back(event(kDay2, 14, at(kDay2, 70), {{8, MatchFilter::kAsn}}));
   write(*to_, one);
   EXPECT_NE(dump(*to_), a);
+}
+
+// (id, day, key) of every event in id order.
+std::vector<std::tuple<int64_t, DayNumber, uint64_t>> ids(EventStore& store) {
+  std::vector<std::tuple<int64_t, DayNumber, uint64_t>> out;
+  TailQuery q;
+  auto page = store.read_after(q, [&](const StoredEvent& e, const std::vector<OrgRoute>&) {
+    out.emplace_back(e.id, e.day, e.event_key);
+    return true;
+  });
+  EXPECT_TRUE(page.ok());
+  return out;
+}
+
+TEST_F(CopyStoreTest, TranslatesCursorsToTheTargetsIds) {
+  fill_source();
+  // The target numbers its events from 1: start the source's ids well above that.
+  auto source = ids(*from_);
+  ASSERT_EQ(source.size(), 5u);
+  ASSERT_GT(std::get<0>(source[0]), 1);  // retention left a gap below the first id
+  CopyOptions options;
+  options.translate_ids = {std::get<0>(source[2]),     0,
+                           std::get<0>(source[0]) - 1, std::get<0>(source[4]) + 100,
+                           std::get<0>(source[3]),     std::get<0>(source[0])};
+  auto copied = copy_store(*from_, *to_, options);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  auto target = ids(*to_);
+  ASSERT_EQ(target.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {  // the same events in the same order
+    EXPECT_EQ(std::get<1>(source[i]), std::get<1>(target[i]));
+    EXPECT_EQ(std::get<2>(source[i]), std::get<2>(target[i]));
+  }
+  ASSERT_NE(std::get<0>(source[2]), std::get<0>(target[2]));  // so the test means something
+  std::vector<int64_t> want = {
+      std::get<0>(target[2]), 0, 0, std::get<0>(target[4]), std::get<0>(target[3]),
+      std::get<0>(target[0])};
+  EXPECT_EQ(copied->translated_ids, want);
 }
 
 TEST_F(CopyStoreTest, RefusesATargetThatIsNotEmpty) {
