@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "integrations/delivery_state.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "service/runtime.h"
 #include "service/store_lock.h"
@@ -57,6 +58,31 @@ std::vector<uint32_t> registry_org_ids(const GlobalOptions& global, const char* 
   return ids;
 }
 
+// The integrations' cursors are event ids of the source; the target numbers its events anew.
+struct IntegrationCursors {
+  std::unique_ptr<integrations::DeliveryState> state;  // null: no integrations.sqlite
+  std::vector<int64_t> subs, ids;
+};
+
+IntegrationCursors integration_cursors(const GlobalOptions& global, const char* command) {
+  IntegrationCursors c;
+  std::string path = global.data_dir + "/integrations.sqlite";
+  if (!std::filesystem::exists(path)) return c;
+  auto state = integrations::DeliveryState::open(path);
+  if (!state) fail(command, path + ": " + state.error().message);
+  auto subs = (*state)->summary();
+  if (!subs) fail(command, path + ": " + subs.error().message);
+  for (const auto& s : *subs) {
+    auto cursor = (*state)->cursor(s.sub_id);
+    if (!cursor) fail(command, path + ": " + cursor.error().message);
+    if (!cursor->has_value()) continue;  // never started: it starts at the store's head
+    c.subs.push_back(s.sub_id);
+    c.ids.push_back((*cursor)->after_id);
+  }
+  c.state = std::move(*state);
+  return c;
+}
+
 void print_progress(const store::CopyCounts& c) {
   std::cerr << "vantage store migrate: " << c.events << " events (" << c.occurrences
             << " occurrences), " << c.dropped_days << " days of statistics only, " << c.quarantined
@@ -81,7 +107,8 @@ void add_store_command(CLI::App& app, GlobalOptions& global) {
       "days whose events retention dropped included; the quarantine; the input checkpoints (an "
       "ingest resumed on the new store continues exactly where the old one stopped). Both "
       "stores come from this configuration (the SQLite file in the data directory, "
-      "store.clickhouse.* for the cluster). Refused while another vantage process uses the "
+      "store.clickhouse.* for the cluster). The integrations' cursors in the data directory move "
+      "to the new store's event ids. Refused while another vantage process uses the "
       "data directory's store, and when the target holds anything. Stop every writer first; "
       "afterwards set store.engine to the new engine. Progress goes to stderr.");
   migrate->add_option("--from", flags->from,
@@ -106,6 +133,8 @@ void add_store_command(CLI::App& app, GlobalOptions& global) {
     auto target = open_or_fail(to, c);
     store::CopyOptions options;
     options.org_ids = registry_org_ids(global, c);
+    auto cursors = integration_cursors(global, c);
+    options.translate_ids = cursors.ids;
     auto last = std::chrono::steady_clock::now();
     options.progress = [&last](const store::CopyCounts& counts) {
       auto now = std::chrono::steady_clock::now();
@@ -117,6 +146,14 @@ void add_store_command(CLI::App& app, GlobalOptions& global) {
     auto copied = store::copy_store(*source, *target, options);
     if (!copied) fail(c, copied.error().message);
     print_progress(*copied);
+    for (size_t i = 0; i < cursors.subs.size(); ++i) {
+      auto st = cursors.state->reset_cursor(cursors.subs[i], copied->translated_ids[i]);
+      if (!st)
+        fail(c, "integrations: subscription " + std::to_string(cursors.subs[i]) +
+                    ": cursor not moved to the new store's ids: " + st.error().message);
+      std::cerr << "vantage store migrate: integrations subscription " << cursors.subs[i]
+                << ": cursor " << cursors.ids[i] << " -> " << copied->translated_ids[i] << "\n";
+    }
     std::cout << "store migrate: " << copied->events << " events (" << copied->occurrences
               << " occurrences), " << copied->dropped_days << " days of statistics only, "
               << copied->quarantined << " quarantined records and " << copied->checkpoints
