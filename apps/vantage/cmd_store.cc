@@ -102,15 +102,21 @@ void add_store_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<MigrateFlags>();
   auto* migrate = cmd->add_subcommand(
       "migrate",
-      "Copy the event store into an EMPTY store of another engine: every event with its routes "
-      "(late ones too), count, first/last seen and representative row; the statistics, those of "
-      "days whose events retention dropped included; the quarantine; the input checkpoints (an "
-      "ingest resumed on the new store continues exactly where the old one stopped). Both "
-      "stores come from this configuration (the SQLite file in the data directory, "
-      "store.clickhouse.* for the cluster). The integrations' cursors in the data directory move "
-      "to the new store's event ids. Refused while another vantage process uses the "
-      "data directory's store, and when the target holds anything. Stop every writer first; "
-      "afterwards set store.engine to the new engine. Progress goes to stderr.");
+      "Copy the event store into an empty store of another engine (e.g. to the cluster)");
+  migrate->footer(
+      "Copies everything the store answers: every event with its routes (late ones too), count, "
+      "first/last seen and representative row; the statistics, those of days whose events "
+      "retention dropped included; the quarantine; the input checkpoints (an ingest resumed on "
+      "the new store continues exactly where the old one stopped, each input once). Both stores "
+      "come from this configuration: the SQLite file in the data directory, store.clickhouse.* "
+      "for the cluster. The integrations' cursors in this data directory move to the new "
+      "store's event ids. Refused while another vantage process uses this data directory's "
+      "store and when the target holds anything; fails if the source changes during the copy "
+      "(stop every writer first, cluster workers on other hosts too). Afterwards the target's "
+      "statistics are checked equal to the source's; then set store.engine to the new engine. "
+      "Progress goes to stderr. docs/cluster.md: moving an embedded installation to the "
+      "cluster.\n\nExample: VANTAGE_STORE_CLICKHOUSE_URL=http://127.0.0.1:8123 vantage store "
+      "migrate --to clickhouse");
   migrate->add_option("--from", flags->from,
                       "Engine of the existing store: sqlite or clickhouse (default: store.engine)");
   migrate->add_option("--to", flags->to, "Engine of the new, empty store: sqlite or clickhouse")
