@@ -8,7 +8,8 @@
 # counters, every report's rows with new-since-previous-day, quarantine, checkpoints) and give
 # byte-identical reports (sha256 of every file `report build` wrote, for each live day). Then
 # the round-tripped store resumes: the inputs already ingested add nothing (their checkpoints
-# came along) and a new input leaves it equal to the original given the same input. Refusals:
+# came along) and a new input leaves it equal to the original given the same input; a push
+# subscription's cursor names the same event after both migrations. Refusals:
 # a migration while `vantage serve` holds the store, and one into a non-empty store.
 #
 # Usage: store_migrate_test.sh VANTAGE SOURCE_DIR [EVENTS]
@@ -96,6 +97,22 @@ PY
 hashes a "$a" >"$work/a.sha"
 [[ -s "$work/a.sha" ]] || cl_fail "no reports built"
 
+# A push subscription's cursor (integrations.sqlite, as the dispatcher keeps it) after the
+# 101st event: after both migrations it must name the same event in the new store's ids.
+cursor=$(python3 - "$a/events.sqlite" "$a/integrations.sqlite" <<'PY'
+import sqlite3, sys
+id, day, key = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT id, day, event_key FROM events ORDER BY id LIMIT 1 OFFSET 100").fetchone()
+db = sqlite3.connect(sys.argv[2])
+db.execute("CREATE TABLE IF NOT EXISTS cursors(sub_id INTEGER PRIMARY KEY, after_id INTEGER NOT NULL, "
+           "next_seq INTEGER NOT NULL, updated INTEGER NOT NULL)")
+db.execute("INSERT OR REPLACE INTO cursors VALUES(1, ?, 1, 0)", (id,))
+db.commit()
+print(id, f"{day}/{key}")
+PY
+) || cl_fail "no cursor set"
+read -r cursor_id cursor_event <<<"$cursor"
+
 # sqlite -> clickhouse
 v "$a" store migrate --to clickhouse >"$work/m1.out" 2>"$work/m1.log" ||
   cl_fail "migrate to clickhouse: $(tail -3 "$work/m1.log")"
@@ -121,6 +138,20 @@ cl_say "$(cat "$work/m2.out")"
 v "$b" store dump >"$work/b.dump" || cl_fail "dump of the round trip"
 cmp -s "$work/a.dump" "$work/b.dump" ||
   cl_fail "the round-tripped store differs: $(diff "$work/a.dump" "$work/b.dump" | head -5)"
+moved=$(python3 - "$b/events.sqlite" "$b/integrations.sqlite" <<'PY'
+import sqlite3, sys
+(after,) = sqlite3.connect(sys.argv[2]).execute(
+    "SELECT after_id FROM cursors WHERE sub_id = 1").fetchone()
+row = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT day, event_key FROM events WHERE id = ?", (after,)).fetchone()
+print(f"{row[0]}/{row[1]}" if row else f"no event {after}")
+PY
+)
+[[ "$moved" == "$cursor_event" ]] ||
+  cl_fail "the integrations cursor moved to $moved, not to the event it was after ($cursor_event)"
+grep -q "cursor $cursor_id -> " "$work/m1.log" || cl_fail "migrate did not report the cursor"
+cl_say "integrations cursor: sqlite $cursor_id -> clickhouse $(sed -n 's/.*cursor [0-9]* -> //p' \
+  "$work/m1.log") -> sqlite $(sed -n 's/.*cursor [0-9]* -> //p' "$work/m2.log"), event $moved"
 hashes b "$b" >"$work/b.sha"
 cmp -s "$work/a.sha" "$work/b.sha" ||
   cl_fail "reports from the round-tripped store differ: $(diff "$work/a.sha" "$work/b.sha" | head -5)"
