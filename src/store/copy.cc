@@ -115,6 +115,39 @@ Result<T> number(std::string_view text, const char* what) {
   return static_cast<T>(*v);
 }
 
+// The days with statistics but no events: retention dropped their events, their counters stay.
+// Refused when an event is older than such a day (late events written after retention ran):
+// the target, told of dropped days, would not count events below them (a cluster store's
+// retention cutoff).
+Result<std::set<DayNumber>> dropped_days(EventStore& from) {
+  auto days = all_stats(from, {"day"});
+  if (!days) return days.error();
+  std::set<DayNumber> dropped;
+  std::optional<DayNumber> oldest_event_day;
+  for (const auto& r : *days) {
+    auto d = row_day(r);
+    if (!d) return d.error();
+    EventQuery q;
+    q.first_day = q.last_day = *d;
+    q.limit = 1;
+    auto any = from.query(q);
+    if (!any) return any.error();
+    if (any->empty()) {
+      dropped.insert(*d);
+    } else if (!oldest_event_day || *d < *oldest_event_day) {
+      oldest_event_day = *d;
+    }
+  }
+  if (!dropped.empty() && oldest_event_day && *oldest_event_day < *dropped.rbegin()) {
+    return Error{ErrorCode::kFailedPrecondition,
+                 "the source holds events of " + format_date(*oldest_event_day) + ", older than " +
+                     format_date(*dropped.rbegin()) +
+                     ", a day whose events retention dropped (late events stored after "
+                     "retention ran); let retention drop them, then migrate"};
+  }
+  return dropped;
+}
+
 // The source's statistics of the days in `days`, one DayStatistics each (in day order).
 Result<std::vector<DayStatistics>> dropped_day_statistics(EventStore& from,
                                                           const std::set<DayNumber>& days,
@@ -250,6 +283,8 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   if (auto st = from.settle(); !st) return st.error();
   auto before = writer_fingerprint(from);
   if (!before) return before.error();
+  auto dropped = dropped_days(from);
+  if (!dropped) return dropped.error();
 
   CopyCounts counts;
   // translate_ids by value, with its position: the number of source events at or below it.
@@ -260,7 +295,6 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   std::sort(cursors.begin(), cursors.end());
   std::vector<int64_t> ordinal(cursors.size(), 0);
   size_t next_cursor = 0;
-  std::set<DayNumber> event_days;
   std::set<uint32_t> orgs(options.org_ids.begin(), options.org_ids.end());
   IngestBatch batch;
   auto flush = [&]() -> Status {
@@ -277,7 +311,6 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
       ordinal[cursors[next_cursor].second] = counts.events;
     }
     ++counts.events;
-    event_days.insert(e.day);
     for (const auto& r : routes) orgs.insert(r.org_id);
     EventRecord first = occurrence(e, e.first_seen);
     first.routes = routes;
@@ -297,24 +330,8 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
     ordinal[cursors[next_cursor].second] = counts.events;
   }
 
-  // Days with statistics but no events: retention dropped them, their counters stay.
-  auto days = all_stats(from, {"day"});
-  if (!days) return days.error();
-  std::set<DayNumber> dropped;
-  for (const auto& r : *days) {
-    auto d = row_day(r);
-    if (!d) return d.error();
-    if (!event_days.count(*d)) dropped.insert(*d);
-  }
-  if (!dropped.empty()) {
-    if (!event_days.empty() && *event_days.begin() < *dropped.rbegin()) {
-      return Error{ErrorCode::kFailedPrecondition,
-                   "the source holds events of " + format_date(*event_days.begin()) +
-                       ", older than " + format_date(*dropped.rbegin()) +
-                       ", a day whose events retention dropped (late events stored after "
-                       "retention ran); let retention drop them, then migrate"};
-    }
-    auto stats = dropped_day_statistics(from, dropped, orgs);
+  if (!dropped->empty()) {
+    auto stats = dropped_day_statistics(from, *dropped, orgs);
     if (!stats) return stats.error();
     for (const auto& day : *stats) {
       if (auto st = to.import_dropped_day_statistics(day); !st) return st.error();

@@ -50,19 +50,21 @@ struct CopyOptions {
 //    fields, so the target's own write path builds its rows, spool, statistics and rollups.
 //    new_since_previous_day is computed from the stored days, so it follows;
 //  - the statistics of days whose events retention dropped (they live only in the counters):
-//    imported as the target's own dropped days (EventStore::import_dropped_day_statistics);
-//    refused when a stored event is older than such a day (late events written after
-//    retention ran: the target could not tell its dropped days from its live ones);
+//    imported as the target's own dropped days (EventStore::import_dropped_day_statistics).
+//    Refused, before anything is written, when a stored event is older than such a day (late
+//    events written after retention ran: the target could not tell its dropped days from its
+//    live ones);
 //  - the quarantine (oldest first) and the source checkpoints, unchanged, so an ingest
 //    resumed on the target continues each input where the source stopped, exactly once.
 // Then it checks that the target's statistics equal the source's and that the source did not
-// change meanwhile (its newest event id and checkpoints), and fails if not. Not carried: event
-// ids (the target numbers its events in the source's order; translate_ids maps cursors over
-// them) and the occurrence id of an
-// event's representative, which the interface does not expose (a later occurrence with the
-// very same first-seen second may then become the representative on the target where the
-// source would have kept its own). A failed copy leaves a partial target: empty it and rerun.
-// Memory: one batch, plus one line per day of the source's statistics.
+// change meanwhile (its newest event id and checkpoints), and fails if not.
+// Not carried: event ids (the target numbers its events in the source's order; translate_ids
+// maps cursors over them), and the occurrence id of an event's representative, which the
+// interface does not expose (a later occurrence with the very same first-seen second may then
+// become the representative on the target where the source would have kept its own).
+// A failed copy leaves a partial target: empty it and run again.
+// Memory: one batch of occurrences, the quarantine (the interface reads it whole) and the
+// statistics of the dropped days.
 Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOptions& options = {});
 
 // Writes what `store` answers, in an order independent of event ids and engine:

@@ -286,6 +286,9 @@ TEST_F(CopyStoreTest, RefusesLateEventsOlderThanADroppedDay) {
   auto copied = copy_store(*from_, *to_);
   ASSERT_FALSE(copied.ok());
   EXPECT_NE(copied.error().message.find("retention"), std::string::npos) << copied.error().message;
+  auto head = to_->last_event_id();  // refused before anything was written
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(*head, 0);
 }
 
 TEST_F(CopyStoreTest, CopiesAnEmptyStore) {
