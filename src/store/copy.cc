@@ -27,17 +27,6 @@ const std::vector<std::string> kGroups = {"day", "type", "geo", "region", "asn",
 const std::vector<std::string> kTagGroups = {"day", "type", "geo", "tag"};
 const std::vector<std::string> kOrgGroups = {"day", "type", "severity"};
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
 EventRecord occurrence(const StoredEvent& e, UnixSeconds ts) {
   EventRecord r;
   r.day = e.day;
@@ -388,7 +377,7 @@ Status dump_store(EventStore& store, std::ostream& out, std::span<const uint32_t
                        std::to_string(e.event_key) + " " + std::to_string(e.first_seen) + " " +
                        std::to_string(e.last_seen) + " " + std::to_string(e.count) + " " + e.ip +
                        " " + std::to_string(e.asn) + " " + e.geo + " " + e.region + " " +
-                       std::to_string(e.severity) + " " + e.tag + " " + hex(e.row) + " ->";
+                       std::to_string(e.severity) + " " + e.tag + " " + hex_encode(e.row) + " ->";
     for (const auto& r : routes) {
       line += " " + std::to_string(r.org_id) + "/" + match_filter_name(r.filter);
       orgs.insert(r.org_id);
@@ -438,7 +427,7 @@ Status dump_store(EventStore& store, std::ostream& out, std::span<const uint32_t
   std::vector<std::string> qs;
   for (const auto& r : *quarantined) {
     qs.push_back("Q " + r.source + " " + std::to_string(r.line) + " " + r.field + " " + r.reason +
-                 " " + hex(r.raw));
+                 " " + hex_encode(r.raw));
   }
   std::sort(qs.begin(), qs.end());
   for (const auto& l : qs) out << l << "\n";
