@@ -79,14 +79,20 @@ Status for_each_event(
   return {};
 }
 
-Result<std::vector<StatsRow>> all_stats(EventStore& store, const std::vector<std::string>& groups,
-                                        std::optional<uint32_t> org_id = std::nullopt) {
+Result<std::vector<StatsRow>> stats_of(EventStore& store, const std::vector<std::string>& groups,
+                                       DayNumber first_day, DayNumber last_day,
+                                       std::optional<uint32_t> org_id = std::nullopt) {
   StatsQuery q;
-  q.first_day = kFirstDay;
-  q.last_day = kLastDay;
+  q.first_day = first_day;
+  q.last_day = last_day;
   q.group_by = groups;
   q.org_id = org_id;
   return store.stats(q);
+}
+
+Result<std::vector<StatsRow>> all_stats(EventStore& store, const std::vector<std::string>& groups,
+                                        std::optional<uint32_t> org_id = std::nullopt) {
+  return stats_of(store, groups, kFirstDay, kLastDay, org_id);
 }
 
 Result<DayNumber> row_day(const StatsRow& r) {
@@ -137,50 +143,63 @@ Result<std::set<DayNumber>> dropped_days(EventStore& from) {
   return dropped;
 }
 
-// The source's statistics of the days in `days`, one DayStatistics each (in day order).
-Result<std::vector<DayStatistics>> dropped_day_statistics(EventStore& from,
-                                                          const std::set<DayNumber>& days,
-                                                          const std::set<uint32_t>& orgs) {
-  std::map<DayNumber, DayStatistics> out;
-  for (DayNumber d : days) out[d].day = d;
-  auto groups = all_stats(from, kGroups);
-  if (!groups) return groups.error();
-  for (const auto& r : *groups) {
-    auto d = row_day(r);
-    if (!d) return d.error();
-    auto it = out.find(*d);
-    if (it == out.end()) continue;
-    auto asn = number<uint32_t>(r.keys[4], "asn");
-    auto sev = number<uint8_t>(r.keys[5], "severity");
-    if (!asn) return asn.error();
-    if (!sev) return sev.error();
-    it->second.groups.push_back({r.keys[1], r.keys[2], r.keys[3], *asn, *sev, r.events});
+// Imports the source's statistics of the dropped days into the target: each day's groups and
+// tag groups (one query each: memory bounded by a day), then the organisations' counters, each
+// organisation's over all those days in one query, handed over in parts of about
+// kOrgRowsPerImport rows (a day's statistics may come in several parts).
+constexpr size_t kOrgRowsPerImport = 100000;
+
+Status import_dropped_days(EventStore& from, EventStore& to, const std::set<DayNumber>& days,
+                           const std::set<uint32_t>& orgs, CopyCounts& counts,
+                           const CopyOptions& options) {
+  for (DayNumber d : days) {
+    DayStatistics day;
+    day.day = d;
+    auto groups = stats_of(from, kGroups, d, d);
+    if (!groups) return groups.error();
+    for (const auto& r : *groups) {
+      auto asn = number<uint32_t>(r.keys[4], "asn");
+      auto sev = number<uint8_t>(r.keys[5], "severity");
+      if (!asn) return asn.error();
+      if (!sev) return sev.error();
+      day.groups.push_back({r.keys[1], r.keys[2], r.keys[3], *asn, *sev, r.events});
+    }
+    auto tags = stats_of(from, kTagGroups, d, d);
+    if (!tags) return tags.error();
+    for (const auto& r : *tags) day.tags.push_back({r.keys[1], r.keys[2], r.keys[3], r.events});
+    if (auto st = to.import_dropped_day_statistics(day); !st) return st;
+    ++counts.dropped_days;
+    if (options.progress) options.progress(counts);
   }
-  auto tags = all_stats(from, kTagGroups);
-  if (!tags) return tags.error();
-  for (const auto& r : *tags) {
-    auto d = row_day(r);
-    if (!d) return d.error();
-    auto it = out.find(*d);
-    if (it == out.end()) continue;
-    it->second.tags.push_back({r.keys[1], r.keys[2], r.keys[3], r.events});
-  }
+  std::map<DayNumber, DayStatistics> parts;
+  size_t rows = 0;
+  auto hand_over = [&]() -> Status {
+    for (const auto& [d, part] : parts) {
+      if (auto st = to.import_dropped_day_statistics(part); !st) return st;
+    }
+    parts.clear();
+    rows = 0;
+    return {};
+  };
   for (uint32_t org : orgs) {
-    auto rows = all_stats(from, kOrgGroups, org);
-    if (!rows) return rows.error();
-    for (const auto& r : *rows) {
+    auto org_rows = stats_of(from, kOrgGroups, *days.begin(), *days.rbegin(), org);
+    if (!org_rows) return org_rows.error();
+    for (const auto& r : *org_rows) {
       auto d = row_day(r);
       if (!d) return d.error();
-      auto it = out.find(*d);
-      if (it == out.end()) continue;
+      if (!days.count(*d)) continue;
       auto sev = number<uint8_t>(r.keys[2], "severity");
       if (!sev) return sev.error();
-      it->second.orgs.push_back({org, r.keys[1], *sev, r.events});
+      DayStatistics& part = parts[*d];
+      part.day = *d;
+      part.orgs.push_back({org, r.keys[1], *sev, r.events});
+      ++rows;
+    }
+    if (rows >= kOrgRowsPerImport) {
+      if (auto st = hand_over(); !st) return st;
     }
   }
-  std::vector<DayStatistics> list;
-  for (auto& [d, s] : out) list.push_back(std::move(s));
-  return list;
+  return hand_over();
 }
 
 // What a writer moves: the newest event id and every checkpoint.
@@ -213,11 +232,12 @@ std::string stats_text(const std::vector<StatsRow>& rows) {
   return out;
 }
 
-// Fails naming the first group where the two stores' statistics differ.
-Status same_statistics(EventStore& from, EventStore& to, const std::vector<std::string>& groups) {
-  auto a = all_stats(from, groups);
+// Fails naming the first group where the two stores' statistics of days first..last differ.
+Status same_statistics(EventStore& from, EventStore& to, const std::vector<std::string>& groups,
+                       DayNumber first_day, DayNumber last_day) {
+  auto a = stats_of(from, groups, first_day, last_day);
   if (!a) return a.error();
-  auto b = all_stats(to, groups);
+  auto b = stats_of(to, groups, first_day, last_day);
   if (!b) return b.error();
   std::string x = stats_text(*a), y = stats_text(*b);
   if (x == y) return {};
@@ -228,6 +248,28 @@ Status same_statistics(EventStore& from, EventStore& to, const std::vector<std::
                          ") differ from the source's, first at: source '" +
                          x.substr(line, x.find('\n', line) - line) + "', target '" +
                          y.substr(line, y.find('\n', line) - line) + "'");
+}
+
+// The target's statistics against the source's: the days, then day by day (so memory is
+// bounded by one day's groups, not by the store) every dimension -- by (type, geo, region,
+// severity), (type, asn) and (type, geo, tag). The exact (type, geo, region, asn, severity)
+// groups would be nearly one per event.
+Status check_statistics(EventStore& from, EventStore& to) {
+  if (auto st = same_statistics(from, to, {"day"}, kFirstDay, kLastDay); !st) return st;
+  auto days = all_stats(from, {"day"});
+  if (!days) return days.error();
+  for (const auto& r : *days) {
+    auto d = row_day(r);
+    if (!d) return d.error();
+    for (const auto& groups : {std::vector<std::string>{"type", "geo", "region", "severity"},
+                               std::vector<std::string>{"type", "asn"},
+                               std::vector<std::string>{"type", "geo", "tag"}}) {
+      if (auto st = same_statistics(from, to, groups, *d, *d); !st) {
+        return Error::internal(format_date(*d) + ": " + st.error().message);
+      }
+    }
+  }
+  return {};
 }
 
 // The target's id of the n-th event in id order (1-based; 0 for n = 0), for each n.
@@ -320,12 +362,8 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   }
 
   if (!dropped->empty()) {
-    auto stats = dropped_day_statistics(from, *dropped, orgs);
-    if (!stats) return stats.error();
-    for (const auto& day : *stats) {
-      if (auto st = to.import_dropped_day_statistics(day); !st) return st.error();
-      ++counts.dropped_days;
-      if (options.progress) options.progress(counts);
+    if (auto st = import_dropped_days(from, to, *dropped, orgs, counts, options); !st) {
+      return st.error();
     }
   }
 
@@ -354,9 +392,7 @@ Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOption
   if (options.progress) options.progress(counts);
 
   if (auto st = to.settle(); !st) return st.error();
-  for (const auto* groups : {&kGroups, &kTagGroups}) {
-    if (auto st = same_statistics(from, to, *groups); !st) return st.error();
-  }
+  if (auto st = check_statistics(from, to); !st) return st.error();
   if (auto st = translate(to, ordinal, counts.translated_ids); !st) return st.error();
   auto after = writer_fingerprint(from);
   if (!after) return after.error();

@@ -56,15 +56,16 @@ struct CopyOptions {
 //    live ones);
 //  - the quarantine (oldest first) and the source checkpoints, unchanged, so an ingest
 //    resumed on the target continues each input where the source stopped, exactly once.
-// Then it checks that the target's statistics equal the source's and that the source did not
+// Then it checks that the target's statistics equal the source's (the days, and day by day by
+// (type, geo, region, severity), (type, asn) and (type, geo, tag)) and that the source did not
 // change meanwhile (its newest event id and checkpoints), and fails if not.
 // Not carried: event ids (the target numbers its events in the source's order; translate_ids
 // maps cursors over them), and the occurrence id of an event's representative, which the
 // interface does not expose (a later occurrence with the very same first-seen second may then
 // become the representative on the target where the source would have kept its own).
 // A failed copy leaves a partial target: empty it and run again.
-// Memory: one batch of occurrences, the quarantine (the interface reads it whole) and the
-// statistics of the dropped days.
+// Memory: one batch of occurrences, the quarantine (the interface reads it whole), one day's
+// statistics groups, and about 100,000 organisation counters of the dropped days.
 Result<CopyCounts> copy_store(EventStore& from, EventStore& to, const CopyOptions& options = {});
 
 // Writes what `store` answers, in an order independent of event ids and engine:

@@ -278,8 +278,9 @@ class EventStore {
   // Adds the statistics of days whose events retention dropped in another store (a migration's
   // source) as this store's own statistics of dropped days: stats() then answers them as the
   // source did. Only for days before any stored event (the store treats them as dropped: a
-  // cluster store moves its retention cutoff past them). Called once per day, into a store
-  // that holds nothing for that day. An engine without it answers an unsupported-operation
+  // cluster store moves its retention cutoff past them). Into a store that holds nothing for
+  // that day; a day may come in several parts (its groups, its organisations' counters in
+  // chunks), each group in one of them only. An engine without it answers an unsupported-operation
   // error, and a migration that needs it stops with that message.
   virtual Status import_dropped_day_statistics(const DayStatistics& day) {
     return Error{ErrorCode::kFailedPrecondition,
