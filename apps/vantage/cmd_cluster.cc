@@ -507,6 +507,11 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
     if (g_cluster_stop || lock_fd < 0) return;
   }
   // lock_fd stays open (the lock held) until the process exits.
+  auto store_lock = service::StoreLock::shared(global.data_dir);  // refuses `store migrate`
+  if (!store_lock) {
+    std::cerr << "vantage cluster worker: " << store_lock.error().message << "\n";
+    throw CommandFailed(1);
+  }
   RuntimeOptions ro;
   ro.enrichment = !flags.no_enrich;
   ro.store = false;  // opened below, with retries

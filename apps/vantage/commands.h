@@ -42,5 +42,6 @@ void add_collect_command(CLI::App& app, GlobalOptions& global);
 void add_portal_command(CLI::App& app, GlobalOptions& global);
 void add_remediation_command(CLI::App& app, GlobalOptions& global);
 void add_cluster_command(CLI::App& app, GlobalOptions& global);  // cmd_cluster.cc
+void add_store_command(CLI::App& app, GlobalOptions& global);    // cmd_store.cc
 
 }  // namespace vantage::cli

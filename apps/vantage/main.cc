@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   add_portal_command(app, global);
   add_remediation_command(app, global);
   add_cluster_command(app, global);
+  add_store_command(app, global);
 
   try {
     app.parse(argc, argv);

@@ -137,6 +137,9 @@ std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const Runtime
   }
 
   if (options.store) {
+    auto lock = StoreLock::shared(global.data_dir);
+    if (!lock) fail(lock.error().message);
+    rt->store_lock = std::move(*lock);
     auto s = open_store(global);
     if (!s) fail(s.error().message);
     rt->store = std::move(*s);

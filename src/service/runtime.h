@@ -16,6 +16,7 @@
 #include "pipeline/rules.h"
 #include "registry/sqlite/sqlite_registry.h"
 #include "service/options.h"
+#include "service/store_lock.h"
 #include "store/open_store.h"
 #include "store/store.h"
 
@@ -49,6 +50,8 @@ struct Runtime {
   std::unique_ptr<registry::SqliteRegistry> registry;
   match::IndexHolder index;
   pipeline::OperatorRules rules;
+  // Held while `store` is open, so that `vantage store migrate` refuses to run meanwhile.
+  StoreLock store_lock;
   std::unique_ptr<store::EventStore> store;
 
   pipeline::ProcessorInputs inputs(bool re_enrich = false) const {

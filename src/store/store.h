@@ -193,6 +193,32 @@ struct TailPage {
   int64_t examined_to = 0;  // every event with after_id < id <= examined_to was considered
 };
 
+// The statistics of one day whose events are gone (retention dropped them), exactly as stats()
+// counts them: what `vantage store migrate` carries over for those days, since no event is
+// left to count them from (store/copy.h).
+struct DayStatistics {
+  DayNumber day = 0;
+  struct Group {  // distinct events by (type, geo, region, asn, severity)
+    std::string type, geo, region;
+    uint32_t asn = 0;
+    uint8_t severity = 0;
+    int64_t events = 0;
+  };
+  struct TagGroup {  // distinct events by (type, geo, normalised tag; "" = untagged)
+    std::string type, geo, tag;
+    int64_t events = 0;
+  };
+  struct OrgGroup {  // distinct events routed to an organisation, by (type, severity)
+    uint32_t org_id = 0;
+    std::string type;
+    uint8_t severity = 0;
+    int64_t events = 0;
+  };
+  std::vector<Group> groups;
+  std::vector<TagGroup> tags;
+  std::vector<OrgGroup> orgs;
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -249,6 +275,18 @@ class EventStore {
   // Events written but not settled yet: the statistics count them once settled. An operator's
   // view of how far the dashboard lags the pipeline.
   virtual Result<int64_t> unsettled_events() = 0;
+  // Adds the statistics of days whose events retention dropped in another store (a migration's
+  // source) as this store's own statistics of dropped days: stats() then answers them as the
+  // source did. Only for days before any stored event (the store treats them as dropped: a
+  // cluster store moves its retention cutoff past them). Into a store that holds nothing for
+  // that day; a day may come in several parts (its groups, its organisations' counters in
+  // chunks), each group in one of them only. An engine without it answers an unsupported-operation
+  // error, and a migration that needs it stops with that message.
+  virtual Status import_dropped_day_statistics(const DayStatistics& day) {
+    return Error{ErrorCode::kFailedPrecondition,
+                 "this store engine cannot import the statistics of days dropped by retention (" +
+                     format_date(day.day) + ")"};
+  }
 };
 
 struct SqliteStoreOptions {

@@ -743,6 +743,61 @@ class ClickHouseStore final : public EventStore {
     return to_int(trim(*text));
   }
 
+  // The day's counters go where retention would have sealed them, and the cutoff moves past
+  // the day, so readers take them as a dropped day's (re-importing a day replaces its rows:
+  // the sealed tables are keyed by the full group).
+  Status import_dropped_day_statistics(const DayStatistics& day) override {
+    std::lock_guard lock(mu_);
+    const std::string d = std::to_string(day.day) + '\t';
+    std::string rows;
+    for (const auto& g : day.groups) {
+      rows += d;
+      append_tsv_escaped(rows, g.type);
+      rows += '\t';
+      append_tsv_escaped(rows, g.geo);
+      rows += '\t';
+      append_tsv_escaped(rows, g.region);
+      rows += '\t' + std::to_string(g.asn) + '\t' + std::to_string(g.severity) + '\t' +
+              std::to_string(g.events) + '\n';
+    }
+    if (!rows.empty()) {
+      VANTAGE_RETURN_IF_ERROR(http_.insert(
+          options_.url, "INSERT INTO " + db_ + ".sealed_stats FORMAT TabSeparated", rows));
+    }
+    rows.clear();
+    for (const auto& g : day.tags) {
+      rows += d;
+      append_tsv_escaped(rows, g.type);
+      rows += '\t';
+      append_tsv_escaped(rows, g.geo);
+      rows += '\t';
+      append_tsv_escaped(rows, g.tag);
+      rows += '\t' + std::to_string(g.events) + '\n';
+    }
+    if (!rows.empty()) {
+      VANTAGE_RETURN_IF_ERROR(http_.insert(
+          options_.url, "INSERT INTO " + db_ + ".sealed_tags FORMAT TabSeparated", rows));
+    }
+    rows.clear();
+    for (const auto& g : day.orgs) {
+      rows += d + std::to_string(g.org_id) + '\t';
+      append_tsv_escaped(rows, g.type);
+      rows += '\t' + std::to_string(g.severity) + '\t' + std::to_string(g.events) + '\n';
+    }
+    if (!rows.empty()) {
+      VANTAGE_RETURN_IF_ERROR(http_.insert(
+          options_.url, "INSERT INTO " + db_ + ".sealed_org FORMAT TabSeparated", rows));
+    }
+    auto cutoff = retention_cutoff();
+    if (!cutoff) return cutoff.error();
+    if (*cutoff <= day.day) {
+      VANTAGE_RETURN_IF_ERROR(http_.insert(options_.url,
+                                           "INSERT INTO " + db_ + ".retention FORMAT TabSeparated",
+                                           std::to_string(day.day + 1) + "\n"));
+    }
+    return {};
+  }
+
   // Seals the statistics of the days to drop (INSERT ... SELECT from the occurrences, keyed
   // so that a repeat collapses), records the new cutoff (readers take sealed counters below
   // it and live ones from it on), then drops the days' partitions on every shard. A crash in
