@@ -41,14 +41,16 @@ EventRecord event(DayNumber day, uint64_t key, UnixSeconds ts, std::vector<OrgRo
   return e;
 }
 
-class CopyStoreTest : public ::testing::Test {
+// The source is a SQLite store (what `vantage store migrate` reads on an embedded installation);
+// the target is each embedded engine.
+class CopyStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("vantage-copy-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
     from_ = open("from.sqlite");
-    to_ = open("to.sqlite");
+    to_ = open_target();
   }
   void TearDown() override {
     from_.reset();
@@ -58,6 +60,13 @@ class CopyStoreTest : public ::testing::Test {
 
   std::unique_ptr<EventStore> open(const std::string& name) {
     auto s = open_sqlite_store((dir_ / name).string());
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  std::unique_ptr<EventStore> open_target() {
+    auto s = GetParam() == "segment" ? open_segment_store((dir_ / "to.segment").string())
+                                     : open_sqlite_store((dir_ / "to.sqlite").string());
     EXPECT_TRUE(s.ok()) << s.error().message;
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -142,7 +151,7 @@ class CopyStoreTest : public ::testing::Test {
   std::unique_ptr<EventStore> from_, to_;
 };
 
-TEST_F(CopyStoreTest, TargetAnswersAsTheSource) {
+TEST_P(CopyStoreTest, TargetAnswersAsTheSource) {
   fill_source();
   CopyOptions options;
   options.org_ids = {7, 8, 9};
@@ -238,7 +247,7 @@ std::vector<std::tuple<int64_t, DayNumber, uint64_t>> ids(EventStore& store) {
   return out;
 }
 
-TEST_F(CopyStoreTest, TranslatesCursorsToTheTargetsIds) {
+TEST_P(CopyStoreTest, TranslatesCursorsToTheTargetsIds) {
   fill_source();
   // The target numbers its events from 1: start the source's ids well above that.
   auto source = ids(*from_);
@@ -263,7 +272,7 @@ TEST_F(CopyStoreTest, TranslatesCursorsToTheTargetsIds) {
   EXPECT_EQ(copied->translated_ids, want);
 }
 
-TEST_F(CopyStoreTest, RefusesATargetThatIsNotEmpty) {
+TEST_P(CopyStoreTest, RefusesATargetThatIsNotEmpty) {
   fill_source();
   IngestBatch b;
   b.checkpoint = SourceCheckpoint{"other", "other.jsonl", 1, 1, false, 0, 0, 0, 0, 0};
@@ -277,7 +286,7 @@ TEST_F(CopyStoreTest, RefusesATargetThatIsNotEmpty) {
   EXPECT_EQ(*head, 0);
 }
 
-TEST_F(CopyStoreTest, RefusesLateEventsOlderThanADroppedDay) {
+TEST_P(CopyStoreTest, RefusesLateEventsOlderThanADroppedDay) {
   fill_source();
   IngestBatch b;  // written after retention dropped kDropped, for the day before it
   b.events.push_back(event(kDropped - 1, 40, at(kDropped - 1, 5), {{7, MatchFilter::kCidr}}));
@@ -291,12 +300,15 @@ TEST_F(CopyStoreTest, RefusesLateEventsOlderThanADroppedDay) {
   EXPECT_EQ(*head, 0);
 }
 
-TEST_F(CopyStoreTest, CopiesAnEmptyStore) {
+TEST_P(CopyStoreTest, CopiesAnEmptyStore) {
   auto copied = copy_store(*from_, *to_);
   ASSERT_TRUE(copied.ok()) << copied.error().message;
   EXPECT_EQ(copied->events, 0);
   EXPECT_EQ(dump(*from_), dump(*to_));
 }
+
+INSTANTIATE_TEST_SUITE_P(Targets, CopyStoreTest, ::testing::Values("sqlite", "segment"),
+                         [](const auto& target) { return target.param; });
 
 }  // namespace
 }  // namespace vantage::store

@@ -595,56 +595,10 @@ class SqliteStore final : public EventStore {
   // org_stats) in one transaction: the day has no events, so no fold will touch it again.
   Status import_dropped_day_statistics(const DayStatistics& day) override {
     std::lock_guard lock(mu_);
-    auto st = db_->transaction([&]() -> Status {
-      auto stats = db_->prepare("INSERT INTO stats VALUES(?,?,?,?,?,?,?)");
-      auto tags = db_->prepare("INSERT INTO stats_tags VALUES(?,?,?,?,?)");
-      auto orgs = db_->prepare(
-          "INSERT INTO org_stats(day, org_id, type_id, severity, events) "
-          "VALUES(?,?,?,?,?)");
-      if (!stats) return stats.error();
-      if (!tags) return tags.error();
-      if (!orgs) return orgs.error();
-      for (const auto& g : day.groups) {
-        auto tid = type_id(g.type);
-        if (!tid) return tid.error();
-        stats->bind(1, day.day)
-            .bind(2, *tid)
-            .bind(3, std::string_view(g.geo))
-            .bind(4, std::string_view(g.region))
-            .bind(5, static_cast<int64_t>(g.asn))
-            .bind(6, static_cast<int64_t>(g.severity))
-            .bind(7, g.events);
-        if (auto s = stats->run(); !s) return s;
-        rollups_.add_events(day.day, *tid, rollups_.intern(g.geo), rollups_.intern(g.region),
-                            g.severity, g.events);
-      }
-      for (const auto& g : day.tags) {
-        auto tid = type_id(g.type);
-        if (!tid) return tid.error();
-        tags->bind(1, day.day)
-            .bind(2, *tid)
-            .bind(3, std::string_view(g.geo))
-            .bind(4, std::string_view(g.tag))
-            .bind(5, g.events);
-        if (auto s = tags->run(); !s) return s;
-        rollups_.add_tagged(day.day, *tid, rollups_.intern(g.geo), rollups_.intern(g.tag),
-                            g.events);
-      }
-      for (const auto& g : day.orgs) {
-        auto tid = type_id(g.type);
-        if (!tid) return tid.error();
-        orgs->bind(1, day.day)
-            .bind(2, static_cast<int64_t>(g.org_id))
-            .bind(3, *tid)
-            .bind(4, static_cast<int64_t>(g.severity))
-            .bind(5, g.events);
-        if (auto s = orgs->run(); !s) return s;
-      }
-      return rollups_.flush();
-    });
+    auto st = db_->transaction([&] { return counters_.import_dropped_day(*db_, types_, day); });
     if (!st) {
-      rollups_.discard();
-      type_ids_.clear();  // a type created in the rolled-back transaction is gone
+      counters_.discard();
+      types_.forget_created();  // a type created in the rolled-back transaction is gone
     }
     return st;
   }

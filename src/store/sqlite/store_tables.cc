@@ -183,6 +183,52 @@ void FoldCounters::discard() {
   tag_stats_.clear();
 }
 
+Status FoldCounters::import_dropped_day(Db& db, TypeIds& types, const DayStatistics& day) {
+  auto stats = db.prepare("INSERT INTO stats VALUES(?,?,?,?,?,?,?)");
+  auto tags = db.prepare("INSERT INTO stats_tags VALUES(?,?,?,?,?)");
+  auto orgs =
+      db.prepare("INSERT INTO org_stats(day, org_id, type_id, severity, events) VALUES(?,?,?,?,?)");
+  if (!stats) return stats.error();
+  if (!tags) return tags.error();
+  if (!orgs) return orgs.error();
+  for (const auto& g : day.groups) {
+    auto tid = types.get_or_create(db, g.type);
+    if (!tid) return tid.error();
+    stats->bind(1, day.day)
+        .bind(2, *tid)
+        .bind(3, std::string_view(g.geo))
+        .bind(4, std::string_view(g.region))
+        .bind(5, static_cast<int64_t>(g.asn))
+        .bind(6, static_cast<int64_t>(g.severity))
+        .bind(7, g.events);
+    if (auto s = stats->run(); !s) return s;
+    rollups_.add_events(day.day, *tid, rollups_.intern(g.geo), rollups_.intern(g.region),
+                        g.severity, g.events);
+  }
+  for (const auto& g : day.tags) {
+    auto tid = types.get_or_create(db, g.type);
+    if (!tid) return tid.error();
+    tags->bind(1, day.day)
+        .bind(2, *tid)
+        .bind(3, std::string_view(g.geo))
+        .bind(4, std::string_view(g.tag))
+        .bind(5, g.events);
+    if (auto s = tags->run(); !s) return s;
+    rollups_.add_tagged(day.day, *tid, rollups_.intern(g.geo), rollups_.intern(g.tag), g.events);
+  }
+  for (const auto& g : day.orgs) {
+    auto tid = types.get_or_create(db, g.type);
+    if (!tid) return tid.error();
+    orgs->bind(1, day.day)
+        .bind(2, static_cast<int64_t>(g.org_id))
+        .bind(3, *tid)
+        .bind(4, static_cast<int64_t>(g.severity))
+        .bind(5, g.events);
+    if (auto s = orgs->run(); !s) return s;
+  }
+  return rollups_.flush();
+}
+
 Status FoldCounters::flush() {
   // The dictionary ids in stats_/tag_stats_ stay valid until rollups_.flush(): last.
   std::sort(stats_.begin(), stats_.end());

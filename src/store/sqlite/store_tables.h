@@ -51,6 +51,8 @@ Result<std::vector<SourceCheckpoint>> select_checkpoints(Db& db);
 Result<std::vector<QuarantineRecord>> select_quarantine(Db& db, int64_t limit);
 Result<int64_t> select_count(Db& db, const char* sql);  // the first column of the first row
 
+class TypeIds;
+
 // The fold's counters of newly stored events: stats, stats_tags and the dashboard rollups.
 // add() per event during a fold, then flush() inside its transaction (or discard()).
 class FoldCounters {
@@ -60,6 +62,10 @@ class FoldCounters {
            std::string_view region, uint32_t asn, std::string_view tag_list);
   Status flush();
   void discard();
+  // A day whose events retention dropped, as another store counted it (`vantage store
+  // migrate`): its statistics go straight into stats, stats_tags, the rollups and org_stats,
+  // inside the caller's transaction -- no fold will see the day again, it has no events.
+  Status import_dropped_day(Db& db, TypeIds& types, const DayStatistics& day);
 
  private:
   struct StatKey {
