@@ -260,6 +260,13 @@ struct SqliteStoreOptions {
   // A fold holds at most about this many spool entries (16 bytes each, twice while sorting);
   // a longer tail is folded in several transactions.
   size_t fold_max_entries = size_t{8} << 20;
+  // scan_reports reads whole organisations, about this many report rows per read snapshot
+  // (between them the writer may go on) ...
+  int64_t report_chunk_rows = 20000;
+  // ... and holds a chunk's rows in memory to put each report in order; an organisation with
+  // more rows than this is read report by report instead (SQLite sorts those, spilling to
+  // disk), so that memory stays bounded whatever one organisation receives.
+  int64_t report_bulk_org_rows_max = 250000;
 };
 
 // Opens (creating if needed) the embedded SQLite store in `path`.

@@ -427,4 +427,44 @@ Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
   return {};
 }
 
+Status SpoolReader::for_each_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
+                                     const std::function<void(const SpoolGroup&)>& group) {
+  if (sorted_org_ids.empty()) return {};
+  auto runs = db_.prepare("SELECT summary, ids FROM spool_runs WHERE org_id = ?1 AND day = ?2");
+  if (!runs) return runs.error();
+  for (uint32_t org_id : sorted_org_ids) {
+    runs->bind(1, org_id).bind(2, day);
+    while (true) {
+      auto has = runs->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      decode_run(org_id, day, runs->text(0), runs->text(1), group);
+    }
+    runs->reset();
+  }
+  auto tail = db_.prepare(std::string("SELECT id, type_id, routes FROM events WHERE id > ") +
+                          kWatermarkSql + " AND +day = ?1");
+  if (!tail) return tail.error();
+  tail->bind(1, day);
+  std::vector<OrgRoute> routes;
+  while (true) {
+    auto has = tail->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    decode_routes(tail->text(2), routes);
+    SpoolGroup g;
+    g.event_id = tail->int64(0);
+    g.day = day;
+    g.type_id = tail->int64(1);
+    g.count = 1;
+    for (const auto& r : routes) {
+      if (!std::binary_search(sorted_org_ids.begin(), sorted_org_ids.end(), r.org_id)) continue;
+      g.org_id = r.org_id;
+      g.filter = r.filter;
+      group(g);
+    }
+  }
+  return {};
+}
+
 }  // namespace vantage::store
