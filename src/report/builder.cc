@@ -174,7 +174,9 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
     }
     std::vector<ReportEntry> entries;
     entries.reserve(pending.size());
-    for (auto& p : pending) entries.push_back(p.built.entry);
+    // Moved, not copied, and moved back below: a pack's day is one commit of every entry, and
+    // a copy of them all was a third of a 175,000-report build's peak memory.
+    for (auto& p : pending) entries.push_back(std::move(p.built.entry));
     auto stored = manifest.upsert_all(std::move(entries));
     if (!stored) return stored.error();
     for (size_t i = 0; i < pending.size(); ++i) {
