@@ -339,12 +339,9 @@ Result<BuildSummary> build_reports(store::EventStore& store, const core::Catalog
   // leftover, or (after a switch to kFiles) every pack. Readers that opened one before the
   // swap keep reading it (an unlinked file lives while open).
   if (std::error_code ec; fs::is_directory(day_dir, ec)) {
-    auto entries = manifest.entries_of_day(day);
-    if (!entries) return entries.error();
-    std::set<std::string> referenced;
-    for (const auto& e : *entries)
-      if (e.pack_offset >= 0) referenced.insert(e.path);
-    auto removed = remove_unreferenced_packs(day_dir, referenced);
+    auto referenced = manifest.pack_paths_of_day(day);
+    if (!referenced) return referenced.error();
+    auto removed = remove_unreferenced_packs(day_dir, *referenced);
     if (!removed) return removed.error();
   }
   summary.seconds =

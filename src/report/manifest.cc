@@ -202,6 +202,21 @@ Result<std::vector<ReportEntry>> Manifest::entries_of_day(DayNumber day) {
   return read_all(*st);
 }
 
+Result<std::set<std::string>> Manifest::pack_paths_of_day(DayNumber day) {
+  auto st =
+      impl_->db->prepare("SELECT DISTINCT path FROM reports WHERE day = ? AND pack_offset >= 0");
+  if (!st) return st.error();
+  st->bind(1, day);
+  std::set<std::string> out;
+  while (true) {
+    auto has = st->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    out.emplace(st->text(0));
+  }
+  return out;
+}
+
 Result<std::optional<Manifest::BuildInfo>> Manifest::latest_build() {
   auto st = impl_->db->prepare(
       "SELECT day, count(*), sum(rows), max(created) FROM reports WHERE day = (SELECT max(day) "
