@@ -384,6 +384,41 @@ Status SpoolWriter::finish_fold(int64_t last_event_id) {
   return written;
 }
 
+namespace {
+
+// The tail's entries (events above the watermark) of those days, one group per route to an
+// organisation that `wanted` keeps.
+Status for_each_in_tail(Db& db, DayNumber first_day, DayNumber last_day,
+                        const std::function<bool(uint32_t)>& wanted,
+                        const std::function<void(const SpoolGroup&)>& group) {
+  // `+day`: the tail is a rowid range; an index on day would read every event of those days.
+  auto tail = db.prepare(std::string("SELECT id, day, type_id, routes FROM events WHERE id > ") +
+                         kWatermarkSql + " AND +day >= ?1 AND +day <= ?2");
+  if (!tail) return tail.error();
+  tail->bind(1, first_day).bind(2, last_day);
+  std::vector<OrgRoute> routes;
+  while (true) {
+    auto has = tail->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    decode_routes(tail->text(3), routes);
+    SpoolGroup g;
+    g.event_id = tail->int64(0);
+    g.day = static_cast<DayNumber>(tail->int64(1));
+    g.type_id = tail->int64(2);
+    g.count = 1;
+    for (const auto& r : routes) {
+      if (!wanted(r.org_id)) continue;
+      g.org_id = r.org_id;
+      g.filter = r.filter;
+      group(g);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
                              std::optional<uint32_t> org_id,
                              const std::function<void(const SpoolGroup&)>& group) {
@@ -401,30 +436,8 @@ Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
     decode_run(static_cast<uint32_t>(runs->int64(0)), static_cast<DayNumber>(runs->int64(1)),
                runs->text(2), runs->text(3), group);
   }
-  // `+day`: the tail is a rowid range; an index on day would read every event of those days.
-  auto tail = db_.prepare(std::string("SELECT id, day, type_id, routes FROM events WHERE id > ") +
-                          kWatermarkSql + " AND +day >= ?1 AND +day <= ?2");
-  if (!tail) return tail.error();
-  tail->bind(1, first_day).bind(2, last_day);
-  std::vector<OrgRoute> routes;
-  while (true) {
-    auto has = tail->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    decode_routes(tail->text(3), routes);
-    SpoolGroup g;
-    g.event_id = tail->int64(0);
-    g.day = static_cast<DayNumber>(tail->int64(1));
-    g.type_id = tail->int64(2);
-    g.count = 1;
-    for (const auto& r : routes) {
-      if (org_id && r.org_id != *org_id) continue;
-      g.org_id = r.org_id;
-      g.filter = r.filter;
-      group(g);
-    }
-  }
-  return {};
+  return for_each_in_tail(
+      db_, first_day, last_day, [&](uint32_t org) { return !org_id || org == *org_id; }, group);
 }
 
 Status SpoolReader::for_each_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
@@ -442,29 +455,12 @@ Status SpoolReader::for_each_of_orgs(DayNumber day, std::span<const uint32_t> so
     }
     runs->reset();
   }
-  auto tail = db_.prepare(std::string("SELECT id, type_id, routes FROM events WHERE id > ") +
-                          kWatermarkSql + " AND +day = ?1");
-  if (!tail) return tail.error();
-  tail->bind(1, day);
-  std::vector<OrgRoute> routes;
-  while (true) {
-    auto has = tail->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    decode_routes(tail->text(2), routes);
-    SpoolGroup g;
-    g.event_id = tail->int64(0);
-    g.day = day;
-    g.type_id = tail->int64(1);
-    g.count = 1;
-    for (const auto& r : routes) {
-      if (!std::binary_search(sorted_org_ids.begin(), sorted_org_ids.end(), r.org_id)) continue;
-      g.org_id = r.org_id;
-      g.filter = r.filter;
-      group(g);
-    }
-  }
-  return {};
+  return for_each_in_tail(
+      db_, day, day,
+      [&](uint32_t org) {
+        return std::binary_search(sorted_org_ids.begin(), sorted_org_ids.end(), org);
+      },
+      group);
 }
 
 }  // namespace vantage::store
