@@ -535,6 +535,13 @@ class SqliteStore final : public EventStore {
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
     if (auto st = check_report_scan_keys(keys); !st) return st;
+    Status st = scan_report_chunks(keys, row);
+    release_bulk_scratch();
+    return st;
+  }
+
+  Status scan_report_chunks(std::span<const ReportKey> keys,
+                            const std::function<bool(const ReportKey&, const StoredEvent&)>& row) {
     const int64_t chunk_rows = std::max<int64_t>(options_.report_chunk_rows, 1);
     size_t begin = 0;
     while (begin < keys.size()) {
@@ -547,9 +554,10 @@ class SqliteStore final : public EventStore {
         int64_t org_rows = 0;
         for (; org_end < keys.size() && keys[org_end].org_id == keys[end].org_id; ++org_end)
           org_rows += std::max<int64_t>(keys[org_end].rows, 1);
-        if (end > begin && rows + org_rows > chunk_rows) break;
-        too_large = org_rows > options_.report_bulk_org_rows_max;
-        if (too_large && end > begin) break;  // it gets a chunk of its own
+        bool org_too_large = org_rows > options_.report_bulk_org_rows_max;
+        // A too-large organisation gets a chunk of its own.
+        if (end > begin && (org_too_large || rows + org_rows > chunk_rows)) break;
+        too_large = org_too_large;
         rows += org_rows;
         end = org_end;
         if (too_large || rows >= chunk_rows) break;
@@ -569,7 +577,6 @@ class SqliteStore final : public EventStore {
       if (!go_on) break;
       begin = end;
     }
-    release_bulk_scratch();
     return {};
   }
 
