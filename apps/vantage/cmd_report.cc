@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <unordered_map>
 
 #include "commands.h"
 #include "common/file_range.h"
@@ -54,6 +55,7 @@ DayNumber day_flag(const std::string& date, const char* command) {
 void run_build(const ReportFlags& f, const GlobalOptions& global) {
   RuntimeOptions ro;
   ro.enrichment = false;
+  ro.match_index = false;
   auto rt = open_runtime(global, ro, "report build");
   DayNumber day = day_flag(f.date, "build");
   report::BuildOptions opts;
@@ -78,7 +80,18 @@ void run_build(const ReportFlags& f, const GlobalOptions& global) {
     std::cerr << "vantage report build: " << manifest.error().message << "\n";
     throw CommandFailed(1);
   }
+  // Every organisation's short name from one read: a query per reporting organisation cost
+  // about 8% of a 100,000-organisation build. An id not among them is asked for as before.
+  std::unordered_map<uint32_t, std::string> short_names;
+  if (!opts.org_id) {
+    auto orgs = rt->registry->list_orgs();
+    if (orgs) {
+      for (auto& o : *orgs)
+        short_names.emplace(static_cast<uint32_t>(o.id), std::move(o.short_name));
+    }
+  }
   auto short_name = [&](uint32_t id) -> std::optional<std::string> {
+    if (auto it = short_names.find(id); it != short_names.end()) return it->second;
     auto org = rt->registry->find_org(std::to_string(id));
     if (!org) return std::nullopt;
     return org->short_name;

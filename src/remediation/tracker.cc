@@ -121,53 +121,60 @@ Result<int64_t> Tracker::read_day(store::EventStore& store, const core::Catalogu
   int64_t added = 0;
   std::unordered_map<std::string, int64_t> ids;  // org/type/subject -> issue id, this day
   core::Event event;
+  // The keys to read, with their types, in one bulk read (report_keys' order is scan_reports').
+  std::vector<store::ReportKey> wanted;
+  std::vector<const core::ReportType*> types;
   for (const auto& key : keys) {
     if (!options_.types.empty() &&
         std::find(options_.types.begin(), options_.types.end(), key.type) == options_.types.end())
       continue;
     const core::ReportType* type = catalogue.find(key.type);
     if (!type) continue;  // a type this build does not know: nothing to decode it with
-    Status failed;
-    auto st = store.scan_report(key, [&](const store::StoredEvent& e) {
-      int port = 0;
-      std::string domain, sector;
-      if (event.decode_into(type, e.row).ok()) {
-        if (auto p = event.port()) port = *p;
-        domain = std::string(event.hostname());
-        sector = std::string(event.sector());
-      }
-      std::string subject = subject_of(e.ip, port, domain);
-      if (subject.empty()) return true;  // nothing to track: no address, no domain
-      std::string k = std::to_string(key.org_id) + "\x1f" + key.type + "\x1f" + subject;
-      auto it = ids.find(k);
-      if (it == ids.end()) {
-        upsert.reset();
-        upsert.bind(1, static_cast<int64_t>(key.org_id)).bind(2, key.type).bind(3, subject);
-        upsert.bind(4, e.ip).bind(5, static_cast<int64_t>(port));
-        upsert.bind(6, e.ip.empty() ? domain : std::string()).bind(7, e.geo).bind(8, sector);
-        auto row = upsert.step();
-        if (!row || !*row) {
-          failed = row ? Status(Error::internal("issue upsert returned no id")) : row.status();
+    wanted.push_back(key);
+    types.push_back(type);
+  }
+  Status failed;
+  auto st =
+      store.scan_reports(wanted, [&](const store::ReportKey& key, const store::StoredEvent& e) {
+        const core::ReportType* type = types[static_cast<size_t>(&key - wanted.data())];
+        int port = 0;
+        std::string domain, sector;
+        if (event.decode_into(type, e.row).ok()) {
+          if (auto p = event.port()) port = *p;
+          domain = std::string(event.hostname());
+          sector = std::string(event.sector());
+        }
+        std::string subject = subject_of(e.ip, port, domain);
+        if (subject.empty()) return true;  // nothing to track: no address, no domain
+        std::string k = std::to_string(key.org_id) + "\x1f" + key.type + "\x1f" + subject;
+        auto it = ids.find(k);
+        if (it == ids.end()) {
+          upsert.reset();
+          upsert.bind(1, static_cast<int64_t>(key.org_id)).bind(2, key.type).bind(3, subject);
+          upsert.bind(4, e.ip).bind(5, static_cast<int64_t>(port));
+          upsert.bind(6, e.ip.empty() ? domain : std::string()).bind(7, e.geo).bind(8, sector);
+          auto row = upsert.step();
+          if (!row || !*row) {
+            failed = row ? Status(Error::internal("issue upsert returned no id")) : row.status();
+            return false;
+          }
+          it = ids.emplace(k, upsert.int64(0)).first;
+          upsert.reset();
+        }
+        sight.reset();
+        sight.bind(1, it->second).bind(2, static_cast<int64_t>(day));
+        if (auto r = sight.run(); !r) {
+          failed = r;
           return false;
         }
-        it = ids.emplace(k, upsert.int64(0)).first;
-        upsert.reset();
-      }
-      sight.reset();
-      sight.bind(1, it->second).bind(2, static_cast<int64_t>(day));
-      if (auto r = sight.run(); !r) {
-        failed = r;
-        return false;
-      }
-      if (db_->changes() > 0) {
-        ++added;
-        touched.insert(it->second);
-      }
-      return true;
-    });
-    if (!failed.ok()) return failed.error();
-    VANTAGE_RETURN_IF_ERROR(st);
-  }
+        if (db_->changes() > 0) {
+          ++added;
+          touched.insert(it->second);
+        }
+        return true;
+      });
+  if (!failed.ok()) return failed.error();
+  VANTAGE_RETURN_IF_ERROR(st);
   return added;
 }
 

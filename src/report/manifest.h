@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,9 @@ class Manifest {
   // Every entry of one day, all organisations (export, pack garbage collection), ordered by
   // organisation, type, filter.
   Result<std::vector<ReportEntry>> entries_of_day(DayNumber day);
+  // The packs that entries of one day point into (pack garbage collection after a build: one
+  // path per pack rather than every entry of the day).
+  Result<std::set<std::string>> pack_paths_of_day(DayNumber day);
   // The newest report day: its reports, rows and when its last file was written.
   struct BuildInfo {
     DayNumber day = 0;

@@ -126,8 +126,10 @@ std::unique_ptr<Runtime> open_runtime(const GlobalOptions& global, const Runtime
   auto reg = registry::SqliteRegistry::open_in_data_dir(global.data_dir);
   if (!reg) fail("registry: " + reg.error().message);
   rt->registry = std::move(*reg);
-  auto built = rt->index.refresh(*rt->registry);
-  if (!built) fail("subscription index: " + built.error().message);
+  if (options.match_index) {
+    auto built = rt->index.refresh(*rt->registry);
+    if (!built) fail("subscription index: " + built.error().message);
+  }
 
   std::string rules_path = resolve_data_path(global.config.rules);
   if (!rules_path.empty() && fs::exists(rules_path)) {

@@ -384,11 +384,47 @@ Status SpoolWriter::finish_fold(int64_t last_event_id) {
   return written;
 }
 
+namespace {
+
+// The tail's entries (events above the watermark) of those days, one group per route to an
+// organisation that `wanted` keeps.
+Status for_each_in_tail(Db& db, DayNumber first_day, DayNumber last_day,
+                        const std::function<bool(uint32_t)>& wanted,
+                        const std::function<void(const SpoolGroup&)>& group) {
+  // `+day`: the tail is a rowid range; an index on day would read every event of those days.
+  auto tail = db.prepare(std::string("SELECT id, day, type_id, routes FROM events WHERE id > ") +
+                         kWatermarkSql + " AND +day >= ?1 AND +day <= ?2");
+  if (!tail) return tail.error();
+  tail->bind(1, first_day).bind(2, last_day);
+  std::vector<OrgRoute> routes;
+  while (true) {
+    auto has = tail->step();
+    if (!has) return has.error();
+    if (!*has) break;
+    decode_routes(tail->text(3), routes);
+    SpoolGroup g;
+    g.event_id = tail->int64(0);
+    g.day = static_cast<DayNumber>(tail->int64(1));
+    g.type_id = tail->int64(2);
+    g.count = 1;
+    for (const auto& r : routes) {
+      if (!wanted(r.org_id)) continue;
+      g.org_id = r.org_id;
+      g.filter = r.filter;
+      group(g);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Status SpoolReader::for_each(DayNumber first_day, DayNumber last_day,
                              std::optional<uint32_t> org_id,
                              const std::function<void(const SpoolGroup&)>& group) {
   if (auto st = for_each_run(first_day, last_day, org_id, group); !st) return st;
-  return for_each_tail(first_day, last_day, org_id, group);
+  return for_each_in_tail(
+      db_, first_day, last_day, [&](uint32_t org) { return !org_id || org == *org_id; }, group);
 }
 
 Status SpoolReader::for_each_run(DayNumber first_day, DayNumber last_day,
@@ -411,33 +447,27 @@ Status SpoolReader::for_each_run(DayNumber first_day, DayNumber last_day,
   return {};
 }
 
-Status SpoolReader::for_each_tail(DayNumber first_day, DayNumber last_day,
-                                  std::optional<uint32_t> org_id,
-                                  const std::function<void(const SpoolGroup&)>& group) {
-  // `+day`: the tail is a rowid range; an index on day would read every event of those days.
-  auto tail = db_.prepare(std::string("SELECT id, day, type_id, routes FROM events WHERE id > ") +
-                          kWatermarkSql + " AND +day >= ?1 AND +day <= ?2");
-  if (!tail) return tail.error();
-  tail->bind(1, first_day).bind(2, last_day);
-  std::vector<OrgRoute> routes;
-  while (true) {
-    auto has = tail->step();
-    if (!has) return has.error();
-    if (!*has) break;
-    decode_routes(tail->text(3), routes);
-    SpoolGroup g;
-    g.event_id = tail->int64(0);
-    g.day = static_cast<DayNumber>(tail->int64(1));
-    g.type_id = tail->int64(2);
-    g.count = 1;
-    for (const auto& r : routes) {
-      if (org_id && r.org_id != *org_id) continue;
-      g.org_id = r.org_id;
-      g.filter = r.filter;
-      group(g);
+Status SpoolReader::for_each_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
+                                     const std::function<void(const SpoolGroup&)>& group) {
+  if (sorted_org_ids.empty()) return {};
+  auto runs = db_.prepare("SELECT summary, ids FROM spool_runs WHERE org_id = ?1 AND day = ?2");
+  if (!runs) return runs.error();
+  for (uint32_t org_id : sorted_org_ids) {
+    runs->bind(1, org_id).bind(2, day);
+    while (true) {
+      auto has = runs->step();
+      if (!has) return has.error();
+      if (!*has) break;
+      decode_run(org_id, day, runs->text(0), runs->text(1), group);
     }
+    runs->reset();
   }
-  return {};
+  return for_each_in_tail(
+      db_, day, day,
+      [&](uint32_t org) {
+        return std::binary_search(sorted_org_ids.begin(), sorted_org_ids.end(), org);
+      },
+      group);
 }
 
 }  // namespace vantage::store

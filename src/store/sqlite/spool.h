@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -154,10 +155,12 @@ class SpoolReader {
   // store) adds its tail itself.
   Status for_each_run(DayNumber first_day, DayNumber last_day, std::optional<uint32_t> org_id,
                       const std::function<void(const SpoolGroup&)>& group);
+  // Every group of one day of these organisations (sorted, unique): one index seek per
+  // organisation into the runs, then one pass over the tail -- a bulk report read's chunk.
+  Status for_each_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
+                          const std::function<void(const SpoolGroup&)>& group);
 
  private:
-  Status for_each_tail(DayNumber first_day, DayNumber last_day, std::optional<uint32_t> org_id,
-                       const std::function<void(const SpoolGroup&)>& group);
   Db& db_;
 };
 

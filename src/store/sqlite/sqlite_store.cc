@@ -82,22 +82,27 @@ const char* const kEventColumns =
     "e.id, e.day, t.name, e.event_key, e.first_seen, e.last_seen, e.count, e.ip, e.asn, e.geo, "
     "e.region, e.severity, e.tag, e.row";
 
-StoredEvent read_event(const Statement& s) {
-  StoredEvent e;
+// Fills `e` in place, reusing its strings' memory (a bulk read keeps its events).
+void read_event_into(const Statement& s, StoredEvent& e) {
   e.id = s.int64(0);
   e.day = static_cast<DayNumber>(s.int64(1));
-  e.type = std::string(s.text(2));
+  e.type.assign(s.text(2));
   e.event_key = from_db(s.int64(3));
   e.first_seen = s.int64(4);
   e.last_seen = s.int64(5);
   e.count = static_cast<uint32_t>(s.int64(6));
-  e.ip = std::string(s.text(7));
+  e.ip.assign(s.text(7));
   e.asn = static_cast<uint32_t>(s.int64(8));
-  e.geo = std::string(s.text(9));
-  e.region = std::string(s.text(10));
+  e.geo.assign(s.text(9));
+  e.region.assign(s.text(10));
   e.severity = static_cast<uint8_t>(s.int64(11));
-  e.tag = std::string(s.text(12));
-  e.row = std::string(s.text(13));
+  e.tag.assign(s.text(12));
+  e.row.assign(s.text(13));
+}
+
+StoredEvent read_event(const Statement& s) {
+  StoredEvent e;
+  read_event_into(s, e);
   return e;
 }
 
@@ -411,23 +416,65 @@ class SqliteStore final : public EventStore {
     });
   }
 
-  // One report at a time, each in its own read snapshot, as the builder read a day before the
-  // bulk read existed: each scan_report reads only its report's spool runs, so a day's build
-  // costs what it did (bench/README.md, "Report build from the cluster store").
+  // Bulk: whole organisations at a time, about options_.report_chunk_rows rows per chunk, each
+  // chunk in its own read snapshot (scan_report_chunk). An organisation too large to hold in
+  // memory is read report by report through scan_report, whose sort SQLite spills to disk.
   Status scan_reports(
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
     if (auto st = check_report_scan_keys(keys); !st) return st;
-    for (const auto& key : keys) {
+    Status st = scan_report_chunks(keys, row);
+    release_bulk_scratch();
+    return st;
+  }
+
+  Status scan_report_chunks(std::span<const ReportKey> keys,
+                            const std::function<bool(const ReportKey&, const StoredEvent&)>& row) {
+    const int64_t chunk_rows = std::max<int64_t>(options_.report_chunk_rows, 1);
+    size_t begin = 0;
+    while (begin < keys.size()) {
+      // [begin, end): whole organisations, up to chunk_rows rows (at least one organisation).
+      size_t end = begin;
+      int64_t rows = 0;
+      bool too_large = false;
+      while (end < keys.size()) {
+        size_t org_end = end;
+        int64_t org_rows = 0;
+        for (; org_end < keys.size() && keys[org_end].org_id == keys[end].org_id; ++org_end)
+          org_rows += std::max<int64_t>(keys[org_end].rows, 1);
+        bool org_too_large = org_rows > options_.report_bulk_org_rows_max;
+        // A too-large organisation gets a chunk of its own.
+        if (end > begin && (org_too_large || rows + org_rows > chunk_rows)) break;
+        too_large = org_too_large;
+        rows += org_rows;
+        end = org_end;
+        if (too_large || rows >= chunk_rows) break;
+      }
       bool go_on = true;
-      auto st = scan_report(key, [&](const StoredEvent& e) {
-        go_on = row(key, e);
-        return go_on;
-      });
-      if (!st) return st;
+      if (too_large) {
+        for (size_t i = begin; i < end && go_on; ++i) {
+          auto st = scan_report(keys[i], [&](const StoredEvent& e) {
+            go_on = row(keys[i], e);
+            return go_on;
+          });
+          if (!st) return st;
+        }
+      } else if (auto st = scan_report_chunk(keys.subspan(begin, end - begin), row, go_on); !st) {
+        return st;
+      }
       if (!go_on) break;
+      begin = end;
     }
     return {};
+  }
+
+  // A chunk may have held one large organisation's rows: give the memory back after a scan.
+  void release_bulk_scratch() {
+    std::lock_guard lock(mu_);
+    bulk_pairs_ = {};
+    bulk_ids_ = {};
+    bulk_events_ = {};
+    bulk_found_ = {};
   }
 
   Result<std::vector<StatsRow>> stats(const StatsQuery& q) override {
@@ -609,6 +656,98 @@ class SqliteStore final : public EventStore {
   template <typename F>
   auto in_snapshot(F&& body) -> decltype(body()) {
     return in_read_snapshot(*db_, std::forward<F>(body));
+  }
+
+  // One chunk of scan_reports, in one read snapshot: the spool groups of the chunk's
+  // organisations (runs and tail), every event among them read once in id order (one ordered
+  // pass over the events table), then each report's rows ordered as scan_report orders them
+  // (kReportOrder: first seen, then the event key as the unsigned number it is).
+  Status scan_report_chunk(std::span<const ReportKey> keys,
+                           const std::function<bool(const ReportKey&, const StoredEvent&)>& row,
+                           bool& go_on) {
+    std::lock_guard lock(mu_);
+    return in_snapshot([&]() -> Status {
+      // (organisation, type id, filter) -> the key's index; sorted, as keys are unique.
+      using Wanted = std::tuple<uint32_t, int64_t, MatchFilter, uint32_t>;
+      std::vector<Wanted> wanted;
+      std::vector<uint32_t> orgs;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        auto tid = known_type_id(keys[i].type);
+        if (!tid) return tid.error();
+        if (!*tid) continue;  // no event of this type was ever stored
+        wanted.emplace_back(keys[i].org_id, **tid, keys[i].filter, static_cast<uint32_t>(i));
+        if (orgs.empty() || orgs.back() != keys[i].org_id) orgs.push_back(keys[i].org_id);
+      }
+      std::sort(wanted.begin(), wanted.end());
+      bulk_pairs_.clear();
+      auto st = SpoolReader(*db_).for_each_of_orgs(keys[0].day, orgs, [&](const SpoolGroup& g) {
+        auto it = std::lower_bound(wanted.begin(), wanted.end(),
+                                   Wanted{g.org_id, g.type_id, g.filter, 0});
+        if (it == wanted.end() || std::get<0>(*it) != g.org_id || std::get<1>(*it) != g.type_id ||
+            std::get<2>(*it) != g.filter)
+          return;
+        uint32_t key = std::get<3>(*it);
+        g.for_each_id([&](int64_t id) { bulk_pairs_.push_back({key, id}); });
+      });
+      if (!st) return st;
+      // A report's entries may repeat an event (runs and tail, late routes): once each.
+      std::sort(bulk_pairs_.begin(), bulk_pairs_.end());
+      bulk_pairs_.erase(std::unique(bulk_pairs_.begin(), bulk_pairs_.end()), bulk_pairs_.end());
+      bulk_ids_.clear();
+      for (const auto& p : bulk_pairs_) bulk_ids_.push_back(p.second);
+      std::sort(bulk_ids_.begin(), bulk_ids_.end());
+      bulk_ids_.erase(std::unique(bulk_ids_.begin(), bulk_ids_.end()), bulk_ids_.end());
+      // Each event once, in id order: bulk_events_[i] is event bulk_ids_[i] (or absent).
+      if (bulk_events_.size() < bulk_ids_.size()) bulk_events_.resize(bulk_ids_.size());
+      bulk_found_.assign(bulk_ids_.size(), false);
+      if (!bulk_event_ready_) {
+        auto prepared =
+            db_->prepare(std::string("SELECT ") + kEventColumns +
+                         ", (SELECT count(*) FROM events p WHERE p.day = e.day - 1 AND "
+                         "p.event_key = e.event_key) "
+                         "FROM events e JOIN types t ON t.id = e.type_id WHERE e.id = ?");
+        if (!prepared) return prepared.error();
+        bulk_event_ = std::move(*prepared);
+        bulk_event_ready_ = true;
+      }
+      for (size_t i = 0; i < bulk_ids_.size(); ++i) {
+        bulk_event_.bind(1, bulk_ids_[i]);
+        auto has = bulk_event_.step();
+        if (!has) {
+          bulk_event_.reset();
+          return has.error();
+        }
+        if (*has) {
+          read_event_into(bulk_event_, bulk_events_[i]);
+          bulk_events_[i].new_since_previous_day = bulk_event_.int64(14) == 0;
+          bulk_found_[i] = true;
+        }
+        bulk_event_.reset();
+      }
+      // bulk_pairs_ is sorted by key index: each report's events are one run of it.
+      std::vector<uint32_t> order;
+      for (size_t p = 0; p < bulk_pairs_.size();) {
+        uint32_t key = bulk_pairs_[p].first;
+        order.clear();
+        for (; p < bulk_pairs_.size() && bulk_pairs_[p].first == key; ++p) {
+          size_t at = std::lower_bound(bulk_ids_.begin(), bulk_ids_.end(), bulk_pairs_[p].second) -
+                      bulk_ids_.begin();
+          if (bulk_found_[at]) order.push_back(static_cast<uint32_t>(at));
+        }
+        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+          const StoredEvent& x = bulk_events_[a];
+          const StoredEvent& y = bulk_events_[b];
+          return std::tie(x.first_seen, x.event_key) < std::tie(y.first_seen, y.event_key);
+        });
+        for (uint32_t at : order) {
+          if (!row(keys[key], bulk_events_[at])) {
+            go_on = false;
+            return {};
+          }
+        }
+      }
+      return {};
+    });
   }
 
   // Fills temp.org_ids with the events spooled to `org_id` on those days (one type and filter,
@@ -819,6 +958,13 @@ class SqliteStore final : public EventStore {
   TypeIds types_;
   Statement insert_org_id_;
   bool org_ids_ready_ = false;
+  // scan_reports' chunk scratch, kept to reuse its memory (events' strings included).
+  Statement bulk_event_;
+  bool bulk_event_ready_ = false;
+  std::vector<std::pair<uint32_t, int64_t>> bulk_pairs_;  // (key index, event id)
+  std::vector<int64_t> bulk_ids_;
+  std::vector<StoredEvent> bulk_events_;
+  std::vector<bool> bulk_found_;
   std::vector<int64_t> ids_scratch_;
   Statement insert_event_, repeat_event_, update_routes_;
   BatchTablesWriter batch_tables_;
