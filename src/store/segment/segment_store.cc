@@ -386,7 +386,16 @@ class SegmentStore final : public EventStore {
       std::vector<OrgRoute> routes;
       std::string routes_text;
       Status inner;
-      auto st = log_->scan(q.after_id, through, [&](int64_t id, const SegmentRecord& r) {
+      // The scan runs to the committed end and stops at the first record past `through`: a
+      // caller's through_id may fall inside a record (ids are record ends), and examined_to
+      // must stay a record boundary, where the next page's scan can start.
+      int64_t boundary = q.after_id;
+      auto st = log_->scan(q.after_id, snap->end, [&](int64_t id, const SegmentRecord& r) {
+        if (id > through) {
+          page.examined_to = boundary;
+          return false;
+        }
+        boundary = id;
         if (r.day < snap->retention) return true;
         StoredEvent e;
         inner = record_event(id, r, e, &routes_text);
