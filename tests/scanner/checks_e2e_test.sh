@@ -16,7 +16,7 @@ if [[ ! -x $NGINX ]]; then
   echo "skip - nginx not installed (scripts/install-deps.sh --test installs nginx-light)"
   exit 77
 fi
-HTTP=$(free_port) HTTPS=$(free_port) RAW=$(free_port) AMQ=$(free_port) SSH=$(free_port) MCU=$(free_port) MCT=$(free_port)
+read -r HTTP HTTPS RAW AMQ SSH MCU MCT < <(free_ports 7)
 
 # --- what nginx serves -------------------------------------------------------------------------
 W="$T/www"
