@@ -68,6 +68,21 @@ constexpr const char* kEventsFolded = "events_folded";
 constexpr const char* kRetentionDay = "retention_day";
 constexpr const char* kWatermark = "spool_watermark";
 
+// The fields of the occurrence an event shows (its representative): beside its identity,
+// what a new event's record holds, and what a repeat stores when it takes over the row.
+SegmentRecord representative_fields(const EventRecord& ev, int64_t rank) {
+  SegmentRecord r;
+  r.rank = rank;
+  r.asn = ev.asn;
+  r.severity = ev.severity;
+  r.ip = ev.ip;
+  r.geo = ev.geo;
+  r.region = ev.region;
+  r.tag = ev.tag;
+  r.row = ev.row;
+  return r;
+}
+
 uint64_t routes_hash(std::string_view encoded) {
   Hash64 h;
   h.add(encoded);
@@ -957,20 +972,12 @@ class SegmentStore final : public EventStore {
       DayKey dk{ev.day, ev.event_key};
       auto found = dedup_.find(dk);
       if (found == dedup_.end()) {
-        SegmentRecord r;
+        SegmentRecord r = representative_fields(ev, rank);
         r.day = ev.day;
         r.type_id = *tid;
         r.event_key = ev.event_key;
         r.timestamp = ev.timestamp;
-        r.rank = rank;
-        r.asn = ev.asn;
-        r.severity = ev.severity;
-        r.ip = ev.ip;
-        r.geo = ev.geo;
-        r.region = ev.region;
-        r.tag = ev.tag;
         r.routes = routes_blob_;
-        r.row = ev.row;
         record_.clear();
         encode_segment_record(r, record_);
         auto id = log_->append(end, record_);
@@ -998,17 +1005,8 @@ class SegmentStore final : public EventStore {
       state.event_key = ev.event_key;
       if (takes_over) {
         e.rep = rank;
-        SegmentRecord r;
-        r.rank = rank;
-        r.asn = ev.asn;
-        r.severity = ev.severity;
-        r.ip = ev.ip;
-        r.geo = ev.geo;
-        r.region = ev.region;
-        r.tag = ev.tag;
-        r.row = ev.row;
         state.repr.emplace();
-        encode_representative(r, *state.repr);
+        encode_representative(representative_fields(ev, rank), *state.repr);
       }
       if (route_scratch_.empty() || hash == e.routes_hash) continue;
       // This occurrence may reach organisations the event did not (the registry changed).
