@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "common/result.h"
@@ -141,6 +142,11 @@ struct ReportKey {
 
 // report_keys()'s order: organisation, then type, then filter.
 bool report_order_less(const ReportKey& a, const ReportKey& b);
+// The order of a report's rows and of query() answers: first seen, then the event key as the
+// unsigned number it is -- nothing that depends on arrival (the SQL stores sort alike).
+inline bool report_row_less(const StoredEvent& a, const StoredEvent& b) {
+  return std::tie(a.first_seen, a.event_key) < std::tie(b.first_seen, b.event_key);
+}
 // What EventStore::scan_reports needs of its keys: all of one day, strictly in that order.
 Status check_report_scan_keys(std::span<const ReportKey> keys);
 

@@ -368,14 +368,11 @@ class SegmentStore final : public EventStore {
         if (!st) return st.error();
         if (!inner) return inner.error();
       }
-      auto less = [](const StoredEvent& a, const StoredEvent& b) {
-        return std::tie(a.first_seen, a.event_key) < std::tie(b.first_seen, b.event_key);
-      };
       if (q.descending) {
         std::sort(hits.begin(), hits.end(),
-                  [&](const auto& a, const auto& b) { return less(b, a); });
+                  [](const auto& a, const auto& b) { return report_row_less(b, a); });
       } else {
-        std::sort(hits.begin(), hits.end(), less);
+        std::sort(hits.begin(), hits.end(), report_row_less);
       }
       std::vector<StoredEvent> out;
       for (int64_t i = std::max<int64_t>(q.offset, 0);
@@ -771,9 +768,7 @@ class SegmentStore final : public EventStore {
       }
       rows.push_back(std::move(e));
     }
-    std::sort(rows.begin(), rows.end(), [](const StoredEvent& a, const StoredEvent& b) {
-      return std::tie(a.first_seen, a.event_key) < std::tie(b.first_seen, b.event_key);
-    });
+    std::sort(rows.begin(), rows.end(), report_row_less);
     auto previous = day_keys(*snap, key.day - 1);
     if (!previous) return previous.error();
     for (auto& e : rows) {

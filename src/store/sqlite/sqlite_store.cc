@@ -735,9 +735,7 @@ class SqliteStore final : public EventStore {
           if (bulk_found_[at]) order.push_back(static_cast<uint32_t>(at));
         }
         std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-          const StoredEvent& x = bulk_events_[a];
-          const StoredEvent& y = bulk_events_[b];
-          return std::tie(x.first_seen, x.event_key) < std::tie(y.first_seen, y.event_key);
+          return report_row_less(bulk_events_[a], bulk_events_[b]);
         });
         for (uint32_t at : order) {
           if (!row(keys[key], bulk_events_[at])) {
