@@ -433,23 +433,8 @@ class SqliteStore final : public EventStore {
     const int64_t chunk_rows = std::max<int64_t>(options_.report_chunk_rows, 1);
     size_t begin = 0;
     while (begin < keys.size()) {
-      // [begin, end): whole organisations, up to chunk_rows rows (at least one organisation).
-      size_t end = begin;
-      int64_t rows = 0;
-      bool too_large = false;
-      while (end < keys.size()) {
-        size_t org_end = end;
-        int64_t org_rows = 0;
-        for (; org_end < keys.size() && keys[org_end].org_id == keys[end].org_id; ++org_end)
-          org_rows += std::max<int64_t>(keys[org_end].rows, 1);
-        bool org_too_large = org_rows > options_.report_bulk_org_rows_max;
-        // A too-large organisation gets a chunk of its own.
-        if (end > begin && (org_too_large || rows + org_rows > chunk_rows)) break;
-        too_large = org_too_large;
-        rows += org_rows;
-        end = org_end;
-        if (too_large || rows >= chunk_rows) break;
-      }
+      auto [end, too_large] =
+          next_report_scan_chunk(keys, begin, chunk_rows, options_.report_bulk_org_rows_max);
       bool go_on = true;
       if (too_large) {
         for (size_t i = begin; i < end && go_on; ++i) {
@@ -1004,6 +989,26 @@ Status check_report_scan_keys(std::span<const ReportKey> keys) {
     }
   }
   return {};
+}
+
+ReportScanChunk next_report_scan_chunk(std::span<const ReportKey> keys, size_t begin,
+                                       int64_t chunk_rows, int64_t org_rows_max) {
+  ReportScanChunk chunk{begin, false};
+  int64_t rows = 0;
+  while (chunk.end < keys.size()) {
+    size_t org_end = chunk.end;
+    int64_t org_rows = 0;
+    for (; org_end < keys.size() && keys[org_end].org_id == keys[chunk.end].org_id; ++org_end)
+      org_rows += std::max<int64_t>(keys[org_end].rows, 1);
+    bool org_too_large = org_rows > org_rows_max;
+    // A too-large organisation gets a chunk of its own.
+    if (chunk.end > begin && (org_too_large || rows + org_rows > chunk_rows)) break;
+    chunk.org_too_large = org_too_large;
+    rows += org_rows;
+    chunk.end = org_end;
+    if (org_too_large || rows >= chunk_rows) break;
+  }
+  return chunk;
 }
 
 std::optional<MatchFilter> parse_match_filter(std::string_view s) {
