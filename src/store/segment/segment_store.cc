@@ -29,6 +29,7 @@
 #include "common/hash.h"
 #include "common/strings.h"
 #include "store/segment/segment_file.h"
+#include "store/sqlite/report_chunk.h"
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/spool.h"
 #include "store/sqlite/sqlite_db.h"
@@ -828,33 +829,10 @@ class SegmentStore final : public EventStore {
     return in_snapshot([&]() -> Status {
       auto snap = snapshot();
       if (!snap) return snap.error();
-      // (organisation, type id, filter) -> the key's index; sorted, as keys are unique.
-      using Wanted = std::tuple<uint32_t, int64_t, MatchFilter, uint32_t>;
-      std::vector<Wanted> wanted;
-      std::vector<uint32_t> orgs;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        auto tid = known_type_id(keys[i].type);
-        if (!tid) return tid.error();
-        if (!*tid) continue;  // no event of this type was ever stored
-        wanted.emplace_back(keys[i].org_id, **tid, keys[i].filter, static_cast<uint32_t>(i));
-        if (orgs.empty() || orgs.back() != keys[i].org_id) orgs.push_back(keys[i].org_id);
-      }
-      if (wanted.empty()) return {};
-      std::sort(wanted.begin(), wanted.end());
-      auto add_pairs = [&](uint32_t org_id, int64_t type_id, MatchFilter filter, auto&& each_id) {
-        auto it =
-            std::lower_bound(wanted.begin(), wanted.end(), Wanted{org_id, type_id, filter, 0});
-        if (it == wanted.end() || std::get<0>(*it) != org_id || std::get<1>(*it) != type_id ||
-            std::get<2>(*it) != filter)
-          return;
-        uint32_t key = std::get<3>(*it);
-        each_id([&](int64_t id) { bulk_pairs_.push_back({key, id}); });
-      };
       const DayNumber day = keys[0].day;
-      bulk_pairs_.clear();
-      auto st = SpoolReader(*db_).for_each_run_of_orgs(day, orgs, [&](const SpoolGroup& g) {
-        add_pairs(g.org_id, g.type_id, g.filter, [&](auto&& add) { g.for_each_id(add); });
-      });
+      if (auto st = bulk_chunk_.start(*db_, types_, keys); !st) return st;
+      auto st = SpoolReader(*db_).for_each_run_of_orgs(
+          day, bulk_chunk_.orgs(), [&](const SpoolGroup& g) { bulk_chunk_.add(g); });
       if (!st) return st;
       // The tail: records past the watermark, with the routes their repeats added.
       std::vector<OrgRoute> routes;
@@ -862,30 +840,26 @@ class SegmentStore final : public EventStore {
           *snap, [&](int64_t id, const SegmentRecord& r, std::string_view text, const TailState*) {
             if (r.day < snap->retention || r.day != day) return true;
             decode_routes(text, routes);
-            for (const auto& route : routes) {
-              add_pairs(route.org_id, r.type_id, route.filter, [&](auto&& add) { add(id); });
-            }
+            for (const auto& route : routes)
+              bulk_chunk_.add(route.org_id, r.type_id, route.filter, id);
             return true;
           });
       if (!st) return st;
-      // A report's entries may repeat an event (runs and tail, late routes): once each.
-      std::sort(bulk_pairs_.begin(), bulk_pairs_.end());
-      bulk_pairs_.erase(std::unique(bulk_pairs_.begin(), bulk_pairs_.end()), bulk_pairs_.end());
-      bulk_ids_.clear();
-      for (const auto& p : bulk_pairs_) {
-        if (p.second <= snap->end) bulk_ids_.push_back(p.second);  // never past the commit
-      }
-      std::sort(bulk_ids_.begin(), bulk_ids_.end());
-      bulk_ids_.erase(std::unique(bulk_ids_.begin(), bulk_ids_.end()), bulk_ids_.end());
-      if (auto s = read_bulk_states(); !s) return s;
-      // Each event once, in offset order: bulk_events_[i] is event bulk_ids_[i] (or absent).
-      if (bulk_events_.size() < bulk_ids_.size()) bulk_events_.resize(bulk_ids_.size());
-      bulk_found_.assign(bulk_ids_.size(), false);
+      const auto& all_ids = bulk_chunk_.event_ids();
+      // Never past the snapshot's committed end (bytes there belong to no committed batch).
+      std::span<const int64_t> ids(
+          all_ids.data(),
+          static_cast<size_t>(std::upper_bound(all_ids.begin(), all_ids.end(), snap->end) -
+                              all_ids.begin()));
+      if (auto s = read_bulk_states(ids); !s) return s;
+      // Each event once, in offset order: bulk_events_[i] is event all_ids[i] (or absent).
+      if (bulk_events_.size() < all_ids.size()) bulk_events_.resize(all_ids.size());
+      bulk_found_.assign(all_ids.size(), false);
       auto previous = day_keys(*snap, day - 1);
       if (!previous) return previous.error();
       size_t next_state = 0;
       Status inner;
-      st = log_->read_sorted(bulk_ids_, [&](size_t i, const SegmentRecord& rec) {
+      st = log_->read_sorted(ids, [&](size_t i, const SegmentRecord& rec) {
         if (!inner) return;
         while (next_state < bulk_states_used_ && bulk_states_[next_state].index < i) ++next_state;
         const BulkState* state =
@@ -898,44 +872,25 @@ class SegmentStore final : public EventStore {
                   state->has_repr ? std::string_view(state->repr) : std::string_view()};
         }
         StoredEvent& e = bulk_events_[i];
-        inner = fill_event(bulk_ids_[i], rec, state ? &view : nullptr, e);
+        inner = fill_event(ids[i], rec, state ? &view : nullptr, e);
         if (!inner) return;
         e.new_since_previous_day = !(*previous)->contains(e.event_key);
         bulk_found_[i] = true;
       });
       if (!st) return st;
       if (!inner) return inner;
-      // bulk_pairs_ is sorted by key index: each report's events are one run of it.
-      for (size_t p = 0; p < bulk_pairs_.size();) {
-        uint32_t key = bulk_pairs_[p].first;
-        bulk_order_.clear();
-        for (; p < bulk_pairs_.size() && bulk_pairs_[p].first == key; ++p) {
-          auto at = std::lower_bound(bulk_ids_.begin(), bulk_ids_.end(), bulk_pairs_[p].second);
-          if (at == bulk_ids_.end() || *at != bulk_pairs_[p].second) continue;
-          auto index = static_cast<size_t>(at - bulk_ids_.begin());
-          if (bulk_found_[index]) bulk_order_.push_back(static_cast<uint32_t>(index));
-        }
-        std::sort(bulk_order_.begin(), bulk_order_.end(), [&](uint32_t a, uint32_t b) {
-          return report_row_less(bulk_events_[a], bulk_events_[b]);
-        });
-        for (uint32_t at : bulk_order_) {
-          if (!row(keys[key], bulk_events_[at])) {
-            go_on = false;
-            return {};
-          }
-        }
-      }
+      go_on = bulk_chunk_.hand_out(bulk_events_, bulk_found_, row);
       return {};
     });
   }
 
-  // The event_state rows of bulk_ids_ into bulk_states_[0, bulk_states_used_), in id order.
+  // The event_state rows of `ids` (ascending) into bulk_states_[0, bulk_states_used_), in id order.
   // Where the wanted ids lie densely (a chunk of a small day touches most of its events) one
   // range read of the table beats a lookup per id; where they are sparse (a large day), the
   // lookups read far fewer rows.
-  Status read_bulk_states() {
+  Status read_bulk_states(std::span<const int64_t> ids) {
     bulk_states_used_ = 0;
-    if (bulk_ids_.empty()) return {};
+    if (ids.empty()) return {};
     auto take = [&](size_t index, int64_t first_seen, int64_t last_seen, int64_t count,
                     bool has_repr, std::string_view repr) {
       if (bulk_states_used_ == bulk_states_.size()) bulk_states_.emplace_back();
@@ -947,13 +902,13 @@ class SegmentStore final : public EventStore {
       b.has_repr = has_repr;
       b.repr.assign(repr);
     };
-    int64_t span = bulk_ids_.back() - bulk_ids_.front();
-    if (span <= static_cast<int64_t>(bulk_ids_.size()) * kDenseStateBytesPerId) {
+    int64_t log_bytes = ids.back() - ids.front();
+    if (log_bytes <= static_cast<int64_t>(ids.size()) * kDenseStateBytesPerId) {
       auto st = db_->prepare(
           "SELECT id, first_seen, last_seen, count, repr FROM event_state WHERE id >= ?1 AND "
           "id <= ?2");
       if (!st) return st.error();
-      st->bind(1, bulk_ids_.front()).bind(2, bulk_ids_.back());
+      st->bind(1, ids.front()).bind(2, ids.back());
       size_t at = 0;
       while (true) {
         auto has = st->step();
@@ -961,18 +916,17 @@ class SegmentStore final : public EventStore {
         if (!*has) break;
         int64_t id = st->int64(0);
         at = static_cast<size_t>(
-            std::lower_bound(bulk_ids_.begin() + static_cast<long>(at), bulk_ids_.end(), id) -
-            bulk_ids_.begin());
-        if (at == bulk_ids_.size()) break;
-        if (bulk_ids_[at] != id) continue;
+            std::lower_bound(ids.begin() + static_cast<long>(at), ids.end(), id) - ids.begin());
+        if (at == ids.size()) break;
+        if (ids[at] != id) continue;
         take(at, st->int64(1), st->int64(2), st->int64(3), !st->is_null(4),
              st->is_null(4) ? std::string_view() : st->text(4));
       }
       return {};
     }
     if (auto st = prepare_select_state(); !st) return st;
-    for (size_t i = 0; i < bulk_ids_.size(); ++i) {
-      select_state_.bind(1, bulk_ids_[i]);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      select_state_.bind(1, ids[i]);
       auto has = select_state_.step();
       if (!has) {
         select_state_.reset();
@@ -991,11 +945,9 @@ class SegmentStore final : public EventStore {
   // A chunk may have held one large organisation's rows: give the memory back after a scan.
   void release_bulk_scratch() {
     std::lock_guard lock(mu_);
-    bulk_pairs_ = {};
-    bulk_ids_ = {};
+    bulk_chunk_.release();
     bulk_events_ = {};
     bulk_found_ = {};
-    bulk_order_ = {};
     bulk_states_ = {};
     bulk_states_used_ = 0;
   }
@@ -1410,19 +1362,17 @@ class SegmentStore final : public EventStore {
   Statement select_state_;
   bool select_state_ready_ = false;
   std::string read_buffer_;
-  // scan_reports' chunk: (key index, event id) pairs, the events' ids (ascending), the events
-  // and whether each was found, one report's rows, and the state rows of the events.
+  // scan_reports' chunk: its reports and events, the events read and whether each was found,
+  // and the state rows of the events.
   struct BulkState {
-    size_t index = 0;  // into bulk_ids_
+    size_t index = 0;  // into the chunk's event ids
     int64_t first_seen = 0, last_seen = 0, count = 0;
     bool has_repr = false;
     std::string repr;
   };
-  std::vector<std::pair<uint32_t, int64_t>> bulk_pairs_;
-  std::vector<int64_t> bulk_ids_;
+  ReportChunk bulk_chunk_;
   std::vector<StoredEvent> bulk_events_;
   std::vector<bool> bulk_found_;
-  std::vector<uint32_t> bulk_order_;
   std::vector<BulkState> bulk_states_;
   size_t bulk_states_used_ = 0;
   // new_since_previous_day's key set of one day, and the state it was read at.

@@ -11,6 +11,7 @@
 
 #include "common/equal_runs.h"
 #include "common/strings.h"
+#include "store/sqlite/report_chunk.h"
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/spool.h"
 #include "store/sqlite/sqlite_db.h"
@@ -456,8 +457,7 @@ class SqliteStore final : public EventStore {
   // A chunk may have held one large organisation's rows: give the memory back after a scan.
   void release_bulk_scratch() {
     std::lock_guard lock(mu_);
-    bulk_pairs_ = {};
-    bulk_ids_ = {};
+    bulk_chunk_.release();
     bulk_events_ = {};
     bulk_found_ = {};
   }
@@ -652,39 +652,14 @@ class SqliteStore final : public EventStore {
                            bool& go_on) {
     std::lock_guard lock(mu_);
     return in_snapshot([&]() -> Status {
-      // (organisation, type id, filter) -> the key's index; sorted, as keys are unique.
-      using Wanted = std::tuple<uint32_t, int64_t, MatchFilter, uint32_t>;
-      std::vector<Wanted> wanted;
-      std::vector<uint32_t> orgs;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        auto tid = known_type_id(keys[i].type);
-        if (!tid) return tid.error();
-        if (!*tid) continue;  // no event of this type was ever stored
-        wanted.emplace_back(keys[i].org_id, **tid, keys[i].filter, static_cast<uint32_t>(i));
-        if (orgs.empty() || orgs.back() != keys[i].org_id) orgs.push_back(keys[i].org_id);
-      }
-      std::sort(wanted.begin(), wanted.end());
-      bulk_pairs_.clear();
-      auto st = SpoolReader(*db_).for_each_of_orgs(keys[0].day, orgs, [&](const SpoolGroup& g) {
-        auto it = std::lower_bound(wanted.begin(), wanted.end(),
-                                   Wanted{g.org_id, g.type_id, g.filter, 0});
-        if (it == wanted.end() || std::get<0>(*it) != g.org_id || std::get<1>(*it) != g.type_id ||
-            std::get<2>(*it) != g.filter)
-          return;
-        uint32_t key = std::get<3>(*it);
-        g.for_each_id([&](int64_t id) { bulk_pairs_.push_back({key, id}); });
-      });
+      if (auto st = bulk_chunk_.start(*db_, types_, keys); !st) return st;
+      auto st = SpoolReader(*db_).for_each_of_orgs(
+          keys[0].day, bulk_chunk_.orgs(), [&](const SpoolGroup& g) { bulk_chunk_.add(g); });
       if (!st) return st;
-      // A report's entries may repeat an event (runs and tail, late routes): once each.
-      std::sort(bulk_pairs_.begin(), bulk_pairs_.end());
-      bulk_pairs_.erase(std::unique(bulk_pairs_.begin(), bulk_pairs_.end()), bulk_pairs_.end());
-      bulk_ids_.clear();
-      for (const auto& p : bulk_pairs_) bulk_ids_.push_back(p.second);
-      std::sort(bulk_ids_.begin(), bulk_ids_.end());
-      bulk_ids_.erase(std::unique(bulk_ids_.begin(), bulk_ids_.end()), bulk_ids_.end());
-      // Each event once, in id order: bulk_events_[i] is event bulk_ids_[i] (or absent).
-      if (bulk_events_.size() < bulk_ids_.size()) bulk_events_.resize(bulk_ids_.size());
-      bulk_found_.assign(bulk_ids_.size(), false);
+      const auto& ids = bulk_chunk_.event_ids();
+      // Each event once, in id order: bulk_events_[i] is event ids[i] (or absent).
+      if (bulk_events_.size() < ids.size()) bulk_events_.resize(ids.size());
+      bulk_found_.assign(ids.size(), false);
       if (!bulk_event_ready_) {
         auto prepared =
             db_->prepare(std::string("SELECT ") + kEventColumns +
@@ -695,8 +670,8 @@ class SqliteStore final : public EventStore {
         bulk_event_ = std::move(*prepared);
         bulk_event_ready_ = true;
       }
-      for (size_t i = 0; i < bulk_ids_.size(); ++i) {
-        bulk_event_.bind(1, bulk_ids_[i]);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        bulk_event_.bind(1, ids[i]);
         auto has = bulk_event_.step();
         if (!has) {
           bulk_event_.reset();
@@ -709,26 +684,7 @@ class SqliteStore final : public EventStore {
         }
         bulk_event_.reset();
       }
-      // bulk_pairs_ is sorted by key index: each report's events are one run of it.
-      std::vector<uint32_t> order;
-      for (size_t p = 0; p < bulk_pairs_.size();) {
-        uint32_t key = bulk_pairs_[p].first;
-        order.clear();
-        for (; p < bulk_pairs_.size() && bulk_pairs_[p].first == key; ++p) {
-          size_t at = std::lower_bound(bulk_ids_.begin(), bulk_ids_.end(), bulk_pairs_[p].second) -
-                      bulk_ids_.begin();
-          if (bulk_found_[at]) order.push_back(static_cast<uint32_t>(at));
-        }
-        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-          return report_row_less(bulk_events_[a], bulk_events_[b]);
-        });
-        for (uint32_t at : order) {
-          if (!row(keys[key], bulk_events_[at])) {
-            go_on = false;
-            return {};
-          }
-        }
-      }
+      go_on = bulk_chunk_.hand_out(bulk_events_, bulk_found_, row);
       return {};
     });
   }
@@ -944,8 +900,7 @@ class SqliteStore final : public EventStore {
   // scan_reports' chunk scratch, kept to reuse its memory (events' strings included).
   Statement bulk_event_;
   bool bulk_event_ready_ = false;
-  std::vector<std::pair<uint32_t, int64_t>> bulk_pairs_;  // (key index, event id)
-  std::vector<int64_t> bulk_ids_;
+  ReportChunk bulk_chunk_;
   std::vector<StoredEvent> bulk_events_;
   std::vector<bool> bulk_found_;
   std::vector<int64_t> ids_scratch_;
