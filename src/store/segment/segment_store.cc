@@ -288,25 +288,11 @@ class SegmentStore final : public EventStore {
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
     if (auto st = check_report_scan_keys(keys); !st) return st;
-    const int64_t chunk_rows = std::max<int64_t>(options_.report_chunk_rows, 1);
-    Status st;
-    for (size_t begin = 0; begin < keys.size();) {
-      auto [end, too_large] =
-          next_report_scan_chunk(keys, begin, chunk_rows, options_.report_bulk_org_rows_max);
-      bool go_on = true;
-      if (too_large) {
-        for (size_t i = begin; i < end && go_on && st.ok(); ++i) {
-          st = scan_report(keys[i], [&](const StoredEvent& e) {
-            go_on = row(keys[i], e);
-            return go_on;
-          });
-        }
-      } else {
-        st = scan_report_chunk(keys.subspan(begin, end - begin), row, go_on);
-      }
-      if (!st || !go_on) break;
-      begin = end;
-    }
+    Status st = scan_reports_in_chunks(*this, keys, options_.report_chunk_rows,
+                                       options_.report_bulk_org_rows_max, row,
+                                       [&](std::span<const ReportKey> chunk, bool& go_on) {
+                                         return scan_report_chunk(chunk, row, go_on);
+                                       });
     release_bulk_scratch();
     return st;
   }

@@ -4,6 +4,31 @@
 
 namespace vantage::store {
 
+Status scan_reports_in_chunks(
+    EventStore& store, std::span<const ReportKey> keys, int64_t chunk_rows, int64_t org_rows_max,
+    const ReportRowFn& row,
+    const std::function<Status(std::span<const ReportKey>, bool& go_on)>& chunk) {
+  chunk_rows = std::max<int64_t>(chunk_rows, 1);
+  for (size_t begin = 0; begin < keys.size();) {
+    auto [end, too_large] = next_report_scan_chunk(keys, begin, chunk_rows, org_rows_max);
+    bool go_on = true;
+    if (too_large) {
+      for (size_t i = begin; i < end && go_on; ++i) {
+        auto st = store.scan_report(keys[i], [&](const StoredEvent& e) {
+          go_on = row(keys[i], e);
+          return go_on;
+        });
+        if (!st) return st;
+      }
+    } else if (auto st = chunk(keys.subspan(begin, end - begin), go_on); !st) {
+      return st;
+    }
+    if (!go_on) break;
+    begin = end;
+  }
+  return {};
+}
+
 Status ReportChunk::start(Db& db, TypeIds& types, std::span<const ReportKey> keys) {
   keys_ = keys;
   wanted_.clear();

@@ -1,9 +1,10 @@
 #pragma once
-// One chunk of a bulk report read (EventStore::scan_reports) of the embedded stores (SQLite and
-// segment): which of the chunk's reports each spool entry feeds, the (report, event) pairs,
-// the chunk's distinct events, and the reports handed out in the keys' order with their rows
-// in scan_report's order (report_row_less). The stores differ only in how they read the
-// spool's tail and the events themselves, between add() and hand_out().
+// The bulk report read (EventStore::scan_reports) of the embedded stores (SQLite and segment):
+// how the keys are cut into chunks, and one chunk's bookkeeping -- which of the chunk's reports
+// each spool entry feeds, the (report, event) pairs, the chunk's distinct events, and the
+// reports handed out in the keys' order with their rows in scan_report's order
+// (report_row_less). The stores differ only in how they read the spool's tail and the events
+// themselves, between add() and hand_out().
 //
 // Thread-safety: none; the store serialises calls.
 
@@ -20,6 +21,16 @@
 #include "store/store.h"
 
 namespace vantage::store {
+
+// Drives a bulk report read: cuts `keys` into chunks of whole organisations
+// (next_report_scan_chunk), reads an organisation of more than `org_rows_max` rows report by
+// report (store.scan_report) and every other chunk through `chunk`, which clears `go_on` when
+// `row` stopped the read.
+using ReportRowFn = std::function<bool(const ReportKey&, const StoredEvent&)>;
+Status scan_reports_in_chunks(
+    EventStore& store, std::span<const ReportKey> keys, int64_t chunk_rows, int64_t org_rows_max,
+    const ReportRowFn& row,
+    const std::function<Status(std::span<const ReportKey>, bool& go_on)>& chunk);
 
 class ReportChunk {
  public:

@@ -424,34 +424,13 @@ class SqliteStore final : public EventStore {
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
     if (auto st = check_report_scan_keys(keys); !st) return st;
-    Status st = scan_report_chunks(keys, row);
+    Status st = scan_reports_in_chunks(*this, keys, options_.report_chunk_rows,
+                                       options_.report_bulk_org_rows_max, row,
+                                       [&](std::span<const ReportKey> chunk, bool& go_on) {
+                                         return scan_report_chunk(chunk, row, go_on);
+                                       });
     release_bulk_scratch();
     return st;
-  }
-
-  Status scan_report_chunks(std::span<const ReportKey> keys,
-                            const std::function<bool(const ReportKey&, const StoredEvent&)>& row) {
-    const int64_t chunk_rows = std::max<int64_t>(options_.report_chunk_rows, 1);
-    size_t begin = 0;
-    while (begin < keys.size()) {
-      auto [end, too_large] =
-          next_report_scan_chunk(keys, begin, chunk_rows, options_.report_bulk_org_rows_max);
-      bool go_on = true;
-      if (too_large) {
-        for (size_t i = begin; i < end && go_on; ++i) {
-          auto st = scan_report(keys[i], [&](const StoredEvent& e) {
-            go_on = row(keys[i], e);
-            return go_on;
-          });
-          if (!st) return st;
-        }
-      } else if (auto st = scan_report_chunk(keys.subspan(begin, end - begin), row, go_on); !st) {
-        return st;
-      }
-      if (!go_on) break;
-      begin = end;
-    }
-    return {};
   }
 
   // A chunk may have held one large organisation's rows: give the memory back after a scan.
