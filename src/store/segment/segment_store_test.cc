@@ -215,7 +215,8 @@ TEST(SegmentRecordTest, RoundTripsAndRejectsDamage) {
   r.region = "Utrecht";
   r.tag = "a,b";
   r.routes = "[29,30]";
-  r.row = std::string(300, 'x');
+  const std::string row(300, 'x');  // the record's texts are views: the row must outlive them
+  r.row = row;
   std::string bytes;
   encode_segment_record(r, bytes);
   SegmentRecord back;
