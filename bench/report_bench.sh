@@ -14,6 +14,11 @@
 #   BUILD_LIMIT=SECONDS stops the build after that long (the files layout writes one file per
 #   report, so a large day can take hours on a slow disk) and rates the report files finished
 #   (files layout only: a pack build stopped before its commit has no report yet).
+#   ENGINES="sqlite segment" builds the day from each event store (store.engine) in turn: the
+#   SQLite store is migrated into a segment store (`vantage store migrate --to segment`) after
+#   the ingest. ROUNDS=N repeats the engines' builds N times, alternating (default 1). Each
+#   build prints the sha256 of its manifest (every report's name, size, rows and sha256), and
+#   the bench fails when two builds of the day differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vantage="${1:-build/release/apps/vantage/vantage}"
@@ -61,14 +66,24 @@ expected=$(sqlite3 "$data/events.sqlite" "SELECT count(*), sum(n) FROM (SELECT c
   ($spool) GROUP BY org_id, type_id, filter)")
 echo "report_bench: the day holds ${expected%|*} reports, ${expected#*|} rows (spool)"
 
-build_one() {  # LAYOUT
-  local layout="$1"
+engines="${ENGINES:-}"
+if [[ " $engines " == *" segment "* ]]; then
+  "$vantage" --data-dir "$data" store migrate --to segment >"$work/migrate.log" 2>&1 ||
+    { cat "$work/migrate.log" >&2; exit 1; }
+  du -sm "$data/events.segment" | awk '{printf "report_bench: segment store %d MB (migrated)\n", $1}'
+fi
+manifests=()
+
+build_one() {  # LAYOUT [ENGINE]
+  local layout="$1" engine="${2:-}" label="$1"
+  [[ -z "$engine" ]] || label="$layout $engine"
   rm -rf "$data/reports" "$data/reports.sqlite" "$data/reports.sqlite-wal" "$data/reports.sqlite-shm"
   sync
-  echo "report_bench: [$layout] build starts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "report_bench: [$label] build starts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   start=$(date +%s.%N)
   rc=0
-  VANTAGE_REPORT_LAYOUT="$layout" /usr/bin/time -f "%M %U %S" -o "$work/build.rss" \
+  env VANTAGE_REPORT_LAYOUT="$layout" ${engine:+VANTAGE_STORE_ENGINE="$engine"} \
+    /usr/bin/time -f "%M %U %S" -o "$work/build.rss" \
     timeout "${BUILD_LIMIT:-0}" "$vantage" --data-dir "$data" report build --date "$day" >"$work/build.out" \
     2>"$work/build.log" || rc=$?
   end=$(date +%s.%N)
@@ -81,11 +96,11 @@ build_one() {  # LAYOUT
     lines=$(find "$dir" -name '*.csv' -print0 2>/dev/null | xargs -0 -r cat | wc -l)
     rows=$((lines - reports))
     bytes=$(find "$dir" -name '*.csv' -printf '%s\n' 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
-    printf "report_bench: [$layout] STOPPED after %.0f s (BUILD_LIMIT): %d of %s reports, %d rows, %.1f MB\n" \
+    printf "report_bench: [$label] STOPPED after %.0f s (BUILD_LIMIT): %d of %s reports, %d rows, %.1f MB\n" \
       "$secs" "$reports" "${expected%|*}" "$rows" "$(echo "$bytes / 1000000" | bc -l)"
-    printf "report_bench: [$layout] %.0f reports/s, %.0f rows/s, %.1f MB/s\n" "$(echo "$reports / $secs" | bc -l)" \
+    printf "report_bench: [$label] %.0f reports/s, %.0f rows/s, %.1f MB/s\n" "$(echo "$reports / $secs" | bc -l)" \
       "$(echo "$rows / $secs" | bc -l)" "$(echo "$bytes / 1000000 / $secs" | bc -l)"
-    echo "report_bench: [$layout] load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "report_bench: [$label] load average after $(cut -d' ' -f1-3 /proc/loadavg)"
     return 0
   fi
   # "report: 2026-01-05: 1234 reports, 5678 rows, 91011 bytes in 1.23s"
@@ -98,17 +113,35 @@ build_one() {  # LAYOUT
   read -r reports _ rows _ bytes _ _ own <<<"$line"
   own="${own%s}"
   read -r rss user sys <"$work/build.rss"
-  printf "report_bench: [$layout] build %d reports, %d rows, %.1f MB in %.2f s (builder's own %.2f s), CPU %.2f s\n" \
+  printf "report_bench: [$label] build %d reports, %d rows, %.1f MB in %.2f s (builder's own %.2f s), CPU %.2f s\n" \
     "$reports" "$rows" "$(echo "$bytes / 1000000" | bc -l)" "$secs" "$own" "$(echo "$user + $sys" | bc -l)"
-  printf "report_bench: [$layout] %.0f reports/s, %.0f rows/s, %.1f MB/s, peak RSS %.0f MB\n" \
+  printf "report_bench: [$label] %.0f reports/s, %.0f rows/s, %.1f MB/s, peak RSS %.0f MB\n" \
     "$(echo "$reports / $secs" | bc -l)" "$(echo "$rows / $secs" | bc -l)" \
     "$(echo "$bytes / 1000000 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
   files=$(find "$data/reports" -type f | wc -l)
   du_mb=$(du -sm "$data/reports" | cut -f1)
-  echo "report_bench: [$layout] $files files, $du_mb MB on disk under reports/;" \
+  echo "report_bench: [$label] $files files, $du_mb MB on disk under reports/;" \
     "load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+  local manifest
+  manifest=$(sqlite3 "$data/reports.sqlite" "SELECT day, org_id, type, filter, file_name, size, \
+    rows, sha256 FROM reports ORDER BY day, org_id, type, filter" | sha256sum | cut -c1-16)
+  echo "report_bench: [$label] manifest sha256 $manifest"
+  manifests+=("$manifest")
 }
 
-for layout in ${LAYOUTS:-pack}; do
-  build_one "$layout"
+read -ra engine_list <<<"$engines"
+((${#engine_list[@]})) || engine_list=("")  # the configured store.engine
+for ((round = 1; round <= ${ROUNDS:-1}; round++)); do
+  for engine in "${engine_list[@]}"; do
+    for layout in ${LAYOUTS:-pack}; do
+      build_one "$layout" "$engine"
+    done
+  done
 done
+if [[ -n "$engines" ]]; then
+  if [[ $(printf '%s\n' "${manifests[@]}" | sort -u | wc -l) != 1 ]]; then
+    echo "report_bench: FAILED: the builds' reports differ (${manifests[*]})" >&2
+    exit 1
+  fi
+  echo "report_bench: every build's reports identical (manifest sha256 ${manifests[0]})"
+fi

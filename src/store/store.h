@@ -149,6 +149,17 @@ inline bool report_row_less(const StoredEvent& a, const StoredEvent& b) {
 }
 // What EventStore::scan_reports needs of its keys: all of one day, strictly in that order.
 Status check_report_scan_keys(std::span<const ReportKey> keys);
+// How a bulk report read (scan_reports) cuts its keys into chunks: the chunk starting at
+// keys[begin] ends before keys[end] -- whole organisations, up to about `chunk_rows` rows (at
+// least one organisation). An organisation of more than `org_rows_max` rows gets a chunk of its
+// own with `org_too_large` set: the store reads it report by report, so that the memory a chunk
+// holds stays bounded whatever one organisation receives.
+struct ReportScanChunk {
+  size_t end = 0;
+  bool org_too_large = false;
+};
+ReportScanChunk next_report_scan_chunk(std::span<const ReportKey> keys, size_t begin,
+                                       int64_t chunk_rows, int64_t org_rows_max);
 
 struct StatsQuery {
   DayNumber first_day = 0;
@@ -327,6 +338,13 @@ struct SegmentStoreOptions {
   SqliteStoreOptions fold;  // when the spool's tail is folded, as the SQLite store's
   // A segment file's size limit; fixed when the store is created (event ids are offsets).
   int64_t segment_bytes = int64_t{1} << 30;
+  // scan_reports reads whole organisations, about this many report rows per read snapshot:
+  // their (report, event) pairs from the spool, each event once in offset order (sequential
+  // reads), then each report's rows sorted in memory ...
+  int64_t report_chunk_rows = 100000;
+  // ... and an organisation with more rows than this is read report by report instead, so
+  // that the memory a chunk holds stays bounded whatever one organisation receives.
+  int64_t report_bulk_org_rows_max = 250000;
 };
 
 Result<std::unique_ptr<EventStore>> open_segment_store(const std::string& dir,

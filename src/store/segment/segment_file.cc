@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +18,11 @@ namespace {
 constexpr size_t kFixed = 4 + 4 + 4 + 8 + 8 + 8 + 4 + 1;  // length .. severity
 constexpr size_t kTrailer = 8;                            // checksum, length again
 constexpr size_t kReadWindow = 1024;  // a read by id reads this much, then the rest if needed
+// read_sorted: the next wanted record joins the current stretch when at most this many bytes
+// lie between them (a page-cache copy of 64 KiB costs about what one more pread does) and
+// the stretch stays under the second figure (its buffer).
+constexpr int64_t kStretchGap = int64_t{64} << 10;
+constexpr int64_t kStretchMax = int64_t{4} << 20;
 
 template <typename T>
 void put(std::string& out, T v) {
@@ -307,6 +313,55 @@ Status SegmentLog::read(int64_t id, std::string& buffer, SegmentRecord& out) {
   std::string_view bytes = std::string_view(buffer).substr(buffer.size() - length);
   if (!decode_segment_record(bytes, out)) {
     return Error::internal("event " + std::to_string(id) + " is damaged");
+  }
+  return {};
+}
+
+Status SegmentLog::read_sorted(std::span<const int64_t> ids,
+                               const std::function<void(size_t, const SegmentRecord&)>& record) {
+  SegmentRecord r;
+  size_t i = 0;
+  while (i < ids.size()) {
+    int64_t segment = segment_of(ids[i] - 1);
+    int64_t file_start = segment * segment_bytes_;
+    auto fd = reader_fd(segment);
+    if (!fd) return fd.error();
+    if (*fd < 0) {  // removed by retention: its events are gone
+      while (i < ids.size() && segment_of(ids[i] - 1) == segment) ++i;
+      continue;
+    }
+    // [lo, hi): from a read window before the first record's end (its start is known only from
+    // its trailer) to the last record's end. Every later record of the stretch starts at or
+    // after the end of the one before it, so it lies whole inside.
+    int64_t lo = std::max(file_start, ids[i] - static_cast<int64_t>(kReadWindow));
+    int64_t hi = ids[i];
+    size_t j = i + 1;
+    while (j < ids.size() && segment_of(ids[j] - 1) == segment && ids[j] - hi <= kStretchGap &&
+           ids[j] - lo <= kStretchMax) {
+      hi = ids[j++];
+    }
+    stretch_buffer_.resize(static_cast<size_t>(hi - lo));
+    auto got = read_at(*fd, stretch_buffer_.data(), stretch_buffer_.size(), lo - file_start);
+    if (!got) return got.error();
+    if (*got != stretch_buffer_.size()) {
+      return Error::internal("event " + std::to_string(hi) + " is cut");
+    }
+    for (size_t k = i; k < j; ++k) {
+      int64_t end = ids[k] - lo;  // the record's end inside the buffer
+      uint32_t length = get<uint32_t>(stretch_buffer_.data() + end - 4);
+      if (length < kFixed + kTrailer || length > ids[k] - file_start) {
+        return Error::internal("event " + std::to_string(ids[k]) + " is damaged");
+      }
+      if (length > end) {  // the first record, longer than the read window: read it alone
+        if (auto st = read(ids[k], scan_buffer_, r); !st) return st;
+      } else if (!decode_segment_record(std::string_view(stretch_buffer_)
+                                            .substr(static_cast<size_t>(end - length), length),
+                                        r)) {
+        return Error::internal("event " + std::to_string(ids[k]) + " is damaged");
+      }
+      record(k, r);
+    }
+    i = j;
   }
   return {};
 }

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,14 @@ class SegmentLog {
   // retention are skipped.
   Status scan(int64_t after, int64_t end,
               const std::function<bool(int64_t, const SegmentRecord&)>& record);
+  // Reads the records with these ids (ascending, unique, committed) in offset order and calls
+  // `record(i, record)` for ids[i]; the record's texts are valid during the call only. Ids
+  // close together are read with one pread per stretch (gaps of a few records are read and
+  // skipped: cheaper than another system call), so a bulk read of many events of a day reads
+  // its files sequentially instead of one pread per event. Ids whose file retention removed
+  // are skipped.
+  Status read_sorted(std::span<const int64_t> ids,
+                     const std::function<void(size_t, const SegmentRecord&)>& record);
   // Closes cached read handles (a removed file's handle would keep its space).
   void close_readers();
 
@@ -95,7 +104,7 @@ class SegmentLog {
     std::string bytes;
   };
   std::map<int64_t, Pending> pending_;
-  std::string scan_buffer_;
+  std::string scan_buffer_, stretch_buffer_;
 };
 
 }  // namespace vantage::store

@@ -29,6 +29,7 @@
 #include "common/hash.h"
 #include "common/strings.h"
 #include "store/segment/segment_file.h"
+#include "store/sqlite/report_chunk.h"
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/spool.h"
 #include "store/sqlite/sqlite_db.h"
@@ -67,6 +68,12 @@ constexpr const char* kEventsTotal = "events_total";
 constexpr const char* kEventsFolded = "events_folded";
 constexpr const char* kRetentionDay = "retention_day";
 constexpr const char* kWatermark = "spool_watermark";
+
+// scan_reports reads a chunk's event_state rows in one range when its events lie at most this
+// many log bytes apart on average (a record is ~500 bytes and about one event in six has a
+// state row: ~3 rows read per wanted event, cheaper than a B-tree lookup each); else one
+// lookup per event.
+constexpr int64_t kDenseStateBytesPerId = 8192;
 
 // The fields of the occurrence an event shows (its representative): beside its identity,
 // what a new event's record holds, and what a repeat stores when it takes over the row.
@@ -274,23 +281,20 @@ class SegmentStore final : public EventStore {
     return in_snapshot([&]() -> Status { return scan_report_locked(key, row); });
   }
 
+  // Bulk: whole organisations at a time, about options_.report_chunk_rows rows per chunk, each
+  // chunk in its own read snapshot (scan_report_chunk; between them the writer may go on). An
+  // organisation too large to hold in memory is read report by report.
   Status scan_reports(
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
     if (auto st = check_report_scan_keys(keys); !st) return st;
-    std::lock_guard lock(mu_);
-    return in_snapshot([&]() -> Status {
-      for (const auto& key : keys) {
-        bool go_on = true;
-        auto st = scan_report_locked(key, [&](const StoredEvent& e) {
-          go_on = row(key, e);
-          return go_on;
-        });
-        if (!st) return st;
-        if (!go_on) break;
-      }
-      return {};
-    });
+    Status st = scan_reports_in_chunks(*this, keys, options_.report_chunk_rows,
+                                       options_.report_bulk_org_rows_max, row,
+                                       [&](std::span<const ReportKey> chunk, bool& go_on) {
+                                         return scan_report_chunk(chunk, row, go_on);
+                                       });
+    release_bulk_scratch();
+    return st;
   }
 
   Result<std::vector<StatsRow>> stats(const StatsQuery& q) override {
@@ -654,24 +658,57 @@ class SegmentStore final : public EventStore {
     return ids;
   }
 
-  // A stored event from its record and its state row (if any); `routes` gets its routes.
-  Status record_event(int64_t id, const SegmentRecord& rec, StoredEvent& e, std::string* routes) {
-    if (!select_state_ready_) {
-      auto st = db_->prepare(
-          "SELECT first_seen, last_seen, count, routes, repr FROM event_state WHERE id = ?");
-      if (!st) return st.error();
-      select_state_ = std::move(*st);
-      select_state_ready_ = true;
+  // What a repeat changed of an event (its event_state row), as views.
+  struct StateView {
+    int64_t first_seen = 0, last_seen = 0, count = 0;
+    std::string_view repr;  // empty: the record's own occurrence is the representative
+  };
+
+  // Fills `e` (reusing its strings' memory: a bulk read keeps its events) from the event's
+  // record and its state (null: no repeat).
+  Status fill_event(int64_t id, const SegmentRecord& rec, const StateView* state, StoredEvent& e) {
+    const SegmentRecord* shown = &rec;
+    SegmentRecord r;
+    if (state && !state->repr.empty()) {
+      r = rec;
+      if (!decode_representative(state->repr, r)) {
+        return Error::internal("damaged representative of event " + std::to_string(id));
+      }
+      shown = &r;
     }
-    SegmentRecord r = rec;
-    e.id = id;
-    e.day = rec.day;
     auto name = type_name(rec.type_id);
     if (!name) return name.error();
-    e.type = *name;
+    e.id = id;
+    e.day = rec.day;
+    e.type.assign(*name);
     e.event_key = rec.event_key;
-    e.first_seen = e.last_seen = rec.timestamp;
-    e.count = 1;
+    e.first_seen = state ? state->first_seen : rec.timestamp;
+    e.last_seen = state ? state->last_seen : rec.timestamp;
+    e.count = state ? static_cast<uint32_t>(state->count) : 1;
+    e.ip.assign(shown->ip);
+    e.asn = shown->asn;
+    e.geo.assign(shown->geo);
+    e.region.assign(shown->region);
+    e.severity = shown->severity;
+    e.tag.assign(shown->tag);
+    e.row.assign(shown->row);
+    e.new_since_previous_day = true;
+    return {};
+  }
+
+  Status prepare_select_state() {
+    if (select_state_ready_) return {};
+    auto st = db_->prepare(
+        "SELECT first_seen, last_seen, count, routes, repr FROM event_state WHERE id = ?");
+    if (!st) return st.error();
+    select_state_ = std::move(*st);
+    select_state_ready_ = true;
+    return {};
+  }
+
+  // A stored event from its record and its state row (if any); `routes` gets its routes.
+  Status record_event(int64_t id, const SegmentRecord& rec, StoredEvent& e, std::string* routes) {
+    if (auto st = prepare_select_state(); !st) return st;
     if (routes) routes->assign(rec.routes);
     select_state_.bind(1, id);
     auto has = select_state_.step();
@@ -679,28 +716,17 @@ class SegmentStore final : public EventStore {
       select_state_.reset();
       return has.error();
     }
+    Status st;
     if (*has) {
-      e.first_seen = select_state_.int64(0);
-      e.last_seen = select_state_.int64(1);
-      e.count = static_cast<uint32_t>(select_state_.int64(2));
       if (routes && !select_state_.is_null(3)) routes->assign(select_state_.text(3));
-      if (!select_state_.is_null(4)) {
-        repr_scratch_.assign(select_state_.text(4));
-        if (!decode_representative(repr_scratch_, r)) {
-          select_state_.reset();
-          return Error::internal("damaged representative of event " + std::to_string(id));
-        }
-      }
+      StateView state{select_state_.int64(0), select_state_.int64(1), select_state_.int64(2),
+                      select_state_.is_null(4) ? std::string_view() : select_state_.text(4)};
+      st = fill_event(id, rec, &state, e);
+    } else {
+      st = fill_event(id, rec, nullptr, e);
     }
-    e.ip = std::string(r.ip);
-    e.asn = r.asn;
-    e.geo = std::string(r.geo);
-    e.region = std::string(r.region);
-    e.severity = r.severity;
-    e.tag = std::string(r.tag);
-    e.row = std::string(r.row);
     select_state_.reset();
-    return {};
+    return st;
   }
 
   Status load_event(int64_t id, StoredEvent& e, std::string* routes) {
@@ -776,6 +802,140 @@ class SegmentStore final : public EventStore {
       if (!row(e)) break;
     }
     return {};
+  }
+
+  // One chunk of scan_reports, in one read snapshot: the (report, event) pairs of the chunk's
+  // organisations from the spool's runs and the tail, the state rows of their events, every
+  // event read once in offset order (SegmentLog::read_sorted: a pread per stretch of the log,
+  // not per row), then each report's rows in scan_report's order (report_row_less).
+  Status scan_report_chunk(std::span<const ReportKey> keys,
+                           const std::function<bool(const ReportKey&, const StoredEvent&)>& row,
+                           bool& go_on) {
+    std::lock_guard lock(mu_);
+    return in_snapshot([&]() -> Status {
+      auto snap = snapshot();
+      if (!snap) return snap.error();
+      const DayNumber day = keys[0].day;
+      if (auto st = bulk_chunk_.start(*db_, types_, keys); !st) return st;
+      auto st = SpoolReader(*db_).for_each_run_of_orgs(
+          day, bulk_chunk_.orgs(), [&](const SpoolGroup& g) { bulk_chunk_.add(g); });
+      if (!st) return st;
+      // The tail: records past the watermark, with the routes their repeats added.
+      std::vector<OrgRoute> routes;
+      st = for_each_tail(
+          *snap, [&](int64_t id, const SegmentRecord& r, std::string_view text, const TailState*) {
+            if (r.day < snap->retention || r.day != day) return true;
+            decode_routes(text, routes);
+            for (const auto& route : routes)
+              bulk_chunk_.add(route.org_id, r.type_id, route.filter, id);
+            return true;
+          });
+      if (!st) return st;
+      const auto& all_ids = bulk_chunk_.event_ids();
+      // Never past the snapshot's committed end (bytes there belong to no committed batch).
+      std::span<const int64_t> ids(
+          all_ids.data(),
+          static_cast<size_t>(std::upper_bound(all_ids.begin(), all_ids.end(), snap->end) -
+                              all_ids.begin()));
+      if (auto s = read_bulk_states(ids); !s) return s;
+      // Each event once, in offset order: bulk_events_[i] is event all_ids[i] (or absent).
+      if (bulk_events_.size() < all_ids.size()) bulk_events_.resize(all_ids.size());
+      bulk_found_.assign(all_ids.size(), false);
+      auto previous = day_keys(*snap, day - 1);
+      if (!previous) return previous.error();
+      size_t next_state = 0;
+      Status inner;
+      st = log_->read_sorted(ids, [&](size_t i, const SegmentRecord& rec) {
+        if (!inner) return;
+        while (next_state < bulk_states_used_ && bulk_states_[next_state].index < i) ++next_state;
+        const BulkState* state =
+            next_state < bulk_states_used_ && bulk_states_[next_state].index == i
+                ? &bulk_states_[next_state]
+                : nullptr;
+        StateView view;
+        if (state) {
+          view = {state->first_seen, state->last_seen, state->count,
+                  state->has_repr ? std::string_view(state->repr) : std::string_view()};
+        }
+        StoredEvent& e = bulk_events_[i];
+        inner = fill_event(ids[i], rec, state ? &view : nullptr, e);
+        if (!inner) return;
+        e.new_since_previous_day = !(*previous)->contains(e.event_key);
+        bulk_found_[i] = true;
+      });
+      if (!st) return st;
+      if (!inner) return inner;
+      go_on = bulk_chunk_.hand_out(bulk_events_, bulk_found_, row);
+      return {};
+    });
+  }
+
+  // The event_state rows of `ids` (ascending) into bulk_states_[0, bulk_states_used_), in id order.
+  // Where the wanted ids lie densely (a chunk of a small day touches most of its events) one
+  // range read of the table beats a lookup per id; where they are sparse (a large day), the
+  // lookups read far fewer rows.
+  Status read_bulk_states(std::span<const int64_t> ids) {
+    bulk_states_used_ = 0;
+    if (ids.empty()) return {};
+    auto take = [&](size_t index, int64_t first_seen, int64_t last_seen, int64_t count,
+                    bool has_repr, std::string_view repr) {
+      if (bulk_states_used_ == bulk_states_.size()) bulk_states_.emplace_back();
+      BulkState& b = bulk_states_[bulk_states_used_++];
+      b.index = index;
+      b.first_seen = first_seen;
+      b.last_seen = last_seen;
+      b.count = count;
+      b.has_repr = has_repr;
+      b.repr.assign(repr);
+    };
+    int64_t log_bytes = ids.back() - ids.front();
+    if (log_bytes <= static_cast<int64_t>(ids.size()) * kDenseStateBytesPerId) {
+      auto st = db_->prepare(
+          "SELECT id, first_seen, last_seen, count, repr FROM event_state WHERE id >= ?1 AND "
+          "id <= ?2");
+      if (!st) return st.error();
+      st->bind(1, ids.front()).bind(2, ids.back());
+      size_t at = 0;
+      while (true) {
+        auto has = st->step();
+        if (!has) return has.error();
+        if (!*has) break;
+        int64_t id = st->int64(0);
+        at = static_cast<size_t>(
+            std::lower_bound(ids.begin() + static_cast<long>(at), ids.end(), id) - ids.begin());
+        if (at == ids.size()) break;
+        if (ids[at] != id) continue;
+        take(at, st->int64(1), st->int64(2), st->int64(3), !st->is_null(4),
+             st->is_null(4) ? std::string_view() : st->text(4));
+      }
+      return {};
+    }
+    if (auto st = prepare_select_state(); !st) return st;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      select_state_.bind(1, ids[i]);
+      auto has = select_state_.step();
+      if (!has) {
+        select_state_.reset();
+        return has.error();
+      }
+      if (*has) {
+        take(i, select_state_.int64(0), select_state_.int64(1), select_state_.int64(2),
+             !select_state_.is_null(4),
+             select_state_.is_null(4) ? std::string_view() : select_state_.text(4));
+      }
+      select_state_.reset();
+    }
+    return {};
+  }
+
+  // A chunk may have held one large organisation's rows: give the memory back after a scan.
+  void release_bulk_scratch() {
+    std::lock_guard lock(mu_);
+    bulk_chunk_.release();
+    bulk_events_ = {};
+    bulk_found_ = {};
+    bulk_states_ = {};
+    bulk_states_used_ = 0;
   }
 
   // An empty temp.org_events (this connection's own) and its insert statement.
@@ -1187,7 +1347,20 @@ class SegmentStore final : public EventStore {
   TypeIds types_;
   Statement select_state_;
   bool select_state_ready_ = false;
-  std::string read_buffer_, repr_scratch_;
+  std::string read_buffer_;
+  // scan_reports' chunk: its reports and events, the events read and whether each was found,
+  // and the state rows of the events.
+  struct BulkState {
+    size_t index = 0;  // into the chunk's event ids
+    int64_t first_seen = 0, last_seen = 0, count = 0;
+    bool has_repr = false;
+    std::string repr;
+  };
+  ReportChunk bulk_chunk_;
+  std::vector<StoredEvent> bulk_events_;
+  std::vector<bool> bulk_found_;
+  std::vector<BulkState> bulk_states_;
+  size_t bulk_states_used_ = 0;
   // new_since_previous_day's key set of one day, and the state it was read at.
   std::unique_ptr<std::unordered_set<uint64_t>> day_keys_cache_;
   DayNumber day_keys_day_ = 0, day_keys_retention_ = 0;

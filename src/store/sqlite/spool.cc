@@ -450,6 +450,18 @@ Status SpoolReader::for_each_run(DayNumber first_day, DayNumber last_day,
 Status SpoolReader::for_each_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
                                      const std::function<void(const SpoolGroup&)>& group) {
   if (sorted_org_ids.empty()) return {};
+  if (auto st = for_each_run_of_orgs(day, sorted_org_ids, group); !st) return st;
+  return for_each_in_tail(
+      db_, day, day,
+      [&](uint32_t org) {
+        return std::binary_search(sorted_org_ids.begin(), sorted_org_ids.end(), org);
+      },
+      group);
+}
+
+Status SpoolReader::for_each_run_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
+                                         const std::function<void(const SpoolGroup&)>& group) {
+  if (sorted_org_ids.empty()) return {};
   auto runs = db_.prepare("SELECT summary, ids FROM spool_runs WHERE org_id = ?1 AND day = ?2");
   if (!runs) return runs.error();
   for (uint32_t org_id : sorted_org_ids) {
@@ -462,12 +474,7 @@ Status SpoolReader::for_each_of_orgs(DayNumber day, std::span<const uint32_t> so
     }
     runs->reset();
   }
-  return for_each_in_tail(
-      db_, day, day,
-      [&](uint32_t org) {
-        return std::binary_search(sorted_org_ids.begin(), sorted_org_ids.end(), org);
-      },
-      group);
+  return {};
 }
 
 }  // namespace vantage::store

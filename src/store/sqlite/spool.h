@@ -159,6 +159,9 @@ class SpoolReader {
   // organisation into the runs, then one pass over the tail -- a bulk report read's chunk.
   Status for_each_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
                           const std::function<void(const SpoolGroup&)>& group);
+  // The runs' groups alone of the same (the segment store adds its tail itself).
+  Status for_each_run_of_orgs(DayNumber day, std::span<const uint32_t> sorted_org_ids,
+                              const std::function<void(const SpoolGroup&)>& group);
 
  private:
   Db& db_;

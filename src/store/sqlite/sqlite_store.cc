@@ -11,6 +11,7 @@
 
 #include "common/equal_runs.h"
 #include "common/strings.h"
+#include "store/sqlite/report_chunk.h"
 #include "store/sqlite/rollups.h"
 #include "store/sqlite/spool.h"
 #include "store/sqlite/sqlite_db.h"
@@ -423,56 +424,19 @@ class SqliteStore final : public EventStore {
       std::span<const ReportKey> keys,
       const std::function<bool(const ReportKey&, const StoredEvent&)>& row) override {
     if (auto st = check_report_scan_keys(keys); !st) return st;
-    Status st = scan_report_chunks(keys, row);
+    Status st = scan_reports_in_chunks(*this, keys, options_.report_chunk_rows,
+                                       options_.report_bulk_org_rows_max, row,
+                                       [&](std::span<const ReportKey> chunk, bool& go_on) {
+                                         return scan_report_chunk(chunk, row, go_on);
+                                       });
     release_bulk_scratch();
     return st;
-  }
-
-  Status scan_report_chunks(std::span<const ReportKey> keys,
-                            const std::function<bool(const ReportKey&, const StoredEvent&)>& row) {
-    const int64_t chunk_rows = std::max<int64_t>(options_.report_chunk_rows, 1);
-    size_t begin = 0;
-    while (begin < keys.size()) {
-      // [begin, end): whole organisations, up to chunk_rows rows (at least one organisation).
-      size_t end = begin;
-      int64_t rows = 0;
-      bool too_large = false;
-      while (end < keys.size()) {
-        size_t org_end = end;
-        int64_t org_rows = 0;
-        for (; org_end < keys.size() && keys[org_end].org_id == keys[end].org_id; ++org_end)
-          org_rows += std::max<int64_t>(keys[org_end].rows, 1);
-        bool org_too_large = org_rows > options_.report_bulk_org_rows_max;
-        // A too-large organisation gets a chunk of its own.
-        if (end > begin && (org_too_large || rows + org_rows > chunk_rows)) break;
-        too_large = org_too_large;
-        rows += org_rows;
-        end = org_end;
-        if (too_large || rows >= chunk_rows) break;
-      }
-      bool go_on = true;
-      if (too_large) {
-        for (size_t i = begin; i < end && go_on; ++i) {
-          auto st = scan_report(keys[i], [&](const StoredEvent& e) {
-            go_on = row(keys[i], e);
-            return go_on;
-          });
-          if (!st) return st;
-        }
-      } else if (auto st = scan_report_chunk(keys.subspan(begin, end - begin), row, go_on); !st) {
-        return st;
-      }
-      if (!go_on) break;
-      begin = end;
-    }
-    return {};
   }
 
   // A chunk may have held one large organisation's rows: give the memory back after a scan.
   void release_bulk_scratch() {
     std::lock_guard lock(mu_);
-    bulk_pairs_ = {};
-    bulk_ids_ = {};
+    bulk_chunk_.release();
     bulk_events_ = {};
     bulk_found_ = {};
   }
@@ -667,39 +631,14 @@ class SqliteStore final : public EventStore {
                            bool& go_on) {
     std::lock_guard lock(mu_);
     return in_snapshot([&]() -> Status {
-      // (organisation, type id, filter) -> the key's index; sorted, as keys are unique.
-      using Wanted = std::tuple<uint32_t, int64_t, MatchFilter, uint32_t>;
-      std::vector<Wanted> wanted;
-      std::vector<uint32_t> orgs;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        auto tid = known_type_id(keys[i].type);
-        if (!tid) return tid.error();
-        if (!*tid) continue;  // no event of this type was ever stored
-        wanted.emplace_back(keys[i].org_id, **tid, keys[i].filter, static_cast<uint32_t>(i));
-        if (orgs.empty() || orgs.back() != keys[i].org_id) orgs.push_back(keys[i].org_id);
-      }
-      std::sort(wanted.begin(), wanted.end());
-      bulk_pairs_.clear();
-      auto st = SpoolReader(*db_).for_each_of_orgs(keys[0].day, orgs, [&](const SpoolGroup& g) {
-        auto it = std::lower_bound(wanted.begin(), wanted.end(),
-                                   Wanted{g.org_id, g.type_id, g.filter, 0});
-        if (it == wanted.end() || std::get<0>(*it) != g.org_id || std::get<1>(*it) != g.type_id ||
-            std::get<2>(*it) != g.filter)
-          return;
-        uint32_t key = std::get<3>(*it);
-        g.for_each_id([&](int64_t id) { bulk_pairs_.push_back({key, id}); });
-      });
+      if (auto st = bulk_chunk_.start(*db_, types_, keys); !st) return st;
+      auto st = SpoolReader(*db_).for_each_of_orgs(
+          keys[0].day, bulk_chunk_.orgs(), [&](const SpoolGroup& g) { bulk_chunk_.add(g); });
       if (!st) return st;
-      // A report's entries may repeat an event (runs and tail, late routes): once each.
-      std::sort(bulk_pairs_.begin(), bulk_pairs_.end());
-      bulk_pairs_.erase(std::unique(bulk_pairs_.begin(), bulk_pairs_.end()), bulk_pairs_.end());
-      bulk_ids_.clear();
-      for (const auto& p : bulk_pairs_) bulk_ids_.push_back(p.second);
-      std::sort(bulk_ids_.begin(), bulk_ids_.end());
-      bulk_ids_.erase(std::unique(bulk_ids_.begin(), bulk_ids_.end()), bulk_ids_.end());
-      // Each event once, in id order: bulk_events_[i] is event bulk_ids_[i] (or absent).
-      if (bulk_events_.size() < bulk_ids_.size()) bulk_events_.resize(bulk_ids_.size());
-      bulk_found_.assign(bulk_ids_.size(), false);
+      const auto& ids = bulk_chunk_.event_ids();
+      // Each event once, in id order: bulk_events_[i] is event ids[i] (or absent).
+      if (bulk_events_.size() < ids.size()) bulk_events_.resize(ids.size());
+      bulk_found_.assign(ids.size(), false);
       if (!bulk_event_ready_) {
         auto prepared =
             db_->prepare(std::string("SELECT ") + kEventColumns +
@@ -710,8 +649,8 @@ class SqliteStore final : public EventStore {
         bulk_event_ = std::move(*prepared);
         bulk_event_ready_ = true;
       }
-      for (size_t i = 0; i < bulk_ids_.size(); ++i) {
-        bulk_event_.bind(1, bulk_ids_[i]);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        bulk_event_.bind(1, ids[i]);
         auto has = bulk_event_.step();
         if (!has) {
           bulk_event_.reset();
@@ -724,26 +663,7 @@ class SqliteStore final : public EventStore {
         }
         bulk_event_.reset();
       }
-      // bulk_pairs_ is sorted by key index: each report's events are one run of it.
-      std::vector<uint32_t> order;
-      for (size_t p = 0; p < bulk_pairs_.size();) {
-        uint32_t key = bulk_pairs_[p].first;
-        order.clear();
-        for (; p < bulk_pairs_.size() && bulk_pairs_[p].first == key; ++p) {
-          size_t at = std::lower_bound(bulk_ids_.begin(), bulk_ids_.end(), bulk_pairs_[p].second) -
-                      bulk_ids_.begin();
-          if (bulk_found_[at]) order.push_back(static_cast<uint32_t>(at));
-        }
-        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-          return report_row_less(bulk_events_[a], bulk_events_[b]);
-        });
-        for (uint32_t at : order) {
-          if (!row(keys[key], bulk_events_[at])) {
-            go_on = false;
-            return {};
-          }
-        }
-      }
+      go_on = bulk_chunk_.hand_out(bulk_events_, bulk_found_, row);
       return {};
     });
   }
@@ -959,8 +879,7 @@ class SqliteStore final : public EventStore {
   // scan_reports' chunk scratch, kept to reuse its memory (events' strings included).
   Statement bulk_event_;
   bool bulk_event_ready_ = false;
-  std::vector<std::pair<uint32_t, int64_t>> bulk_pairs_;  // (key index, event id)
-  std::vector<int64_t> bulk_ids_;
+  ReportChunk bulk_chunk_;
   std::vector<StoredEvent> bulk_events_;
   std::vector<bool> bulk_found_;
   std::vector<int64_t> ids_scratch_;
@@ -1004,6 +923,26 @@ Status check_report_scan_keys(std::span<const ReportKey> keys) {
     }
   }
   return {};
+}
+
+ReportScanChunk next_report_scan_chunk(std::span<const ReportKey> keys, size_t begin,
+                                       int64_t chunk_rows, int64_t org_rows_max) {
+  ReportScanChunk chunk{begin, false};
+  int64_t rows = 0;
+  while (chunk.end < keys.size()) {
+    size_t org_end = chunk.end;
+    int64_t org_rows = 0;
+    for (; org_end < keys.size() && keys[org_end].org_id == keys[chunk.end].org_id; ++org_end)
+      org_rows += std::max<int64_t>(keys[org_end].rows, 1);
+    bool org_too_large = org_rows > org_rows_max;
+    // A too-large organisation gets a chunk of its own.
+    if (chunk.end > begin && (org_too_large || rows + org_rows > chunk_rows)) break;
+    chunk.org_too_large = org_too_large;
+    rows += org_rows;
+    chunk.end = org_end;
+    if (org_too_large || rows >= chunk_rows) break;
+  }
+  return chunk;
 }
 
 std::optional<MatchFilter> parse_match_filter(std::string_view s) {

@@ -1,7 +1,8 @@
-// The SQLite store's bulk report read (scan_reports) against its one-report read (scan_report):
-// the same rows, values and order, whatever the chunk size, key subset or early stop -- over a
-// store whose spool is partly folded into runs, partly late routes and partly an unfolded tail.
-// The twin of ClickHouseStoreTest.BulkReportScanMatchesPerReportScans.
+// The bulk report read (scan_reports) of the embedded stores -- SQLite and segment -- against
+// their one-report read (scan_report): the same rows, values and order, whatever the chunk
+// size, key subset or early stop -- over a store whose spool is partly folded into runs, partly
+// late routes and partly an unfolded tail, with repeats that take over an event's row. The
+// twin of ClickHouseStoreTest.BulkReportScanMatchesPerReportScans.
 
 #include <gtest/gtest.h>
 
@@ -17,25 +18,46 @@ namespace {
 
 constexpr DayNumber kFirstDay = 20000;
 
-class SqliteBulkScanTest : public ::testing::Test {
+class BulkScanTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("vantage-bulkscan-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
-    // The writer folds only when told (settle), so the last batches stay in the spool's tail.
-    SqliteStoreOptions o;
-    o.spool_flush_events = int64_t{1} << 40;
-    o.spool_flush_interval = std::chrono::hours(24);
-    auto s = open_sqlite_store(path(), o);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    writer_ = std::move(*s);
+    writer_ = open({});
+    ASSERT_TRUE(writer_);
   }
   void TearDown() override {
     writer_.reset();
     std::filesystem::remove_all(dir_);
   }
-  std::string path() const { return (dir_ / "events.sqlite").string(); }
+
+  struct Chunking {
+    int64_t chunk_rows = 100000;
+    int64_t org_rows_max = 250000;
+  };
+  // The store under test with this chunking. The writer folds only when told (settle), so the
+  // last batches stay in the spool's tail; the segment store gets 64 KiB files, so that a bulk
+  // read crosses several of them.
+  std::unique_ptr<EventStore> open(Chunking c) {
+    SqliteStoreOptions o;
+    o.spool_flush_events = int64_t{1} << 40;
+    o.spool_flush_interval = std::chrono::hours(24);
+    o.report_chunk_rows = c.chunk_rows;
+    o.report_bulk_org_rows_max = c.org_rows_max;
+    Result<std::unique_ptr<EventStore>> s = Error::invalid("unknown engine " + GetParam());
+    if (GetParam() == "sqlite") s = open_sqlite_store((dir_ / "events.sqlite").string(), o);
+    if (GetParam() == "segment") {
+      SegmentStoreOptions so;
+      so.fold = o;
+      so.segment_bytes = 64 << 10;
+      so.report_chunk_rows = c.chunk_rows;
+      so.report_bulk_org_rows_max = c.org_rows_max;
+      s = open_segment_store((dir_ / "events.segment").string(), so);
+    }
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
+  }
 
   // Events over three days for a few dozen organisations: keys repeat within and across days
   // (new_since_previous_day), first-seen seconds collide often and half the keys are above 2^63
@@ -109,7 +131,7 @@ class SqliteBulkScanTest : public ::testing::Test {
   std::unique_ptr<EventStore> writer_;
 };
 
-TEST_F(SqliteBulkScanTest, BulkReportScanMatchesPerReportScans) {
+TEST_P(BulkScanTest, BulkReportScanMatchesPerReportScans) {
   auto all = batches(8, 300, 47);
   for (size_t b = 0; b < all.size(); ++b) {
     auto w = writer_->write(all[b]);
@@ -123,22 +145,15 @@ TEST_F(SqliteBulkScanTest, BulkReportScanMatchesPerReportScans) {
   ASSERT_GT(*unsettled, 0) << "the test needs a spool tail";
 
   std::mt19937 rng(47);
-  struct Chunking {
-    int64_t chunk_rows;
-    int64_t org_rows_max;
-  };
   // Chunks of one organisation, of several, of everything; and organisations read report by
   // report (more rows than org_rows_max) among organisations read in bulk.
   for (Chunking c : {Chunking{1, 1000000}, Chunking{37, 1000000}, Chunking{1000000, 1000000},
                      Chunking{37, 30}, Chunking{1000000, 0}}) {
     SCOPED_TRACE("chunk " + std::to_string(c.chunk_rows) + ", org rows max " +
                  std::to_string(c.org_rows_max));
-    SqliteStoreOptions o;
-    o.report_chunk_rows = c.chunk_rows;
-    o.report_bulk_org_rows_max = c.org_rows_max;
-    auto opened = open_sqlite_store(path(), o);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    EventStore& s = **opened;
+    auto opened = open(c);
+    ASSERT_TRUE(opened);
+    EventStore& s = *opened;
     for (DayNumber day = kFirstDay; day < kFirstDay + 3; ++day) {
       SCOPED_TRACE("day " + std::to_string(day));
       auto keys = s.report_keys(day, std::nullopt);
@@ -183,6 +198,9 @@ TEST_F(SqliteBulkScanTest, BulkReportScanMatchesPerReportScans) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, BulkScanTest, ::testing::Values("sqlite", "segment"),
+                         [](const auto& engine) { return engine.param; });
 
 }  // namespace
 }  // namespace vantage::store
