@@ -242,9 +242,11 @@ class RecordingStore final : public store::EventStore {
   std::vector<store::QuarantineRecord> quarantined;
   std::vector<store::SourceCheckpoint> checkpoints_seen;
   int writes = 0;
+  std::function<void(int)> on_write;  // called with the write's number, before it
 
   Result<store::BatchOutcome> write(const store::IngestBatch& batch) override {
     ++writes;
+    if (on_write) on_write(writes);
     if (writes == fail_write_) return Error::io("injected store write failure");
     events.insert(events.end(), batch.events.begin(), batch.events.end());
     quarantined.insert(quarantined.end(), batch.quarantined.begin(), batch.quarantined.end());
@@ -534,6 +536,52 @@ TEST_F(ThreadedIngestTest, AStopWithFourThreadsResumesToTheSameStore) {
   EXPECT_EQ((*a)[0].allowlisted, (*b)[0].allowlisted);
   EXPECT_EQ((*a)[0].deduplicated, (*b)[0].deduplicated);
   EXPECT_EQ((*a)[0].routed, (*b)[0].routed);
+}
+
+TEST_F(IngestTest, ARegistryChangeMidIngestNeverGoesBackInTime) {
+  // The subscription index changes while four threads process: every batch is routed with the
+  // index current when it was taken, and batches are taken in input order, so in the records
+  // the store receives the old routes stop at one point and the new ones start there.
+  std::string body;
+  for (int i = 0; i < 4000; ++i) {
+    body += R"({"type":"scan_http","timestamp":"2024-01-04 10:00:00","ip":"198.51.100.)" +
+            std::to_string(i % 250) + R"(","port":)" + std::to_string(1000 + i) + "}\n";
+  }
+  std::string path = write_file("registry-change.jsonl", body);
+  auto index_for = [](uint32_t org) {
+    std::vector<match::OrgSpec> specs(1);
+    specs[0].org_id = org;
+    specs[0].cidrs = {IpPrefix::parse("198.51.100.0/24")->prefix};
+    return match::SubscriptionIndex::build(specs);
+  };
+  match::IndexHolder holder;
+  holder.publish(index_for(1));
+  RecordingStore recorder(*store_);
+  recorder.on_write = [&](int n) {
+    if (n == 5) holder.publish(index_for(2));
+  };
+  ProcessorInputs inputs;
+  inputs.index = &holder;
+  IngestOptions opts;
+  opts.batch_size = 5;
+  opts.queue_depth = 2;
+  opts.processing_threads = 4;
+  Ingestor ingestor(cat(), inputs, recorder);
+  auto r = ingestor.ingest_file(path, opts);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(recorder.events.size(), 4000u);
+  size_t switched = recorder.events.size();
+  for (size_t i = 0; i < recorder.events.size(); ++i) {
+    const auto& routes = recorder.events[i].routes;
+    ASSERT_EQ(routes.size(), 1u) << i;
+    if (routes[0].org_id == 2 && switched == recorder.events.size()) switched = i;
+    if (switched < i) {
+      EXPECT_EQ(routes[0].org_id, 2u) << "record " << i << " went back in time";
+    }
+  }
+  EXPECT_GT(switched, 0u);
+  EXPECT_LT(switched, recorder.events.size());
+  EXPECT_EQ(switched % 5, 0u);  // at a batch boundary
 }
 
 TEST(ProcessingThreads, DerivedFromTheCoresWhenNotConfigured) {
