@@ -17,7 +17,12 @@
 # by side in the same run, each with its store's bytes on disk and bytes per stored event;
 # the default is the configured engine alone (full_no_enrich runs on the first engine).
 #
-# Usage: [REGISTRY_FLAGS=...] [ENGINES=...] bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
+# THREADS="1 2 1 2" runs each full pipeline once per word, in that order, with that many
+# processing threads (pipeline.processing_threads), labelled full_<engine>_p<threads>_<run>:
+# alternating runs of the same input, for comparisons on a shared box. The default leaves the
+# setting as configured (0: derived from the cores).
+#
+# Usage: [REGISTRY_FLAGS=...] [ENGINES=...] [THREADS=...] bench/pipeline_bench.sh [VANTAGE_BINARY] [EVENTS] [ORGS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vantage="${1:-build/release/apps/vantage/vantage}"
@@ -51,7 +56,7 @@ run() {  # label, extra flags
   local own
   own=$(grep -o '[0-9.]*s ([0-9]* ev/s)' "$work/$label.log" | tail -1 | tr -d '()' || true)
   read -r rss user sys <"$work/rss"
-  printf "%-16s %8.0f events/s %7.2f s | ingest only %-22s | CPU %6.2f s | peak RSS %5.0f MB\n" \
+  printf "%-18s %8.0f events/s %7.2f s | ingest only %-22s | CPU %6.2f s | peak RSS %5.0f MB\n" \
     "$label" "$(echo "$events / $secs" | bc -l)" "$secs" "${own:-?}" "$(echo "$user + $sys" | bc -l)" \
     "$(echo "$rss / 1024" | bc -l)"
 }
@@ -69,7 +74,19 @@ store_bytes() {  # label: the event store's bytes on disk (SQLite file + WAL, or
 }
 prepare parse_only
 run parse_only --parse-only
-if [[ -z $engines ]]; then
+if [[ -n ${THREADS:-} ]]; then
+  labels=()
+  for engine in ${engines:-${VANTAGE_STORE_ENGINE:-sqlite}}; do
+    n=0
+    for t in $THREADS; do
+      n=$((n + 1))
+      label="full_${engine}_p${t}_$n"
+      prepare "$label"
+      VANTAGE_STORE_ENGINE="$engine" VANTAGE_PIPELINE_PROCESSING_THREADS="$t" run "$label"
+      labels+=("$label")
+    done
+  done
+elif [[ -z $engines ]]; then
   prepare full_pipeline
   run full_pipeline
   labels=(full_pipeline)

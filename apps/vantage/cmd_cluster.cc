@@ -584,6 +584,7 @@ void run_worker_role(const GlobalOptions& global, const WorkerFlags& flags) {
       pipeline::IngestOptions opts;
       opts.batch_size = static_cast<size_t>(global.config.batch_size);
       opts.queue_depth = static_cast<size_t>(global.config.queue_depth);
+      opts.processing_threads = static_cast<size_t>(global.config.processing_threads);
       opts.stop = &g_cluster_stop;
       // The message id, stable across redelivery: the store's checkpoint and the occurrence
       // ids are those of the first delivery, so a second one adds nothing.

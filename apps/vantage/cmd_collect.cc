@@ -140,6 +140,7 @@ void run_collect(const CollectFlags& f, const GlobalOptions& global) {
     opts.format = pipeline::InputFormat::kCsv;
     opts.batch_size = static_cast<size_t>(global.config.batch_size);
     opts.queue_depth = static_cast<size_t>(global.config.queue_depth);
+    opts.processing_threads = static_cast<size_t>(global.config.processing_threads);
     auto s = ingestor->ingest_file(r.path, opts);
     if (!s) return s.error();
     if (!s->complete) return Error::io("ingest of " + r.path + " did not complete");

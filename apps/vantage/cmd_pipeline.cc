@@ -58,6 +58,7 @@ void run_ingest(const IngestFlags& f, const GlobalOptions& global) {
                                       : pipeline::InputFormat::kAuto;
   opts.batch_size = static_cast<size_t>(global.config.batch_size);
   opts.queue_depth = static_cast<size_t>(global.config.queue_depth);
+  opts.processing_threads = static_cast<size_t>(global.config.processing_threads);
   opts.progress = !f.quiet;
   opts.parse_only = f.parse_only;
   opts.stop = &g_stop;

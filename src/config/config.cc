@@ -65,6 +65,11 @@ const std::vector<Declaration>& declarations() {
        "Events per store transaction (one checkpoint each).", 1, 1000000},
       {"pipeline.queue_depth", SettingType::kInt, &Config::queue_depth, "8",
        "Batches buffered between stages before back-pressure.", 1, 1024},
+      {"pipeline.processing_threads", SettingType::kInt, &Config::processing_threads, "0",
+       "Threads of the processing stage (validate, enrich, classify, dedup key, route), each "
+       "with its own batch; results are written in input order, so the store is the same for "
+       "any number. 0: the cores less two (reader and writer), at least 1, at most 8.",
+       0, 256},
       {"pipeline.spool_flush_events", SettingType::kInt, &Config::spool_flush_events, "262144",
        "New events after which the store folds the report spool's tail into per-organisation "
        "runs (also every 10 s and at the end of each input).",

@@ -29,6 +29,7 @@ struct Config {
   std::string inbox_dir;
   int64_t batch_size = 0;
   int64_t queue_depth = 0;
+  int64_t processing_threads = 0;
   int64_t spool_flush_events = 0;
   int64_t watch_interval_ms = 0;
   // [store]

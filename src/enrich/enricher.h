@@ -41,6 +41,7 @@
 
 #include "common/ip.h"
 #include "common/result.h"
+#include "common/snapshot_holder.h"
 #include "enrich/asn_table.h"
 #include "enrich/geo_db.h"
 #include "enrich/reverse_dns.h"
@@ -175,7 +176,7 @@ class Enricher {
 
   EnrichmentPaths paths_;
   EnricherOptions options_;
-  std::atomic<std::shared_ptr<const EnrichmentData>> current_;
+  SnapshotHolder<EnrichmentData> current_;
   std::unique_ptr<ReverseDnsResolver> rdns_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> reload_failures_{0};

@@ -36,6 +36,7 @@
 
 #include "common/ip.h"
 #include "common/result.h"
+#include "common/snapshot_holder.h"
 #include "registry/model.h"
 
 namespace vantage::registry {
@@ -255,10 +256,9 @@ class SubscriptionIndex {
   IndexStats stats_;
 };
 
-// Publishes the current index to readers. current() is lock-free for readers on
-// platforms with lock-free atomic<shared_ptr> and otherwise takes a short internal lock;
-// publish() swaps the whole index at once, so a reader sees the old or the new one, never
-// a mix. Thread-safe.
+// Publishes the current index to readers. current() takes a short lock (common/
+// snapshot_holder.h); publish() swaps the whole index at once, so a reader sees the old or
+// the new one, never a mix. Thread-safe.
 class IndexHolder {
  public:
   std::shared_ptr<const SubscriptionIndex> current() const { return current_.load(); }
@@ -268,7 +268,7 @@ class IndexHolder {
   Result<bool> refresh(registry::Registry& registry, const BuildOptions& options = {});
 
  private:
-  std::atomic<std::shared_ptr<const SubscriptionIndex>> current_;
+  SnapshotHolder<SubscriptionIndex> current_;
 };
 
 }  // namespace vantage::match

@@ -1,9 +1,13 @@
 #include "pipeline/ingest.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <variant>
@@ -49,6 +53,16 @@ struct DecodedBatch {
   int64_t records_end = 0;  // records consumed once this batch is committed
   int64_t bytes_end = 0;
   bool last = false;
+  uint64_t sequence = 0;  // position in the input: results are written in this order
+};
+
+// A batch after the processing stage, waiting for its turn to be written.
+struct ProcessedBatch {
+  std::unique_ptr<DecodedBatch> decoded;  // back to the reader once sequenced
+  store::IngestBatch out;
+  int64_t accepted = 0;
+  int64_t rejected = 0;  // by the decoder and by the processing stage
+  int64_t allowlisted = 0;
 };
 
 // One decoder over either format; next() returns true with an event, or false at the end.
@@ -158,6 +172,12 @@ class RecordSource {
   bool io_failed_ = false;
 };
 
+// Names the calling thread (at most 15 characters), so that top -H and perf tell the
+// pipeline's stages apart.
+void name_this_thread(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+
 }  // namespace
 
 Ingestor::Ingestor(const core::Catalogue& catalogue, ProcessorInputs inputs,
@@ -203,6 +223,14 @@ Result<IngestSummary> Ingestor::ingest_buffer(std::string_view data, const std::
   return run(input, options);
 }
 
+size_t processing_threads_for(size_t configured) {
+  if (configured) return configured;
+  unsigned cores = std::thread::hardware_concurrency();
+  // The reader and the writer keep a core each; the rest process.
+  size_t derived = cores > 2 ? cores - 2 : 1;
+  return std::min(derived, kMaxDerivedProcessingThreads);
+}
+
 Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) {
   auto started = std::chrono::steady_clock::now();
   IngestSummary summary;
@@ -233,22 +261,30 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
   if (!source) return source.error();
 
   const size_t batch_size = options.batch_size ? options.batch_size : 1;
+  const size_t threads = processing_threads_for(options.processing_threads);
+  // Every decoded batch in flight -- queued, being processed, or waiting for its turn in the
+  // reorder stage -- is one of these; the reader waits for a spare one, so memory stays bounded
+  // whatever the number of processing threads.
+  const size_t pool = options.queue_depth + 1 + threads;
   BoundedQueue<std::unique_ptr<DecodedBatch>> decoded(options.queue_depth);
-  BoundedQueue<std::unique_ptr<DecodedBatch>> spare(options.queue_depth + 2);
+  BoundedQueue<std::unique_ptr<DecodedBatch>> spare(pool);
   BoundedQueue<store::IngestBatch> to_write(options.queue_depth);
   // Written batches go back to the processing stage, which reuses their records' buffers: the
   // writer is the pipeline's narrowest stage, and freeing a batch's strings cost it time.
-  BoundedQueue<store::IngestBatch> written(options.queue_depth + 2);
-  for (size_t i = 0; i < options.queue_depth + 2; ++i) {
+  BoundedQueue<store::IngestBatch> written(options.queue_depth + 1 + threads);
+  for (size_t i = 0; i < pool; ++i) {
     auto b = std::make_unique<DecodedBatch>();
     b->events.resize(batch_size);
     b->lines.resize(batch_size);
     spare.push(std::move(b));
   }
   auto stopping = [&] { return options.stop && options.stop->load(std::memory_order_relaxed); };
+  // Set by the writer when a write fails: the batches still in flight are not processed.
+  std::atomic<bool> write_failed{false};
 
   // ---- reader ----
   std::thread reader([&] {
+    name_this_thread("ingest-read");
     RecordSource& src = **source;
     int64_t records = 0;
     store::QuarantineRecord err;
@@ -262,10 +298,12 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
       ++records;
     }
     bool done = false;
+    uint64_t sequence = 0;
     while (!done) {
       auto maybe = spare.pop();
       if (!maybe) break;
       auto batch = std::move(*maybe);
+      batch->sequence = sequence++;
       batch->count = 0;
       batch->rejected.clear();
       while (batch->count < batch_size) {
@@ -301,6 +339,7 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
   Progress progress(input.name, input.total_bytes, options.progress);
   int64_t inserted = 0, deduplicated = 0, routed = 0, progress_events = 0;
   std::thread writer([&] {
+    name_this_thread("ingest-write");
     while (auto batch = to_write.pop()) {
       if (!write_status.ok()) continue;  // drain after a failure
       // Group commit: when the store is the bottleneck, batches wait in the queue; write all
@@ -324,6 +363,7 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
       auto outcome = store_.write(*batch);
       if (!outcome) {
         write_status = outcome.error();
+        write_failed.store(true, std::memory_order_relaxed);
         decoded.close();
         spare.close();
         continue;
@@ -337,35 +377,27 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
     }
   });
 
-  // ---- processing (this thread) ----
-  Processor processor(inputs_);
-  store::SourceCheckpoint cp = base;
-  // Occurrence ids: the source's identity and the record's line, the same on every re-read.
+  // ---- processing: one batch on one thread, with that thread's Processor ----
+  // Occurrence ids: the source's identity and the record's line, the same on every re-read
+  // and whichever thread processes the record.
   Hash64 source_hash;
   source_hash.add(base.source_key);
-  std::string field, reason;
-  int64_t last_bytes = 0;
-  bool finished = false;
-  while (auto maybe = decoded.pop()) {
-    auto batch = std::move(*maybe);
-    if (options.parse_only) {
-      summary.accepted += static_cast<int64_t>(batch->count);
-      summary.rejected += static_cast<int64_t>(batch->rejected.size());
-      summary.records = batch->records_end - base.line;
-      finished = batch->last;
-      last_bytes = batch->bytes_end;
-      batch->count = 0;
-      spare.push(std::move(batch));
-      continue;
+  auto process = [&](Processor& processor, std::unique_ptr<DecodedBatch> batch, std::string& field,
+                     std::string& reason) {
+    ProcessedBatch done;
+    if (options.parse_only || write_failed.load(std::memory_order_relaxed)) {
+      done.accepted = static_cast<int64_t>(batch->count);
+      done.rejected = static_cast<int64_t>(batch->rejected.size());
+      done.decoded = std::move(batch);
+      return done;
     }
-    processor.begin_batch();
-    store::IngestBatch out;
+    store::IngestBatch& out = done.out;
     if (auto reused = written.try_pop()) out = std::move(*reused);
     out.quarantined = std::move(batch->rejected);
     batch->rejected = {};
     out.checkpoint.reset();
     out.bus_sequence = options.bus_sequence;
-    summary.rejected += static_cast<int64_t>(out.quarantined.size());
+    done.rejected = static_cast<int64_t>(out.quarantined.size());
     // out.events[0, used) are this batch's; records past `used` are buffers to write over.
     size_t used = 0;
     for (size_t i = 0; i < batch->count; ++i) {
@@ -377,33 +409,113 @@ Result<IngestSummary> Ingestor::run(Input& input, const IngestOptions& options) 
           out.events[used].occurrence_id = occurrence.finish();
           out.events[used].line = batch->lines[i];
           ++used;
-          ++summary.accepted;
+          ++done.accepted;
           break;
         }
-        case Outcome::kAllowlisted: ++summary.allowlisted; break;
+        case Outcome::kAllowlisted: ++done.allowlisted; break;
         case Outcome::kRejected: {
           std::string raw;
           core::append_csv_record(batch->events[i], raw);
           out.quarantined.push_back({input.name, batch->lines[i], field, reason, raw});
-          ++summary.rejected;
+          ++done.rejected;
           break;
         }
       }
     }
     out.events.resize(used);
-    summary.records = batch->records_end - base.line;
-    cp.line = batch->records_end;
-    cp.offset = batch->bytes_end;
-    cp.done = batch->last;
-    cp.accepted = base.accepted + summary.accepted;
-    cp.rejected = base.rejected + summary.rejected;
-    cp.allowlisted = base.allowlisted + summary.allowlisted;
-    out.checkpoint = cp;
-    finished = batch->last;
-    last_bytes = batch->bytes_end;
-    batch->count = 0;
-    spare.push(std::move(batch));
-    if (!to_write.push(std::move(out))) break;
+    done.decoded = std::move(batch);
+    return done;
+  };
+
+  // ---- sequencing: batches in input order, the cumulative counters and the checkpoint ----
+  // Only here, one batch after the other in input order, so the checkpoints are cumulative
+  // and monotonic and the store sees exactly what one processing thread would have sent.
+  store::SourceCheckpoint cp = base;
+  int64_t last_bytes = 0;
+  bool finished = false;
+  auto sequence = [&](ProcessedBatch& done) {
+    DecodedBatch& batch = *done.decoded;
+    summary.accepted += done.accepted;
+    summary.rejected += done.rejected;
+    summary.allowlisted += done.allowlisted;
+    summary.records = batch.records_end - base.line;
+    finished = batch.last;
+    last_bytes = batch.bytes_end;
+    bool queued = true;
+    if (!options.parse_only) {
+      cp.line = batch.records_end;
+      cp.offset = batch.bytes_end;
+      cp.done = batch.last;
+      cp.accepted = base.accepted + summary.accepted;
+      cp.rejected = base.rejected + summary.rejected;
+      cp.allowlisted = base.allowlisted + summary.allowlisted;
+      done.out.checkpoint = cp;
+      queued = to_write.push(std::move(done.out));
+    }
+    batch.count = 0;
+    spare.push(std::move(done.decoded));  // back to the reader (freed once it stopped)
+    return queued;
+  };
+
+  if (threads == 1) {
+    // One processing thread: this one, batch after batch, already in order.
+    Processor processor(inputs_);
+    std::string field, reason;
+    while (auto maybe = decoded.pop()) {
+      if (!options.parse_only) processor.begin_batch();
+      ProcessedBatch done = process(processor, std::move(*maybe), field, reason);
+      if (!sequence(done)) break;
+    }
+  } else {
+    // Never blocks a worker: every batch in it came from the pool.
+    BoundedQueue<ProcessedBatch> processed(pool);
+    std::mutex take_mu;
+    std::atomic<size_t> running{threads};
+    std::vector<std::thread> workers;
+    workers.reserve(threads);
+    for (size_t t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        name_this_thread("ingest-proc" + std::to_string(t + 1));
+        Processor processor(inputs_);
+        std::string field, reason;
+        while (true) {
+          std::unique_ptr<DecodedBatch> batch;
+          {
+            // Taking a batch and pinning the enrichment and registry snapshots for it happen
+            // together, so the snapshots a batch sees never go back in time from one batch
+            // to the next, as with one thread.
+            std::lock_guard lock(take_mu);
+            auto maybe = decoded.pop();
+            if (!maybe) break;
+            batch = std::move(*maybe);
+            if (!options.parse_only) processor.begin_batch();
+          }
+          processed.push(process(processor, std::move(batch), field, reason));
+        }
+        if (running.fetch_sub(1) == 1) processed.close();
+      });
+    }
+    // The reorder stage: at most `pool` batches wait here, the pool being all there is.
+    std::map<uint64_t, ProcessedBatch> waiting;
+    uint64_t next = 0;
+    bool draining = false;
+    while (auto maybe = processed.pop()) {
+      if (draining) continue;
+      uint64_t at = maybe->decoded->sequence;
+      waiting.emplace(at, std::move(*maybe));
+      for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
+        bool queued = sequence(it->second);
+        waiting.erase(it);
+        ++next;
+        if (!queued) {
+          draining = true;
+          decoded.close();
+          spare.close();
+          break;
+        }
+      }
+    }
+    for (auto& w : workers) w.join();
   }
   to_write.close();
   writer.join();

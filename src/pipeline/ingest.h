@@ -4,10 +4,18 @@
 //   reader thread     decode (CSV by header name, or JSON Lines) into batches of Events;
 //                     records that do not decode become quarantine records
 //        | bounded queue (back-pressure: the reader blocks, memory stays bounded)
-//   calling thread    validate -> enrich -> classify -> dedup key -> route (Processor)
+//   N processing      validate -> enrich -> classify -> dedup key -> route, one Processor per
+//   threads           thread, a whole batch at a time (N = 1: the calling thread itself)
+//        | reorder (calling thread): batches leave in input order, numbered by the reader;
+//        |   the cumulative counters and the checkpoint are computed here, in that order
 //        | bounded queue
 //   writer thread     one store transaction per batch: events, spool, rollups, quarantine
 //                     and the source checkpoint together
+//
+// Whatever N, the store receives the same records in the same order with the same
+// checkpoints (occurrence ids come from the input's identity and the line), so N changes
+// only the speed. Memory stays bounded: every batch in flight (queued, being processed or
+// waiting to be reordered) is one of queue_depth + 1 + N pooled batches.
 //
 // Exactly once: an input is identified by its content (source_identity.h); its checkpoint
 // counts the records consumed and commits with the batch that consumed them. A restart
@@ -35,11 +43,19 @@ enum class InputFormat { kAuto, kCsv, kJsonl };
 // From the file name: .jsonl/.ndjson/.json -> JSON Lines, otherwise CSV.
 InputFormat format_for_name(std::string_view name);
 
+// Processing threads derived from the cores when none are configured: the cores less the
+// reader's and the writer's, at least 1, at most this (the single writer caps the gain).
+inline constexpr size_t kMaxDerivedProcessingThreads = 8;
+// `configured` when non-zero, else derived from std::thread::hardware_concurrency().
+size_t processing_threads_for(size_t configured);
+
 struct IngestOptions {
   const core::ReportType* type = nullptr;  // forced type; else from the file name / records
   InputFormat format = InputFormat::kAuto;
   size_t batch_size = 8192;
   size_t queue_depth = 8;
+  // Threads of the processing stage (validate .. route); 0: processing_threads_for(0).
+  size_t processing_threads = 0;
   size_t max_record_bytes = size_t{1} << 20;
   bool progress = false;
   // Decode only: nothing is enriched, routed or stored (the benchmark's parsing floor).

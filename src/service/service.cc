@@ -301,6 +301,7 @@ class Service {
     pipeline::IngestOptions o;
     o.batch_size = static_cast<size_t>(global_.config.batch_size);
     o.queue_depth = static_cast<size_t>(global_.config.queue_depth);
+    o.processing_threads = static_cast<size_t>(global_.config.processing_threads);
     return o;
   }
   static std::string json_quote(std::string_view s) {

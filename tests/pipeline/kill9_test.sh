@@ -13,7 +13,11 @@
 # event's row, count and first/last seen), its per-day event counts and repeat states, and
 # the statistics, quarantine and source tables of its meta database.
 #
-# Usage: [STORE_ENGINE=sqlite|segment] kill9_test.sh VANTAGE_BINARY [EVENTS] [KILLS]
+# PROCESSING_THREADS=N runs the killed and restarted ingests with N processing threads
+# (pipeline.processing_threads) and the uninterrupted reference with one: the stores must
+# still be identical.
+#
+# Usage: [STORE_ENGINE=sqlite|segment] [PROCESSING_THREADS=N] kill9_test.sh VANTAGE_BINARY [EVENTS] [KILLS]
 set -euo pipefail
 vantage="$1"
 events="${2:-300000}"
@@ -33,7 +37,11 @@ input="$work/2026-01-01-scan_http-synthetic-feed.csv"
 "$vantage" --data-dir "$work/ref" generate --events "$events" --seed 7 --bad-every 997 \
   --date 2026-01-01 --output "$input" --type scan_http >/dev/null
 
-"$vantage" --data-dir "$work/ref" ingest --quiet $flags "$input"
+threads="${PROCESSING_THREADS:-}"
+ref_threads="${threads:+1}"
+VANTAGE_PIPELINE_PROCESSING_THREADS="${ref_threads:-${VANTAGE_PIPELINE_PROCESSING_THREADS:-0}}" \
+  "$vantage" --data-dir "$work/ref" ingest --quiet $flags "$input"
+if [[ -n $threads ]]; then export VANTAGE_PIPELINE_PROCESSING_THREADS="$threads"; fi
 
 size=$(stat -c %s "$input")
 killed=0
@@ -60,7 +68,7 @@ while ((killed < kills)); do
   fi
 done
 "$vantage" --data-dir "$work/crash" ingest --quiet $flags "$input"
-echo "kill9 ($engine): killed $killed times during ingest of $size bytes ($events events)"
+echo "kill9 ($engine${threads:+, $threads processing threads vs 1}): killed $killed times during ingest of $size bytes ($events events)"
 
 dump() {
   if [[ $engine == segment ]]; then
