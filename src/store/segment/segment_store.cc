@@ -28,6 +28,7 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "store/segment/dedup_table.h"
 #include "store/segment/fold_tail.h"
 #include "store/segment/segment_file.h"
 #include "store/sqlite/rollups.h"
@@ -89,27 +90,6 @@ uint64_t routes_hash(std::string_view encoded) {
   h.add(encoded);
   return h.finish();
 }
-
-struct DayKey {
-  DayNumber day;
-  uint64_t key;
-  bool operator==(const DayKey&) const = default;
-};
-struct DayKeyHash {
-  size_t operator()(const DayKey& k) const {
-    return static_cast<size_t>(k.key ^ (static_cast<uint64_t>(k.day) * 0x9E3779B97F4A7C15ull));
-  }
-};
-
-// What a repeat needs of a stored event (the writer's dedup map).
-struct DedupEntry {
-  int64_t id = 0;
-  int64_t first_seen = 0;
-  int64_t last_seen = 0;
-  int64_t rep = 0;
-  uint64_t routes_hash = 0;
-  uint32_t count = 0;
-};
 
 // An event_state row as a batch rewrites it.
 struct PendingState {
@@ -480,7 +460,7 @@ class SegmentStore final : public EventStore {
       if (auto s = log_->remove_segment(n); !s) return s.error();
     }
     if (writer_ready_) {
-      std::erase_if(dedup_, [&](const auto& kv) { return kv.first.day < day; });
+      dedup_.erase_days_before(day);
     }
     day_keys_cache_.reset();
     return dropped;
@@ -887,13 +867,13 @@ class SegmentStore final : public EventStore {
       tail_.invalidate();
     }
     dedup_.clear();
-    // Room for a day of a busy sensor network before the first rehash (8 bytes a bucket).
-    dedup_.reserve(size_t{1} << 20);
+    // Index room for a day of a busy sensor network before the first rehash (8 MB).
+    dedup_.reserve(size_t{1} << 19);
     Status inner;
     st = log_->scan(0, end_, [&](int64_t id, const SegmentRecord& r) {
       if (r.day < snap.retention) return true;
-      dedup_[{r.day, r.event_key}] = {id,     r.timestamp,           r.timestamp,
-                                      r.rank, routes_hash(r.routes), 1};
+      dedup_.put({r.day, r.event_key},
+                 {id, r.timestamp, r.timestamp, r.rank, routes_hash(r.routes), 1});
       return true;
     });
     if (!st) return st;
@@ -904,10 +884,10 @@ class SegmentStore final : public EventStore {
       auto has = states->step();
       if (!has) return has.error();
       if (!*has) break;
-      auto it = dedup_.find(
+      DedupEntry* found = dedup_.find(
           {static_cast<DayNumber>(states->int64(0)), static_cast<uint64_t>(states->int64(1))});
-      if (it == dedup_.end()) continue;
-      auto& e = it->second;
+      if (!found) continue;
+      auto& e = *found;
       e.first_seen = states->int64(2);
       e.last_seen = states->int64(3);
       e.count = static_cast<uint32_t>(states->int64(4));
@@ -927,7 +907,7 @@ class SegmentStore final : public EventStore {
   }
 
   void undo_batch() {
-    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) dedup_[it->first] = it->second;
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) dedup_.put(it->first, it->second);
     for (const auto& k : inserted_) dedup_.erase(k);
     undo_.clear();
     inserted_.clear();
@@ -982,8 +962,8 @@ class SegmentStore final : public EventStore {
       uint64_t hash = routes_hash(routes_blob_);
       int64_t rank = occurrence_rank(ev.occurrence_id);
       DayKey dk{ev.day, ev.event_key};
-      auto found = dedup_.find(dk);
-      if (found == dedup_.end()) {
+      DedupEntry* found = dedup_.find(dk);
+      if (!found) {
         SegmentRecord r = representative_fields(ev, rank);
         r.day = ev.day;
         r.type_id = *tid;
@@ -995,7 +975,7 @@ class SegmentStore final : public EventStore {
         auto id = log_->append(end, record_);
         if (!id) return id.error();
         end = *id;
-        dedup_.emplace(dk, DedupEntry{*id, ev.timestamp, ev.timestamp, rank, hash, 1});
+        dedup_.put(dk, DedupEntry{*id, ev.timestamp, ev.timestamp, rank, hash, 1});
         if (tail_.valid()) tail_.append(*id, ev.day, *tid, ev.event_key, r, route_scratch_);
         inserted_.push_back(dk);
         ++out.inserted;
@@ -1006,8 +986,8 @@ class SegmentStore final : public EventStore {
         continue;
       }
       // A repeat: widen first/last seen and the count; take over the row when earlier.
-      undo_.emplace_back(dk, found->second);
-      DedupEntry& e = found->second;
+      undo_.emplace_back(dk, *found);
+      DedupEntry& e = *found;
       ++out.deduplicated;
       bool takes_over = std::tie(ev.timestamp, rank) < std::tie(e.first_seen, e.rep);
       e.first_seen = std::min(e.first_seen, ev.timestamp);
@@ -1090,7 +1070,7 @@ class SegmentStore final : public EventStore {
     if (pending_.empty()) return {};
     upsert_state_.start();
     for (const auto& [id, p] : pending_) {
-      const auto& e = dedup_.at({p.day, p.event_key});
+      const DedupEntry& e = *dedup_.find({p.day, p.event_key});
       upsert_state_.bind(1, id)
           .bind(2, p.day)
           .bind(3, static_cast<int64_t>(p.event_key))
@@ -1248,9 +1228,9 @@ class SegmentStore final : public EventStore {
   bool writer_ready_ = false;
   bool fold_ready_ = false;  // counters_ and spool_ prepared
   int lock_fd_ = -1;
-  int64_t end_ = 0;  // the committed end of the log
-  std::unordered_map<DayKey, DedupEntry, DayKeyHash> dedup_;
-  FoldTail tail_;  // the fold's inputs since the last fold (fold_tail.h)
+  int64_t end_ = 0;   // the committed end of the log
+  DedupTable dedup_;  // (day, event key) -> what a repeat needs (dedup_table.h)
+  FoldTail tail_;     // the fold's inputs since the last fold (fold_tail.h)
   BatchTablesWriter batch_tables_;
   BulkInsert upsert_state_;  // event_state rows (write_states)
   FoldCounters counters_;

@@ -9,8 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
+#include "store/segment/dedup_table.h"
 #include "store/segment/segment_file.h"
 #include "store/store.h"
 
@@ -434,6 +436,50 @@ TEST_F(SegmentFoldTailTest, FoldsBetweenBatchesAndRestartsBeforeThem) {
   EXPECT_EQ(answers("killed_0", {.settle_after = {0, 1}, .reopen_after = {0}}), truth);
   EXPECT_EQ(answers("killed_1", {.settle_after = {0, 1}, .reopen_after = {1}}), truth);
   EXPECT_EQ(answers("killed_both", {.settle_after = {0, 1}, .reopen_after = {0, 1}}), truth);
+}
+
+// The writer's dedup table against std::map under random puts, overwrites, erases (the
+// undo of a failed batch) and retention, through several index growths. Keys collide on
+// purpose (few days, keys from a small range) so probe runs and backward shifts happen.
+TEST(DedupTableTest, AgreesWithAMapUnderRandomOperations) {
+  DedupTable table;
+  std::map<std::pair<DayNumber, uint64_t>, int64_t> truth;
+  std::mt19937_64 rng(7);
+  auto check = [&] {
+    ASSERT_EQ(table.size(), truth.size());
+    for (const auto& [k, id] : truth) {
+      const DedupEntry* e = table.find({k.first, k.second});
+      ASSERT_NE(e, nullptr);
+      EXPECT_EQ(e->id, id);
+      EXPECT_EQ(e->day, k.first);
+    }
+  };
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 40000; ++i) {
+      DayNumber day = 100 + static_cast<DayNumber>(rng() % 4);
+      uint64_t key = rng() % 50000;
+      int op = static_cast<int>(rng() % 10);
+      if (op < 7) {
+        auto id = static_cast<int64_t>(rng() >> 1);
+        table.put({day, key}, {id, 1, 2, 3, 4, 1});
+        truth[{day, key}] = id;
+      } else {
+        EXPECT_EQ(table.erase({day, key}), truth.erase({day, key}) == 1);
+      }
+      if (table.find({day, key ^ 0x5555}) != nullptr) {
+        EXPECT_TRUE(truth.count({day, key ^ 0x5555}));
+      }
+    }
+    check();
+    if (round == 3) {
+      table.erase_days_before(102);
+      std::erase_if(truth, [](const auto& kv) { return kv.first.first < 102; });
+      check();
+    }
+  }
+  table.clear();
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.find({100, 1}), nullptr);
 }
 
 }  // namespace
