@@ -13,13 +13,13 @@
 // Valid only in the process that wrote it: a new writer (a restart, kill -9) starts with an
 // invalid tail and its first fold reads the tail from disk, after which the tail is valid
 // and empty. A failed batch invalidates it (what the batch changed here is not undone).
-// Memory: about 70 bytes per event plus 8 per route plus its texts, for the events between
-// two folds (pipeline.spool_flush_events, 262,144 by default); the fold drops them.
+// Memory: 48 bytes per event, 4 per route and its texts (about 115 bytes per event at 11
+// routes), for the events between two folds (pipeline.spool_flush_events, 262,144 by
+// default); a fold that takes the whole tail frees it before it sorts its own entries.
 //
 // Thread-safety: none; the store's writer serialises calls.
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,16 +32,18 @@ namespace vantage::store {
 
 class FoldTail {
  public:
+  // 48 bytes; the routes (4 bytes each) and texts lie in arenas.
   struct Event {
     int64_t id = 0;
     uint64_t event_key = 0;
-    int64_t type_id = 0;
+    int32_t type_id = 0;
     DayNumber day = 0;
     uint32_t asn = 0;
-    uint64_t texts_at = 0;  // geo, region, tag: consecutive in texts_
-    uint32_t geo_size = 0, region_size = 0, tag_size = 0;
-    uint32_t routes_size = 0;
-    uint64_t routes_at = 0;  // in routes_
+    uint32_t texts_at = 0;  // geo, region, tag: consecutive in texts_
+    uint32_t routes_at = 0;
+    uint16_t routes_size = 0;
+    uint16_t tag_size = 0;
+    uint8_t geo_size = 0, region_size = 0;
     uint8_t severity = 0;
   };
 
@@ -50,23 +52,26 @@ class FoldTail {
   int64_t after() const { return after_; }
   // Valid and empty: the fold has taken everything up to `after`.
   void reset(int64_t after);
+  // Not valid (the next fold reads the disk); the memory goes back.
   void invalidate();
 
   // A new event: its id, identity and the representative fields of `fields` (asn, severity,
-  // geo, region, tag); `routes` sorted and unique. Ids arrive ascending.
-  void append(int64_t id, DayNumber day, int64_t type_id, uint64_t event_key,
-              const SegmentRecord& fields, std::span<const OrgRoute> routes);
+  // geo, region, tag); `routes` sorted and unique. Ids arrive ascending. A value that does
+  // not fit the packed layout (an organisation id of 2^30 or more, a geo or region over 255
+  // bytes, a tag over 65,535, over 65,535 routes, arenas over 4 GiB) invalidates the tail:
+  // the fold then reads the disk, as after a restart. So do set_representative and
+  // set_routes; all three return whether the tail is still valid.
+  bool append(int64_t id, DayNumber day, int64_t type_id, uint64_t event_key,
+              const SegmentRecord& fields, const std::vector<OrgRoute>& routes);
   // The event with this id, or nullptr when it is not in the tail.
   Event* find(int64_t id);
   // A repeat became the event's representative.
-  void set_representative(Event& e, const SegmentRecord& fields);
+  bool set_representative(Event& e, const SegmentRecord& fields);
   // A repeat added routes: `routes` (sorted, unique) are now all of the event's routes.
-  void set_routes(Event& e, std::span<const OrgRoute> routes);
+  bool set_routes(Event& e, const std::vector<OrgRoute>& routes);
 
   const std::vector<Event>& events() const { return events_; }
-  std::span<const OrgRoute> routes(const Event& e) const {
-    return {routes_.data() + e.routes_at, e.routes_size};
-  }
+  void routes(const Event& e, std::vector<OrgRoute>& out) const;
   std::string_view geo(const Event& e) const { return {texts_.data() + e.texts_at, e.geo_size}; }
   std::string_view region(const Event& e) const {
     return {texts_.data() + e.texts_at + e.geo_size, e.region_size};
@@ -80,12 +85,13 @@ class FoldTail {
   void drop_through(int64_t through);
 
  private:
-  void put_texts(Event& e, const SegmentRecord& fields);
+  bool put_texts(Event& e, const SegmentRecord& fields);
+  bool put_routes(Event& e, const std::vector<OrgRoute>& routes);
 
   bool valid_ = false;
   int64_t after_ = 0;
-  std::vector<Event> events_;  // ascending ids
-  std::vector<OrgRoute> routes_;
+  std::vector<Event> events_;     // ascending ids
+  std::vector<uint32_t> routes_;  // org_id << 2 | filter
   std::string texts_;
 };
 

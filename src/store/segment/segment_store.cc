@@ -1003,13 +1003,12 @@ class SegmentStore final : public EventStore {
         state.repr.emplace();
         SegmentRecord fields = representative_fields(ev, rank);
         encode_representative(fields, *state.repr);
-        if (in_tail) tail_.set_representative(*in_tail, fields);
+        if (in_tail && !tail_.set_representative(*in_tail, fields)) in_tail = nullptr;
       }
       if (route_scratch_.empty() || hash == e.routes_hash) continue;
       // This occurrence may reach organisations the event did not (the registry changed).
       if (in_tail) {
-        auto routes = tail_.routes(*in_tail);
-        stored_routes_.assign(routes.begin(), routes.end());
+        tail_.routes(*in_tail, stored_routes_);
       } else {
         if (auto st = current_routes(e.id, stored_blob_); !st) return st.error();
         decode_routes(stored_blob_, stored_routes_);
@@ -1169,11 +1168,16 @@ class SegmentStore final : public EventStore {
         last_id = t.id;
         ++examined;
         if (t.day < snap->retention) continue;
-        spool_.add_tail_event(t.id, t.day, t.type_id, t.severity, tail_.routes(t));
+        tail_.routes(t, tail_routes_);
+        spool_.add_tail_event(t.id, t.day, t.type_id, t.severity, tail_routes_);
         counters_.add(t.day, t.type_id, t.severity, tail_.geo(t), tail_.region(t), t.asn,
                       tail_.tag(t));
         keys[t.day].push_back(t.event_key);
       }
+      // Everything is copied into the fold: its memory goes before the fold sorts its entries
+      // (settle_locked makes the tail valid again after the commit; a failed commit leaves it
+      // invalid, and the next fold reads the disk).
+      if (!more) tail_.invalidate();
     }
     auto st = from_memory
                   ? Status{}
@@ -1245,7 +1249,7 @@ class SegmentStore final : public EventStore {
   std::map<int64_t, DayNumber> segment_days_;
   std::vector<SpoolEntry> late_;
   std::vector<SpoolWriter::OrgStat> org_stats_;
-  std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_;
+  std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_, tail_routes_;
   std::string routes_blob_, stored_blob_, record_;
 };
 
