@@ -274,7 +274,7 @@ class SegmentFoldTailTest : public ::testing::Test {
   }
   static OrgRoute cidr(uint32_t org) { return {org, MatchFilter::kCidr}; }
 
-  static std::vector<IngestBatch> batches() {
+  std::vector<IngestBatch> batches() const {
     std::vector<IngestBatch> out(3);
     for (uint64_t k = 1; k <= 40; ++k) out[0].events.push_back(event(k, 100, {cidr(k % 3 + 1)}));
     // Repeats of the first batch's events: earlier (they take over the row), later with
@@ -297,6 +297,11 @@ class SegmentFoldTailTest : public ::testing::Test {
     out[2].events.push_back(event(45, 20, {cidr(4), cidr(5)}, 3, "US", "", 64504, "a,b"));
     out[2].events.push_back(event(60, 100, {cidr(6)}));
     out[2].events.push_back(event(60, 10, {cidr(6), cidr(11)}, 3, "IT", "Lazio", 64505, "x"));
+    if (far_org_) {  // beyond the tail's packed routes: the fold falls back to the disk
+      out[1].events.push_back(event(70, 100, {cidr(far_org_)}));
+      out[2].events.push_back(event(71, 100, {cidr(2)}));
+      out[2].events.push_back(event(33, 300, {cidr(far_org_)}));
+    }
     for (size_t i = 0; i < out.size(); ++i) {
       SourceCheckpoint c;
       c.source_key = "feed";
@@ -384,7 +389,9 @@ class SegmentFoldTailTest : public ::testing::Test {
         text += " " + std::to_string(r.events) + "\n";
       }
     }
-    for (uint32_t org = 1; org <= 11; ++org) {
+    std::vector<uint32_t> orgs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    if (far_org_) orgs.push_back(far_org_);
+    for (uint32_t org : orgs) {
       StatsQuery q;
       q.first_day = q.last_day = kDay;
       q.group_by = {"type", "severity"};
@@ -413,6 +420,7 @@ class SegmentFoldTailTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  uint32_t far_org_ = 0;
 };
 
 TEST_F(SegmentFoldTailTest, FoldingFromMemoryEqualsFoldingFromDisk) {
@@ -480,6 +488,16 @@ TEST(DedupTableTest, AgreesWithAMapUnderRandomOperations) {
   table.clear();
   EXPECT_EQ(table.size(), 0u);
   EXPECT_EQ(table.find({100, 1}), nullptr);
+}
+
+// An organisation id the tail cannot pack (2^30 and above) invalidates it mid-batch: that
+// fold reads the disk, the next folds use memory again.
+TEST_F(SegmentFoldTailTest, AnUnpackableEventFallsBackToTheDisk) {
+  far_org_ = (uint32_t{1} << 30) + 3;
+  std::string truth = answers("sqlite", {.engine = "sqlite", .settle_after = {0, 1}});
+  ASSERT_NE(truth.find("org " + std::to_string(far_org_) + " "), std::string::npos) << truth;
+  EXPECT_EQ(answers("memory", {.settle_after = {0, 1}}), truth);
+  EXPECT_EQ(answers("once", {}), answers("sqlite_once", {.engine = "sqlite"}));
 }
 
 }  // namespace
