@@ -996,8 +996,12 @@ class SegmentStore final : public EventStore {
       auto& state = pending_[e.id];
       state.day = ev.day;
       state.event_key = ev.event_key;
-      // The event's copy in the tail, when the fold has not taken it yet.
-      FoldTail::Event* in_tail = tail_.valid() && e.id > *watermark ? tail_.find(e.id) : nullptr;
+      // The event's copy in the tail, when the fold has not taken it yet; looked up only when
+      // the repeat changes what the fold counts (its row or its routes).
+      bool routes_differ = !route_scratch_.empty() && hash != e.routes_hash;
+      FoldTail::Event* in_tail = (takes_over || routes_differ) && tail_.valid() && e.id > *watermark
+                                     ? tail_.find(e.id)
+                                     : nullptr;
       if (takes_over) {
         e.rep = rank;
         state.repr.emplace();
@@ -1005,7 +1009,7 @@ class SegmentStore final : public EventStore {
         encode_representative(fields, *state.repr);
         if (in_tail && !tail_.set_representative(*in_tail, fields)) in_tail = nullptr;
       }
-      if (route_scratch_.empty() || hash == e.routes_hash) continue;
+      if (!routes_differ) continue;
       // This occurrence may reach organisations the event did not (the registry changed).
       if (in_tail) {
         tail_.routes(*in_tail, stored_routes_);
