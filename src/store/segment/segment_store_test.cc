@@ -181,7 +181,8 @@ TEST(SegmentRecordTest, RoundTripsAndRejectsDamage) {
   r.region = "Utrecht";
   r.tag = "a,b";
   r.routes = "[29,30]";
-  r.row = std::string(300, 'x');
+  std::string row(300, 'x');  // r.row is a view: the text must outlive it
+  r.row = row;
   std::string bytes;
   encode_segment_record(r, bytes);
   SegmentRecord back;
