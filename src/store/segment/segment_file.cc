@@ -233,7 +233,10 @@ Result<int64_t> SegmentLog::append(int64_t end, std::string_view record) {
     start = segment * segment_bytes_;
   }
   auto& p = pending_[segment];
-  if (p.bytes.empty()) p.start = start;
+  if (p.bytes.empty()) {
+    p.start = start;
+    if (p.bytes.capacity() < spare_.capacity()) p.bytes.swap(spare_);
+  }
   p.bytes.append(record);
   return start + size;
 }
@@ -274,6 +277,11 @@ Status SegmentLog::sync() {
       if (rc != 0) return errno_error("cannot sync " + dir_);
     }
   }
+  // The batch buffer's memory serves the next batch (no regrowth from empty per batch).
+  for (auto& [segment, p] : pending_) {
+    if (p.bytes.capacity() > spare_.capacity()) spare_.swap(p.bytes);
+  }
+  spare_.clear();
   pending_.clear();
   return {};
 }

@@ -104,6 +104,7 @@ class SegmentLog {
     std::string bytes;
   };
   std::map<int64_t, Pending> pending_;
+  std::string spare_;  // the last batch's buffer, emptied, for the next one
   std::string scan_buffer_, stretch_buffer_;
 };
 

@@ -28,6 +28,8 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "store/segment/dedup_table.h"
+#include "store/segment/fold_tail.h"
 #include "store/segment/segment_file.h"
 #include "store/sqlite/report_chunk.h"
 #include "store/sqlite/rollups.h"
@@ -95,27 +97,6 @@ uint64_t routes_hash(std::string_view encoded) {
   h.add(encoded);
   return h.finish();
 }
-
-struct DayKey {
-  DayNumber day;
-  uint64_t key;
-  bool operator==(const DayKey&) const = default;
-};
-struct DayKeyHash {
-  size_t operator()(const DayKey& k) const {
-    return static_cast<size_t>(k.key ^ (static_cast<uint64_t>(k.day) * 0x9E3779B97F4A7C15ull));
-  }
-};
-
-// What a repeat needs of a stored event (the writer's dedup map).
-struct DedupEntry {
-  int64_t id = 0;
-  int64_t first_seen = 0;
-  int64_t last_seen = 0;
-  int64_t rep = 0;
-  uint64_t routes_hash = 0;
-  uint32_t count = 0;
-};
 
 // An event_state row as a batch rewrites it.
 struct PendingState {
@@ -199,6 +180,7 @@ class SegmentStore final : public EventStore {
       // Nothing of the batch is committed: its bytes go, the dedup map forgets it.
       types_.forget_created();
       undo_batch();
+      tail_.invalidate();  // the batch's changes to it are not undone: the next fold reads disk
       log_->drop_pending();
       (void)log_->truncate_to(end_);
       return written.error();
@@ -482,7 +464,7 @@ class SegmentStore final : public EventStore {
       if (auto s = log_->remove_segment(n); !s) return s.error();
     }
     if (writer_ready_) {
-      std::erase_if(dedup_, [&](const auto& kv) { return kv.first.day < day; });
+      dedup_.erase_days_before(day);
     }
     day_keys_cache_.reset();
     return dropped;
@@ -1015,7 +997,16 @@ class SegmentStore final : public EventStore {
       return Error{ErrorCode::kFailedPrecondition,
                    "the segment store " + dir_ + " is being written by another process"};
     }
-    for (Status s : {batch_tables_.prepare(*db_), counters_.prepare(*db_), spool_.prepare(*db_)}) {
+    for (Status s : {batch_tables_.prepare(*db_), counters_.prepare(*db_), spool_.prepare(*db_),
+                     upsert_state_.prepare(
+                         *db_,
+                         "event_state(id, day, event_key, first_seen, last_seen, count, rep, "
+                         "routes, repr)",
+                         9,
+                         "ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen, "
+                         "last_seen = excluded.last_seen, count = excluded.count, rep = "
+                         "excluded.rep, routes = coalesce(excluded.routes, routes), repr = "
+                         "coalesce(excluded.repr, repr)")}) {
       if (!s) return s;
     }
     fold_ready_ = true;
@@ -1029,14 +1020,20 @@ class SegmentStore final : public EventStore {
     if (!st) return st;
     end_ = snap.end;
     if (auto s = log_->truncate_to(end_); !s) return s;
+    // The tail of an earlier process is on disk only: the first fold reads it from there.
+    if (snap.end <= snap.watermark) {
+      tail_.reset(snap.end);
+    } else {
+      tail_.invalidate();
+    }
     dedup_.clear();
-    // Room for a day of a busy sensor network before the first rehash (8 bytes a bucket).
-    dedup_.reserve(size_t{1} << 20);
+    // Index room for a day of a busy sensor network before the first rehash (8 MB).
+    dedup_.reserve(size_t{1} << 19);
     Status inner;
     st = log_->scan(0, end_, [&](int64_t id, const SegmentRecord& r) {
       if (r.day < snap.retention) return true;
-      dedup_[{r.day, r.event_key}] = {id,     r.timestamp,           r.timestamp,
-                                      r.rank, routes_hash(r.routes), 1};
+      dedup_.put({r.day, r.event_key},
+                 {id, r.timestamp, r.timestamp, r.rank, routes_hash(r.routes), 1});
       return true;
     });
     if (!st) return st;
@@ -1047,10 +1044,10 @@ class SegmentStore final : public EventStore {
       auto has = states->step();
       if (!has) return has.error();
       if (!*has) break;
-      auto it = dedup_.find(
+      DedupEntry* found = dedup_.find(
           {static_cast<DayNumber>(states->int64(0)), static_cast<uint64_t>(states->int64(1))});
-      if (it == dedup_.end()) continue;
-      auto& e = it->second;
+      if (!found) continue;
+      auto& e = *found;
       e.first_seen = states->int64(2);
       e.last_seen = states->int64(3);
       e.count = static_cast<uint32_t>(states->int64(4));
@@ -1070,7 +1067,7 @@ class SegmentStore final : public EventStore {
   }
 
   void undo_batch() {
-    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) dedup_[it->first] = it->second;
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) dedup_.put(it->first, it->second);
     for (const auto& k : inserted_) dedup_.erase(k);
     undo_.clear();
     inserted_.clear();
@@ -1125,8 +1122,8 @@ class SegmentStore final : public EventStore {
       uint64_t hash = routes_hash(routes_blob_);
       int64_t rank = occurrence_rank(ev.occurrence_id);
       DayKey dk{ev.day, ev.event_key};
-      auto found = dedup_.find(dk);
-      if (found == dedup_.end()) {
+      DedupEntry* found = dedup_.find(dk);
+      if (!found) {
         SegmentRecord r = representative_fields(ev, rank);
         r.day = ev.day;
         r.type_id = *tid;
@@ -1138,7 +1135,8 @@ class SegmentStore final : public EventStore {
         auto id = log_->append(end, record_);
         if (!id) return id.error();
         end = *id;
-        dedup_.emplace(dk, DedupEntry{*id, ev.timestamp, ev.timestamp, rank, hash, 1});
+        dedup_.put(dk, DedupEntry{*id, ev.timestamp, ev.timestamp, rank, hash, 1});
+        if (tail_.valid()) tail_.append(*id, ev.day, *tid, ev.event_key, r, route_scratch_);
         inserted_.push_back(dk);
         ++out.inserted;
         out.routed += static_cast<int64_t>(route_scratch_.size());
@@ -1148,8 +1146,8 @@ class SegmentStore final : public EventStore {
         continue;
       }
       // A repeat: widen first/last seen and the count; take over the row when earlier.
-      undo_.emplace_back(dk, found->second);
-      DedupEntry& e = found->second;
+      undo_.emplace_back(dk, *found);
+      DedupEntry& e = *found;
       ++out.deduplicated;
       bool takes_over = std::tie(ev.timestamp, rank) < std::tie(e.first_seen, e.rep);
       e.first_seen = std::min(e.first_seen, ev.timestamp);
@@ -1158,15 +1156,27 @@ class SegmentStore final : public EventStore {
       auto& state = pending_[e.id];
       state.day = ev.day;
       state.event_key = ev.event_key;
+      // The event's copy in the tail, when the fold has not taken it yet; looked up only when
+      // the repeat changes what the fold counts (its row or its routes).
+      bool routes_differ = !route_scratch_.empty() && hash != e.routes_hash;
+      FoldTail::Event* in_tail = (takes_over || routes_differ) && tail_.valid() && e.id > *watermark
+                                     ? tail_.find(e.id)
+                                     : nullptr;
       if (takes_over) {
         e.rep = rank;
         state.repr.emplace();
-        encode_representative(representative_fields(ev, rank), *state.repr);
+        SegmentRecord fields = representative_fields(ev, rank);
+        encode_representative(fields, *state.repr);
+        if (in_tail && !tail_.set_representative(*in_tail, fields)) in_tail = nullptr;
       }
-      if (route_scratch_.empty() || hash == e.routes_hash) continue;
+      if (!routes_differ) continue;
       // This occurrence may reach organisations the event did not (the registry changed).
-      if (auto st = current_routes(e.id, stored_blob_); !st) return st.error();
-      decode_routes(stored_blob_, stored_routes_);
+      if (in_tail) {
+        tail_.routes(*in_tail, stored_routes_);
+      } else {
+        if (auto st = current_routes(e.id, stored_blob_); !st) return st.error();
+        decode_routes(stored_blob_, stored_routes_);
+      }
       added_routes_.clear();
       for (const auto& r : route_scratch_) {
         if (!std::binary_search(stored_routes_.begin(), stored_routes_.end(), r)) {
@@ -1195,6 +1205,7 @@ class SegmentStore final : public EventStore {
       state.routes.emplace();
       encode_routes(stored_routes_, *state.routes);
       e.routes_hash = routes_hash(*state.routes);
+      if (in_tail) tail_.set_routes(*in_tail, stored_routes_);
     }
     // The records are durable before the transaction that makes them part of the store.
     if (auto st = log_->sync(); !st) return st.error();
@@ -1217,18 +1228,13 @@ class SegmentStore final : public EventStore {
     return out;
   }
 
+  // One multi-row upsert per 64 states, through a statement prepared once per writer.
   Status write_states() {
     if (pending_.empty()) return {};
-    auto st = db_->prepare(
-        "INSERT INTO event_state(id, day, event_key, first_seen, last_seen, count, rep, routes, "
-        "repr) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET first_seen = "
-        "excluded.first_seen, last_seen = excluded.last_seen, count = excluded.count, rep = "
-        "excluded.rep, routes = coalesce(excluded.routes, routes), repr = coalesce(excluded.repr, "
-        "repr)");
-    if (!st) return st.error();
+    upsert_state_.start();
     for (const auto& [id, p] : pending_) {
-      const auto& e = dedup_.at({p.day, p.event_key});
-      st->bind(1, id)
+      const DedupEntry& e = *dedup_.find({p.day, p.event_key});
+      upsert_state_.bind(1, id)
           .bind(2, p.day)
           .bind(3, static_cast<int64_t>(p.event_key))
           .bind(4, e.first_seen)
@@ -1236,18 +1242,18 @@ class SegmentStore final : public EventStore {
           .bind(6, static_cast<int64_t>(e.count))
           .bind(7, e.rep);
       if (p.routes) {
-        st->bind(8, std::string_view(*p.routes));
+        upsert_state_.bind(8, std::string_view(*p.routes));
       } else {
-        st->bind_null(8);
+        upsert_state_.bind_null(8);
       }
       if (p.repr) {
-        st->bind_blob(9, *p.repr);
+        upsert_state_.bind_blob(9, *p.repr);
       } else {
-        st->bind_null(9);
+        upsert_state_.bind_null(9);
       }
-      if (auto s = st->run(); !s) return s;
+      if (auto s = upsert_state_.end_row(); !s) return s;
     }
-    return {};
+    return upsert_state_.finish();
   }
 
   Status write_day_counts() {
@@ -1284,22 +1290,27 @@ class SegmentStore final : public EventStore {
     }
     bool more = true;
     while (more) {
+      int64_t through = 0;
       auto folded = db_->transaction([&] {
         more = false;
-        auto st = fold_locked(more);
+        auto st = fold_locked(more, through);
         spool_.end_fold();
         counters_.discard();
         return st;
       });
       if (!folded) return folded;
+      if (tail_.valid()) tail_.drop_through(through);
     }
+    // Everything the writer committed is folded: from here its tail is complete in memory.
+    if (writer_ready_ && !tail_.valid()) tail_.reset(end_);
     flushed_through_ = last_event_id_;
     unfolded_ = 0;
     day_keys_cache_.reset();
     return {};
   }
 
-  Status fold_locked(bool& more) {
+  // `through`: the new watermark once the transaction commits (0: unchanged).
+  Status fold_locked(bool& more, int64_t& through) {
     auto snap = snapshot();
     if (!snap) return snap.error();
     if (snap->end <= snap->watermark) return {};
@@ -1307,20 +1318,47 @@ class SegmentStore final : public EventStore {
     counters_.discard();
     std::map<DayNumber, std::vector<uint64_t>> keys;
     int64_t last_id = 0, examined = 0;
-    auto st = for_each_tail(
-        *snap, [&](int64_t id, const SegmentRecord& r, std::string_view routes, const TailState*) {
-          if (spool_.fold_entries() >= options_.fold.fold_max_entries) {
-            more = true;  // this event and the rest wait for the next fold
-            return false;
-          }
-          last_id = id;
-          ++examined;
-          if (r.day < snap->retention) return true;
-          spool_.add_tail_event(id, r.day, r.type_id, r.severity, routes);
-          counters_.add(r.day, r.type_id, r.severity, r.geo, r.region, r.asn, r.tag);
-          keys[r.day].push_back(r.event_key);
-          return true;
-        });
+    // The writer's copy of the tail when it covers (watermark, end]; else the segment. Another
+    // process's fold (a reader's settle()) may have moved the watermark into the copy.
+    bool from_memory =
+        writer_ready_ && tail_.valid() && tail_.after() <= snap->watermark && snap->end == end_;
+    if (from_memory) {
+      tail_.drop_through(snap->watermark);
+      for (const auto& t : tail_.events()) {
+        if (spool_.fold_entries() >= options_.fold.fold_max_entries) {
+          more = true;  // this event and the rest wait for the next fold
+          break;
+        }
+        last_id = t.id;
+        ++examined;
+        if (t.day < snap->retention) continue;
+        tail_.routes(t, tail_routes_);
+        spool_.add_tail_event(t.id, t.day, t.type_id, t.severity, tail_routes_);
+        counters_.add(t.day, t.type_id, t.severity, tail_.geo(t), tail_.region(t), t.asn,
+                      tail_.tag(t));
+        keys[t.day].push_back(t.event_key);
+      }
+      // Everything is copied into the fold: its memory goes before the fold sorts its entries
+      // (settle_locked makes the tail valid again after the commit; a failed commit leaves it
+      // invalid, and the next fold reads the disk).
+      if (!more) tail_.invalidate();
+    }
+    auto st = from_memory
+                  ? Status{}
+                  : for_each_tail(*snap, [&](int64_t id, const SegmentRecord& r,
+                                             std::string_view routes, const TailState*) {
+                      if (spool_.fold_entries() >= options_.fold.fold_max_entries) {
+                        more = true;  // this event and the rest wait for the next fold
+                        return false;
+                      }
+                      last_id = id;
+                      ++examined;
+                      if (r.day < snap->retention) return true;
+                      spool_.add_tail_event(id, r.day, r.type_id, r.severity, routes);
+                      counters_.add(r.day, r.type_id, r.severity, r.geo, r.region, r.asn, r.tag);
+                      keys[r.day].push_back(r.event_key);
+                      return true;
+                    });
     if (!st) return st;
     if (last_id == 0) return {};
     if (auto s = spool_.finish_fold(last_id); !s) return s;
@@ -1336,6 +1374,7 @@ class SegmentStore final : public EventStore {
     }
     auto folded = meta(kEventsFolded);
     if (!folded) return folded.error();
+    through = last_id;
     return set_meta(kEventsFolded, *folded + examined);
   }
 
@@ -1370,9 +1409,11 @@ class SegmentStore final : public EventStore {
   bool writer_ready_ = false;
   bool fold_ready_ = false;  // counters_ and spool_ prepared
   int lock_fd_ = -1;
-  int64_t end_ = 0;  // the committed end of the log
-  std::unordered_map<DayKey, DedupEntry, DayKeyHash> dedup_;
+  int64_t end_ = 0;   // the committed end of the log
+  DedupTable dedup_;  // (day, event key) -> what a repeat needs (dedup_table.h)
+  FoldTail tail_;     // the fold's inputs since the last fold (fold_tail.h)
   BatchTablesWriter batch_tables_;
+  BulkInsert upsert_state_;  // event_state rows (write_states)
   FoldCounters counters_;
   SpoolWriter spool_;
   int64_t last_event_id_ = 0, flushed_through_ = 0, unfolded_ = 0;
@@ -1385,7 +1426,7 @@ class SegmentStore final : public EventStore {
   std::map<int64_t, DayNumber> segment_days_;
   std::vector<SpoolEntry> late_;
   std::vector<SpoolWriter::OrgStat> org_stats_;
-  std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_;
+  std::vector<OrgRoute> route_scratch_, stored_routes_, added_routes_, tail_routes_;
   std::string routes_blob_, stored_blob_, record_;
 };
 

@@ -4,13 +4,17 @@
 // against what it wrote before.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <random>
 
+#include "store/segment/dedup_table.h"
 #include "store/segment/segment_file.h"
 #include "store/store.h"
 
@@ -267,6 +271,272 @@ TEST_F(SegmentStoreTest, ReadAfterWindowsEndingInsideARecord) {
     for (uint64_t k = 1; k <= 12; ++k) expected.push_back(k);
     EXPECT_EQ(seen, expected) << "window " << window;
   }
+}
+
+// The writer keeps the fold's inputs in memory (fold_tail.h) instead of reading the tail back
+// from the segment: the answers must not depend on which the fold used. The same batches go
+// into a writer that folds from memory, writers reopened before the fold (which read the
+// tail from disk), a writer whose folds stop part-way (fold_max_entries), and the SQLite
+// store -- with repeats that take over a tail event's row (other severity, geo, region, asn,
+// tag) or add routes to it before the fold, inside one batch and across batches. A copy that
+// missed any of those changes counts the event under its old fields or organisations.
+class SegmentFoldTailTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vantage-fold-tail-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static constexpr DayNumber kDay = 500;
+  static constexpr UnixSeconds kBase = kDay * 86400;
+
+  static EventRecord event(uint64_t key, UnixSeconds at, std::vector<OrgRoute> routes,
+                           int severity = 2, std::string geo = "NL",
+                           std::string region = "Noord-Holland", uint32_t asn = 64500,
+                           std::string tag = "http") {
+    EventRecord e;
+    e.day = kDay;
+    e.type = key % 2 ? "scan_http" : "scan_ssl";
+    e.event_key = key;
+    e.timestamp = kBase + at;
+    e.ip = "192.0.2." + std::to_string(key);
+    e.asn = asn;
+    e.geo = std::move(geo);
+    e.region = std::move(region);
+    e.severity = static_cast<uint8_t>(severity);
+    e.tag = std::move(tag);
+    e.row = "row-" + std::to_string(key) + "-" + std::to_string(at);
+    e.routes = std::move(routes);
+    return e;
+  }
+  static OrgRoute cidr(uint32_t org) { return {org, MatchFilter::kCidr}; }
+
+  std::vector<IngestBatch> batches() const {
+    std::vector<IngestBatch> out(3);
+    for (uint64_t k = 1; k <= 40; ++k) out[0].events.push_back(event(k, 100, {cidr(k % 3 + 1)}));
+    // Repeats of the first batch's events: earlier (they take over the row), later with
+    // further organisations (the registry changed), or both; and new events.
+    for (uint64_t k = 1; k <= 10; ++k) {
+      out[1].events.push_back(
+          event(k, 50, {cidr(k % 3 + 1)}, 4, "DE", "Bayern", 64501, "Vuln,ssl"));
+    }
+    for (uint64_t k = 11; k <= 20; ++k) {
+      out[1].events.push_back(event(k, 200, {cidr(k % 3 + 1), {9, MatchFilter::kAsn}}));
+    }
+    for (uint64_t k = 5; k <= 8; ++k) {
+      out[1].events.push_back(event(k, 40, {cidr(7), cidr(8)}, 1, "BE", "", 64502, "iot"));
+    }
+    for (uint64_t k = 41; k <= 50; ++k) out[1].events.push_back(event(k, 100, {cidr(4)}));
+    // A tail event taken over a second time, one getting a second further organisation, an
+    // event of the previous batch taken over, and a new event repeated in its own batch.
+    out[2].events.push_back(event(3, 10, {cidr(1)}, 1, "FR", "Bretagne", 64503, ""));
+    out[2].events.push_back(event(12, 300, {{10, MatchFilter::kGeo}}));
+    out[2].events.push_back(event(45, 20, {cidr(4), cidr(5)}, 3, "US", "", 64504, "a,b"));
+    out[2].events.push_back(event(60, 100, {cidr(6)}));
+    out[2].events.push_back(event(60, 10, {cidr(6), cidr(11)}, 3, "IT", "Lazio", 64505, "x"));
+    if (far_org_) {  // beyond the tail's packed routes: the fold falls back to the disk
+      out[1].events.push_back(event(70, 100, {cidr(far_org_)}));
+      out[2].events.push_back(event(71, 100, {cidr(2)}));
+      out[2].events.push_back(event(33, 300, {cidr(far_org_)}));
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+      SourceCheckpoint c;
+      c.source_key = "feed";
+      c.line = static_cast<int64_t>(i + 1);
+      out[i].checkpoint = c;
+    }
+    return out;
+  }
+
+  struct Run {
+    std::string engine = "segment";
+    std::vector<size_t> settle_after;  // batch indices after which the store settles
+    std::vector<size_t> reopen_after;  // ... after which it is closed without settling
+    size_t fold_max_entries = size_t{8} << 20;
+  };
+
+  std::unique_ptr<EventStore> open(const std::string& name, const Run& run) {
+    SqliteStoreOptions fold;
+    fold.spool_flush_events = int64_t{1} << 40;  // folds only where the run says
+    fold.spool_flush_interval = std::chrono::hours(24);
+    fold.fold_max_entries = run.fold_max_entries;
+    Result<std::unique_ptr<EventStore>> s = Error::invalid("unknown engine");
+    if (run.engine == "sqlite") s = open_sqlite_store((dir_ / (name + ".sqlite")).string(), fold);
+    if (run.engine == "segment") {
+      SegmentStoreOptions segment;
+      segment.fold = fold;
+      segment.segment_bytes = 4096;
+      s = open_segment_store((dir_ / name).string(), segment);
+    }
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  // Writes batches [first, last] and settles after those the run says -- but not after
+  // `last` when `dies` (the process is killed there). The settle due after first - 1, whose
+  // process died before it, comes first.
+  bool write_range(EventStore& store, size_t first, size_t last, bool dies, const Run& run) {
+    auto all = batches();
+    auto settles = [&](size_t i) {
+      return std::count(run.settle_after.begin(), run.settle_after.end(), i) > 0;
+    };
+    if (first > 0 && settles(first - 1) && !store.settle()) return false;
+    for (size_t i = first; i <= last && i < all.size(); ++i) {
+      if (!store.write(all[i])) return false;
+      if (settles(i) && !(dies && i == last) && !store.settle()) return false;
+    }
+    return true;
+  }
+
+  // Writes the batches as the run says -- each part before a reopen point in a child process
+  // that exits without closing the store (as kill -9: no settle on the way out) -- settles,
+  // and answers what the folds wrote.
+  std::string answers(const std::string& name, const Run& run) {
+    size_t first = 0;
+    for (size_t last : run.reopen_after) {
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        auto store = open(name, run);
+        ::_exit(store && write_range(*store, first, last, true, run) ? 0 : 1);
+      }
+      int status = 0;
+      if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+          WEXITSTATUS(status) != 0) {
+        return "the writer process before batch " + std::to_string(last + 1) + " failed";
+      }
+      first = last + 1;
+    }
+    auto store = open(name, run);
+    if (!store) return "cannot open";
+    if (!write_range(*store, first, batches().size() - 1, false, run)) return "write failed";
+    if (auto st = store->settle(); !st) return "settle failed: " + st.error().message;
+    std::string text;
+    auto unsettled = store->unsettled_events();
+    text += "unsettled " + (unsettled ? std::to_string(*unsettled) : "?") + "\n";
+    for (std::vector<std::string> g : std::vector<std::vector<std::string>>{
+             {"type", "severity"}, {"geo", "region"}, {"asn"}, {"tag"}, {"day", "geo"}}) {
+      StatsQuery q;
+      q.first_day = q.last_day = kDay;
+      q.group_by = g;
+      auto rows = store->stats(q);
+      if (!rows) return "stats failed: " + rows.error().message;
+      for (const auto& r : *rows) {
+        text += "stats";
+        for (const auto& k : r.keys) text += " " + k;
+        text += " " + std::to_string(r.events) + "\n";
+      }
+    }
+    std::vector<uint32_t> orgs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    if (far_org_) orgs.push_back(far_org_);
+    for (uint32_t org : orgs) {
+      StatsQuery q;
+      q.first_day = q.last_day = kDay;
+      q.group_by = {"type", "severity"};
+      q.org_id = org;
+      auto rows = store->stats(q);
+      if (!rows) return "org stats failed: " + rows.error().message;
+      for (const auto& r : *rows) {
+        text += "org " + std::to_string(org);
+        for (const auto& k : r.keys) text += " " + k;
+        text += " " + std::to_string(r.events) + "\n";
+      }
+      auto keys = store->report_keys(kDay, org);
+      if (!keys) return "report_keys failed: " + keys.error().message;
+      for (const auto& k : *keys) {
+        text += "report " + std::to_string(org) + " " + k.type + " " +
+                std::to_string(static_cast<int>(k.filter)) + " " + std::to_string(k.rows) + "\n";
+        auto st = store->scan_report(k, [&](const StoredEvent& e) {
+          text += "  " + std::to_string(e.event_key) + " " + std::to_string(e.count) + " " +
+                  std::to_string(e.first_seen) + " " + e.geo + " " + e.row + "\n";
+          return true;
+        });
+        if (!st) return "scan_report failed: " + st.error().message;
+      }
+    }
+    return text;
+  }
+
+  std::filesystem::path dir_;
+  uint32_t far_org_ = 0;
+};
+
+TEST_F(SegmentFoldTailTest, FoldingFromMemoryEqualsFoldingFromDisk) {
+  std::string truth = answers("sqlite", {.engine = "sqlite"});
+  ASSERT_NE(truth.find("org 9 scan_ssl 2 "), std::string::npos) << truth;   // added routes
+  ASSERT_NE(truth.find("stats scan_http 1 "), std::string::npos) << truth;  // taken over
+  EXPECT_EQ(answers("memory", {}), truth);
+  EXPECT_EQ(answers("partial", {.fold_max_entries = 7}), truth);
+  EXPECT_EQ(answers("disk", {.reopen_after = {2}}), truth);
+  EXPECT_EQ(answers("restart_between", {.reopen_after = {0}}), truth);
+}
+
+// Folds between the batches: the later repeats hit folded events (late routes) and tail
+// events alike; a writer reopened right after a fold starts with an empty, valid tail.
+TEST_F(SegmentFoldTailTest, FoldsBetweenBatchesAndRestartsBeforeThem) {
+  std::string truth = answers("sqlite", {.engine = "sqlite", .settle_after = {0, 1}});
+  ASSERT_NE(truth.find("org 9 "), std::string::npos) << truth;
+  EXPECT_EQ(answers("memory", {.settle_after = {0, 1}}), truth);
+  EXPECT_EQ(answers("partial", {.settle_after = {0, 1}, .fold_max_entries = 5}), truth);
+  // Killed before a fold: the next process folds from disk, then writes on from memory.
+  EXPECT_EQ(answers("killed_0", {.settle_after = {0, 1}, .reopen_after = {0}}), truth);
+  EXPECT_EQ(answers("killed_1", {.settle_after = {0, 1}, .reopen_after = {1}}), truth);
+  EXPECT_EQ(answers("killed_both", {.settle_after = {0, 1}, .reopen_after = {0, 1}}), truth);
+}
+
+// The writer's dedup table against std::map under random puts, overwrites, erases (the
+// undo of a failed batch) and retention, through several index growths. Keys collide on
+// purpose (few days, keys from a small range) so probe runs and backward shifts happen.
+TEST(DedupTableTest, AgreesWithAMapUnderRandomOperations) {
+  DedupTable table;
+  std::map<std::pair<DayNumber, uint64_t>, int64_t> truth;
+  std::mt19937_64 rng(7);
+  auto check = [&] {
+    ASSERT_EQ(table.size(), truth.size());
+    for (const auto& [k, id] : truth) {
+      const DedupEntry* e = table.find({k.first, k.second});
+      ASSERT_NE(e, nullptr);
+      EXPECT_EQ(e->id, id);
+      EXPECT_EQ(e->day, k.first);
+    }
+  };
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 40000; ++i) {
+      DayNumber day = 100 + static_cast<DayNumber>(rng() % 4);
+      uint64_t key = rng() % 50000;
+      int op = static_cast<int>(rng() % 10);
+      if (op < 7) {
+        auto id = static_cast<int64_t>(rng() >> 1);
+        table.put({day, key}, {id, 1, 2, 3, 4, 1});
+        truth[{day, key}] = id;
+      } else {
+        EXPECT_EQ(table.erase({day, key}), truth.erase({day, key}) == 1);
+      }
+      if (table.find({day, key ^ 0x5555}) != nullptr) {
+        EXPECT_TRUE(truth.count({day, key ^ 0x5555}));
+      }
+    }
+    check();
+    if (round == 3) {
+      table.erase_days_before(102);
+      std::erase_if(truth, [](const auto& kv) { return kv.first.first < 102; });
+      check();
+    }
+  }
+  table.clear();
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.find({100, 1}), nullptr);
+}
+
+// An organisation id the tail cannot pack (2^30 and above) invalidates it mid-batch: that
+// fold reads the disk, the next folds use memory again.
+TEST_F(SegmentFoldTailTest, AnUnpackableEventFallsBackToTheDisk) {
+  far_org_ = (uint32_t{1} << 30) + 3;
+  std::string truth = answers("sqlite", {.engine = "sqlite", .settle_after = {0, 1}});
+  ASSERT_NE(truth.find("org " + std::to_string(far_org_) + " "), std::string::npos) << truth;
+  EXPECT_EQ(answers("memory", {.settle_after = {0, 1}}), truth);
+  EXPECT_EQ(answers("once", {}), answers("sqlite_once", {.engine = "sqlite"}));
 }
 
 }  // namespace

@@ -104,6 +104,9 @@ class SpoolWriter {
   void begin_fold();
   void add_tail_event(int64_t event_id, DayNumber day, int64_t type_id, int64_t severity,
                       std::string_view routes);
+  // The same with the routes decoded (sorted and unique), for a writer that kept them.
+  void add_tail_event(int64_t event_id, DayNumber day, int64_t type_id, int64_t severity,
+                      std::span<const OrgRoute> routes);
   Status finish_fold(int64_t last_event_id);
   size_t fold_entries() const { return keyed_.size() + entries_.size(); }  // so far
   void end_fold();  // releases the fold's memory (finish_fold does it too)

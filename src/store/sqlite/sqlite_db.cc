@@ -150,6 +150,11 @@ BulkInsert& BulkInsert::bind_blob(int column, std::string_view bytes) {
   return *this;
 }
 
+BulkInsert& BulkInsert::bind_null(int column) {
+  stmt_.bind_null(param(column));
+  return *this;
+}
+
 Status BulkInsert::end_row() {
   if (++rows_ < kRows) return {};
   return finish();

@@ -64,6 +64,7 @@ class BulkInsert {
   BulkInsert& bind(int column, int64_t v);
   BulkInsert& bind(int column, std::string_view text);
   BulkInsert& bind_blob(int column, std::string_view bytes);
+  BulkInsert& bind_null(int column);
   Status end_row();  // runs the statement once kRows rows are bound
   Status finish();   // runs the rows bound so far
 
