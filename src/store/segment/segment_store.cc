@@ -465,6 +465,7 @@ class SegmentStore final : public EventStore {
     }
     if (writer_ready_) {
       dedup_.erase_days_before(day);
+      dedup_retention_ = std::max<int64_t>(dedup_retention_, day);
     }
     day_keys_cache_.reset();
     return dropped;
@@ -1027,6 +1028,8 @@ class SegmentStore final : public EventStore {
       tail_.invalidate();
     }
     dedup_.clear();
+    // The scan below skips the days before the retention day (0 in store_meta: none yet).
+    dedup_retention_ = std::max<int64_t>(0, snap.retention);
     // Index room for a day of a busy sensor network before the first rehash (8 MB).
     dedup_.reserve(size_t{1} << 19);
     Status inner;
@@ -1112,6 +1115,16 @@ class SegmentStore final : public EventStore {
     segment_days_.clear();
     auto watermark = spool_.watermark();
     if (!watermark) return watermark.error();
+    // Retention run by another process (`vantage serve`'s job) moves the retention day under
+    // this writer: forget the dropped days' keys, so that a late occurrence of a dropped event
+    // becomes a new record (invisible, as the SQLite store's new row is), not a repeat of a
+    // record that is gone.
+    auto retention = meta(kRetentionDay);
+    if (!retention) return retention.error();
+    if (*retention > dedup_retention_) {
+      dedup_.erase_days_before(static_cast<DayNumber>(*retention));
+      dedup_retention_ = *retention;
+    }
     int64_t end = end_;
     for (const auto& ev : batch.events) {
       auto tid = type_id(ev.type);
@@ -1409,7 +1422,9 @@ class SegmentStore final : public EventStore {
   bool writer_ready_ = false;
   bool fold_ready_ = false;  // counters_ and spool_ prepared
   int lock_fd_ = -1;
-  int64_t end_ = 0;   // the committed end of the log
+  int64_t end_ = 0;  // the committed end of the log
+  // The retention day the dedup map holds no key before (another process may move it).
+  int64_t dedup_retention_ = 0;
   DedupTable dedup_;  // (day, event key) -> what a repeat needs (dedup_table.h)
   FoldTail tail_;     // the fold's inputs since the last fold (fold_tail.h)
   BatchTablesWriter batch_tables_;
