@@ -474,12 +474,7 @@ class SegmentStore final : public EventStore {
   // `vantage store migrate` into this store: the statistics of a day whose events are gone.
   Status import_dropped_day_statistics(const DayStatistics& day) override {
     std::lock_guard lock(mu_);
-    auto st = db_->transaction([&] { return counters_.import_dropped_day(*db_, types_, day); });
-    if (!st) {
-      counters_.discard();
-      types_.forget_created();  // a type created in the rolled-back transaction is gone
-    }
-    return st;
+    return counters_.import_dropped_day(*db_, types_, day);
   }
 
  private:

@@ -603,15 +603,10 @@ class SqliteStore final : public EventStore {
   }
 
   // Written straight into the counters the fold keeps (stats, stats_tags, their rollups,
-  // org_stats) in one transaction: the day has no events, so no fold will touch it again.
+  // org_stats): the day has no events, so no fold will touch it again.
   Status import_dropped_day_statistics(const DayStatistics& day) override {
     std::lock_guard lock(mu_);
-    auto st = db_->transaction([&] { return counters_.import_dropped_day(*db_, types_, day); });
-    if (!st) {
-      counters_.discard();
-      types_.forget_created();  // a type created in the rolled-back transaction is gone
-    }
-    return st;
+    return counters_.import_dropped_day(*db_, types_, day);
   }
 
  private:

@@ -184,6 +184,15 @@ void FoldCounters::discard() {
 }
 
 Status FoldCounters::import_dropped_day(Db& db, TypeIds& types, const DayStatistics& day) {
+  auto st = db.transaction([&] { return write_dropped_day(db, types, day); });
+  if (!st) {
+    discard();
+    types.forget_created();  // a type created in the rolled-back transaction is gone
+  }
+  return st;
+}
+
+Status FoldCounters::write_dropped_day(Db& db, TypeIds& types, const DayStatistics& day) {
   auto stats = db.prepare("INSERT INTO stats VALUES(?,?,?,?,?,?,?)");
   auto tags = db.prepare("INSERT INTO stats_tags VALUES(?,?,?,?,?)");
   auto orgs =

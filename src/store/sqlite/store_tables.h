@@ -64,10 +64,12 @@ class FoldCounters {
   void discard();
   // A day whose events retention dropped, as another store counted it (`vantage store
   // migrate`): its statistics go straight into stats, stats_tags, the rollups and org_stats,
-  // inside the caller's transaction -- no fold will see the day again, it has no events.
+  // in one transaction of its own -- no fold will see the day again, it has no events. On
+  // failure nothing of it stays, in the tables or in these counters' and `types`' memory.
   Status import_dropped_day(Db& db, TypeIds& types, const DayStatistics& day);
 
  private:
+  Status write_dropped_day(Db& db, TypeIds& types, const DayStatistics& day);
   struct StatKey {
     DayNumber day;
     int64_t type_id;
