@@ -71,23 +71,20 @@ done
 echo "kill9 ($engine${threads:+, $threads processing threads vs 1}): killed $killed times during ingest of $size bytes ($events events)"
 
 dump() {
+  local db events
   if [[ $engine == segment ]]; then
-    sqlite3 "$1/events.segment/meta.sqlite" <<'SQL'
-.mode list
-SELECT 'E', day, events FROM day_counts ORDER BY day;
-SELECT 'X', e.day, e.event_key, e.first_seen, e.last_seen, e.count, e.rep, e.routes, hex(e.repr) FROM event_state e ORDER BY 2, 3;
-SELECT 'R', day, type_id, geo, region, asn, severity, events FROM stats ORDER BY 2,3,4,5,6,7;
-SELECT 'T', day, type_id, geo, tag, events FROM stats_tags ORDER BY 2,3,4,5;
-SELECT 'O', day, org_id, type_id, severity, events FROM org_stats ORDER BY 2,3,4,5;
-SELECT 'Q', source, line, field, reason FROM quarantine ORDER BY line, field;
-SELECT 'C', source_key, line, done, accepted, rejected, deduplicated, routed FROM sources ORDER BY 2;
-SQL
-    return
+    db="$1/events.segment/meta.sqlite"
+    events="SELECT 'E', day, events FROM day_counts ORDER BY day;
+SELECT 'X', e.day, e.event_key, e.first_seen, e.last_seen, e.count, e.rep, e.routes, hex(e.repr) FROM event_state e ORDER BY 2, 3;"
+  else
+    db="$1/events.sqlite"
+    events="SELECT 'E', day, event_key, first_seen, last_seen, count, ip, asn, geo, severity, tag, hex(row) FROM events ORDER BY day, event_key;
+SELECT 'S', e.day, j.value / 4, e.type_id, j.value % 4, e.event_key FROM events e, json_each(e.routes) j ORDER BY 2,3,4,5,6;"
   fi
-  sqlite3 "$1/events.sqlite" <<'SQL'
+  # The statistics, quarantine and checkpoints: the same tables in both engines.
+  sqlite3 "$db" <<SQL
 .mode list
-SELECT 'E', day, event_key, first_seen, last_seen, count, ip, asn, geo, severity, tag, hex(row) FROM events ORDER BY day, event_key;
-SELECT 'S', e.day, j.value / 4, e.type_id, j.value % 4, e.event_key FROM events e, json_each(e.routes) j ORDER BY 2,3,4,5,6;
+$events
 SELECT 'R', day, type_id, geo, region, asn, severity, events FROM stats ORDER BY 2,3,4,5,6,7;
 SELECT 'T', day, type_id, geo, tag, events FROM stats_tags ORDER BY 2,3,4,5;
 SELECT 'O', day, org_id, type_id, severity, events FROM org_stats ORDER BY 2,3,4,5;
